@@ -1,0 +1,284 @@
+extension FileScanner {
+    // MARK: Function bodies
+
+    func functionBody(name: String, storage: StorageClass, line: Int, condition defCondition: PreprocessorCondition, params: Set<String>, body: [Token]) {
+        let conditions = tokenConditions
+        // Locals: `type name =|;|,|[|)` and `(*name)(`.
+        var locals = params
+        for i in 1..<max(1, body.count) where body[i].kind == .identifier && i + 1 < body.count {
+            let prev = body[i - 1]
+            let next = body[i + 1]
+            let declares = next.isPunct(0x3d) || next.isPunct(0x3b) || next.isPunct(0x2c) || next.isPunct(0x5b)
+            if prev.kind == .identifier && declares {
+                let p = lx.text(prev)
+                if p != "return" && p != "goto" && p != "case" && p != "else" && p != "sizeof" { locals.insert(lx.text(body[i])) }
+            } else if prev.isPunct(0x2a) && declares && i >= 2 && (body[i - 2].kind == .identifier || body[i - 2].isPunct(0x2a)) {
+                locals.insert(lx.text(body[i]))
+            } else if prev.isPunct(0x2a) && next.isPunct(0x29) && i >= 2 && body[i - 2].isPunct(0x28) {
+                locals.insert(lx.text(body[i]))
+            }
+        }
+        var callees: [String] = []
+        var calleeSet = Set<String>()
+        var calls: [FunctionCall] = []
+        var members: [String: String] = [:]
+        var i = 0
+        while i < body.count {
+            let t = body[i]
+            let cond = i < conditions.count ? conditions[i] : defCondition
+            if t.kind == .identifier {
+                let prev = i > 0 ? body[i - 1] : nil
+                let viaMember = prev.map { $0.isPunct(0x2e) || ($0.kind == .punct && $0.punct == Token.arrow) } ?? false
+                if i + 1 < body.count && body[i + 1].isPunct(0x28) && !viaMember {
+                    let callee = lx.text(t)
+                    if !cKeywords.contains(callee) && !callee.hasPrefix("__builtin") && !locals.contains(callee) {
+                        if calleeSet.insert(callee).inserted { callees.append(callee) }
+                        reference(callee, line: t.line, kind: .call, function: name, condition: PreprocessorCondition.all([defCondition, cond]))
+                        if watchedCalls.contains(callee), let close = matching(body, from: i + 1) {
+                            let args = arguments(Array(body[(i + 2)..<close]))
+                            calls.append(FunctionCall(callee: callee, arguments: args, line: t.line, condition: PreprocessorCondition.all([defCondition, cond])))
+                        }
+                    }
+                } else if viaMember && i + 1 < body.count && body[i + 1].isPunct(0x3d) {
+                    // `x->member = value;`
+                    var j = i + 2
+                    var value: [Token] = []
+                    while j < body.count && !body[j].isPunct(0x3b) && value.count < 32 {
+                        value.append(body[j])
+                        j += 1
+                    }
+                    members[lx.text(t)] = render(value)
+                }
+            } else if t.isPunct(0x26), i + 1 < body.count, body[i + 1].kind == .identifier {
+                // Unary `&name` (not a binary AND after an operand).
+                let prev = i > 0 ? body[i - 1] : nil
+                let binary = prev.map { $0.kind == .identifier || $0.kind == .number || $0.isPunct(0x29) || $0.isPunct(0x5d) } ?? false
+                let target = lx.text(body[i + 1])
+                let viaMember = i + 2 < body.count && body[i + 2].isPunct(0x28)
+                if !binary && !locals.contains(target) && !cKeywords.contains(target) && !viaMember {
+                    reference(target, line: body[i + 1].line, kind: .addressTaken, function: name, condition: PreprocessorCondition.all([defCondition, cond]))
+                }
+            }
+            i += 1
+        }
+        var endLine = line
+        if let last = body.last { endLine = last.line }
+        facts.functions.append(
+            FunctionFacts(name: name, storage: storage, line: line, endLine: endLine, condition: defCondition, callees: callees, calls: calls, assignsMembers: members))
+    }
+
+    /// Index of the `)` matching the `(` at `open`.
+    func matching(_ tokens: [Token], from open: Int) -> Int? {
+        var level = 0
+        var i = open
+        while i < tokens.count {
+            if tokens[i].isPunct(0x28) { level += 1 }
+            if tokens[i].isPunct(0x29) {
+                level -= 1
+                if level == 0 { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    // MARK: Initializers
+
+    /// `[static] [const] struct TAG name[] = { .a = x, .b = { .c = y } };`
+    func structInitializer(_ head: [Token], body: [Token], line: Int) {
+        guard let s = head.firstIndex(where: { $0.kind == .identifier && lx.equals($0, "struct") }), s + 1 < head.count,
+            head[s + 1].kind == .identifier
+        else {
+            fieldReferences(body)
+            return
+        }
+        let tag = lx.text(head[s + 1])
+        var name: String?
+        var isArray = false
+        for t in head[(s + 2)...] {
+            if t.kind == .identifier && !attributeLike.contains(lx.text(t)) && !lx.equals(t, "const") { name = lx.text(t) }
+            if t.isPunct(0x5b) { isArray = true }
+        }
+        guard let variable = name else { return }
+        let fields = designatedFields(body, isArray: isArray)
+        facts.initializers.append(
+            StructInitializer(
+                structType: tag, variable: variable, isArray: isArray, isStatic: contains(head, "static"), isConst: contains(head, "const"),
+                fields: fields, line: line, condition: condition))
+    }
+
+    /// Reads designators; for arrays, the fields of the first element. Values that name a symbol
+    /// (`.device_group = pci_device_group`, `.bus = &platform_bus_type`, `.f = helper(x)`) are references.
+    func designatedFields(_ body: [Token], isArray: Bool) -> [DesignatedField] {
+        var fields: [DesignatedField] = []
+        var prefix: [String] = []
+        var level = isArray ? 0 : 1
+        var i = 0
+        var elementsDone = false
+        // prefixStack[level] is the path prefix in force inside a brace opened at that level.
+        var prefixStack: [[String]] = Array(repeating: [], count: 2)
+        while i < body.count {
+            let t = body[i]
+            if t.isPunct(0x7b) {
+                level += 1
+                if prefixStack.count <= level { prefixStack.append(prefix) } else { prefixStack[level] = prefix }
+                i += 1
+                continue
+            }
+            if t.isPunct(0x7d) {
+                level -= 1
+                prefix = level >= 0 && level < prefixStack.count ? prefixStack[level] : []
+                if isArray && level == 0 { elementsDone = true }
+                i += 1
+                continue
+            }
+            let atElementStart = i == 0 || body[i - 1].isPunct(0x7b) || body[i - 1].isPunct(0x2c)
+            if t.isPunct(0x2e) && atElementStart && !elementsDone {
+                // `.a.b = value` or `.a = value`
+                var path: [String] = []
+                var j = i
+                while j + 1 < body.count && body[j].isPunct(0x2e) && body[j + 1].kind == .identifier {
+                    path.append(lx.text(body[j + 1]))
+                    j += 2
+                }
+                guard j < body.count, body[j].isPunct(0x3d) else {
+                    i += 1
+                    continue
+                }
+                let full = (level >= 0 && level < prefixStack.count ? prefixStack[level] : []) + path
+                if j + 1 < body.count && body[j + 1].isPunct(0x7b) {
+                    prefix = full
+                    i = j + 1
+                    continue
+                }
+                // Value: tokens to the next top-level `,` or `}`.
+                var k = j + 1
+                var nesting = 0
+                var value: [Token] = []
+                while k < body.count {
+                    let v = body[k]
+                    if v.isPunct(0x28) || v.isPunct(0x5b) || v.isPunct(0x7b) { nesting += 1 }
+                    if v.isPunct(0x29) || v.isPunct(0x5d) || v.isPunct(0x7d) {
+                        if nesting == 0 { break }
+                        nesting -= 1
+                    }
+                    if v.isPunct(0x2c) && nesting == 0 { break }
+                    value.append(v)
+                    k += 1
+                }
+                fields.append(DesignatedField(path: full.joined(separator: "."), value: render(value), line: t.line))
+                valueReferences(value)
+                i = k
+                continue
+            }
+            i += 1
+        }
+        return fields
+    }
+
+    func valueReferences(_ value: [Token]) {
+        var j = 0
+        if j < value.count && value[j].isPunct(0x26) { j += 1 }
+        guard j < value.count, value[j].kind == .identifier else { return }
+        let name = lx.text(value[j])
+        if cKeywords.contains(name) { return }
+        if j + 1 == value.count {
+            reference(name, line: value[j].line, kind: .addressTaken, function: nil)
+        } else if value[j + 1].isPunct(0x28) {
+            reference(name, line: value[j].line, kind: .call, function: nil)
+        }
+    }
+
+    /// Initializers of non-struct objects: only designated values count as references.
+    func fieldReferences(_ body: [Token]) {
+        _ = designatedFields(body, isArray: false)
+    }
+
+    // MARK: Aggregates
+
+    /// Member names of a struct/union body; nested anonymous aggregates are flattened.
+    func members(_ body: [Token]) -> [String] {
+        var names: [String] = []
+        var decl: [Token] = []
+        var level = 0
+        var parens = 0
+        for t in body {
+            if t.isPunct(0x28) { parens += 1 }
+            if t.isPunct(0x29) { parens -= 1 }
+            if t.isPunct(0x7b) {
+                level += 1
+                decl.removeAll()
+                continue
+            }
+            if t.isPunct(0x7d) {
+                level -= 1
+                decl.removeAll()
+                continue
+            }
+            if t.isPunct(0x3b) && parens == 0 {
+                if let n = memberName(decl) { names.append(n) }
+                decl.removeAll()
+                continue
+            }
+            decl.append(t)
+        }
+        return names
+    }
+
+    func memberName(_ decl: [Token]) -> String? {
+        // `int (*map)(...)`
+        for i in 0..<max(0, decl.count - 2) where decl[i].isPunct(0x28) && decl[i + 1].isPunct(0x2a) && decl[i + 2].kind == .identifier {
+            return lx.text(decl[i + 2])
+        }
+        var last: String?
+        var level = 0
+        for (i, t) in decl.enumerated() {
+            if t.isPunct(0x28) { level += 1 }
+            if t.isPunct(0x29) { level -= 1 }
+            if level > 0 { continue }
+            if t.isPunct(0x5b) || t.isPunct(0x3a) || t.isPunct(0x3d) { break }
+            if t.kind == .identifier {
+                let name = lx.text(t)
+                // An attribute macro after the name (`__aligned(8)`) is not the name.
+                if i + 1 < decl.count && decl[i + 1].isPunct(0x28) { continue }
+                if attributeLike.contains(name) || cKeywords.contains(name) && name != "bool" { continue }
+                last = name
+            }
+        }
+        return last
+    }
+}
+
+/// Assembly files carry exports and global entry points too (arch/*/lib/*.S).
+enum AssemblyScanner {
+    static func scan(path: String, bytes: UnsafeRawBufferPointer) -> SourceFacts {
+        var facts = SourceFacts(path: path)
+        let text = String(decoding: bytes, as: UTF8.self)
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let line = rawLine.drop { $0 == " " || $0 == "\t" }
+            guard let open = line.firstIndex(of: "("), let close = line[open...].firstIndex(of: ")") else {
+                if line.hasPrefix("#define") {
+                    let name = line.dropFirst(7).drop { $0 == " " || $0 == "\t" }.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                    if !name.isEmpty {
+                        facts.macros.append(MacroDefinition(name: String(name), isFunctionLike: false, line: lineNumber, condition: .always, bodyMentions: []))
+                    }
+                }
+                continue
+            }
+            let macro = String(line[..<open]).trimmingCharacters(in: " \t")
+            let argument = line[line.index(after: open)..<close].split(separator: ",").first.map { String($0).trimmingCharacters(in: " \t") } ?? ""
+            guard !argument.isEmpty else { continue }
+            switch macro {
+            case "EXPORT_SYMBOL": facts.exports.append(ExportedSymbol(name: argument, flavour: .plain, line: lineNumber, condition: .always))
+            case "EXPORT_SYMBOL_GPL": facts.exports.append(ExportedSymbol(name: argument, flavour: .gpl, line: lineNumber, condition: .always))
+            case "ENTRY", "SYM_FUNC_START", "SYM_CODE_START", "GLOBAL", "SYM_FUNC_START_PI", "SYM_FUNC_START_WEAK", "SYM_FUNC_START_WEAK_PI",
+                "SYM_DATA_START", "SYM_ENTRY":
+                facts.definitions.append(SymbolDefinition(name: argument, kind: .function, storage: .global, line: lineNumber, condition: .always))
+            default: continue
+            }
+        }
+        return facts
+    }
+}

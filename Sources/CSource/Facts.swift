@@ -1,0 +1,254 @@
+/// The condition a piece of code lives under, from `#if`/`#ifdef`/`#else`/`#elif` lines.
+/// `#ifdef CONFIG_X` holds only for `X=y` (autoconf.h defines CONFIG_X_MODULE for `=m`);
+/// `IS_ENABLED(CONFIG_X)` holds for `y` or `m`.
+public indirect enum PreprocessorCondition: Hashable, Sendable {
+    case always
+    case never
+    case config(String, ConfigTest)
+    case not(PreprocessorCondition)
+    case and([PreprocessorCondition])
+    case or([PreprocessorCondition])
+    /// A condition modcheck does not model (include guards, version checks): it may hold or not.
+    case opaque(String)
+}
+
+public enum ConfigTest: Hashable, Sendable {
+    /// `#ifdef CONFIG_X`, `defined(CONFIG_X)`: X=y (or, for CONFIG_X_MODULE, X=m).
+    case defined
+    /// `IS_ENABLED(CONFIG_X)`: y or m.
+    case enabled
+    /// `IS_BUILTIN(CONFIG_X)`: y.
+    case builtin
+    /// `IS_MODULE(CONFIG_X)`: m.
+    case module
+    /// `IS_REACHABLE(CONFIG_X)`: y, or m when the user is a module too.
+    case reachable
+}
+
+public enum StorageClass: Hashable, Sendable {
+    case global, staticLinkage, staticInline, externInline
+}
+
+public enum SymbolKind: Hashable, Sendable { case function, variable }
+
+/// A file-scope definition of a function or variable.
+public struct SymbolDefinition: Hashable, Sendable {
+    public var name: String
+    public var kind: SymbolKind
+    public var storage: StorageClass
+    public var line: Int
+    public var condition: PreprocessorCondition
+
+    public init(name: String, kind: SymbolKind, storage: StorageClass, line: Int, condition: PreprocessorCondition) {
+        self.name = name
+        self.kind = kind
+        self.storage = storage
+        self.line = line
+        self.condition = condition
+    }
+}
+
+public enum ExportFlavour: Hashable, Sendable {
+    case plain, gpl, ns(String), nsGpl(String)
+}
+
+/// An `EXPORT_SYMBOL*(name)` line.
+public struct ExportedSymbol: Hashable, Sendable {
+    public var name: String
+    public var flavour: ExportFlavour
+    public var line: Int
+    public var condition: PreprocessorCondition
+
+    public init(name: String, flavour: ExportFlavour, line: Int, condition: PreprocessorCondition) {
+        self.name = name
+        self.flavour = flavour
+        self.line = line
+        self.condition = condition
+    }
+}
+
+public enum ReferenceKind: Hashable, Sendable { case call, addressTaken }
+
+/// A use of a name that the linker must resolve: a call not through `.`/`->`, `&name`, or a name
+/// used as a value in a designated initializer. One per (name, kind, condition, function).
+public struct SymbolReference: Hashable, Sendable {
+    public var name: String
+    public var line: Int
+    public var kind: ReferenceKind
+    public var condition: PreprocessorCondition
+    public var function: String?
+
+    public init(name: String, line: Int, kind: ReferenceKind, condition: PreprocessorCondition, function: String?) {
+        self.name = name
+        self.line = line
+        self.kind = kind
+        self.condition = condition
+        self.function = function
+    }
+}
+
+/// A statement-like macro use at file scope: `module_platform_driver(drv);`, `MODULE_LICENSE("GPL");`.
+public struct MacroInvocation: Hashable, Sendable {
+    public var name: String
+    public var arguments: [String]
+    public var line: Int
+    public var condition: PreprocessorCondition
+    public var function: String?
+
+    public init(name: String, arguments: [String], line: Int, condition: PreprocessorCondition, function: String?) {
+        self.name = name
+        self.arguments = arguments
+        self.line = line
+        self.condition = condition
+        self.function = function
+    }
+}
+
+/// `.path = value` in a designated initializer; nested designators join with ".".
+public struct DesignatedField: Hashable, Sendable {
+    public var path: String
+    public var value: String
+    public var line: Int
+
+    public init(path: String, value: String, line: Int) {
+        self.path = path
+        self.value = value
+        self.line = line
+    }
+}
+
+/// A file-scope `[static] [const] struct TAG name[] = { ... };`.
+public struct StructInitializer: Hashable, Sendable {
+    public var structType: String
+    public var variable: String
+    public var isArray: Bool
+    public var isStatic: Bool
+    public var isConst: Bool
+    public var fields: [DesignatedField]
+    public var line: Int
+    public var condition: PreprocessorCondition
+
+    public init(
+        structType: String, variable: String, isArray: Bool, isStatic: Bool, isConst: Bool, fields: [DesignatedField], line: Int,
+        condition: PreprocessorCondition
+    ) {
+        self.structType = structType
+        self.variable = variable
+        self.isArray = isArray
+        self.isStatic = isStatic
+        self.isConst = isConst
+        self.fields = fields
+        self.line = line
+        self.condition = condition
+    }
+}
+
+/// A call whose arguments matter (register/unregister pairs, module reference counting).
+public struct FunctionCall: Hashable, Sendable {
+    public var callee: String
+    public var arguments: [String]
+    public var line: Int
+    public var condition: PreprocessorCondition
+
+    public init(callee: String, arguments: [String], line: Int, condition: PreprocessorCondition) {
+        self.callee = callee
+        self.arguments = arguments
+        self.line = line
+        self.condition = condition
+    }
+}
+
+/// A function definition and what its body does that rules care about.
+public struct FunctionFacts: Hashable, Sendable {
+    public var name: String
+    public var storage: StorageClass
+    public var line: Int
+    public var endLine: Int
+    public var condition: PreprocessorCondition
+    /// Distinct plain calls, in order of first appearance.
+    public var callees: [String]
+    public var calls: [FunctionCall]
+    /// `x->member = value;` / `x.member = value;` in the body.
+    public var assignsMembers: [String: String]
+
+    public init(
+        name: String, storage: StorageClass, line: Int, endLine: Int, condition: PreprocessorCondition, callees: [String],
+        calls: [FunctionCall], assignsMembers: [String: String]
+    ) {
+        self.name = name
+        self.storage = storage
+        self.line = line
+        self.endLine = endLine
+        self.condition = condition
+        self.callees = callees
+        self.calls = calls
+        self.assignsMembers = assignsMembers
+    }
+}
+
+/// A `#define`; `bodyMentions` says which watched words its body contains (e.g. THIS_MODULE).
+public struct MacroDefinition: Hashable, Sendable {
+    public var name: String
+    public var isFunctionLike: Bool
+    public var line: Int
+    public var condition: PreprocessorCondition
+    public var bodyMentions: Set<String>
+
+    public init(name: String, isFunctionLike: Bool, line: Int, condition: PreprocessorCondition, bodyMentions: Set<String>) {
+        self.name = name
+        self.isFunctionLike = isFunctionLike
+        self.line = line
+        self.condition = condition
+        self.bodyMentions = bodyMentions
+    }
+}
+
+/// A `struct TAG { ... }` definition with its member names (nested anonymous members flattened).
+public struct StructDefinition: Hashable, Sendable {
+    public var tag: String
+    public var members: [String]
+    public var line: Int
+    public var condition: PreprocessorCondition
+
+    public init(tag: String, members: [String], line: Int, condition: PreprocessorCondition) {
+        self.tag = tag
+        self.members = members
+        self.line = line
+        self.condition = condition
+    }
+}
+
+public struct CSourceDiagnostic: Hashable, Sendable, CustomStringConvertible {
+    public var line: Int
+    public var message: String
+
+    public init(line: Int, message: String) {
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String { "\(line): \(message)" }
+}
+
+/// Everything modcheck extracts from one C file, header or assembly file.
+public struct SourceFacts: Hashable, Sendable {
+    public var path: String
+    public var definitions: [SymbolDefinition] = []
+    public var exports: [ExportedSymbol] = []
+    public var references: [SymbolReference] = []
+    public var invocations: [MacroInvocation] = []
+    public var initializers: [StructInitializer] = []
+    public var functions: [FunctionFacts] = []
+    public var macros: [MacroDefinition] = []
+    public var structs: [StructDefinition] = []
+    public var includes: [String] = []
+    public var diagnostics: [CSourceDiagnostic] = []
+
+    public init(path: String) { self.path = path }
+
+    public static func empty(path: String) -> SourceFacts { SourceFacts(path: path) }
+}
+
+/// How much to extract: `.symbols` (definitions, exports, macros, structs: every file of a tree)
+/// or `.full` (also references, invocations, initializers, function bodies: the scoped files).
+public enum ScanDepth: Hashable, Sendable { case symbols, full }

@@ -1,0 +1,707 @@
+/// Extracts module-ability facts from one C file, header or assembly file.
+public enum CSourceScanner {
+    /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
+    public static let defaultWatchedCalls: Set<String> = [
+        "try_module_get", "module_put", "__module_get", "bus_set_iommu", "iommu_device_register", "iommu_device_unregister",
+        "iommu_device_sysfs_add", "iommu_device_sysfs_remove", "iommu_device_set_ops", "iommu_device_set_fwnode",
+        "platform_driver_register", "platform_driver_unregister", "device_link_add", "device_link_del",
+        "iommu_device_register_bus", "iommu_device_unregister_bus", "iopf_queue_alloc", "iopf_queue_free",
+    ]
+    /// Words whose presence in a macro body matters (a helper that sets `->owner = THIS_MODULE`).
+    public static let watchedMentions: [String] = ["THIS_MODULE", "owner", "try_module_get", "module_put"]
+
+    /// Files larger than this many nesting levels of braces/parentheses are cut off (with a diagnostic).
+    static let maxNesting = 256
+
+    public static func scan(
+        path: String, bytes: UnsafeRawBufferPointer, depth: ScanDepth, watchedCalls: Set<String> = defaultWatchedCalls
+    ) -> SourceFacts {
+        if path.hasSuffix(".S") { return AssemblyScanner.scan(path: path, bytes: bytes) }
+        let scanner = FileScanner(path: path, bytes: bytes, full: depth == .full, watchedCalls: watchedCalls)
+        scanner.run()
+        return scanner.facts
+    }
+
+    public static func scan(path: String, text: String, depth: ScanDepth) -> SourceFacts {
+        var copy = text
+        return copy.withUTF8 { scan(path: path, bytes: UnsafeRawBufferPointer($0), depth: depth) }
+    }
+}
+
+let cKeywords: Set<String> = [
+    "if", "for", "while", "switch", "return", "sizeof", "typeof", "__typeof__", "__typeof", "alignof", "_Alignof",
+    "__alignof__", "asm", "__asm__", "__asm", "volatile", "__volatile__", "__attribute__", "__attribute", "defined", "do",
+    "case", "else", "goto", "__extension__", "_Generic", "_Static_assert", "static_assert", "int", "char", "void", "long",
+    "short", "unsigned", "signed", "struct", "union", "enum", "const", "static", "inline", "extern", "register", "auto",
+    "break", "continue", "default", "typedef", "float", "double", "bool", "_Bool",
+]
+
+/// Names that look like calls in a declaration but are attributes.
+let attributeLike: Set<String> = [
+    "__attribute__", "__attribute", "__printf", "__scanf", "__aligned", "__section", "__must_hold", "__acquires", "__releases",
+    "__alloc_size", "__malloc", "__diagnose_as", "__cond_acquires", "__counted_by", "__nonstring", "__packed", "__weak",
+    "__deprecated", "__alias", "__visible", "__noreturn", "__used", "__maybe_unused", "__cold", "__hot", "__pure",
+    "__always_unused", "__ro_after_init", "__initdata", "__init", "__exit", "__refdata", "__assume_aligned",
+]
+
+final class FileScanner {
+    var lx: Lexer
+    var facts: SourceFacts
+    let full: Bool
+    let isHeader: Bool
+    let watchedCalls: Set<String>
+
+    struct Frame {
+        var previous: [PreprocessorCondition]
+        var current: PreprocessorCondition
+        var depthAtIf: Int
+        var depthAfterFirst: Int?
+    }
+
+    var frames: [Frame] = []
+    var condition: PreprocessorCondition = .always
+    var dead = false
+    var depth = 0
+    var seenReferences = Set<SymbolReference>()
+
+    init(path: String, bytes: UnsafeRawBufferPointer, full: Bool, watchedCalls: Set<String>) {
+        lx = Lexer(bytes)
+        facts = SourceFacts(path: path)
+        self.full = full
+        isHeader = path.hasSuffix(".h")
+        self.watchedCalls = watchedCalls
+    }
+
+    // MARK: Driving
+
+    func run() {
+        var stmt: [Token] = []
+        stmt.reserveCapacity(64)
+        var parens = 0
+        while true {
+            let t = lx.next()
+            if t.kind == .end { break }
+            if t.kind == .directive {
+                directive(t)
+                continue
+            }
+            if dead { continue }
+            if t.kind == .punct {
+                switch t.punct {
+                case 0x28:  // (
+                    parens += 1
+                    stmt.append(t)
+                case 0x29:  // )
+                    parens = max(0, parens - 1)
+                    stmt.append(t)
+                case 0x7b where parens == 0:  // {
+                    openBrace(stmt)
+                    stmt.removeAll(keepingCapacity: true)
+                case 0x3b where parens == 0:  // ;
+                    declaration(stmt)
+                    stmt.removeAll(keepingCapacity: true)
+                case 0x7d:  // } with nothing open at file scope
+                    if parens == 0 {
+                        facts.diagnostics.append(CSourceDiagnostic(line: t.line, message: "unbalanced '}' at file scope"))
+                        stmt.removeAll(keepingCapacity: true)
+                    } else {
+                        stmt.append(t)
+                    }
+                default:
+                    stmt.append(t)
+                }
+            } else {
+                // `subsys_initcall(fn)` is sometimes written without its semicolon.
+                if t.newlineBefore && parens == 0 && isBareInvocation(stmt) {
+                    declaration(stmt)
+                    stmt.removeAll(keepingCapacity: true)
+                }
+                stmt.append(t)
+                if stmt.count > 4096 {
+                    facts.diagnostics.append(CSourceDiagnostic(line: t.line, message: "declaration too long; skipped"))
+                    stmt.removeAll(keepingCapacity: true)
+                    parens = 0
+                }
+            }
+        }
+        if !frames.isEmpty {
+            facts.diagnostics.append(CSourceDiagnostic(line: lx.line, message: "\(frames.count) unterminated #if block(s) at end of file"))
+        }
+        facts.diagnostics += lx.diagnostics
+    }
+
+    func isBareInvocation(_ stmt: [Token]) -> Bool {
+        guard stmt.count >= 3, stmt[0].kind == .identifier, stmt[1].isPunct(0x28), stmt[stmt.count - 1].isPunct(0x29) else { return false }
+        let name = lx.text(stmt[0])
+        return !name.hasPrefix("__") && !cKeywords.contains(name)
+    }
+
+    // MARK: Preprocessor
+
+    func updateCondition() {
+        condition = PreprocessorCondition.all(frames.map(\.current))
+        dead = condition == .never
+    }
+
+    /// Directive words, matched on bytes: most files are mostly `#define` lines.
+    enum DirectiveWord { case `if`, ifdef, ifndef, elif, elifdef, elifndef, `else`, endif, define, include, other }
+
+    static func word(_ w: UnsafeRawBufferPointer) -> DirectiveWord {
+        func eq(_ s: StaticString) -> Bool {
+            guard w.count == s.utf8CodeUnitCount else { return false }
+            for i in 0..<w.count where w[i] != s.utf8Start[i] { return false }
+            return true
+        }
+        switch w.count {
+        case 2: return eq("if") ? .if : .other
+        case 4: return eq("elif") ? .elif : eq("else") ? .else : .other
+        case 5: return eq("ifdef") ? .ifdef : eq("endif") ? .endif : .other
+        case 6: return eq("ifndef") ? .ifndef : eq("define") ? .define : .other
+        case 7: return eq("include") ? .include : eq("elifdef") ? .elifdef : .other
+        case 8: return eq("elifndef") ? .elifndef : .other
+        default: return .other
+        }
+    }
+
+    func directive(_ t: Token) {
+        let raw = UnsafeRawBufferPointer(rebasing: lx.bytes[t.start..<t.end])
+        var i = 1
+        while i < raw.count && (raw[i] == 0x20 || raw[i] == 0x09) { i += 1 }
+        let wordStart = i
+        while i < raw.count && ByteClass.isIdentBody(raw[i]) { i += 1 }
+        let word = FileScanner.word(UnsafeRawBufferPointer(rebasing: raw[wordStart..<i]))
+        let rest = UnsafeRawBufferPointer(rebasing: raw[i...])
+        switch word {
+        case .if:
+            frames.append(Frame(previous: [], current: ConditionParser.parse(FileScanner.cleanDirective(rest)), depthAtIf: depth))
+            updateCondition()
+        case .ifdef:
+            frames.append(Frame(previous: [], current: ConditionParser.config(firstWord(rest), .defined), depthAtIf: depth))
+            updateCondition()
+        case .ifndef:
+            let c = ConditionParser.config(firstWord(rest), .defined)
+            frames.append(Frame(previous: [], current: PreprocessorCondition.negation(c), depthAtIf: depth))
+            updateCondition()
+        case .elif, .elifdef, .elifndef, .else:
+            guard var frame = frames.popLast() else {
+                facts.diagnostics.append(CSourceDiagnostic(line: t.line, message: "#else or #elif without #if"))
+                return
+            }
+            if frame.depthAfterFirst == nil { frame.depthAfterFirst = depth }
+            // Each branch starts from the brace depth at #if (ctags' rule): branches that open a
+            // function each (`#ifdef A int f(a) { #else int f(b) { #endif`) count once.
+            depth = frame.depthAtIf
+            frame.previous.append(frame.current)
+            let others = PreprocessorCondition.all(frame.previous.map(PreprocessorCondition.negation))
+            var branch = PreprocessorCondition.always
+            if word == .elif { branch = ConditionParser.parse(FileScanner.cleanDirective(rest)) }
+            if word == .elifdef { branch = ConditionParser.config(firstWord(rest), .defined) }
+            if word == .elifndef { branch = .negation(ConditionParser.config(firstWord(rest), .defined)) }
+            frame.current = PreprocessorCondition.all([others, branch])
+            frames.append(frame)
+            updateCondition()
+        case .endif:
+            guard let frame = frames.popLast() else {
+                facts.diagnostics.append(CSourceDiagnostic(line: t.line, message: "#endif without #if"))
+                return
+            }
+            if let first = frame.depthAfterFirst { depth = first }
+            updateCondition()
+        case .define where !dead:
+            defineDirective(rest, line: t.line)
+        case .include where !dead:
+            if let name = includeName(rest) { facts.includes.append(name) }
+        default:
+            break
+        }
+    }
+
+    func firstWord(_ rest: UnsafeRawBufferPointer) -> String {
+        var i = 0
+        while i < rest.count && (rest[i] == 0x20 || rest[i] == 0x09) { i += 1 }
+        let start = i
+        while i < rest.count && ByteClass.isIdentBody(rest[i]) { i += 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: rest[start..<i]), as: UTF8.self)
+    }
+
+    func includeName(_ rest: UnsafeRawBufferPointer) -> String? {
+        var i = 0
+        while i < rest.count && (rest[i] == 0x20 || rest[i] == 0x09) { i += 1 }
+        guard i < rest.count, rest[i] == 0x3c || rest[i] == 0x22 else { return nil }
+        let close: UInt8 = rest[i] == 0x3c ? 0x3e : 0x22
+        i += 1
+        let start = i
+        while i < rest.count && rest[i] != close && rest[i] != 0x0a { i += 1 }
+        guard i > start else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: rest[start..<i]), as: UTF8.self)
+    }
+
+    static let mentionBytes: [[UInt8]] = CSourceScanner.watchedMentions.map { Array($0.utf8) }
+
+    func defineDirective(_ rest: UnsafeRawBufferPointer, line: Int) {
+        var i = 0
+        while i < rest.count && (rest[i] == 0x20 || rest[i] == 0x09) { i += 1 }
+        let start = i
+        while i < rest.count && ByteClass.isIdentBody(rest[i]) { i += 1 }
+        guard i > start else { return }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: rest[start..<i]), as: UTF8.self)
+        let functionLike = i < rest.count && rest[i] == 0x28
+        var mentions = Set<String>()
+        let body = UnsafeRawBufferPointer(rebasing: rest[i...])
+        if body.count >= 5 {
+            for (index, word) in FileScanner.mentionBytes.enumerated() where FileScanner.find(word, in: body) {
+                mentions.insert(CSourceScanner.watchedMentions[index])
+            }
+        }
+        facts.macros.append(MacroDefinition(name: name, isFunctionLike: functionLike, line: line, condition: condition, bodyMentions: mentions))
+    }
+
+    static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer) -> Bool {
+        guard hay.count >= needle.count, let first = needle.first else { return false }
+        var i = 0
+        let last = hay.count - needle.count
+        while i <= last {
+            if hay[i] == first {
+                var j = 1
+                while j < needle.count && hay[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+
+
+
+    /// The directive text with comments removed and continuation lines joined.
+    static func cleanDirective(_ raw: UnsafeRawBufferPointer) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var i = 0
+        let n = raw.count
+        while i < n {
+            let b = raw[i]
+            if b == 0x5c && i + 1 < n && (raw[i + 1] == 0x0a || raw[i + 1] == 0x0d) {
+                i += raw[i + 1] == 0x0d && i + 2 < n && raw[i + 2] == 0x0a ? 3 : 2
+                out.append(0x20)
+                continue
+            }
+            if b == 0x2f && i + 1 < n && raw[i + 1] == 0x2a {
+                i += 2
+                while i + 1 < n && !(raw[i] == 0x2a && raw[i + 1] == 0x2f) { i += 1 }
+                i += 2
+                out.append(0x20)
+                continue
+            }
+            if b == 0x2f && i + 1 < n && raw[i + 1] == 0x2f { break }
+            if b == 0x22 || b == 0x27 {
+                // Keep literals verbatim (an include name, a string in a macro body).
+                let q = b
+                out.append(b)
+                i += 1
+                while i < n && raw[i] != q && raw[i] != 0x0a {
+                    if raw[i] == 0x5c && i + 1 < n {
+                        out.append(raw[i])
+                        i += 1
+                    }
+                    out.append(raw[i])
+                    i += 1
+                }
+                if i < n && raw[i] == q { out.append(q) }
+                i += 1
+                continue
+            }
+            out.append(b == 0x0d || b == 0x0a || b == 0x09 ? 0x20 : b)
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    // MARK: File-scope declarations
+
+    func storage(_ stmt: [Token]) -> StorageClass {
+        var isStatic = false
+        var isInline = false
+        for t in stmt where t.kind == .identifier {
+            if lx.equals(t, "static") { isStatic = true }
+            if lx.equals(t, "inline") || lx.equals(t, "__inline") || lx.equals(t, "__inline__") || lx.equals(t, "__always_inline") {
+                isInline = true
+            }
+        }
+        if isStatic { return isInline ? .staticInline : .staticLinkage }
+        return isInline ? .externInline : .global
+    }
+
+    func contains(_ stmt: [Token], _ word: StaticString) -> Bool {
+        stmt.contains { $0.kind == .identifier && lx.equals($0, word) }
+    }
+
+    /// `IDENT ( ... )` possibly after `static`: a statement-like macro use.
+    func invocation(_ stmt: [Token]) -> (name: String, arguments: [String], line: Int)? {
+        var i = 0
+        if i < stmt.count && stmt[i].kind == .identifier && lx.equals(stmt[i], "static") { i += 1 }
+        guard i + 2 < stmt.count || (i + 1 < stmt.count && stmt.count - i >= 3), stmt[i].kind == .identifier,
+            stmt[i + 1].isPunct(0x28), stmt[stmt.count - 1].isPunct(0x29)
+        else { return nil }
+        // The closing paren of the argument list must be the last token.
+        var level = 0
+        for j in (i + 1)..<stmt.count {
+            if stmt[j].isPunct(0x28) { level += 1 }
+            if stmt[j].isPunct(0x29) {
+                level -= 1
+                if level == 0 && j != stmt.count - 1 { return nil }
+            }
+        }
+        let name = lx.text(stmt[i])
+        if cKeywords.contains(name) { return nil }
+        return (name, arguments(Array(stmt[(i + 2)..<(stmt.count - 1)])), stmt[i].line)
+    }
+
+    /// Splits tokens at top-level commas and renders each argument compactly (`ops->owner`).
+    func arguments(_ tokens: [Token]) -> [String] {
+        var out: [String] = []
+        var current: [Token] = []
+        var level = 0
+        for t in tokens {
+            if t.kind == .punct {
+                if t.punct == 0x28 || t.punct == 0x5b || t.punct == 0x7b { level += 1 }
+                if t.punct == 0x29 || t.punct == 0x5d || t.punct == 0x7d { level -= 1 }
+                if t.punct == 0x2c && level == 0 {
+                    out.append(render(current))
+                    current.removeAll()
+                    continue
+                }
+            }
+            current.append(t)
+        }
+        if !current.isEmpty || !out.isEmpty { out.append(render(current)) }
+        return out
+    }
+
+    func render(_ tokens: [Token]) -> String {
+        var s = ""
+        var previousWord = false
+        for t in tokens {
+            let word = t.kind == .identifier || t.kind == .number
+            if word && previousWord { s += " " }
+            s += lx.text(t)
+            previousWord = word
+        }
+        return s
+    }
+
+    func exportFlavour(_ name: String, _ args: [String]) -> (ExportFlavour, String)? {
+        guard name.hasPrefix("EXPORT_"), let symbol = args.first, !symbol.isEmpty else { return nil }
+        let ns = args.count > 1 ? args[1].trimmingCharacters(in: "\" ") : ""
+        switch name {
+        case "EXPORT_SYMBOL", "EXPORT_UNUSED_SYMBOL", "EXPORT_SYMBOL_FOR_MODULES": return (.plain, symbol)
+        case "EXPORT_SYMBOL_GPL", "EXPORT_SYMBOL_GPL_FUTURE", "EXPORT_UNUSED_SYMBOL_GPL": return (.gpl, symbol)
+        case "EXPORT_SYMBOL_NS": return (.ns(ns), symbol)
+        case "EXPORT_SYMBOL_NS_GPL": return (.nsGpl(ns), symbol)
+        default: return nil
+        }
+    }
+
+    func declaration(_ stmt: [Token]) {
+        guard let first = stmt.first, !dead else { return }
+        if first.kind == .identifier && lx.equals(first, "typedef") { return }
+        if let inv = invocation(stmt) {
+            if let (flavour, symbol) = exportFlavour(inv.name, inv.arguments) {
+                facts.exports.append(ExportedSymbol(name: symbol, flavour: flavour, line: inv.line, condition: condition))
+            }
+            if full || inv.name.hasPrefix("EXPORT_") || inv.name == "MODULE_LICENSE" {
+                facts.invocations.append(
+                    MacroInvocation(name: inv.name, arguments: inv.arguments, line: inv.line, condition: condition, function: nil))
+            }
+            return
+        }
+        if contains(stmt, "extern") { return }
+        let store = storage(stmt)
+        // Declarators: the identifier before `=`, `,`, `[` or the end, at parenthesis level 0;
+        // `(*name)` declares a function pointer variable; `name(` is a prototype.
+        var level = 0
+        var i = 0
+        var declared: [(String, Int)] = []
+        var lastIdent: Token?
+        var prototype = false
+        var pointerName: Token?
+        var afterEquals = false
+        while i < stmt.count {
+            let t = stmt[i]
+            if t.kind == .punct {
+                switch t.punct {
+                case 0x28:
+                    if level == 0, let ident = lastIdent, !afterEquals, !attributeLike.contains(lx.text(ident)) {
+                        if i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a) && stmt[i + 2].kind == .identifier {
+                            pointerName = stmt[i + 2]
+                        } else {
+                            prototype = true
+                        }
+                    } else if level == 0 && i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a) && stmt[i + 2].kind == .identifier && !afterEquals {
+                        pointerName = stmt[i + 2]
+                    }
+                    level += 1
+                case 0x29: level -= 1
+                case 0x3d where level == 0:  // =
+                    if let p = pointerName ?? lastIdent, !afterEquals { declared.append((lx.text(p), p.line)) }
+                    afterEquals = true
+                    if full { initializerValue(Array(stmt[(i + 1)...])) }
+                case 0x2c where level == 0:  // ,
+                    if !afterEquals, !prototype, let p = pointerName ?? lastIdent { declared.append((lx.text(p), p.line)) }
+                    afterEquals = false
+                    prototype = false
+                    pointerName = nil
+                    lastIdent = nil
+                case 0x5b where level == 0:  // [
+                    if !afterEquals, let p = lastIdent { declared.append((lx.text(p), p.line)) }
+                    afterEquals = true  // skip to the next declarator
+                default: break
+                }
+            } else if t.kind == .identifier && level == 0 && !afterEquals {
+                lastIdent = t
+            }
+            i += 1
+        }
+        if !afterEquals && !prototype, let p = pointerName ?? lastIdent, stmt.count > 1 { declared.append((lx.text(p), p.line)) }
+        var seen = Set<String>()
+        for (name, line) in declared where !cKeywords.contains(name) && !attributeLike.contains(name) && seen.insert(name).inserted {
+            facts.definitions.append(SymbolDefinition(name: name, kind: .variable, storage: store, line: line, condition: condition))
+        }
+    }
+
+    /// `= foo` or `= &foo` at file scope: the name is used as a value.
+    func initializerValue(_ tokens: [Token]) {
+        var j = 0
+        if j < tokens.count && tokens[j].isPunct(0x26) { j += 1 }
+        guard j < tokens.count, tokens[j].kind == .identifier else { return }
+        if j + 1 == tokens.count || tokens[j + 1].isPunct(0x2c) {
+            reference(lx.text(tokens[j]), line: tokens[j].line, kind: .addressTaken, function: nil)
+        }
+    }
+
+    func reference(_ name: String, line: Int, kind: ReferenceKind, function: String?, condition override: PreprocessorCondition? = nil) {
+        let r = SymbolReference(name: name, line: 0, kind: kind, condition: override ?? condition, function: function)
+        if seenReferences.insert(r).inserted {
+            var withLine = r
+            withLine.line = line
+            facts.references.append(withLine)
+        }
+    }
+
+    // MARK: Braces at file scope
+
+    func openBrace(_ stmt: [Token]) {
+        let line = stmt.first?.line ?? lx.line
+        // `... = {`: an initializer.
+        var level = 0
+        var equalsAt: Int?
+        for (i, t) in stmt.enumerated() where t.kind == .punct {
+            if t.punct == 0x28 { level += 1 }
+            if t.punct == 0x29 { level -= 1 }
+            if t.punct == 0x3d && level == 0 {
+                equalsAt = i
+                break
+            }
+        }
+        if let eq = equalsAt {
+            let head = Array(stmt[..<eq])
+            declaration(head)
+            if full {
+                let body = collectBlock()
+                if !dead { structInitializer(head, body: body, line: line) }
+            } else {
+                skipBlock()
+            }
+            skipToSemicolon()
+            return
+        }
+        // struct/union/enum definitions.
+        if let aggregate = stmt.firstIndex(where: { $0.kind == .identifier && (lx.equals($0, "struct") || lx.equals($0, "union") || lx.equals($0, "enum")) }),
+            !stmt.contains(where: { $0.isPunct(0x28) })
+        {
+            let isEnum = lx.equals(stmt[aggregate], "enum")
+            let tag = aggregate + 1 < stmt.count && stmt[aggregate + 1].kind == .identifier ? lx.text(stmt[aggregate + 1]) : nil
+            if !isEnum, isHeader || full, let tag {
+                let body = collectBlock()
+                if !dead { facts.structs.append(StructDefinition(tag: tag, members: members(body), line: line, condition: condition)) }
+            } else {
+                skipBlock()
+            }
+            skipToSemicolon()
+            return
+        }
+        // A function definition: `... name ( params ) attrs {`.
+        if let (nameIndex, name) = functionName(stmt) {
+            let store = storage(stmt)
+            let defCondition = condition
+            facts.definitions.append(SymbolDefinition(name: name, kind: .function, storage: store, line: stmt[nameIndex].line, condition: defCondition))
+            if full {
+                let params = parameters(stmt, after: nameIndex)
+                let body = collectBlock(withConditions: true)
+                functionBody(name: name, storage: store, line: stmt[nameIndex].line, condition: defCondition, params: params, body: body)
+            } else {
+                skipBlock()
+            }
+            return
+        }
+        if let inv = invocation(stmt), full, !dead {
+            facts.invocations.append(MacroInvocation(name: inv.name, arguments: inv.arguments, line: inv.line, condition: condition, function: nil))
+        }
+        skipBlock()
+    }
+
+    func functionName(_ stmt: [Token]) -> (Int, String)? {
+        var level = 0
+        for (i, t) in stmt.enumerated() {
+            if t.kind == .punct {
+                if t.punct == 0x28 { level += 1 }
+                if t.punct == 0x29 { level -= 1 }
+                continue
+            }
+            guard level == 0, t.kind == .identifier, i + 1 < stmt.count, stmt[i + 1].isPunct(0x28) else { continue }
+            let name = lx.text(t)
+            if attributeLike.contains(name) || cKeywords.contains(name) { continue }
+            // A macro that generates the function (`SYSCALL_DEFINE1(...) {`) has no return type before it.
+            if i == 0 { return nil }
+            return (i, name)
+        }
+        return nil
+    }
+
+    /// Parameter names: the last identifier of each parameter, or `(*name)` for pointers to functions.
+    func parameters(_ stmt: [Token], after nameIndex: Int) -> Set<String> {
+        var names = Set<String>()
+        var level = 0
+        var last: Token?
+        var i = nameIndex + 1
+        while i < stmt.count {
+            let t = stmt[i]
+            if t.isPunct(0x28) {
+                level += 1
+                if level == 2 && i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a) && stmt[i + 2].kind == .identifier {
+                    names.insert(lx.text(stmt[i + 2]))
+                }
+            } else if t.isPunct(0x29) {
+                if level == 1, let l = last { names.insert(lx.text(l)) }
+                level -= 1
+                if level == 0 { break }
+            } else if t.isPunct(0x2c) && level == 1 {
+                if let l = last { names.insert(lx.text(l)) }
+                last = nil
+            } else if t.kind == .identifier && level == 1 {
+                last = t
+            }
+            i += 1
+        }
+        return names
+    }
+
+    /// Tokens up to the brace matching the one just read (depth accounting survives #if/#else).
+    /// With `withConditions`, each token's condition is recorded in `tokenConditions`.
+    var tokenConditions: [PreprocessorCondition] = []
+
+    func collectBlock(withConditions: Bool = false) -> [Token] {
+        var out: [Token] = []
+        if withConditions { tokenConditions.removeAll(keepingCapacity: true) }
+        let base = depth
+        depth += 1
+        while true {
+            let t = lx.next()
+            if t.kind == .end {
+                facts.diagnostics.append(CSourceDiagnostic(line: lx.line, message: "unbalanced '{' at end of file"))
+                depth = base
+                return out
+            }
+            if t.kind == .directive {
+                directive(t)
+                if depth <= base { return out }
+                continue
+            }
+            if dead { continue }
+            if t.isPunct(0x7b) {
+                depth += 1
+                if depth - base > CSourceScanner.maxNesting {
+                    facts.diagnostics.append(CSourceDiagnostic(line: t.line, message: "nesting deeper than \(CSourceScanner.maxNesting); block skipped"))
+                }
+            } else if t.isPunct(0x7d) {
+                depth -= 1
+                if depth <= base {
+                    depth = base
+                    return out
+                }
+            }
+            out.append(t)
+            if withConditions { tokenConditions.append(condition) }
+        }
+    }
+
+    /// Skips a block without keeping tokens: the fast path for function bodies in `.symbols` depth.
+    func skipBlock() {
+        let base = depth
+        depth += 1
+        while true {
+            let t = lx.nextBrace()
+            if t.kind == .end {
+                facts.diagnostics.append(CSourceDiagnostic(line: lx.line, message: "unbalanced '{' at end of file"))
+                depth = base
+                return
+            }
+            if t.kind == .directive {
+                directive(t)
+                if depth <= base { return }
+                continue
+            }
+            if dead { continue }
+            if t.punct == 0x7b {
+                depth += 1
+            } else if t.punct == 0x7d {
+                depth -= 1
+                if depth <= base {
+                    depth = base
+                    return
+                }
+            }
+        }
+    }
+
+    func skipToSemicolon() {
+        // After `}` of an initializer or aggregate: `} name;` or `};`.
+        while true {
+            let save = lx
+            let t = lx.next()
+            if t.kind == .end { return }
+            if t.kind == .directive {
+                directive(t)
+                continue
+            }
+            if t.isPunct(0x3b) { return }
+            if t.isPunct(0x7b) || t.newlineBefore && t.kind == .identifier && isStatementStart(t) {
+                lx = save
+                return
+            }
+        }
+    }
+
+    func isStatementStart(_ t: Token) -> Bool {
+        lx.equals(t, "static") || lx.equals(t, "struct") || lx.equals(t, "int") || lx.equals(t, "void") || lx.equals(t, "MODULE_LICENSE")
+    }
+}
+
+extension Substring {
+    func trimmingCharactersSpaces() -> String {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,125 @@
+/// A compact binary encoding for cached facts: LEB128 integers and length-prefixed UTF-8 strings,
+/// with a per-record string table so repeated names (conditions, callees) cost one varint.
+public struct ByteWriter {
+    public private(set) var bytes: [UInt8] = []
+    private var strings: [String: Int] = [:]
+
+    public init() { bytes.reserveCapacity(1024) }
+
+    public mutating func int(_ value: Int) {
+        var v = UInt64(bitPattern: Int64(value))
+        // Zig-zag so small negatives stay small.
+        v = (v << 1) ^ UInt64(bitPattern: Int64(value) >> 63)
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7f) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    public mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    /// Strings seen before in this record are written as a back-reference.
+    public mutating func string(_ value: String) {
+        if let index = strings[value] {
+            int(-(index + 1))
+            return
+        }
+        strings[value] = strings.count
+        int(value.utf8.count)
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    public mutating func optionalString(_ value: String?) {
+        bool(value != nil)
+        if let value { string(value) }
+    }
+
+    public mutating func strings(_ values: [String]) {
+        int(values.count)
+        for v in values { string(v) }
+    }
+}
+
+public struct ByteDecodingError: Error, CustomStringConvertible {
+    public var description: String { "corrupt cache record" }
+}
+
+public struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
+    private var table: [String] = []
+
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        table.reserveCapacity(64)
+    }
+
+    public var isAtEnd: Bool { offset >= bytes.count }
+
+    public mutating func int() throws -> Int {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < bytes.count, shift < 64 else { throw ByteDecodingError() }
+            let b = bytes[offset]
+            offset += 1
+            result |= UInt64(b & 0x7f) << shift
+            if b < 0x80 { break }
+            shift += 7
+        }
+        let decoded = Int64(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+        return Int(decoded)
+    }
+
+    public mutating func bool() throws -> Bool {
+        guard offset < bytes.count else { throw ByteDecodingError() }
+        defer { offset += 1 }
+        return bytes[offset] != 0
+    }
+
+    public mutating func string() throws -> String {
+        let n = try int()
+        if n < 0 {
+            let index = -n - 1
+            guard index < table.count else { throw ByteDecodingError() }
+            return table[index]
+        }
+        guard n <= bytes.count - offset else { throw ByteDecodingError() }
+        let s = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n]), as: UTF8.self)
+        offset += n
+        table.append(s)
+        return s
+    }
+
+    public mutating func optionalString() throws -> String? {
+        try bool() ? try string() : nil
+    }
+
+    public mutating func strings() throws -> [String] {
+        let n = try int()
+        guard n >= 0, n <= bytes.count - offset else { throw ByteDecodingError() }
+        var out: [String] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(try string()) }
+        return out
+    }
+}
+
+/// A result buffer that parallel workers fill at disjoint indices (each index written by one worker).
+struct ParallelSlots<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T?>
+
+    init(count: Int) {
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: nil)
+    }
+
+    func set(_ i: Int, _ value: T?) { buffer[i] = value }
+    func get(_ i: Int) -> T? { buffer[i] }
+
+    func free() {
+        buffer.deinitialize()
+        buffer.deallocate()
+    }
+}

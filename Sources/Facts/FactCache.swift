@@ -1,0 +1,187 @@
+import Foundation
+
+/// A persistent, content-addressed store of encoded facts: the key is a blob id (a content hash),
+/// so one cache serves every kernel tree on the machine and the second look at an unchanged blob
+/// costs no parsing. Records live in 256 append-only shard files (by the first byte of the id);
+/// writers append under `flock`, so concurrent runs are safe; a shard that fails its checksums is
+/// dropped and rebuilt, with a warning.
+public final class FactCache: @unchecked Sendable {
+    /// Bump when the encoding or any extractor changes meaning: old records are then ignored.
+    public static let formatVersion = 3
+
+    public struct Key: Hashable, Sendable {
+        public var blob: [UInt8]  // 20 raw bytes
+        public var kind: UInt8
+
+        public init(blob: [UInt8], kind: UInt8) {
+            self.blob = blob
+            self.kind = kind
+        }
+    }
+
+    public let directory: String
+    private let lock = NSLock()
+    private var shards: [Int: [Key: [UInt8]]] = [:]
+    private var pending: [Int: [(Key, [UInt8])]] = [:]
+    public private(set) var warnings: [String] = []
+    public private(set) var hits = 0
+    public private(set) var misses = 0
+
+    /// The default location: `$XDG_CACHE_HOME/modcheck`, else `~/.cache/modcheck`.
+    public static func defaultDirectory() -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/modcheck" }
+        return (env["HOME"] ?? NSTemporaryDirectory()) + "/.cache/modcheck"
+    }
+
+    public init(directory: String) throws {
+        self.directory = directory + "/facts-v\(FactCache.formatVersion)"
+        do {
+            try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        } catch {
+            throw FactCacheError(message: "\(self.directory): cannot create the cache directory (\(error.localizedDescription))")
+        }
+    }
+
+    private func shardPath(_ shard: Int) -> String {
+        directory + "/" + String(format: "%02x", shard) + ".pack"
+    }
+
+    /// Reads every shard now, in parallel, so that later lookups from worker threads are cheap.
+    public func preloadAll() {
+        let loaded = ParallelSlots<[Key: [UInt8]]>(count: 256)
+        defer { loaded.free() }
+        let needed = lock.withLock { (0..<256).filter { shards[$0] == nil } }
+        DispatchQueue.concurrentPerform(iterations: needed.count) { i in
+            loaded.set(needed[i], readShard(needed[i]))
+        }
+        lock.withLock {
+            for shard in needed where shards[shard] == nil { shards[shard] = loaded.get(shard) ?? [:] }
+        }
+    }
+
+    public func get(_ key: Key) -> [UInt8]? {
+        let shard = Int(key.blob.first ?? 0)
+        lock.lock()
+        defer { lock.unlock() }
+        if shards[shard] == nil {
+            lock.unlock()
+            let records = readShard(shard)
+            lock.lock()
+            if shards[shard] == nil { shards[shard] = records }
+        }
+        if let value = shards[shard]?[key] {
+            hits += 1
+            return value
+        }
+        misses += 1
+        return nil
+    }
+
+    public func put(_ key: Key, _ value: [UInt8]) {
+        let shard = Int(key.blob.first ?? 0)
+        lock.withLock {
+            if shards[shard]?[key] != nil { return }
+            shards[shard, default: [:]][key] = value
+            pending[shard, default: []].append((key, value))
+        }
+    }
+
+    /// Appends the records added in this run to their shards.
+    public func flush() {
+        let work = lock.withLock { () -> [Int: [(Key, [UInt8])]] in
+            defer { pending = [:] }
+            return pending
+        }
+        for (shard, records) in work {
+            var bytes: [UInt8] = []
+            for (key, value) in records { FactCache.appendRecord(&bytes, key: key, value: value) }
+            let fd = open(shardPath(shard), O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            guard fd >= 0 else {
+                note("\(shardPath(shard)): cannot write the cache (errno \(errno)); continuing without it")
+                continue
+            }
+            flock(fd, LOCK_EX)
+            bytes.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if n <= 0 { break }
+                    offset += n
+                }
+            }
+            flock(fd, LOCK_UN)
+            close(fd)
+        }
+    }
+
+    private func note(_ message: String) { lock.withLock { warnings.append(message) } }
+
+    // Record: "MC" kind(1) blob(20) length(4 LE) checksum(4 LE, FNV-1a of the value) value.
+    static func appendRecord(_ out: inout [UInt8], key: Key, value: [UInt8]) {
+        out.append(0x4d)
+        out.append(0x43)
+        out.append(key.kind)
+        out.append(contentsOf: key.blob)
+        appendUInt32(&out, UInt32(value.count))
+        appendUInt32(&out, fnv1a(value[...]))
+        out.append(contentsOf: value)
+    }
+
+    static func appendUInt32(_ out: inout [UInt8], _ v: UInt32) {
+        for i in 0..<4 { out.append(UInt8((v >> (8 * UInt32(i))) & 0xff)) }
+    }
+
+    static func fnv1a(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return h
+    }
+
+    private func readShard(_ shard: Int) -> [Key: [UInt8]] {
+        let path = shardPath(shard)
+        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        let bytes = [UInt8](data)
+        var records: [Key: [UInt8]] = [:]
+        var offset = 0
+        func readUInt32(_ at: Int) -> UInt32 {
+            var v: UInt32 = 0
+            for i in 0..<4 { v |= UInt32(bytes[at + i]) << (8 * UInt32(i)) }
+            return v
+        }
+        let header = 2 + 1 + 20 + 4 + 4
+        while offset < bytes.count {
+            guard bytes.count - offset >= header, bytes[offset] == 0x4d, bytes[offset + 1] == 0x43 else {
+                return dropCorrupt(shard, path: path)
+            }
+            let kind = bytes[offset + 2]
+            let blob = Array(bytes[offset + 3..<offset + 23])
+            let length = Int(readUInt32(offset + 23))
+            let checksum = readUInt32(offset + 27)
+            let start = offset + header
+            guard length <= bytes.count - start else { return dropCorrupt(shard, path: path) }
+            let value = bytes[start..<start + length]
+            guard FactCache.fnv1a(value) == checksum else { return dropCorrupt(shard, path: path) }
+            records[Key(blob: blob, kind: kind)] = Array(value)
+            offset = start + length
+        }
+        return records
+    }
+
+    private func dropCorrupt(_ shard: Int, path: String) -> [Key: [UInt8]] {
+        note("\(path): corrupt cache shard; rebuilding it")
+        let fd = open(path, O_WRONLY)
+        if fd >= 0 {
+            flock(fd, LOCK_EX)
+            ftruncate(fd, 0)
+            flock(fd, LOCK_UN)
+            close(fd)
+        }
+        return [:]
+    }
+}
+
+public struct FactCacheError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

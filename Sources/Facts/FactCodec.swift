@@ -1,0 +1,289 @@
+import CSource
+import Git
+
+/// Binary encoding of SourceFacts for the fact cache (see ByteCoding.swift).
+enum FactCodec {
+    static func encode(_ f: SourceFacts) -> [UInt8] {
+        var w = ByteWriter()
+        w.int(f.definitions.count)
+        for d in f.definitions {
+            w.string(d.name)
+            w.int(d.kind == .function ? 0 : 1)
+            w.int(storageCode(d.storage))
+            w.int(d.line)
+            condition(d.condition, &w)
+        }
+        w.int(f.exports.count)
+        for e in f.exports {
+            w.string(e.name)
+            flavour(e.flavour, &w)
+            w.int(e.line)
+            condition(e.condition, &w)
+        }
+        w.int(f.references.count)
+        for r in f.references {
+            w.string(r.name)
+            w.int(r.line)
+            w.int(r.kind == .call ? 0 : 1)
+            condition(r.condition, &w)
+            w.optionalString(r.function)
+        }
+        w.int(f.invocations.count)
+        for i in f.invocations {
+            w.string(i.name)
+            w.strings(i.arguments)
+            w.int(i.line)
+            condition(i.condition, &w)
+            w.optionalString(i.function)
+        }
+        w.int(f.initializers.count)
+        for s in f.initializers {
+            w.string(s.structType)
+            w.string(s.variable)
+            w.bool(s.isArray)
+            w.bool(s.isStatic)
+            w.bool(s.isConst)
+            w.int(s.fields.count)
+            for field in s.fields {
+                w.string(field.path)
+                w.string(field.value)
+                w.int(field.line)
+            }
+            w.int(s.line)
+            condition(s.condition, &w)
+        }
+        w.int(f.functions.count)
+        for fn in f.functions {
+            w.string(fn.name)
+            w.int(storageCode(fn.storage))
+            w.int(fn.line)
+            w.int(fn.endLine)
+            condition(fn.condition, &w)
+            w.strings(fn.callees)
+            w.int(fn.calls.count)
+            for c in fn.calls {
+                w.string(c.callee)
+                w.strings(c.arguments)
+                w.int(c.line)
+                condition(c.condition, &w)
+            }
+            let members = fn.assignsMembers.sorted { $0.key < $1.key }
+            w.int(members.count)
+            for (k, v) in members {
+                w.string(k)
+                w.string(v)
+            }
+        }
+        w.int(f.macros.count)
+        for m in f.macros {
+            w.string(m.name)
+            w.bool(m.isFunctionLike)
+            w.int(m.line)
+            condition(m.condition, &w)
+            w.strings(m.bodyMentions.sorted())
+        }
+        w.int(f.structs.count)
+        for s in f.structs {
+            w.string(s.tag)
+            w.strings(s.members)
+            w.int(s.line)
+            condition(s.condition, &w)
+        }
+        w.strings(f.includes)
+        w.int(f.diagnostics.count)
+        for d in f.diagnostics {
+            w.int(d.line)
+            w.string(d.message)
+        }
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8], path: String) throws -> SourceFacts {
+        try bytes.withUnsafeBytes { buffer in
+            var r = ByteReader(buffer)
+            var f = SourceFacts.empty(path: path)
+            f.definitions = try list(&r) {
+                SymbolDefinition(
+                    name: try $0.string(), kind: try $0.int() == 0 ? .function : .variable, storage: try storage(&$0),
+                    line: try $0.int(), condition: try condition(&$0))
+            }
+            f.exports = try list(&r) {
+                ExportedSymbol(name: try $0.string(), flavour: try flavour(&$0), line: try $0.int(), condition: try condition(&$0))
+            }
+            f.references = try list(&r) {
+                SymbolReference(
+                    name: try $0.string(), line: try $0.int(), kind: try $0.int() == 0 ? .call : .addressTaken,
+                    condition: try condition(&$0), function: try $0.optionalString())
+            }
+            f.invocations = try list(&r) {
+                MacroInvocation(
+                    name: try $0.string(), arguments: try $0.strings(), line: try $0.int(), condition: try condition(&$0),
+                    function: try $0.optionalString())
+            }
+            f.initializers = try list(&r) { r in
+                let type = try r.string()
+                let variable = try r.string()
+                let isArray = try r.bool()
+                let isStatic = try r.bool()
+                let isConst = try r.bool()
+                let fields = try list(&r) { DesignatedField(path: try $0.string(), value: try $0.string(), line: try $0.int()) }
+                return StructInitializer(
+                    structType: type, variable: variable, isArray: isArray, isStatic: isStatic, isConst: isConst, fields: fields,
+                    line: try r.int(), condition: try condition(&r))
+            }
+            f.functions = try list(&r) { r in
+                let name = try r.string()
+                let storage = try storage(&r)
+                let line = try r.int()
+                let endLine = try r.int()
+                let cond = try condition(&r)
+                let callees = try r.strings()
+                let calls = try list(&r) {
+                    FunctionCall(callee: try $0.string(), arguments: try $0.strings(), line: try $0.int(), condition: try condition(&$0))
+                }
+                var members: [String: String] = [:]
+                for _ in 0..<(try count(&r)) { members[try r.string()] = try r.string() }
+                return FunctionFacts(
+                    name: name, storage: storage, line: line, endLine: endLine, condition: cond, callees: callees, calls: calls,
+                    assignsMembers: members)
+            }
+            f.macros = try list(&r) {
+                MacroDefinition(
+                    name: try $0.string(), isFunctionLike: try $0.bool(), line: try $0.int(), condition: try condition(&$0),
+                    bodyMentions: Set(try $0.strings()))
+            }
+            f.structs = try list(&r) {
+                StructDefinition(tag: try $0.string(), members: try $0.strings(), line: try $0.int(), condition: try condition(&$0))
+            }
+            f.includes = try r.strings()
+            f.diagnostics = try list(&r) { CSourceDiagnostic(line: try $0.int(), message: try $0.string()) }
+            guard r.isAtEnd else { throw ByteDecodingError() }
+            return f
+        }
+    }
+
+    static func count(_ r: inout ByteReader) throws -> Int {
+        let n = try r.int()
+        guard n >= 0, n < 10_000_000 else { throw ByteDecodingError() }
+        return n
+    }
+
+    static func list<T>(_ r: inout ByteReader, _ element: (inout ByteReader) throws -> T) throws -> [T] {
+        let n = try count(&r)
+        var out: [T] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(try element(&r)) }
+        return out
+    }
+
+    static func storageCode(_ s: StorageClass) -> Int {
+        switch s {
+        case .global: 0
+        case .staticLinkage: 1
+        case .staticInline: 2
+        case .externInline: 3
+        }
+    }
+
+    static func storage(_ r: inout ByteReader) throws -> StorageClass {
+        switch try r.int() {
+        case 0: .global
+        case 1: .staticLinkage
+        case 2: .staticInline
+        case 3: .externInline
+        default: throw ByteDecodingError()
+        }
+    }
+
+    static func flavour(_ f: ExportFlavour, _ w: inout ByteWriter) {
+        switch f {
+        case .plain: w.int(0)
+        case .gpl: w.int(1)
+        case .ns(let ns):
+            w.int(2)
+            w.string(ns)
+        case .nsGpl(let ns):
+            w.int(3)
+            w.string(ns)
+        }
+    }
+
+    static func flavour(_ r: inout ByteReader) throws -> ExportFlavour {
+        switch try r.int() {
+        case 0: return .plain
+        case 1: return .gpl
+        case 2: return .ns(try r.string())
+        case 3: return .nsGpl(try r.string())
+        default: throw ByteDecodingError()
+        }
+    }
+
+    static func condition(_ c: PreprocessorCondition, _ w: inout ByteWriter) {
+        switch c {
+        case .always: w.int(0)
+        case .never: w.int(1)
+        case .config(let name, let test):
+            w.int(2)
+            w.string(name)
+            w.int(testCode(test))
+        case .not(let inner):
+            w.int(3)
+            condition(inner, &w)
+        case .and(let parts):
+            w.int(4)
+            w.int(parts.count)
+            for p in parts { condition(p, &w) }
+        case .or(let parts):
+            w.int(5)
+            w.int(parts.count)
+            for p in parts { condition(p, &w) }
+        case .opaque(let text):
+            w.int(6)
+            w.string(text)
+        }
+    }
+
+    static func condition(_ r: inout ByteReader) throws -> PreprocessorCondition {
+        switch try r.int() {
+        case 0: return .always
+        case 1: return .never
+        case 2: return .config(try r.string(), try test(try r.int()))
+        case 3: return .not(try condition(&r))
+        case 4: return .and(try list(&r) { try condition(&$0) })
+        case 5: return .or(try list(&r) { try condition(&$0) })
+        case 6: return .opaque(try r.string())
+        default: throw ByteDecodingError()
+        }
+    }
+
+    static func testCode(_ t: ConfigTest) -> Int {
+        switch t {
+        case .defined: 0
+        case .enabled: 1
+        case .builtin: 2
+        case .module: 3
+        case .reachable: 4
+        }
+    }
+
+    static func test(_ code: Int) throws -> ConfigTest {
+        switch code {
+        case 0: return .defined
+        case 1: return .enabled
+        case 2: return .builtin
+        case 3: return .module
+        case 4: return .reachable
+        default: throw ByteDecodingError()
+        }
+    }
+}
+
+extension SourceFacts {
+    /// The same facts seen at another path (the same blob can sit at several paths).
+    func relocated(to newPath: String) -> SourceFacts {
+        if path == newPath { return self }
+        var copy = self
+        copy.path = newPath
+        return copy
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Git
+
+/// One revision of a kernel tree as modcheck sees it: the path -> blob map of a git tree, read
+/// through libgit2 without a checkout.
+public struct KernelTree: Sendable {
+    public var tree: ObjectID
+    public var blobs: [String: ObjectID]
+
+    public init(tree: ObjectID, blobs: [String: ObjectID]) {
+        self.tree = tree
+        self.blobs = blobs
+    }
+
+    public static func load(_ repository: Repository, tree: ObjectID) throws -> KernelTree {
+        var blobs: [String: ObjectID] = [:]
+        for entry in try repository.entries(tree: tree) where !entry.isSymlink {
+            blobs[entry.path] = entry.blob
+        }
+        return KernelTree(tree: tree, blobs: blobs)
+    }
+
+    /// The same tree with some paths changed (nil removes the path).
+    public func applying(_ changes: [String: ObjectID?], newTree: ObjectID) -> KernelTree {
+        var copy = self
+        copy.tree = newTree
+        for (path, blob) in changes { copy.blobs[path] = blob }
+        return copy
+    }
+
+    /// The kernel release of the tree, from the top Makefile's VERSION and PATCHLEVEL.
+    public static func kernelVersion(makefile: String) -> (major: Int, minor: Int)? {
+        var major: Int?
+        var minor: Int?
+        for line in makefile.split(separator: "\n", maxSplits: 20).prefix(20) {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else { continue }
+            if parts[0] == "VERSION" { major = Int(parts[1]) }
+            if parts[0] == "PATCHLEVEL" { minor = Int(parts[1]) }
+        }
+        guard let major, let minor else { return nil }
+        return (major, minor)
+    }
+}
+
+/// The kinds of file modcheck reads facts from.
+public enum KernelFileKind: Sendable {
+    case cSource, header, assembly, kconfig, kbuild, other
+
+    public init(path: String) {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        if name.hasSuffix(".c") {
+            self = .cSource
+        } else if name.hasSuffix(".h") {
+            self = .header
+        } else if name.hasSuffix(".S") {
+            self = .assembly
+        } else if name.hasPrefix("Kconfig") {
+            self = .kconfig
+        } else if name == "Makefile" || name == "Kbuild" {
+            self = .kbuild
+        } else {
+            self = .other
+        }
+    }
+}

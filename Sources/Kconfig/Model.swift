@@ -1,0 +1,136 @@
+/// Kconfig's three-valued logic: n < m < y.
+public enum Tristate: Int, Comparable, Sendable, CustomStringConvertible {
+    case n = 0, m = 1, y = 2
+
+    public static func < (l: Tristate, r: Tristate) -> Bool { l.rawValue < r.rawValue }
+    public var description: String { ["n", "m", "y"][rawValue] }
+    public var negated: Tristate { Tristate(rawValue: 2 - rawValue)! }
+
+    public init?(text: String) {
+        switch text {
+        case "y": self = .y
+        case "m": self = .m
+        case "n": self = .n
+        default: return nil
+        }
+    }
+}
+
+public enum KconfigComparison: String, Sendable, Hashable {
+    case equal = "=", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+}
+
+/// A Kconfig expression: `A && (B || !C)`, `ARM_SMMU=y`, constants y/m/n and quoted strings.
+public indirect enum KconfigExpression: Hashable, Sendable, CustomStringConvertible {
+    case symbol(String)
+    case constant(String)
+    case not(KconfigExpression)
+    case and(KconfigExpression, KconfigExpression)
+    case or(KconfigExpression, KconfigExpression)
+    case compare(KconfigComparison, KconfigExpression, KconfigExpression)
+
+    public var description: String {
+        switch self {
+        case .symbol(let s): return s
+        case .constant(let c): return ["y", "m", "n"].contains(c) ? c : "\"\(c)\""
+        case .not(let e): return "!" + e.parenthesized
+        case .and(let a, let b): return "\(a.parenthesized(in: .and)) && \(b.parenthesized(in: .and))"
+        case .or(let a, let b): return "\(a) || \(b)"
+        case .compare(let op, let a, let b): return "\(a)\(op.rawValue)\(b)"
+        }
+    }
+
+    enum Context { case and }
+
+    var parenthesized: String {
+        switch self {
+        case .symbol, .constant, .compare, .not: return description
+        default: return "(\(description))"
+        }
+    }
+
+    func parenthesized(in context: Context) -> String {
+        if case .or = self { return "(\(description))" }
+        return description
+    }
+
+    /// Symbols the expression mentions.
+    public var symbols: Set<String> {
+        switch self {
+        case .symbol(let s): return [s]
+        case .constant: return []
+        case .not(let e): return e.symbols
+        case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b): return a.symbols.union(b.symbols)
+        }
+    }
+
+    public static func all(_ parts: [KconfigExpression]) -> KconfigExpression? {
+        guard var result = parts.first else { return nil }
+        for p in parts.dropFirst() { result = .and(result, p) }
+        return result
+    }
+}
+
+public enum KconfigType: String, Sendable, Hashable, CustomStringConvertible {
+    case bool, tristate, string, int, hex, unknown
+    public var description: String { rawValue }
+}
+
+public struct SourceLocation: Hashable, Sendable {
+    public var file: String
+    public var line: Int
+}
+
+public struct ConditionalValue: Hashable, Sendable {
+    public var value: KconfigExpression
+    public var condition: KconfigExpression?
+}
+
+/// One `config`/`menuconfig` block. A symbol defined in several places has several definitions.
+public struct KconfigDefinition: Hashable, Sendable {
+    public var location: SourceLocation
+    public var type: KconfigType
+    public var prompt: String?
+    public var promptCondition: KconfigExpression?
+    /// Its own `depends on` lines, and with the enclosing `if`/`menu`/`choice` ones.
+    public var ownDependency: KconfigExpression?
+    public var dependency: KconfigExpression?
+    public var defaults: [ConditionalValue]
+    public var selects: [ConditionalValue]
+    public var implies: [ConditionalValue]
+    public var help: String?
+}
+
+public struct KconfigSymbol: Sendable {
+    public var name: String
+    public var definitions: [KconfigDefinition]
+
+    public var type: KconfigType {
+        definitions.first { $0.type != .unknown }?.type ?? .unknown
+    }
+    public var hasPrompt: Bool { definitions.contains { $0.prompt != nil } }
+}
+
+public struct KconfigDiagnostic: Hashable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var message: String
+    public var description: String { "\(file):\(line): \(message)" }
+}
+
+public struct KconfigTree: Sendable {
+    public var symbols: [String: KconfigSymbol]
+    public var files: [String]
+    public var diagnostics: [KconfigDiagnostic]
+    /// target -> who selects it (with the select's condition).
+    public var selectedBy: [String: [(selector: String, condition: KconfigExpression?)]]
+    public var impliedBy: [String: [(selector: String, condition: KconfigExpression?)]]
+}
+
+/// One entry as written in one file (for change extraction).
+public struct KconfigEntry: Hashable, Sendable {
+    public var name: String
+    public var type: KconfigType
+    public var dependsOn: String?
+    public var line: Int
+}

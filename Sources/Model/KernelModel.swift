@@ -1,0 +1,386 @@
+import CSource
+import Facts
+import Foundation
+import Git
+import Kbuild
+import Kconfig
+
+/// What a tree means for module-ability: which configs can be `m`, which objects form which
+/// module, where every symbol is defined and exported, which headers a module sees, and whether a
+/// preprocessor region exists when a module is built as `m`.
+public final class KernelModel: @unchecked Sendable {
+    public let tree: KernelTree
+    public let store: FactStore
+    public let kconfig: KconfigTree
+    public let evaluator: KconfigEvaluator
+    public let kbuild: KbuildMap
+    public let version: (major: Int, minor: Int)?
+    public let scope: [String]
+    public let units: [ModuleUnit]
+    public let unitsBySource: [String: [ModuleUnit]]
+    /// Non-static definitions in .c and .S files, by name.
+    public let definitions: [String: [SymbolProvider]]
+    /// EXPORT_SYMBOL* sites, by name.
+    public let exports: [String: [ExportSite]]
+    /// Per-path symbol facts the indexes were built from (to update them incrementally).
+    let symbolFacts: [String: SourceFacts]
+    public let configText: DotConfig?
+    /// Problems met while building the model (missing objects, Kconfig syntax errors, ...).
+    public private(set) var problems: [String]
+
+    private let lock = NSLock()
+    private var headerIndexes: [String: HeaderIndex] = [:]
+    private var fullFacts: [String: SourceFacts] = [:]
+
+    public struct ExportSite: Sendable, Hashable {
+        public var path: String
+        public var line: Int
+        public var flavour: ExportFlavour
+    }
+
+    public static let defaultScope = ["drivers/iommu"]
+
+    /// Builds the model of a tree. With `base`, only what differs from the base tree is re-read.
+    public init(
+        tree: KernelTree, store: FactStore, scope: [String] = KernelModel.defaultScope, config: DotConfig? = nil,
+        base: KernelModel? = nil
+    ) {
+        self.tree = tree
+        self.store = store
+        self.scope = scope
+        self.configText = config
+        var problems: [String] = []
+        let changed: Set<String>? = base.map { base in
+            var paths = Set<String>()
+            for (path, blob) in tree.blobs where base.tree.blobs[path] != blob { paths.insert(path) }
+            for path in base.tree.blobs.keys where tree.blobs[path] == nil { paths.insert(path) }
+            return paths
+        }
+
+        // Kconfig: reparsed only when a Kconfig file changed.
+        let kconfig: KconfigTree
+        let evaluator: KconfigEvaluator
+        if let base, let changed, !changed.contains(where: { KernelFileKind(path: $0) == .kconfig }) {
+            kconfig = base.kconfig
+            evaluator = base.evaluator
+        } else {
+            let blobs = tree.blobs
+            let architectures = Set(
+                blobs.keys.compactMap { path -> String? in
+                    let parts = path.split(separator: "/")
+                    return parts.count == 3 && parts[0] == "arch" && parts[2] == "Kconfig" ? String(parts[1]) : nil
+                }
+            ).sorted()
+            kconfig = KconfigParser.parse(
+                root: "Kconfig", srcarch: nil, architectures: architectures,
+                read: { path in blobs[path].flatMap { store.text($0, path: path) } })
+            evaluator = KconfigEvaluator(tree: kconfig)
+            problems += kconfig.diagnostics.map { "\($0.file):\($0.line): \($0.message)" }
+        }
+
+        // kbuild: re-resolved only when a Makefile or Kbuild file changed (or a source appeared).
+        let kbuild: KbuildMap
+        if let base, let changed, !changed.contains(where: { KernelFileKind(path: $0) == .kbuild }) {
+            kbuild = base.kbuild
+        } else {
+            var directories: [String: String] = [:]
+            var kbuildFiles: Set<String> = []
+            for path in tree.blobs.keys where KernelFileKind(path: path) == .kbuild { kbuildFiles.insert(path) }
+            for path in kbuildFiles {
+                let dir = (path as NSString).deletingLastPathComponent
+                // kbuild prefers a directory's Kbuild file over its Makefile.
+                if path.hasSuffix("/Makefile") || path == "Makefile", kbuildFiles.contains(dir.isEmpty ? "Kbuild" : dir + "/Kbuild") {
+                    continue
+                }
+                if let blob = tree.blobs[path], let text = store.text(blob, path: path) { directories[dir] = text }
+            }
+            kbuild = KbuildReader.resolve(directories: directories)
+        }
+
+        self.kconfig = kconfig
+        self.evaluator = evaluator
+        self.kbuild = kbuild
+        version = tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(KernelTree.kernelVersion)
+
+        // Units: every kbuild unit with at least one existing source.
+        var units: [ModuleUnit] = []
+        var bySource: [String: [ModuleUnit]] = [:]
+        for unit in kbuild.units {
+            let sources = unit.objects.compactMap { object -> String? in
+                let c = String(object.dropLast(2)) + ".c"
+                return tree.blobs[c] != nil ? c : nil
+            }
+            if sources.isEmpty { continue }
+            let own = unit.builtinOnly ? nil : unit.configs.last
+            let chainAllowsModule = unit.configs.dropLast().allSatisfy { evaluator.range($0, assuming: [:]).upperBound >= .m }
+            let canBeModule: Bool
+            let canBeBuiltin: Bool
+            if let config {
+                let value = own.map { evaluator.value($0, config: config) } ?? .y
+                canBeModule = !unit.builtinOnly && value == .m
+                canBeBuiltin = unit.builtinOnly || value == .y
+            } else {
+                canBeModule = !unit.builtinOnly && own.map { evaluator.canBeModule($0) } == true && chainAllowsModule
+                canBeBuiltin = unit.builtinOnly || own.map { evaluator.canBeBuiltin($0) } ?? true
+            }
+            let model = ModuleUnit(
+                name: unit.name, sources: sources, config: own, configs: unit.configs, canBeModule: canBeModule,
+                canBeBuiltin: canBeBuiltin)
+            units.append(model)
+            for s in sources { bySource[s, default: []].append(model) }
+        }
+        self.units = units
+        self.unitsBySource = bySource
+
+        // The symbol index over every .c and .S file, updated incrementally from a base model.
+        var symbolFacts: [String: SourceFacts]
+        var definitions: [String: [SymbolProvider]]
+        var exports: [String: [ExportSite]]
+        let relevant: (String) -> Bool = { path in
+            let kind = KernelFileKind(path: path)
+            return kind == .cSource || kind == .assembly
+        }
+        if let base, let changed {
+            symbolFacts = base.symbolFacts
+            definitions = base.definitions
+            exports = base.exports
+            for path in changed where relevant(path) {
+                if let old = symbolFacts.removeValue(forKey: path) {
+                    KernelModel.remove(old, from: &definitions, &exports)
+                }
+            }
+            let files = changed.filter(relevant).compactMap { path in tree.blobs[path].map { (path: path, blob: $0) } }
+            for facts in store.facts(of: files, depth: .symbols) {
+                symbolFacts[facts.path] = facts
+                KernelModel.add(facts, to: &definitions, &exports)
+            }
+        } else {
+            symbolFacts = [:]
+            definitions = [:]
+            exports = [:]
+            let files = tree.blobs.filter { relevant($0.key) }.map { (path: $0.key, blob: $0.value) }.sorted { $0.path < $1.path }
+            for facts in store.facts(of: files, depth: .symbols) {
+                symbolFacts[facts.path] = facts
+                KernelModel.add(facts, to: &definitions, &exports)
+            }
+        }
+        self.symbolFacts = symbolFacts
+        self.definitions = definitions
+        self.exports = exports
+        self.problems = problems
+    }
+
+    static func add(_ facts: SourceFacts, to definitions: inout [String: [SymbolProvider]], _ exports: inout [String: [ExportSite]]) {
+        for d in facts.definitions where d.storage == .global {
+            definitions[d.name, default: []].append(SymbolProvider(path: facts.path, line: d.line))
+        }
+        for e in facts.exports {
+            exports[e.name, default: []].append(ExportSite(path: facts.path, line: e.line, flavour: e.flavour))
+        }
+    }
+
+    static func remove(_ facts: SourceFacts, from definitions: inout [String: [SymbolProvider]], _ exports: inout [String: [ExportSite]]) {
+        for d in facts.definitions where d.storage == .global {
+            definitions[d.name]?.removeAll { $0.path == facts.path }
+            if definitions[d.name]?.isEmpty == true { definitions[d.name] = nil }
+        }
+        for e in facts.exports {
+            exports[e.name]?.removeAll { $0.path == facts.path }
+            if exports[e.name]?.isEmpty == true { exports[e.name] = nil }
+        }
+    }
+
+    public func inScope(_ path: String) -> Bool {
+        scope.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+    }
+
+    /// Units with a source in scope.
+    public var scopedUnits: [ModuleUnit] {
+        units.filter { $0.sources.contains(where: inScope) }
+    }
+
+    public var problemsFromFacts: [String] { store.problems }
+
+    /// Full facts of one file of this tree (cached by blob id).
+    public func facts(_ path: String) -> SourceFacts? {
+        if let known = lock.withLock({ fullFacts[path] }) { return known }
+        guard let blob = tree.blobs[path], let facts = store.facts(path: path, blob: blob, depth: .full) else { return nil }
+        lock.withLock { fullFacts[path] = facts }
+        return facts
+    }
+
+    // MARK: Regions
+
+    /// Whether code under `condition` can exist in a build where the given symbols have the
+    /// given values (`CONFIG_X` of `#ifdef` is only defined for `=y`; `=m` defines CONFIG_X_MODULE).
+    public func mayHold(_ condition: PreprocessorCondition, assuming: [String: Tristate], inModule: Bool) -> Bool {
+        truthRange(condition, assuming: assuming, inModule: inModule).mayHold
+    }
+
+    struct Truth {
+        var mayHold: Bool
+        var mayFail: Bool
+    }
+
+    func range(_ config: String, assuming: [String: Tristate]) -> ClosedRange<Tristate> {
+        if let fixed = assuming[config] { return fixed...fixed }
+        if let configText {
+            let v = evaluator.value(config, config: configText)
+            return v...v
+        }
+        return evaluator.range(config, assuming: assuming)
+    }
+
+    func truthRange(_ condition: PreprocessorCondition, assuming: [String: Tristate], inModule: Bool) -> Truth {
+        switch condition {
+        case .always: return Truth(mayHold: true, mayFail: false)
+        case .never: return Truth(mayHold: false, mayFail: true)
+        case .opaque: return Truth(mayHold: true, mayFail: true)
+        case .not(let inner):
+            let t = truthRange(inner, assuming: assuming, inModule: inModule)
+            return Truth(mayHold: t.mayFail, mayFail: t.mayHold)
+        case .and(let parts):
+            let ts = parts.map { truthRange($0, assuming: assuming, inModule: inModule) }
+            return Truth(mayHold: ts.allSatisfy(\.mayHold), mayFail: ts.contains(where: \.mayFail))
+        case .or(let parts):
+            let ts = parts.map { truthRange($0, assuming: assuming, inModule: inModule) }
+            return Truth(mayHold: ts.contains(where: \.mayHold), mayFail: ts.allSatisfy(\.mayFail))
+        case .config(let name, let test):
+            var symbol = name.hasPrefix("CONFIG_") ? String(name.dropFirst(7)) : name
+            var test = test
+            if test == .defined, symbol.hasSuffix("_MODULE"), evaluator.isDefined(String(symbol.dropLast(7))) {
+                symbol = String(symbol.dropLast(7))
+                test = .module
+            }
+            let r = range(symbol, assuming: assuming)
+            switch test {
+            case .defined, .builtin:
+                return Truth(mayHold: r.upperBound == .y, mayFail: r.lowerBound < .y)
+            case .enabled:
+                return Truth(mayHold: r.upperBound >= .m, mayFail: r.lowerBound == .n)
+            case .module:
+                return Truth(mayHold: r.contains(.m), mayFail: r != Tristate.m...Tristate.m)
+            case .reachable:
+                // IS_REACHABLE: built in, or a module seen from another module.
+                let hold = r.upperBound == .y || (inModule && r.contains(.m))
+                let fail = r.lowerBound < .m || (!inModule && r.lowerBound < .y)
+                return Truth(mayHold: hold, mayFail: fail)
+            }
+        }
+    }
+
+    /// Whether code under `condition` exists in `unit` when the unit is built as a module.
+    public func existsInModule(_ condition: PreprocessorCondition, unit: ModuleUnit) -> Bool {
+        guard let config = unit.config else { return mayHold(condition, assuming: [:], inModule: false) }
+        return mayHold(condition, assuming: [config: .m], inModule: true)
+    }
+
+    // MARK: Headers
+
+    /// Every header path of the tree, for include resolution.
+    lazy var headerPaths: Set<String> = Set(tree.blobs.keys.filter { $0.hasSuffix(".h") })
+    lazy var architectures: [String] = Set(
+        tree.blobs.keys.compactMap { path -> String? in
+            let parts = path.split(separator: "/", maxSplits: 2)
+            return parts.count == 3 && parts[0] == "arch" ? String(parts[1]) : nil
+        }
+    ).sorted()
+
+    /// Where `#include` of `name` can land, on any architecture (modcheck reasons across all).
+    func resolveInclude(_ name: String, from path: String) -> [String] {
+        var candidates: [String] = []
+        let dir = (path as NSString).deletingLastPathComponent
+        candidates.append(dir.isEmpty ? name : dir + "/" + name)
+        candidates.append("include/" + name)
+        candidates.append("include/uapi/" + name)
+        for arch in architectures {
+            candidates.append("arch/\(arch)/include/" + name)
+            candidates.append("arch/\(arch)/include/uapi/" + name)
+        }
+        if name.hasPrefix("asm/") {
+            candidates.append("include/asm-generic/" + name.dropFirst(4))
+        }
+        return candidates.map(KernelModel.normalize).filter { headerPaths.contains($0) }
+    }
+
+    static func normalize(_ path: String) -> String {
+        guard path.contains("..") || path.contains("./") else { return path }
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == "..", !parts.isEmpty {
+                parts.removeLast()
+                continue
+            }
+            parts.append(part)
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// Names a unit's sources can use without linking: macros and static inlines of every header
+    /// they include (transitively), plus struct definitions seen there.
+    public func headerIndex(for sources: [String]) -> HeaderIndex {
+        let key = sources.sorted().joined(separator: "\n")
+        if let known = lock.withLock({ headerIndexes[key] }) { return known }
+        var seen = Set<String>()
+        var queue: [String] = []
+        for s in sources {
+            guard let f = facts(s) else { continue }
+            for inc in f.includes { for h in resolveInclude(inc, from: s) where seen.insert(h).inserted { queue.append(h) } }
+        }
+        var index = HeaderIndex()
+        var i = 0
+        while i < queue.count {
+            let h = queue[i]
+            i += 1
+            guard let f = facts(h) else { continue }
+            index.absorb(f)
+            for inc in f.includes { for next in resolveInclude(inc, from: h) where seen.insert(next).inserted { queue.append(next) } }
+        }
+        index.headers = queue
+        lock.withLock { headerIndexes[key] = index }
+        return index
+    }
+
+    /// The struct definition of `tag` in any header of the tree (used when no unit includes it).
+    public func structMembers(_ tag: String, headers: [String]) -> Set<String>? {
+        var members: Set<String>?
+        for h in headers {
+            guard let f = facts(h) else { continue }
+            for s in f.structs where s.tag == tag && !s.members.isEmpty {
+                members = (members ?? []).union(s.members)
+            }
+        }
+        return members
+    }
+}
+
+/// What a set of included headers provides without linking.
+public struct HeaderIndex: Sendable {
+    public var macros: Set<String> = []
+    public var inlines: Set<String> = []
+    public var structs: [String: Set<String>] = [:]
+    /// Function-like macros and inlines whose body sets `owner = THIS_MODULE`-style fields.
+    public var macroMentions: [String: Set<String>] = [:]
+    public var headers: [String] = []
+
+    mutating func absorb(_ f: SourceFacts) {
+        for m in f.macros {
+            macros.insert(m.name)
+            if !m.bodyMentions.isEmpty { macroMentions[m.name, default: []].formUnion(m.bodyMentions) }
+        }
+        for d in f.definitions where d.storage != .global || d.kind == .function {
+            inlines.insert(d.name)
+        }
+        for fn in f.functions where fn.storage != .global {
+            if !fn.assignsMembers.isEmpty {
+                for (member, value) in fn.assignsMembers { macroMentions[fn.name, default: []].formUnion([member, value]) }
+            }
+        }
+        for s in f.structs where !s.members.isEmpty {
+            structs[s.tag, default: []].formUnion(s.members)
+        }
+    }
+
+    public func provides(_ name: String) -> Bool { macros.contains(name) || inlines.contains(name) }
+}

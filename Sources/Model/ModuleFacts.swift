@@ -1,0 +1,49 @@
+import CSource
+import Facts
+
+extension KernelModel {
+    /// The MODULE_LICENSE of a unit, from any of its objects (a composite needs only one), among
+    /// the regions that exist when the unit is a module.
+    public func moduleLicense(_ unit: ModuleUnit) -> (value: String, path: String, line: Int)? {
+        for source in unit.sources {
+            guard let f = facts(source) else { continue }
+            for inv in f.invocations where inv.name == "MODULE_LICENSE" && existsInModule(inv.condition, unit: unit) {
+                let raw = inv.arguments.first ?? ""
+                return (KernelModel.unquote(raw), source, inv.line)
+            }
+        }
+        return nil
+    }
+
+    /// `"GPL" " v2"`-style C string literals → their text.
+    public static func unquote(_ literal: String) -> String {
+        var out = ""
+        var inString = false
+        var escaped = false
+        for ch in literal {
+            if inString {
+                if escaped {
+                    out.append(ch)
+                    escaped = false
+                } else if ch == "\\" {
+                    escaped = true
+                } else if ch == "\"" {
+                    inString = false
+                } else {
+                    out.append(ch)
+                }
+            } else if ch == "\"" {
+                inString = true
+            }
+        }
+        return out.isEmpty ? literal : out
+    }
+
+    /// Paths whose blob differs between `base` and this tree (added, removed or modified).
+    public func changedPaths(since base: KernelModel) -> [String] {
+        var paths: [String] = []
+        for (path, blob) in tree.blobs where base.tree.blobs[path] != blob { paths.append(path) }
+        for path in base.tree.blobs.keys where tree.blobs[path] == nil { paths.append(path) }
+        return paths.sorted()
+    }
+}

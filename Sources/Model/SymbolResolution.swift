@@ -1,0 +1,50 @@
+import CSource
+
+/// How a reference from a module resolves, in the order DESIGN.md states: own objects, then header
+/// macros and inlines, then exported definitions elsewhere; a non-exported definition elsewhere is
+/// an error; a name found nowhere is unresolved (info only).
+public enum SymbolResolution: Sendable {
+    case own
+    case header
+    case exported([KernelModel.ExportSite])
+    case notExported([SymbolProvider])
+    case unresolved
+}
+
+/// Everything a unit defines itself: any storage class, plus macros of its own sources.
+public struct UnitNames: Sendable {
+    public var names: Set<String> = []
+
+    public init(_ facts: [SourceFacts]) {
+        for f in facts {
+            for d in f.definitions { names.insert(d.name) }
+            for fn in f.functions { names.insert(fn.name) }
+            for m in f.macros { names.insert(m.name) }
+            for i in f.initializers { names.insert(i.variable) }
+        }
+    }
+}
+
+extension KernelModel {
+    public func resolve(_ name: String, own: UnitNames, headers: HeaderIndex, ownSources: Set<String>) -> SymbolResolution {
+        if own.names.contains(name) { return .own }
+        if headers.provides(name) { return .header }
+        let providers = (definitions[name] ?? []).filter { !ownSources.contains($0.path) }
+        let exportSites = (exports[name] ?? []).filter { !ownSources.contains($0.path) }
+        if !exportSites.isEmpty { return .exported(exportSites) }
+        if !providers.isEmpty { return .notExported(providers) }
+        return .unresolved
+    }
+
+    /// The reference sites of a unit that exist when it is built as a module.
+    public func moduleReferences(_ unit: ModuleUnit) -> [(path: String, reference: SymbolReference)] {
+        var out: [(String, SymbolReference)] = []
+        for source in unit.sources {
+            guard let f = facts(source) else { continue }
+            for r in f.references where existsInModule(r.condition, unit: unit) { out.append((source, r)) }
+        }
+        return out
+    }
+
+    public func sourceFacts(_ unit: ModuleUnit) -> [SourceFacts] { unit.sources.compactMap { facts($0) } }
+}

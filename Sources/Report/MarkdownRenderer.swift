@@ -1,0 +1,22 @@
+import Rules
+
+/// A table a maintainer can paste into a mail or a wiki.
+enum MarkdownRenderer {
+    static func cell(_ s: String) -> String {
+        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    static func render(_ report: CheckReport) -> String {
+        var out = ["| step | subject | errors | warnings | findings |", "|---|---|---|---|---|"]
+        for section in report.sections {
+            let errors = section.findings.filter { $0.severity == .error }.count
+            let warnings = section.findings.filter { $0.severity == .warning }.count
+            let rules = Set(section.findings.filter { $0.severity != .info }.map(\.rule)).sorted().joined(separator: ", ")
+            let step = section.patch ?? section.commit.map { String($0.prefix(12)) } ?? "tree"
+            out.append("| \(cell(step)) | \(cell(section.title ?? "")) | \(errors) | \(warnings) | \(cell(section.problem ?? rules)) |")
+        }
+        out.append("")
+        out.append("total: \(report.count(.error)) errors, \(report.count(.warning)) warnings")
+        return out.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,123 @@
+import CSource
+import Kconfig
+import Model
+
+/// What a checker sees: the tree after the change, and in regression modes the tree before it.
+public struct CheckContext: @unchecked Sendable {
+    public var model: KernelModel
+    public var base: KernelModel?
+
+    public init(model: KernelModel, base: KernelModel? = nil) {
+        self.model = model
+        self.base = base
+    }
+}
+
+/// A checker kind: the code behind one or more rule files. Rules are data; a checker reads its
+/// parameters from the rule's YAML.
+public protocol Checker: Sendable {
+    init(spec: RuleSpec) throws
+    func check(_ context: CheckContext) -> [Finding]
+}
+
+extension Finding {
+    /// A finding that describes what a change *did* (an export removed, a field dropped) rather than
+    /// a state of the tree: it is reported where it happens and never counted as "fixed" later.
+    public var isEvent: Bool {
+        get { eventFlag }
+        set { eventFlag = newValue }
+    }
+}
+
+public enum CheckerRegistry {
+    public static let kinds: [String: any Checker.Type] = [
+        "required-export": RequiredExportChecker.self,
+        "export-removed-in-use": ExportRemovedInUseChecker.self,
+        "gpl-only-symbol": GPLOnlySymbolChecker.self,
+        "export-gpl-consistency": ExportGPLConsistencyChecker.self,
+        "missing-module-license": MissingModuleLicenseChecker.self,
+        "builtin-registration-in-module": BuiltinRegistrationChecker.self,
+        "missing-remove": MissingRemoveChecker.self,
+        "unbalanced-teardown": UnbalancedTeardownChecker.self,
+        "missing-ops-owner": MissingOpsOwnerChecker.self,
+        "forced-unbind": ForcedUnbindChecker.self,
+        "missing-device-table": MissingDeviceTableChecker.self,
+        "builtin-uses-modular": BuiltinUsesModularChecker.self,
+        "module-refcount-balance": ModuleRefcountBalanceChecker.self,
+    ]
+}
+
+/// The rules of a catalog, instantiated with their checkers.
+public struct RuleEngine: Sendable {
+    public var catalog: RuleCatalog
+    let checkers: [(RuleSpec, any Checker)]
+
+    public init(catalog: RuleCatalog, only: Set<String>? = nil) throws {
+        self.catalog = catalog
+        var checkers: [(RuleSpec, any Checker)] = []
+        for spec in catalog.rules where only?.contains(spec.id) ?? true {
+            guard let kind = CheckerRegistry.kinds[spec.checkerKind] else {
+                throw RuleLoadError(
+                    file: spec.file, key: "checker.kind", line: nil,
+                    reason: "unknown checker kind '\(spec.checkerKind)' (known: \(CheckerRegistry.kinds.keys.sorted().joined(separator: ", ")))")
+            }
+            checkers.append((spec, try kind.init(spec: spec)))
+        }
+        self.checkers = checkers
+    }
+
+    /// All findings for the context's tree (and, with a base, for its change).
+    public func check(_ context: CheckContext) -> [Finding] {
+        var findings: [Finding] = []
+        for (_, checker) in checkers { findings += checker.check(context) }
+        var seen = Set<FindingIdentity>()
+        return findings.filter { seen.insert($0.identity).inserted || $0.isEvent }
+    }
+
+    /// Introduced and fixed findings of one step: `before` are the previous step's findings
+    /// (state and events), `after` this step's. Events never count as fixed; an event that
+    /// supersedes a state finding (an export removed → the module now misses it) replaces it.
+    public static func delta(before: [Finding], after: [Finding]) -> FindingDelta {
+        let beforeIDs = Set(before.map(\.identity))
+        let afterStateIDs = Set(after.filter { !$0.isEvent }.map(\.identity))
+        let afterIDs = Set(after.map(\.identity))
+        let superseded = Set(after.compactMap(\.supersedes))
+        var introduced = after.filter { !beforeIDs.contains($0.identity) && !superseded.contains($0.identity) }
+        var seen = Set<FindingIdentity>()
+        introduced = introduced.filter { seen.insert($0.identity).inserted }
+        let fixed = before.filter { !$0.isEvent && !afterStateIDs.contains($0.identity) && !afterIDs.contains($0.identity) }
+        return FindingDelta(introduced: introduced, fixed: fixed)
+    }
+}
+
+extension FindingDelta {
+    public init(introduced: [Finding], fixed: [Finding]) {
+        self.introduced = introduced
+        self.fixed = fixed
+    }
+}
+
+extension RuleSpec {
+    func finding(
+        _ message: String, file: String?, line: Int?, symbol: String?, module: ModuleUnit?,
+        severity: Severity? = nil
+    ) -> Finding {
+        Finding(
+            rule: id, severity: severity ?? self.severity, file: file, line: line, symbol: symbol,
+            module: module?.name, config: module?.config.map { "CONFIG_" + $0 }, message: message)
+    }
+}
+
+extension ModuleUnit {
+    var configLabel: String { config.map { "CONFIG_\($0)" } ?? "obj-y" }
+}
+
+/// Glob-style matching for macro name patterns such as `*_initcall`.
+func matchesPattern(_ name: String, _ pattern: String) -> Bool {
+    if pattern.hasPrefix("*") && pattern.hasSuffix("*") && pattern.count > 1 {
+        return name.contains(pattern.dropFirst().dropLast())
+    }
+    if pattern.hasPrefix("*") { return name.hasSuffix(pattern.dropFirst()) }
+    if pattern.hasSuffix("*") { return name.hasPrefix(pattern.dropLast()) }
+    return name == pattern
+}

@@ -1,0 +1,197 @@
+import Foundation
+import CSource
+import Kconfig
+import Model
+
+struct MissingModuleLicenseChecker: Checker {
+    let spec: RuleSpec
+    let errorSince: (Int, Int)
+    let severityBefore: Severity
+
+    init(spec: RuleSpec) throws {
+        self.spec = spec
+        let since = try spec.parameters.string("errorSince", default: "5.11").split(separator: ".").compactMap { Int($0) }
+        guard since.count == 2 else {
+            throw RuleLoadError(file: spec.file, key: "checker.parameters.errorSince", line: nil, reason: "expected MAJOR.MINOR")
+        }
+        errorSince = (since[0], since[1])
+        let before = try spec.parameters.string("severityBefore", default: "warning")
+        guard let s = Severity(rawValue: before) else {
+            throw RuleLoadError(file: spec.file, key: "checker.parameters.severityBefore", line: nil, reason: "unknown severity")
+        }
+        severityBefore = s
+    }
+
+    func check(_ context: CheckContext) -> [Finding] {
+        let model = context.model
+        let severity: Severity
+        if let v = model.version, (v.major, v.minor) < errorSince {
+            severity = severityBefore
+        } else {
+            severity = spec.severity
+        }
+        return model.scopedUnits.filter { $0.canBeModule && model.moduleLicense($0) == nil }.map { unit in
+            let objects = unit.sources.joined(separator: ", ")
+            let consequence =
+                severity == .error
+                ? "modpost: missing MODULE_LICENSE() in \(unit.sources[0].replacingOccurrences(of: ".c", with: ".o"))"
+                : "modpost warns and the module taints the kernel and cannot use _GPL exports (an error since v5.11)"
+            return spec.finding(
+                "\(moduleLabel(unit)) has no MODULE_LICENSE() in any of its objects (\(objects)); \(consequence) — add MODULE_LICENSE(\"GPL v2\")",
+                file: unit.sources[0], line: nil, symbol: nil, module: unit, severity: severity)
+        }
+    }
+}
+
+struct BuiltinRegistrationChecker: Checker {
+    let spec: RuleSpec
+    let macros: Set<String>
+    let patterns: [String]
+    let allowed: Set<String>
+
+    init(spec: RuleSpec) throws {
+        self.spec = spec
+        macros = Set(try spec.parameters.strings("macros"))
+        patterns = try spec.parameters.strings("macroPatterns")
+        allowed = Set(try spec.parameters.strings("allowed"))
+    }
+
+    func isBuiltinOnly(_ name: String) -> Bool {
+        !allowed.contains(name) && (macros.contains(name) || patterns.contains { matchesPattern(name, $0) })
+    }
+
+    func check(_ context: CheckContext) -> [Finding] {
+        let model = context.model
+        var findings: [Finding] = []
+        for unit in model.scopedUnits where unit.canBeModule {
+            for source in unit.sources {
+                guard let facts = model.facts(source) else { continue }
+                for inv in facts.invocations where inv.function == nil && isBuiltinOnly(inv.name) {
+                    guard model.existsInModule(inv.condition, unit: unit) else { continue }
+                    let arg = inv.arguments.first.map { "(\($0))" } ?? ""
+                    findings.append(
+                        spec.finding(
+                            "\(inv.name)\(arg) in \(moduleLabel(unit)): built-in-only registration cannot work in a module (no exit, or undeclared in module context) — use module_platform_driver()/module_init(), or move it under a symbol that depends on \(unit.configLabel)=y",
+                            file: source, line: inv.line, symbol: inv.name, module: unit))
+                }
+            }
+        }
+        return findings
+    }
+}
+
+struct MissingRemoveChecker: Checker {
+    let spec: RuleSpec
+    let driverStruct: String
+    let registrations: Set<String>
+    let removeFields: [String]
+
+    init(spec: RuleSpec) throws {
+        self.spec = spec
+        driverStruct = try spec.parameters.string("driverStruct", default: "platform_driver")
+        registrations = Set(try spec.parameters.strings("registrationMacros", default: ["module_platform_driver"]))
+        removeFields = try spec.parameters.strings("removeFields", default: ["remove", "remove_new"])
+    }
+
+    func check(_ context: CheckContext) -> [Finding] {
+        let model = context.model
+        var findings: [Finding] = []
+        for unit in model.scopedUnits where unit.canBeModule {
+            let facts = model.sourceFacts(unit)
+            for f in facts {
+                for inv in f.invocations where registrations.contains(inv.name) && model.existsInModule(inv.condition, unit: unit) {
+                    guard let name = inv.arguments.first,
+                        let driver = facts.lazy.flatMap(\.initializers).first(where: { $0.variable == name && $0.structType == driverStruct })
+                    else { continue }
+                    if driver.fields.contains(where: { removeFields.contains($0.path) }) { continue }
+                    findings.append(
+                        spec.finding(
+                            "\(inv.name)(\(name)) in \(moduleLabel(unit)) but struct \(driverStruct) \(name) has no .remove: rmmod or unbind leaves the device's registrations pointing into freed module memory — add .remove that undoes probe",
+                            file: f.path, line: driver.line, symbol: name, module: unit))
+                }
+            }
+        }
+        return findings
+    }
+}
+
+struct MissingDeviceTableChecker: Checker {
+    let spec: RuleSpec
+    let suffix: String
+    let tableFields: [String: String]
+
+    init(spec: RuleSpec) throws {
+        self.spec = spec
+        suffix = try spec.parameters.string("tableSuffix", default: "_device_id")
+        tableFields = try spec.parameters.mapping("tableFields")
+    }
+
+    /// `of_match_ptr(tbl)`, `ACPI_PTR(tbl)`, `&tbl[0]` → `tbl`.
+    static func tableName(_ value: String) -> String {
+        var v = value.trimmingCharacters(in: .whitespaces)
+        while let open = v.firstIndex(of: "("), v.hasSuffix(")") {
+            v = String(v[v.index(after: open)..<v.index(before: v.endIndex)]).trimmingCharacters(in: .whitespaces)
+        }
+        if v.hasPrefix("&") { v.removeFirst() }
+        if let bracket = v.firstIndex(of: "[") { v = String(v[..<bracket]) }
+        return v.trimmingCharacters(in: .whitespaces)
+    }
+
+    func check(_ context: CheckContext) -> [Finding] {
+        let model = context.model
+        var findings: [Finding] = []
+        for unit in model.scopedUnits where unit.canBeModule {
+            let facts = model.sourceFacts(unit)
+            let initializers = facts.flatMap { f in f.initializers.map { (f.path, $0) } }
+            let exported = Set(
+                facts.flatMap(\.invocations).filter { $0.name == "MODULE_DEVICE_TABLE" && $0.arguments.count >= 2 }.map { $0.arguments[1] })
+            var seen = Set<String>()
+            for (_, driver) in initializers where model.existsInModule(driver.condition, unit: unit) {
+                for field in driver.fields where tableFields[field.path] != nil {
+                    let table = MissingDeviceTableChecker.tableName(field.value)
+                    guard let (path, tableInit) = initializers.first(where: { $0.1.variable == table }),
+                        tableInit.structType.hasSuffix(suffix), !exported.contains(table), seen.insert(table).inserted
+                    else { continue }
+                    let type = String(tableInit.structType.dropLast(suffix.count))
+                    findings.append(
+                        spec.finding(
+                            "\(moduleLabel(unit)) matches devices with \(tableInit.structType) \(table) but has no MODULE_DEVICE_TABLE(\(type), \(table)): udev cannot autoload the module — add it after the table",
+                            file: path, line: tableInit.line, symbol: table, module: unit))
+                }
+            }
+        }
+        return findings
+    }
+}
+
+struct ModuleRefcountBalanceChecker: Checker {
+    let spec: RuleSpec
+    let gets: Set<String>
+    let puts: Set<String>
+
+    init(spec: RuleSpec) throws {
+        self.spec = spec
+        gets = Set(try spec.parameters.strings("get", default: ["try_module_get", "__module_get"]))
+        puts = Set(try spec.parameters.strings("put", default: ["module_put"]))
+    }
+
+    func check(_ context: CheckContext) -> [Finding] {
+        let model = context.model
+        var findings: [Finding] = []
+        let paths = Set(model.scopedUnits.flatMap(\.sources)).sorted()
+        for path in paths {
+            guard let f = model.facts(path) else { continue }
+            let calls = f.functions.flatMap(\.calls)
+            let released = Set(calls.filter { puts.contains($0.callee) }.compactMap(\.arguments.first))
+            var seen = Set<String>()
+            for call in calls where gets.contains(call.callee) {
+                guard let object = call.arguments.first, !released.contains(object), seen.insert(object).inserted else { continue }
+                findings.append(
+                    spec.finding(
+                        "\(call.callee)(\(object)) in \(path) has no module_put(\(object)) in the same file: the module can never be unloaded, or the release is somewhere reviewers cannot see",
+                        file: path, line: call.line, symbol: object, module: nil))
+            }
+        }
+        return findings
+    }
+}

@@ -1,0 +1,169 @@
+import Facts
+import Foundation
+import Git
+import Mail
+import Model
+import Report
+import Rules
+
+/// One patch of a series, as read from a file, a message or an mbox.
+public struct SeriesPatch: Sendable {
+    public var message: MailMessage
+    public var subject: String
+    public var label: String?
+    public var messageId: String?
+
+    public init(message: MailMessage) {
+        self.message = message
+        let tag = SubjectParser.parse(message.subject ?? "")
+        subject = tag.title.isEmpty ? (message.subject ?? message.sourceName) : tag.title
+        if let index = tag.index, let total = tag.total {
+            label = "\(index)/\(total)"
+        }
+        messageId = message.messageID
+    }
+}
+
+/// Reading patch inputs: files (format-patch, raw RFC822, mbox) and `-` for stdin.
+public enum PatchInputs {
+    public static func read(_ paths: [String], stdin: () -> [UInt8] = { Array(FileHandle.standardInput.readDataToEndOfFile()) }) throws
+        -> (patches: [SeriesPatch], notes: [String])
+    {
+        var messages: [MailMessage] = []
+        var notes: [String] = []
+        for path in paths {
+            let bytes: [UInt8]
+            if path == "-" {
+                bytes = stdin()
+            } else {
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
+                    let data = FileManager.default.contents(atPath: path)
+                else {
+                    throw InputError("\(path): cannot read the patch file")
+                }
+                bytes = [UInt8](data)
+            }
+            let name = path == "-" ? "<stdin>" : path
+            if bytes.isEmpty {
+                notes.append("\(name): empty file, skipped")
+                continue
+            }
+            let read = PatchInput.read(path: name, bytes: bytes)
+            notes += read.diagnostics.map { "\($0)" }
+            messages += read.messages
+        }
+        let ordered = SeriesGrouper.ordered(messages)
+        var skipped = 0
+        var patches: [SeriesPatch] = []
+        for m in ordered {
+            if m.patchText == nil {
+                skipped += 1
+                continue
+            }
+            patches.append(SeriesPatch(message: m))
+        }
+        if skipped > 0 { notes.append("\(skipped) message(s) without a diff (cover letters, replies) skipped") }
+        return (patches, notes)
+    }
+}
+
+/// `modcheck series`: applies each patch in memory on the previous result and reports, per patch,
+/// the findings it introduced and fixed.
+public enum SeriesCheck {
+    public struct Step: Sendable {
+        public var patch: SeriesPatch
+        public var tree: KernelTree?
+        public var applied: [AppliedFile]
+        public var problem: String?
+        public var patchLocal: Bool
+    }
+
+    /// Applies one patch to `tree`; returns the new tree and notes about offsets.
+    static func apply(_ patch: SeriesPatch, to tree: KernelTree, session: Session) -> Result<(KernelTree, [AppliedFile]), ApplyFailure> {
+        let filePatches: [FilePatch]
+        do {
+            filePatches = try PatchParser.parse(patch.message.patchText ?? [])
+        } catch {
+            return .failure(ApplyFailure(path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "cannot parse the diff: \(error)"))
+        }
+        if filePatches.isEmpty {
+            return .failure(ApplyFailure(path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "no diff found"))
+        }
+        do {
+            let result = try Git.apply(filePatches, to: tree.tree, in: session.repository)
+            var changes: [String: ObjectID?] = [:]
+            for file in filePatches {
+                if let old = file.oldPath, file.status == .renamed || file.status == .deleted { changes[old] = .some(nil) }
+            }
+            for file in result.files {
+                changes[file.path] = .some(file.newBlob)
+            }
+            return .success((tree.applying(changes, newTree: result.tree), result.files))
+        } catch let failure as ApplyFailure {
+            return .failure(failure)
+        } catch {
+            return .failure(ApplyFailure(path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "\(error)"))
+        }
+    }
+
+    static func offsetNotes(_ files: [AppliedFile]) -> [String] {
+        files.compactMap { file in
+            let moved = file.hunkOffsets.enumerated().filter { $0.element != 0 }
+            guard !moved.isEmpty else { return nil }
+            return "\(file.path): " + moved.map { "hunk \($0.offset + 1) applied at offset \($0.element > 0 ? "+" : "")\($0.element) lines" }.joined(separator: ", ")
+        }
+    }
+
+    public static func run(session: Session, baseRevision: String, patches: [SeriesPatch], inputNotes: [String] = []) throws -> CheckReport {
+        guard !patches.isEmpty else { throw InputError("no patches to check (no diff found in the input)") }
+        let baseTree = try session.tree(at: baseRevision)
+        let baseModel = session.model(of: baseTree)
+        let baseFindings = session.engine.check(CheckContext(model: baseModel))
+        var sections: [CheckSection] = []
+        var current = (tree: baseTree, model: baseModel, findings: baseFindings)
+        var checked = 0
+        for (index, patch) in patches.enumerated() {
+            var notes = index == 0 ? inputNotes : []
+            var problem: String?
+            let label = patch.label ?? "\(index + 1)/\(patches.count)"
+            switch apply(patch, to: current.tree, session: session) {
+            case .success(let (tree, files)):
+                notes += offsetNotes(files)
+                let model = session.model(of: tree, base: current.model)
+                let findings = session.engine.check(CheckContext(model: model, base: current.model))
+                let delta = RuleEngine.delta(before: current.findings, after: findings)
+                sections.append(
+                    CheckSection(
+                        title: patch.subject, patch: label, messageId: patch.messageId, findings: delta.introduced,
+                        fixed: delta.fixed, notes: notes))
+                current = (tree, model, findings)
+                checked += 1
+            case .failure(let failure):
+                problem = "does not apply: \(failure.description)"
+                // Patch-local: the patch alone on the base, when it applies there.
+                if current.tree.tree != baseTree.tree, case .success(let (tree, files)) = apply(patch, to: baseTree, session: session) {
+                    notes += offsetNotes(files)
+                    notes.append("checked patch-locally against the base (it does not apply on top of the previous patches)")
+                    let model = session.model(of: tree, base: baseModel)
+                    let findings = session.engine.check(CheckContext(model: model, base: baseModel))
+                    let delta = RuleEngine.delta(before: baseFindings, after: findings)
+                    sections.append(
+                        CheckSection(
+                            title: patch.subject, patch: label, messageId: patch.messageId, findings: delta.introduced,
+                            fixed: delta.fixed, notes: notes, problem: problem))
+                    checked += 1
+                } else {
+                    sections.append(
+                        CheckSection(title: patch.subject, patch: label, messageId: patch.messageId, findings: [], notes: notes, problem: problem))
+                }
+            }
+        }
+        session.finish()
+        if checked == 0 {
+            let reasons = sections.compactMap(\.problem).joined(separator: "; ")
+            throw InputError("nothing could be checked: \(reasons)")
+        }
+        return CheckReport(sections: sections, isRegressionMode: true)
+    }
+}

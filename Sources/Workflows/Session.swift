@@ -1,0 +1,105 @@
+import Facts
+import Foundation
+import Git
+import Model
+import Rules
+
+/// Bad input or a usage problem: one line naming the file (and line where known); exit code 2.
+public struct InputError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Options every subcommand shares.
+public struct CommonOptions: Sendable {
+    public var repository: String?
+    public var cacheDirectory: String?
+    public var useCache = true
+    public var rulesDirectory: String?
+    public var scope: [String] = KernelModel.defaultScope
+    public var configFile: String?
+
+    public init() {}
+}
+
+/// An open repository with its fact store and rules: what every workflow starts from.
+public final class Session: @unchecked Sendable {
+    public let repository: Repository
+    public let repositoryPath: String
+    public let store: FactStore
+    public let catalog: RuleCatalog
+    public let engine: RuleEngine
+    public let options: CommonOptions
+    public let dotConfig: DotConfigFile?
+
+    public init(options: CommonOptions, catalog preloaded: RuleCatalog? = nil, only: Set<String>? = nil) throws {
+        self.options = options
+        let path = options.repository ?? FileManager.default.currentDirectoryPath
+        do {
+            repository =
+                options.repository != nil
+                ? try Repository.open(path, inMemoryWrites: true)
+                : try Repository.discover(from: path, inMemoryWrites: true)
+        } catch {
+            throw InputError("\(path): not a git repository (\(error))")
+        }
+        repositoryPath = repository.gitDirectory
+        var cache: FactCache?
+        if options.useCache {
+            cache = try? FactCache(directory: options.cacheDirectory ?? FactCache.defaultDirectory())
+        }
+        store = FactStore(repository: repository, repositoryPath: repositoryPath, cache: cache)
+        let rulesDir = options.rulesDirectory ?? Session.bundledRulesDirectory()
+        do {
+            catalog = try preloaded ?? RuleCatalog.load(directory: rulesDir)
+            engine = try RuleEngine(catalog: catalog, only: only)
+        } catch let error as RuleLoadError {
+            throw InputError(error.description)
+        }
+        if let file = options.configFile {
+            dotConfig = try DotConfigFile.load(file)
+        } else {
+            dotConfig = nil
+        }
+    }
+
+    /// The rules shipped with modcheck: `rules/` next to the package (found from the executable's
+    /// location or the source tree), or `$MODCHECK_RULES`.
+    public static func bundledRulesDirectory() -> String {
+        if let env = ProcessInfo.processInfo.environment["MODCHECK_RULES"] { return env }
+        var candidates: [URL] = []
+        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(dir.appendingPathComponent("rules"))
+            candidates.append(dir.appendingPathComponent("share/modcheck/rules"))
+            dir = dir.deletingLastPathComponent()
+        }
+        var src = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(src.appendingPathComponent("rules"))
+            src = src.deletingLastPathComponent()
+        }
+        for c in candidates where FileManager.default.fileExists(atPath: c.appendingPathComponent("required-export.yaml").path) {
+            return c.path
+        }
+        return "rules"
+    }
+
+    public func model(of tree: KernelTree, base: KernelModel? = nil) -> KernelModel {
+        KernelModel(tree: tree, store: store, scope: options.scope, config: dotConfig?.config, base: base)
+    }
+
+    public func tree(at revision: String) throws -> KernelTree {
+        let commit: ObjectID
+        do {
+            commit = try repository.resolveCommit(revision)
+        } catch {
+            throw InputError("\(repositoryPath): cannot resolve revision '\(revision)' (\(error))")
+        }
+        return try KernelTree.load(repository, tree: try repository.tree(ofCommit: commit))
+    }
+
+    public func finish() { store.flush() }
+}

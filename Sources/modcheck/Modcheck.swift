@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Workflows
+
+@main
+struct Modcheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "modcheck",
+        abstract: "Catch Linux kernel module-ability regressions (exports, tristate flips, unload safety) from git objects.",
+        subcommands: [
+            TreeCommand.self, ChangesCommand.self, SeriesCommand.self, RulesCommand.self, ExplainCommand.self, DemoCommand.self,
+        ])
+
+    /// Usage and input errors exit with 2 and one line naming the file; error findings exit with 1.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as InputError {
+            FileHandle.standardError.write(Data("modcheck: \(error.message)\n".utf8))
+            Foundation.exit(2)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == 1 && error is ExitCode {
+                Foundation.exit(code.rawValue)
+            }
+            if code == .validationFailure || code.rawValue == 64 {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+func emit(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}

@@ -1,0 +1,2 @@
+import XCTest
+final class CSourcePlaceholderTests: XCTestCase { func testNothing() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class KconfigPlaceholderTests: XCTestCase { func testNothing() {} }

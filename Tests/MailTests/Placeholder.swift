@@ -1,0 +1,2 @@
+import XCTest
+final class MailPlaceholderTests: XCTestCase { func testNothing() {} }

@@ -1,0 +1,100 @@
+import Foundation
+import Report
+import Rules
+import XCTest
+
+final class ReportTests: XCTestCase {
+    let finding: Finding = {
+        var f = Finding(
+            rule: "required-export", severity: .error, file: "drivers/iommu/arm-smmu-v3.c", line: 42,
+            symbol: "iommu_device_register", module: "drivers/iommu/arm-smmu-v3.ko", config: "CONFIG_ARM_SMMU_V3",
+            message: "arm-smmu-v3.ko uses 'iommu_device_register' which is not exported")
+        return f
+    }()
+
+    func report(regression: Bool = true) -> CheckReport {
+        CheckReport(
+            sections: [
+                CheckSection(title: "iommu/arm-smmu-v3: Allow building as a module", patch: "5/7", messageId: "id-5@example", findings: [finding]),
+                CheckSection(title: "clean patch", patch: "6/7", findings: [], fixed: [finding]),
+            ], isRegressionMode: regression)
+    }
+
+    func testTextIsGccStyleWithCheckpatchTotal() {
+        let text = ReportRenderer.render(report(), format: .text, catalog: nil)
+        XCTAssertTrue(text.contains("[5/7] iommu/arm-smmu-v3: Allow building as a module"), text)
+        XCTAssertTrue(text.contains("drivers/iommu/arm-smmu-v3.c:42: error: arm-smmu-v3.ko uses"), text)
+        XCTAssertTrue(text.contains("[required-export]"), text)
+        XCTAssertTrue(text.contains("fixed: drivers/iommu/arm-smmu-v3.c:42"), text)
+        XCTAssertTrue(text.hasSuffix("total: 1 error, 0 warnings\n"), text)
+    }
+
+    func testJSONFollowsTheContract() throws {
+        let text = ReportRenderer.render(report(), format: .json, catalog: nil)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let findings = try XCTUnwrap(json["findings"] as? [[String: Any]])
+        XCTAssertEqual(findings.count, 1)
+        let f = findings[0]
+        XCTAssertEqual(f["rule"] as? String, "required-export")
+        XCTAssertEqual(f["severity"] as? String, "error")
+        XCTAssertEqual(f["file"] as? String, "drivers/iommu/arm-smmu-v3.c")
+        XCTAssertEqual(f["line"] as? Int, 42)
+        XCTAssertEqual(f["symbol"] as? String, "iommu_device_register")
+        XCTAssertEqual(f["module"] as? String, "drivers/iommu/arm-smmu-v3.ko")
+        XCTAssertEqual(f["config"] as? String, "CONFIG_ARM_SMMU_V3")
+        XCTAssertEqual(f["patch"] as? String, "5/7")
+        XCTAssertEqual(f["messageId"] as? String, "id-5@example")
+        XCTAssertNil(f["commit"], "absent fields are omitted, never invented")
+        let summary = try XCTUnwrap(json["summary"] as? [String: Any])
+        XCTAssertEqual(summary["errors"] as? Int, 1)
+        XCTAssertEqual(summary["warnings"] as? Int, 0)
+    }
+
+    /// SARIF 2.1.0 required properties (sarifLog: version, runs; run: tool.driver.name; result:
+    /// message.text; ruleId/level values; physicalLocation.artifactLocation.uri; region.startLine >= 1).
+    func testSARIFHasTheRequiredShape() throws {
+        let catalog = try RuleCatalog.load(directory: PackagePaths.rules)
+        let text = ReportRenderer.render(report(), format: .sarif, catalog: catalog)
+        let log = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        XCTAssertEqual(log["version"] as? String, "2.1.0")
+        XCTAssertNotNil(log["$schema"] as? String)
+        let runs = try XCTUnwrap(log["runs"] as? [[String: Any]])
+        XCTAssertEqual(runs.count, 1)
+        let driver = try XCTUnwrap((runs[0]["tool"] as? [String: Any])?["driver"] as? [String: Any])
+        XCTAssertEqual(driver["name"] as? String, "modcheck")
+        let rules = try XCTUnwrap(driver["rules"] as? [[String: Any]])
+        XCTAssertEqual(Set(rules.compactMap { $0["id"] as? String }), Set(catalog.rules.map(\.id)))
+        for rule in rules {
+            let level = (rule["defaultConfiguration"] as? [String: Any])?["level"] as? String
+            XCTAssertTrue(["none", "note", "warning", "error"].contains(level ?? ""), "\(rule)")
+        }
+        let results = try XCTUnwrap(runs[0]["results"] as? [[String: Any]])
+        XCTAssertEqual(results.count, 1)
+        let r = results[0]
+        XCTAssertEqual(r["ruleId"] as? String, "required-export")
+        XCTAssertEqual(r["level"] as? String, "error")
+        XCTAssertNotNil((r["message"] as? [String: Any])?["text"] as? String)
+        let location = try XCTUnwrap((r["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+        XCTAssertEqual((location["artifactLocation"] as? [String: Any])?["uri"] as? String, "drivers/iommu/arm-smmu-v3.c")
+        XCTAssertEqual((location["region"] as? [String: Any])?["startLine"] as? Int, 42)
+    }
+
+    func testExitCodeFollowsErrors() {
+        XCTAssertEqual(report().exitCode, 1)
+        XCTAssertEqual(CheckReport(sections: [CheckSection(findings: [])], isRegressionMode: false).exitCode, 0)
+    }
+
+    func testDeltaIgnoresLineShiftsAndEventsNeverCountAsFixed() {
+        var moved = finding
+        moved.line = 99
+        var event = Finding(rule: "export-gpl-consistency", severity: .warning, file: "x.c", line: 1, symbol: "s", message: "m")
+        event.isEvent = true
+        let first = RuleEngine.delta(before: [], after: [finding, event])
+        XCTAssertEqual(first.introduced.count, 2)
+        let second = RuleEngine.delta(before: [finding, event], after: [moved])
+        XCTAssertTrue(second.introduced.isEmpty, "a line shift does not re-introduce a finding")
+        XCTAssertTrue(second.fixed.isEmpty, "an event is not 'fixed' by the next patch")
+        let third = RuleEngine.delta(before: [moved], after: [])
+        XCTAssertEqual(third.fixed.map(\.symbol), ["iommu_device_register"])
+    }
+}
