@@ -255,7 +255,7 @@ enum AssemblyScanner {
         var facts = SourceFacts(path: path)
         let text = String(decoding: bytes, as: UTF8.self)
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
             let line = rawLine.drop { $0 == " " || $0 == "\t" }
             guard let open = line.firstIndex(of: "("), let close = line[open...].firstIndex(of: ")") else {

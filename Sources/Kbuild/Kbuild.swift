@@ -67,7 +67,7 @@ public enum KbuildReader {
         var logical = ""
         var startLine = 0
         var lineNumber = 0
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         for raw in lines {
             lineNumber += 1
             var line = String(raw)
@@ -230,7 +230,7 @@ public enum KbuildReader {
             for g in entry.guards where !g.negated { result.configs.append(g.config) }
             if entry.guards.contains(where: { $0.requiresBuiltin && !$0.negated }) { result.builtinOnly = true }
             if let sel = entry.selector {
-                if sel.hasPrefix("$(CONFIG_") { result.configs.append(String(sel.dropFirst(9).dropLast())) }
+                if sel.hasPrefix("CONFIG_") { result.configs.append(String(sel.dropFirst(7))) }
                 if sel == "y" { result.builtinOnly = result.builtinOnly || false }
             }
             dirConfigs[dir] = result
@@ -242,7 +242,7 @@ public enum KbuildReader {
             // Composite definitions of this file: stem -> [(object, extra config)].
             var composites: [String: [String]] = [:]
             for a in file.assignments where a.list != "obj" && a.list != "lib" {
-                if a.selector == nil || a.selector == "y" || a.selector?.hasPrefix("$(CONFIG_") == true || a.selector == "m" {
+                if a.selector == nil || a.selector == "y" || a.selector?.hasPrefix("CONFIG_") == true || a.selector == "m" {
                     composites[a.list, default: []] += a.objects.filter { $0.hasSuffix(".o") }
                 }
             }
@@ -251,8 +251,8 @@ public enum KbuildReader {
                 var unitConfigs = gate.configs
                 for g in a.guards where !g.negated { unitConfigs.append(g.config) }
                 var builtinOnly = gate.builtinOnly || a.list == "lib" || a.selector == "y" || a.guards.contains { $0.requiresBuiltin && !$0.negated }
-                if let sel = a.selector, sel.hasPrefix("$(CONFIG_") {
-                    unitConfigs.append(String(sel.dropFirst(9).dropLast()))
+                if let sel = a.selector, sel.hasPrefix("CONFIG_") {
+                    unitConfigs.append(String(sel.dropFirst(7)))
                 } else if a.selector == "m" {
                     builtinOnly = false
                 }

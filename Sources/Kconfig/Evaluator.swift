@@ -12,6 +12,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     private var cache: [[String: Tristate]: [String: ClosedRange<Tristate>]] = [:]
     private var inProgress: Set<String> = []
     private var valueCache: [String: Tristate] = [:]
+    private var floorCache: [[String: Tristate]: [String: Tristate]] = [:]
 
     public init(tree: KconfigTree) { self.tree = tree }
 
@@ -66,6 +67,12 @@ public final class KconfigEvaluator: @unchecked Sendable {
                 hi = max(hi, min(r.upperBound, c.upperBound, dep.upperBound))
             }
         }
+        // What the fixed symbols need (their `depends on` and `select`) holds too: with
+        // ARM_SMMU_V3=m, IOMMU_API (selected) and ARM64 (depended on) are at least set.
+        if let floor = impliedFloors(assuming)[symbol] {
+            lo = max(lo, floor)
+            hi = max(hi, lo)
+        }
         if s.type == .bool {
             if hi == .m { hi = .y }
             if lo == .m { lo = .y }
@@ -74,6 +81,51 @@ public final class KconfigEvaluator: @unchecked Sendable {
         let result = lo...hi
         cache[assuming, default: [:]][symbol] = result
         return result
+    }
+
+    /// Lower bounds implied by fixing symbols to m or y: the top-level conjuncts of their
+    /// dependencies (`depends on A && B=y`) and their unconditional selects, transitively.
+    func impliedFloors(_ assuming: [String: Tristate]) -> [String: Tristate] {
+        if assuming.isEmpty { return [:] }
+        if let known = floorCache[assuming] { return known }
+        var floors: [String: Tristate] = [:]
+        var queue: [(String, Tristate)] = assuming.filter { $0.value >= .m }.map { ($0.key, $0.value) }
+        var steps = 0
+        while let (name, value) = queue.popLast(), steps < 10_000 {
+            steps += 1
+            guard let sym = tree.symbols[name], sym.definitions.count == 1, let d = sym.definitions.first else { continue }
+            func raise(_ target: String, _ v: Tristate) {
+                if assuming[target] != nil { return }
+                let boolean = tree.symbols[target]?.type == .bool
+                let floor = boolean && v == .m ? Tristate.y : v
+                if floor > (floors[target] ?? .n) {
+                    floors[target] = floor
+                    queue.append((target, floor))
+                }
+            }
+            var conjuncts: [KconfigExpression] = []
+            func split(_ e: KconfigExpression) {
+                if case .and(let a, let b) = e {
+                    split(a)
+                    split(b)
+                } else {
+                    conjuncts.append(e)
+                }
+            }
+            if let dep = d.dependency { split(dep) }
+            for c in conjuncts {
+                switch c {
+                case .symbol(let target): raise(target, .m)
+                case .compare(.equal, .symbol(let target), .constant("y")): raise(target, .y)
+                default: break
+                }
+            }
+            for select in d.selects where select.condition == nil {
+                if case .symbol(let target) = select.value { raise(target, value) }
+            }
+        }
+        floorCache[assuming] = floors
+        return floors
     }
 
     /// The range of values an expression can take.
@@ -255,7 +307,7 @@ public struct DotConfig: Sendable, Hashable {
         var values: [String: String] = [:]
         var diagnostics: [KconfigDiagnostic] = []
         var number = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             number += 1
             let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
             if line.isEmpty { continue }

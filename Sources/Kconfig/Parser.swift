@@ -108,7 +108,7 @@ struct ParseState {
         files.append(path)
         let blockDepthAtStart = blocks.count
         var current = Current.none
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { line -> String in
             var l = String(line)
             if l.hasSuffix("\r") { l.removeLast() }
             return l

@@ -359,6 +359,8 @@ public final class KernelModel: @unchecked Sendable {
 public struct HeaderIndex: Sendable {
     public var macros: Set<String> = []
     public var inlines: Set<String> = []
+    /// The preprocessor conditions each macro or inline is defined under (stubs under `#else`).
+    public var conditions: [String: [PreprocessorCondition]] = [:]
     public var structs: [String: Set<String>] = [:]
     /// Function-like macros and inlines whose body sets `owner = THIS_MODULE`-style fields.
     public var macroMentions: [String: Set<String>] = [:]
@@ -367,10 +369,12 @@ public struct HeaderIndex: Sendable {
     mutating func absorb(_ f: SourceFacts) {
         for m in f.macros {
             macros.insert(m.name)
+            conditions[m.name, default: []].append(m.condition)
             if !m.bodyMentions.isEmpty { macroMentions[m.name, default: []].formUnion(m.bodyMentions) }
         }
         for d in f.definitions where d.storage != .global || d.kind == .function {
             inlines.insert(d.name)
+            conditions[d.name, default: []].append(d.condition)
         }
         for fn in f.functions where fn.storage != .global {
             if !fn.assignsMembers.isEmpty {

@@ -26,9 +26,13 @@ public struct UnitNames: Sendable {
 }
 
 extension KernelModel {
-    public func resolve(_ name: String, own: UnitNames, headers: HeaderIndex, ownSources: Set<String>) -> SymbolResolution {
+    public func resolve(_ name: String, own: UnitNames, headers: HeaderIndex, ownSources: Set<String>, unit: ModuleUnit? = nil) -> SymbolResolution {
         if own.names.contains(name) { return .own }
-        if headers.provides(name) { return .header }
+        if headers.provides(name) {
+            // A stub under `#ifndef CONFIG_X` does not count when the module needs X.
+            guard let unit, let conditions = headers.conditions[name] else { return .header }
+            if conditions.contains(where: { existsInModule($0, unit: unit) }) { return .header }
+        }
         let providers = (definitions[name] ?? []).filter { !ownSources.contains($0.path) }
         let exportSites = (exports[name] ?? []).filter { !ownSources.contains($0.path) }
         if !exportSites.isEmpty { return .exported(exportSites) }

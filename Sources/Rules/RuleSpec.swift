@@ -19,6 +19,12 @@ public struct TextEdit: Sendable, Hashable {
     public var file: String
     public var replace: String
     public var with: String
+
+    public init(file: String, replace: String, with: String) {
+        self.file = file
+        self.replace = replace
+        self.with = with
+    }
 }
 
 /// What a triggering example expects of each finding of its rule (unset keys match anything).

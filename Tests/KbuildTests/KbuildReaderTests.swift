@@ -39,7 +39,7 @@ final class KbuildReaderTests: XCTestCase {
     func testVariablesCommentsAndCRLF() {
         let file = KbuildReader.parse(path: "x/Makefile", text: "objs-common := a.o b.o # two\r\nobj-$(CONFIG_X) += $(objs-common)\r\n")
         XCTAssertEqual(file.assignments.last?.objects, ["a.o", "b.o"])
-        XCTAssertEqual(file.assignments.last?.selector, "$(CONFIG_X)")
+        XCTAssertEqual(file.assignments.last?.selector, "CONFIG_X")
     }
 
     func testUnterminatedBlockIsDiagnosed() {

@@ -27,7 +27,7 @@ struct RequiredExportChecker: Checker {
             var seen = Set<String>()
             for (path, ref) in model.moduleReferences(unit) where !ignore.contains(ref.name) {
                 guard seen.insert(ref.name).inserted else { continue }
-                switch model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources) {
+                switch model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit) {
                 case .notExported(let providers):
                     let p = providers[0]
                     findings.append(
@@ -63,7 +63,7 @@ struct ExportRemovedInUseChecker: Checker {
             let ownSources = Set(unit.sources)
             var seen = Set<String>()
             for (_, ref) in model.moduleReferences(unit) where seen.insert(ref.name).inserted {
-                let now = model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources)
+                let now = model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit)
                 let stateSeverity: Severity
                 switch now {
                 case .notExported: stateSeverity = .error
@@ -105,7 +105,7 @@ struct GPLOnlySymbolChecker: Checker {
             let ownSources = Set(unit.sources)
             var seen = Set<String>()
             for (path, ref) in model.moduleReferences(unit) where seen.insert(ref.name).inserted {
-                guard case .exported(let sites) = model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources),
+                guard case .exported(let sites) = model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit),
                     sites.allSatisfy({ $0.flavour.isGPLOnly })
                 else { continue }
                 findings.append(
