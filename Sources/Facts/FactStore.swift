@@ -29,6 +29,12 @@ public final class FactStore: @unchecked Sendable {
 
     public func report(_ problem: String) { lock.withLock { problems.append(problem) } }
 
+    /// Worker threads for tree passes: one per core (`MODCHECK_WORKERS` overrides).
+    public static var defaultWorkers: Int {
+        if let text = ProcessInfo.processInfo.environment["MODCHECK_WORKERS"], let n = Int(text), n > 0 { return n }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+
     static func depthCode(_ depth: ScanDepth) -> UInt8 { depth == .full ? 2 : 1 }
 
     /// Facts of one file, at the given depth.
@@ -63,7 +69,7 @@ public final class FactStore: @unchecked Sendable {
     }
 
     /// Scans many files in parallel (cached ones are decoded, not scanned).
-    public func facts(of files: [(path: String, blob: ObjectID)], depth: ScanDepth, workers: Int = ProcessInfo.processInfo.activeProcessorCount) -> [SourceFacts] {
+    public func facts(of files: [(path: String, blob: ObjectID)], depth: ScanDepth, workers: Int = FactStore.defaultWorkers) -> [SourceFacts] {
         if files.isEmpty { return [] }
         cache?.preloadAll()
         let results = ParallelSlots<SourceFacts>(count: files.count)

@@ -9,12 +9,20 @@
 /// `depends on X || !X` is not over-approximated.
 public final class KconfigEvaluator: @unchecked Sendable {
     public let tree: KconfigTree
-    private var cache: [[String: Tristate]: [String: ClosedRange<Tristate>]] = [:]
+    private var cache: [String: ClosedRange<Tristate>] = [:]
     private var inProgress: Set<String> = []
     private var valueCache: [String: Tristate] = [:]
-    private var floorCache: [[String: Tristate]: [String: Tristate]] = [:]
+    private var floorCache: [String: [String: Tristate]] = [:]
 
     public init(tree: KconfigTree) { self.tree = tree }
+
+    static let maxChain = 400
+
+    /// A cache key for a set of assumptions: `A=m,B=y|`.
+    static func key(_ assuming: [String: Tristate]) -> String {
+        if assuming.isEmpty { return "|" }
+        return assuming.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") + "|"
+    }
 
     public func isDefined(_ symbol: String) -> Bool { tree.symbols[symbol] != nil }
 
@@ -27,14 +35,16 @@ public final class KconfigEvaluator: @unchecked Sendable {
 
     public func range(_ symbol: String, assuming: [String: Tristate] = [:]) -> ClosedRange<Tristate> {
         if let fixed = assuming[symbol] { return fixed...fixed }
-        if let known = cache[assuming]?[symbol] { return known }
+        let key = KconfigEvaluator.key(assuming) + symbol
+        if let known = cache[key] { return known }
         guard let s = tree.symbols[symbol] else { return Tristate.n...Tristate.n }
         if s.type != .bool && s.type != .tristate {
             // string/int/hex symbols: "set or not" is all modcheck asks.
             return Tristate.n...Tristate.y
         }
-        // A dependency cycle (they exist through select): the conservative answer.
-        if inProgress.contains(symbol) { return Tristate.n...Tristate.y }
+        // A dependency cycle (they exist through select), or a chain too deep to follow: the
+        // conservative answer.
+        if inProgress.contains(symbol) || inProgress.count > KconfigEvaluator.maxChain { return Tristate.n...Tristate.y }
         inProgress.insert(symbol)
         defer { inProgress.remove(symbol) }
         var hi = Tristate.n
@@ -77,9 +87,13 @@ public final class KconfigEvaluator: @unchecked Sendable {
             if hi == .m { hi = .y }
             if lo == .m { lo = .y }
         }
+        // Across all architectures, what one arch forces is merely possible on another.
+        if tree.isArchitectureUnion && assuming[symbol] == nil && s.definitions.allSatisfy({ $0.location.file.hasPrefix("arch/") }) {
+            lo = impliedFloors(assuming)[symbol] ?? .n
+        }
         if lo > hi { lo = hi }
         let result = lo...hi
-        cache[assuming, default: [:]][symbol] = result
+        cache[key] = result
         return result
     }
 
@@ -87,7 +101,8 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// dependencies (`depends on A && B=y`) and their unconditional selects, transitively.
     func impliedFloors(_ assuming: [String: Tristate]) -> [String: Tristate] {
         if assuming.isEmpty { return [:] }
-        if let known = floorCache[assuming] { return known }
+        let cacheKey = KconfigEvaluator.key(assuming)
+        if let known = floorCache[cacheKey] { return known }
         var floors: [String: Tristate] = [:]
         var queue: [(String, Tristate)] = assuming.filter { $0.value >= .m }.map { ($0.key, $0.value) }
         var steps = 0
@@ -124,7 +139,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
                 if case .symbol(let target) = select.value { raise(target, value) }
             }
         }
-        floorCache[assuming] = floors
+        floorCache[cacheKey] = floors
         return floors
     }
 
@@ -180,6 +195,8 @@ public final class KconfigEvaluator: @unchecked Sendable {
         switch e {
         case .symbol(let s): return range(s, assuming: assuming)
         case .constant(let c):
+            // A macro call (`$(success,...)`): its value depends on the toolchain.
+            if c == "$?" { return Tristate.n...Tristate.y }
             let v = Tristate(text: c) ?? .n
             return v...v
         case .not(let a):

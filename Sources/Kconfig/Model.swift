@@ -125,6 +125,9 @@ public struct KconfigTree: Sendable {
     /// target -> who selects it (with the select's condition).
     public var selectedBy: [String: [(selector: String, condition: KconfigExpression?)]]
     public var impliedBy: [String: [(selector: String, condition: KconfigExpression?)]]
+    /// Parsed with every architecture's Kconfig at once (modcheck's default): arch symbols are
+    /// then "y on some architecture", never forced.
+    public var isArchitectureUnion: Bool = false
 }
 
 /// One entry as written in one file (for change extraction).

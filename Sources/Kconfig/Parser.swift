@@ -22,7 +22,9 @@ public enum KconfigParser {
                 }
             }
         }
-        return KconfigTree(symbols: state.symbols, files: state.files, diagnostics: state.diagnostics, selectedBy: selectedBy, impliedBy: impliedBy)
+        return KconfigTree(
+            symbols: state.symbols, files: state.files, diagnostics: state.diagnostics, selectedBy: selectedBy, impliedBy: impliedBy,
+            isArchitectureUnion: srcarch == nil)
     }
 
     /// Entries of one file, without following `source` (for per-file change extraction).
@@ -124,11 +126,23 @@ struct ParseState {
             }
             let trimmed = line.trimmed
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if ParseState.isMacroAssignment(trimmed) { continue }
             var tokens: [KconfigToken]
             do {
                 tokens = try KconfigLexer.tokenize(trimmed)
             } catch {
                 diagnose(path, lineNumber, "\(error)")
+                continue
+            }
+            // Kconfig macro language: `cc-option = $(success,...)`, `SRCARCH := arm64` define variables.
+            if tokens.count >= 2, case .word = tokens[0], tokens[1] == .op("=") || tokens[1] == .word(":=") || tokens[1] == .word("+=") {
+                continue
+            }
+            if case .word(let w) = tokens.first, w.hasSuffix(":") || w.hasSuffix("+"), tokens.count >= 2, tokens[1] == .op("=") {
+                continue
+            }
+            if case .word(let w) = tokens.first, w.hasPrefix("$(") {
+                // A bare macro call line such as `$(warning-if,...)`.
                 continue
             }
             guard case .word(let keyword) = tokens.first else {
@@ -213,6 +227,19 @@ struct ParseState {
             diagnose(path, lines.count, "\(blocks.count - blockDepthAtStart) unterminated if/menu/choice block(s)")
             blocks.removeLast(blocks.count - blockDepthAtStart)
         }
+    }
+
+    /// `name := value`, `name = value`, `name += value`: Kconfig's macro language (kconfig-macro-language.rst).
+    static func isMacroAssignment(_ line: String) -> Bool {
+        var sawName = false
+        var rest = Substring(line)
+        while let c = rest.first, c.isLetter || c.isNumber || c == "_" || c == "-" {
+            sawName = true
+            rest = rest.dropFirst()
+        }
+        guard sawName else { return false }
+        rest = rest.drop { $0 == " " || $0 == "\t" }
+        return rest.hasPrefix(":=") || rest.hasPrefix("+=") || rest.hasPrefix("=")
     }
 
     mutating func attribute(_ keyword: String, _ tokens: [KconfigToken], current: Current, path: String, line: Int) {
@@ -340,6 +367,21 @@ enum KconfigLexer {
                         i += 2
                         continue
                     }
+                    if chars[i] == "$" && i + 1 < chars.count && chars[i + 1] == "(" {
+                        // A macro call inside a string may hold quotes of its own.
+                        var level = 0
+                        while i < chars.count {
+                            s.unicodeScalars.append(chars[i])
+                            if chars[i] == "(" { level += 1 }
+                            if chars[i] == ")" {
+                                level -= 1
+                                if level == 0 { break }
+                            }
+                            i += 1
+                        }
+                        i += 1
+                        continue
+                    }
                     if chars[i] == c {
                         closed = true
                         i += 1
@@ -350,6 +392,30 @@ enum KconfigLexer {
                 }
                 if !closed { throw KconfigSyntaxError(description: "unterminated string") }
                 out.append(.string(s))
+                continue
+            }
+            if c == "$" && i + 1 < chars.count && chars[i + 1] == "(" {
+                // A Kconfig macro call `$(shell,...)`: one opaque word, parentheses balanced.
+                var w = ""
+                var level = 0
+                while i < chars.count {
+                    w.unicodeScalars.append(chars[i])
+                    if chars[i] == "(" { level += 1 }
+                    if chars[i] == ")" {
+                        level -= 1
+                        if level == 0 {
+                            i += 1
+                            break
+                        }
+                    }
+                    i += 1
+                }
+                // A macro call glued to a word (`foo$(bar)baz`) stays one word.
+                while i < chars.count, !" \t\"'!()=<>&|#".unicodeScalars.contains(chars[i]) {
+                    w.unicodeScalars.append(chars[i])
+                    i += 1
+                }
+                out.append(.word(w))
                 continue
             }
             let two = i + 1 < chars.count ? String(String.UnicodeScalarView([c, chars[i + 1]])) : ""
@@ -365,6 +431,20 @@ enum KconfigLexer {
             }
             var w = ""
             while i < chars.count, !" \t\"'!()=<>&|#".unicodeScalars.contains(chars[i]) {
+                if chars[i] == "$" && i + 1 < chars.count && chars[i + 1] == "(" {
+                    var level = 0
+                    while i < chars.count {
+                        w.unicodeScalars.append(chars[i])
+                        if chars[i] == "(" { level += 1 }
+                        if chars[i] == ")" {
+                            level -= 1
+                            if level == 0 { break }
+                        }
+                        i += 1
+                    }
+                    i += 1
+                    continue
+                }
                 w.unicodeScalars.append(chars[i])
                 i += 1
             }
@@ -439,7 +519,11 @@ struct KconfigExpressionParser {
         switch t {
         case .word(let w):
             if w == "y" || w == "m" || w == "n" { return .constant(w) }
-            if let first = w.unicodeScalars.first, first.properties.numericType != nil || w.hasPrefix("-") { return .constant(w) }
+            if w.contains("$(") { return .constant("$?") }
+            // Numbers are constants; symbols may start with a digit (64BIT).
+            if Int(w) != nil || (w.hasPrefix("0x") && Int(w.dropFirst(2), radix: 16) != nil) || (w.hasPrefix("-") && Int(w) != nil) {
+                return .constant(w)
+            }
             return .symbol(w)
         case .string(let s): return .constant(s)
         case .op(let o): throw KconfigSyntaxError(description: "unexpected '\(o)'")

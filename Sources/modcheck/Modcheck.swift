@@ -11,11 +11,21 @@ struct Modcheck: ParsableCommand {
             TreeCommand.self, ChangesCommand.self, SeriesCommand.self, RulesCommand.self, ExplainCommand.self, DemoCommand.self,
         ])
 
-    /// Usage and input errors exit with 2 and one line naming the file; error findings exit with 1.
+    /// Kconfig evaluation recurses along dependency and select chains, which run thousands deep
+    /// in a real tree: run on a thread with a large stack.
     static func main() {
+        let thread = Thread { runCommand() }
+        thread.stackSize = 1 << 30
+        thread.start()
+        while true { sleep(3600) }
+    }
+
+    /// Usage and input errors exit with 2 and one line naming the file; error findings exit with 1.
+    static func runCommand() -> Never {
         do {
             var command = try parseAsRoot()
             try command.run()
+            Foundation.exit(0)
         } catch let error as InputError {
             FileHandle.standardError.write(Data("modcheck: \(error.message)\n".utf8))
             Foundation.exit(2)
