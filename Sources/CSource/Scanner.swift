@@ -52,10 +52,20 @@ final class FileScanner {
     let watchedCalls: Set<String>
 
     struct Frame {
+        /// The raw tests of the earlier branches (not their compound conditions: an #elif chain
+        /// would otherwise grow exponentially).
         var previous: [PreprocessorCondition]
         var current: PreprocessorCondition
+        var test: PreprocessorCondition
         var depthAtIf: Int
         var depthAfterFirst: Int?
+
+        init(previous: [PreprocessorCondition], current: PreprocessorCondition, depthAtIf: Int) {
+            self.previous = previous
+            self.current = current
+            self.test = current
+            self.depthAtIf = depthAtIf
+        }
     }
 
     var frames: [Frame] = []
@@ -191,12 +201,13 @@ final class FileScanner {
             // Each branch starts from the brace depth at #if (ctags' rule): branches that open a
             // function each (`#ifdef A int f(a) { #else int f(b) { #endif`) count once.
             depth = frame.depthAtIf
-            frame.previous.append(frame.current)
+            frame.previous.append(frame.test)
             let others = PreprocessorCondition.all(frame.previous.map(PreprocessorCondition.negation))
             var branch = PreprocessorCondition.always
             if word == .elif { branch = ConditionParser.parse(FileScanner.cleanDirective(rest)) }
             if word == .elifdef { branch = ConditionParser.config(firstWord(rest), .defined) }
             if word == .elifndef { branch = .negation(ConditionParser.config(firstWord(rest), .defined)) }
+            frame.test = branch
             frame.current = PreprocessorCondition.all([others, branch])
             frames.append(frame)
             updateCondition()

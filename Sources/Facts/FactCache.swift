@@ -7,7 +7,7 @@ import Foundation
 /// dropped and rebuilt, with a warning.
 public final class FactCache: @unchecked Sendable {
     /// Bump when the encoding or any extractor changes meaning: old records are then ignored.
-    public static let formatVersion = 3
+    public static let formatVersion = 4
 
     public struct Key: Hashable, Sendable {
         public var blob: [UInt8]  // 20 raw bytes
@@ -21,7 +21,10 @@ public final class FactCache: @unchecked Sendable {
 
     public let directory: String
     private let lock = NSLock()
+    /// Records read from disk, per shard (loaded lazily).
     private var shards: [Int: [Key: [UInt8]]] = [:]
+    /// Records added in this run (also appended to `pending` until flushed).
+    private var added: [Key: [UInt8]] = [:]
     private var pending: [Int: [(Key, [UInt8])]] = [:]
     public private(set) var warnings: [String] = []
     public private(set) var hits = 0
@@ -64,6 +67,10 @@ public final class FactCache: @unchecked Sendable {
         let shard = Int(key.blob.first ?? 0)
         lock.lock()
         defer { lock.unlock() }
+        if let value = added[key] {
+            hits += 1
+            return value
+        }
         if shards[shard] == nil {
             lock.unlock()
             let records = readShard(shard)
@@ -81,8 +88,8 @@ public final class FactCache: @unchecked Sendable {
     public func put(_ key: Key, _ value: [UInt8]) {
         let shard = Int(key.blob.first ?? 0)
         lock.withLock {
-            if shards[shard]?[key] != nil { return }
-            shards[shard, default: [:]][key] = value
+            if added[key] != nil || shards[shard]?[key] != nil { return }
+            added[key] = value
             pending[shard, default: []].append((key, value))
         }
     }

@@ -13,6 +13,9 @@ public final class FactStore: @unchecked Sendable {
     private let lock = NSLock()
     private var memory: [CacheSlot: SourceFacts] = [:]
     public private(set) var problems: [String] = []
+    public var getTime = 0.0
+    public var decodeTime = 0.0
+    public var decodeFailures = 0
     /// Files larger than this are not scanned (generated register headers); reported, not silent.
     public var maxFileSize = 8 << 20
 
@@ -46,7 +49,17 @@ public final class FactStore: @unchecked Sendable {
         let slot = CacheSlot(blob: blob, depth: FactStore.depthCode(depth))
         if let known = lock.withLock({ memory[slot] }) { return known.relocated(to: path) }
         let key = FactCache.Key(blob: blob.rawBytes, kind: slot.depth)
-        if let bytes = cache?.get(key), let decoded = try? FactCodec.decode(bytes, path: path) {
+        let t0 = Date()
+        let cached = cache?.get(key)
+        let t1 = Date()
+        let decodedOpt = cached.flatMap { try? FactCodec.decode($0, path: path) }
+        let t2 = Date()
+        lock.withLock {
+            getTime += t1.timeIntervalSince(t0)
+            decodeTime += t2.timeIntervalSince(t1)
+            if cached != nil && decodedOpt == nil { decodeFailures += 1 }
+        }
+        if let decoded = decodedOpt {
             lock.withLock { memory[slot] = decoded }
             return decoded
         }
@@ -115,4 +128,14 @@ public final class FactStore: @unchecked Sendable {
     }
 
     public func flush() { cache?.flush() }
+
+    private var summaries: [ObjectID: AnyObject] = [:]
+
+    /// A per-blob derived value (a header's name summary), built once per session.
+    public func headerSummary<T: AnyObject>(_ blob: ObjectID, make: () -> T) -> T {
+        if let known = lock.withLock({ summaries[blob] }) as? T { return known }
+        let made = make()
+        lock.withLock { summaries[blob] = made }
+        return made
+    }
 }

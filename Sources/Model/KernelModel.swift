@@ -31,6 +31,11 @@ public final class KernelModel: @unchecked Sendable {
     private let lock = NSLock()
     private var headerIndexes: [String: HeaderIndex] = [:]
     private var fullFacts: [String: SourceFacts] = [:]
+    private var includeMemo: [String: [String]] = [:]
+    /// Header indexes carried over from the base model; reused when none of their headers changed.
+    private let inheritedHeaderIndexes: [String: HeaderIndex]
+    public let headerPaths: Set<String>
+    public let architectures: [String]
 
     public struct ExportSite: Sendable, Hashable {
         public var path: String
@@ -78,6 +83,7 @@ public final class KernelModel: @unchecked Sendable {
             problems += kconfig.diagnostics.map { "\($0.file):\($0.line): \($0.message)" }
         }
 
+        Timing.mark("kconfig")
         // kbuild: re-resolved only when a Makefile or Kbuild file changed (or a source appeared).
         let kbuild: KbuildMap
         if let base, let changed, !changed.contains(where: { KernelFileKind(path: $0) == .kbuild }) {
@@ -100,6 +106,20 @@ public final class KernelModel: @unchecked Sendable {
         self.kconfig = kconfig
         self.evaluator = evaluator
         self.kbuild = kbuild
+        if let base, let changed, !changed.contains(where: { $0.hasSuffix(".h") && (tree.blobs[$0] == nil || base.tree.blobs[$0] == nil) }) {
+            headerPaths = base.headerPaths
+            architectures = base.architectures
+        } else {
+            headerPaths = Set(tree.blobs.keys.filter { $0.hasSuffix(".h") })
+            architectures = Set(
+                tree.blobs.keys.compactMap { path -> String? in
+                    let parts = path.split(separator: "/", maxSplits: 2)
+                    return parts.count == 3 && parts[0] == "arch" ? String(parts[1]) : nil
+                }
+            ).sorted()
+        }
+        inheritedHeaderIndexes = base?.allHeaderIndexes() ?? [:]
+        Timing.mark("kbuild + header paths")
         version = tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(KernelTree.kernelVersion)
 
         // Units: every kbuild unit with at least one existing source.
@@ -164,6 +184,7 @@ public final class KernelModel: @unchecked Sendable {
                 KernelModel.add(facts, to: &definitions, &exports)
             }
         }
+        Timing.mark("symbol index")
         self.symbolFacts = symbolFacts
         self.definitions = definitions
         self.exports = exports
@@ -277,14 +298,18 @@ public final class KernelModel: @unchecked Sendable {
 
     // MARK: Headers
 
-    /// Every header path of the tree, for include resolution.
-    lazy var headerPaths: Set<String> = Set(tree.blobs.keys.filter { $0.hasSuffix(".h") })
-    lazy var architectures: [String] = Set(
-        tree.blobs.keys.compactMap { path -> String? in
-            let parts = path.split(separator: "/", maxSplits: 2)
-            return parts.count == 3 && parts[0] == "arch" ? String(parts[1]) : nil
-        }
-    ).sorted()
+    func allHeaderIndexes() -> [String: HeaderIndex] {
+        lock.withLock { headerIndexes.merging(inheritedHeaderIndexes) { mine, _ in mine } }
+    }
+
+    func resolveIncludeMemo(_ name: String, from path: String) -> [String] {
+        let dir = (path as NSString).deletingLastPathComponent
+        let key = name.hasPrefix("<") || !name.contains("/") && false ? name : dir + "\u{0}" + name
+        if let known = lock.withLock({ includeMemo[key] }) { return known }
+        let resolved = resolveInclude(name, from: path)
+        lock.withLock { includeMemo[key] = resolved }
+        return resolved
+    }
 
     /// Where `#include` of `name` can land, on any architecture (modcheck reasons across all).
     func resolveInclude(_ name: String, from path: String) -> [String] {
@@ -320,8 +345,13 @@ public final class KernelModel: @unchecked Sendable {
     /// Names a unit's sources can use without linking: macros and static inlines of every header
     /// they include (transitively), plus struct definitions seen there.
     public func headerIndex(for sources: [String]) -> HeaderIndex {
-        let key = sources.sorted().joined(separator: "\n")
+        let key = sources.sorted().map { "\($0)@\(tree.blobs[$0]?.hex ?? "-")" }.joined(separator: "\n")
         if let known = lock.withLock({ headerIndexes[key] }) { return known }
+        // The base model's index still holds when the sources and every header it read are unchanged.
+        if let inherited = inheritedHeaderIndexes[key], inherited.headerBlobs.allSatisfy({ tree.blobs[$0.key] == $0.value }) {
+            lock.withLock { headerIndexes[key] = inherited }
+            return inherited
+        }
         var seen = Set<String>()
         var queue: [String] = []
         for s in sources {
@@ -333,11 +363,13 @@ public final class KernelModel: @unchecked Sendable {
         while i < queue.count {
             let h = queue[i]
             i += 1
-            guard let f = facts(h) else { continue }
-            index.absorb(f)
-            for inc in f.includes { for next in resolveInclude(inc, from: h) where seen.insert(next).inserted { queue.append(next) } }
+            guard let blob = tree.blobs[h], let f = store.facts(path: h, blob: blob, depth: .symbols) else { continue }
+            index.summaries.append(store.headerSummary(blob) { HeaderSummary(f) })
+            index.headerBlobs[h] = blob
+            for inc in f.includes { for next in resolveIncludeMemo(inc, from: h) where seen.insert(next).inserted { queue.append(next) } }
         }
         index.headers = queue
+        Timing.mark("header closure of \(sources.first ?? "-"): \(queue.count) headers")
         lock.withLock { headerIndexes[key] = index }
         return index
     }
@@ -355,36 +387,61 @@ public final class KernelModel: @unchecked Sendable {
     }
 }
 
-/// What a set of included headers provides without linking.
-public struct HeaderIndex: Sendable {
-    public var macros: Set<String> = []
-    public var inlines: Set<String> = []
-    /// The preprocessor conditions each macro or inline is defined under (stubs under `#else`).
-    public var conditions: [String: [PreprocessorCondition]] = [:]
-    public var structs: [String: Set<String>] = [:]
-    /// Function-like macros and inlines whose body sets `owner = THIS_MODULE`-style fields.
-    public var macroMentions: [String: Set<String>] = [:]
-    public var headers: [String] = []
+/// What one header provides without linking, computed once per blob and shared by every unit
+/// and every model that includes it.
+public final class HeaderSummary: @unchecked Sendable {
+    public let names: Set<String>
+    public let conditions: [String: [PreprocessorCondition]]
+    public let structs: [String: Set<String>]
+    public let mentions: [String: Set<String>]
 
-    mutating func absorb(_ f: SourceFacts) {
+    init(_ f: SourceFacts) {
+        var names = Set<String>()
+        var conditions: [String: [PreprocessorCondition]] = [:]
+        var structs: [String: Set<String>] = [:]
+        var mentions: [String: Set<String>] = [:]
         for m in f.macros {
-            macros.insert(m.name)
-            conditions[m.name, default: []].append(m.condition)
-            if !m.bodyMentions.isEmpty { macroMentions[m.name, default: []].formUnion(m.bodyMentions) }
+            names.insert(m.name)
+            if m.condition != .always { conditions[m.name, default: []].append(m.condition) } else { conditions[m.name, default: []].append(.always) }
+            if !m.bodyMentions.isEmpty { mentions[m.name, default: []].formUnion(m.bodyMentions) }
         }
         for d in f.definitions where d.storage != .global || d.kind == .function {
-            inlines.insert(d.name)
+            names.insert(d.name)
             conditions[d.name, default: []].append(d.condition)
         }
         for fn in f.functions where fn.storage != .global {
-            if !fn.assignsMembers.isEmpty {
-                for (member, value) in fn.assignsMembers { macroMentions[fn.name, default: []].formUnion([member, value]) }
-            }
+            for (member, value) in fn.assignsMembers { mentions[fn.name, default: []].formUnion([member, value]) }
         }
-        for s in f.structs where !s.members.isEmpty {
-            structs[s.tag, default: []].formUnion(s.members)
-        }
+        for s in f.structs where !s.members.isEmpty { structs[s.tag, default: []].formUnion(s.members) }
+        self.names = names
+        self.conditions = conditions
+        self.structs = structs
+        self.mentions = mentions
+    }
+}
+
+/// What a set of included headers provides without linking.
+public struct HeaderIndex: Sendable {
+    public var summaries: [HeaderSummary] = []
+    public var headers: [String] = []
+    /// The blob of each header read, to know when the index is still valid for another tree.
+    public var headerBlobs: [String: ObjectID] = [:]
+
+    public func provides(_ name: String) -> Bool { summaries.contains { $0.names.contains(name) } }
+
+    public func conditions(_ name: String) -> [PreprocessorCondition] {
+        summaries.flatMap { $0.conditions[name] ?? [] }
     }
 
-    public func provides(_ name: String) -> Bool { macros.contains(name) || inlines.contains(name) }
+    public func structMembers(_ tag: String) -> Set<String>? {
+        var out: Set<String>?
+        for s in summaries { if let m = s.structs[tag] { out = (out ?? []).union(m) } }
+        return out
+    }
+
+    public func mentions(_ name: String) -> Set<String>? {
+        var out: Set<String>?
+        for s in summaries { if let m = s.mentions[name] { out = (out ?? []).union(m) } }
+        return out
+    }
 }

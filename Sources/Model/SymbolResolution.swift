@@ -30,8 +30,9 @@ extension KernelModel {
         if own.names.contains(name) { return .own }
         if headers.provides(name) {
             // A stub under `#ifndef CONFIG_X` does not count when the module needs X.
-            guard let unit, let conditions = headers.conditions[name] else { return .header }
-            if conditions.contains(where: { existsInModule($0, unit: unit) }) { return .header }
+            guard let unit else { return .header }
+            let conditions = headers.conditions(name)
+            if conditions.isEmpty || conditions.contains(where: { existsInModule($0, unit: unit) }) { return .header }
         }
         let providers = (definitions[name] ?? []).filter { !ownSources.contains($0.path) }
         let exportSites = (exports[name] ?? []).filter { !ownSources.contains($0.path) }

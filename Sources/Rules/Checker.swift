@@ -1,4 +1,5 @@
 import CSource
+import Facts
 import Kconfig
 import Model
 
@@ -69,7 +70,10 @@ public struct RuleEngine: Sendable {
     /// All findings for the context's tree (and, with a base, for its change).
     public func check(_ context: CheckContext) -> [Finding] {
         var findings: [Finding] = []
-        for (_, checker) in checkers { findings += checker.check(context) }
+        for (spec, checker) in checkers {
+            findings += checker.check(context)
+            Timing.mark("rule \(spec.id)")
+        }
         var seen = Set<FindingIdentity>()
         return findings.filter { seen.insert($0.identity).inserted || $0.isEvent }
     }

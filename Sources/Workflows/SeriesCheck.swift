@@ -130,8 +130,10 @@ public enum SeriesCheck {
             switch apply(patch, to: current.tree, session: session) {
             case .success(let (tree, files)):
                 notes += offsetNotes(files)
+                Timing.mark("apply \(label)")
                 let model = session.model(of: tree, base: current.model)
                 let findings = session.engine.check(CheckContext(model: model, base: current.model))
+                Timing.mark("check \(label)")
                 let delta = RuleEngine.delta(before: current.findings, after: findings)
                 sections.append(
                     CheckSection(

@@ -136,7 +136,7 @@ struct MissingOpsOwnerChecker: Checker {
         for unit in model.scopedUnits where unit.canBeModule {
             let facts = model.sourceFacts(unit)
             let headers = model.headerIndex(for: unit.sources)
-            let members = headers.structs[opsStruct]
+            let members = headers.structMembers(opsStruct)
             let graph = UnitCallGraph(facts)
             let allCallees = Set(graph.functions.values.flatMap(\.callees))
             for f in facts {
@@ -144,7 +144,7 @@ struct MissingOpsOwnerChecker: Checker {
                     let hasMember = members?.contains(ownerField) ?? true
                     let setInInitializer = ops.field(ownerField)?.value == ownerValue
                     let setByHelper = allCallees.contains { callee in
-                        guard let mentions = headers.macroMentions[callee] else { return false }
+                        guard let mentions = headers.mentions(callee) else { return false }
                         return mentions.contains(ownerField) && mentions.contains(ownerValue)
                     }
                     let setInCode = graph.functions.values.contains { $0.assignsMembers[ownerField] == ownerValue }
