@@ -18,6 +18,26 @@ extension FileScanner {
                 locals.insert(lx.text(body[i]))
             }
         }
+        // `int i, ret;` / `struct foo *a, *b = x;`: every declarator of a declaration statement.
+        var statementStart = 0
+        var j = 0
+        while j < body.count {
+            let t = body[j]
+            if t.isPunct(0x3b) || t.isPunct(0x7b) || t.isPunct(0x7d) {
+                statementStart = j + 1
+            } else if t.kind == .identifier, j > statementStart, j + 1 < body.count,
+                body[j + 1].isPunct(0x2c) || body[j + 1].isPunct(0x3b) || body[j + 1].isPunct(0x3d) || body[j + 1].isPunct(0x5b),
+                body[j - 1].isPunct(0x2c) || body[j - 1].isPunct(0x2a),
+                body[statementStart].kind == .identifier, locals.contains(where: { _ in true }) || true
+            {
+                // Only when the statement already declared a local (its first declarator).
+                let head = body[statementStart..<j]
+                if head.contains(where: { $0.kind == .identifier && locals.contains(lx.text($0)) }) && !head.contains(where: { $0.isPunct(0x28) }) {
+                    locals.insert(lx.text(t))
+                }
+            }
+            j += 1
+        }
         var callees: [String] = []
         var calleeSet = Set<String>()
         var calls: [FunctionCall] = []

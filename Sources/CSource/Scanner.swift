@@ -1,5 +1,8 @@
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
+    /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
+    public static let version = 2
+
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
         "try_module_get", "module_put", "__module_get", "bus_set_iommu", "iommu_device_register", "iommu_device_unregister",
@@ -402,6 +405,16 @@ final class FileScanner {
         return s
     }
 
+    static func isDefiningMacro(_ name: String) -> Bool {
+        name.hasPrefix("DEFINE_") || name.hasPrefix("DECLARE_") && !name.hasPrefix("DECLARE_EVENT") || name == "LIST_HEAD" || name == "HLIST_HEAD"
+            || name == "LLIST_HEAD" || name.hasSuffix("_HEAD") && name.hasPrefix("LIST")
+    }
+
+    static func isIdentifier(_ s: String) -> Bool {
+        guard let first = s.utf8.first, ByteClass.isIdentStart(first) else { return false }
+        return s.utf8.allSatisfy(ByteClass.isIdentBody)
+    }
+
     func exportFlavour(_ name: String, _ args: [String]) -> (ExportFlavour, String)? {
         guard name.hasPrefix("EXPORT_"), let symbol = args.first, !symbol.isEmpty else { return nil }
         let ns = args.count > 1 ? args[1].trimmingCharacters(in: "\" ") : ""
@@ -418,6 +431,11 @@ final class FileScanner {
         guard let first = stmt.first, !dead else { return }
         if first.kind == .identifier && lx.equals(first, "typedef") { return }
         if let inv = invocation(stmt) {
+            // `static DEFINE_MUTEX(lock);`, `LIST_HEAD(list);`: a macro that defines its first argument.
+            if FileScanner.isDefiningMacro(inv.name), let first = inv.arguments.first, FileScanner.isIdentifier(first) {
+                let store: StorageClass = contains(stmt, "static") ? .staticLinkage : .global
+                facts.definitions.append(SymbolDefinition(name: first, kind: .variable, storage: store, line: inv.line, condition: condition))
+            }
             if let (flavour, symbol) = exportFlavour(inv.name, inv.arguments) {
                 facts.exports.append(ExportedSymbol(name: symbol, flavour: flavour, line: inv.line, condition: condition))
             }

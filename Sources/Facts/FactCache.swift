@@ -1,3 +1,4 @@
+import CSource
 import Foundation
 
 /// A persistent, content-addressed store of encoded facts: the key is a blob id (a content hash),
@@ -38,7 +39,7 @@ public final class FactCache: @unchecked Sendable {
     }
 
     public init(directory: String) throws {
-        self.directory = directory + "/facts-v\(FactCache.formatVersion)"
+        self.directory = directory + "/facts-v\(FactCache.formatVersion)-scanner\(CSourceScanner.version)"
         do {
             try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         } catch {

@@ -290,6 +290,39 @@ public final class KernelModel: @unchecked Sendable {
         }
     }
 
+    /// Whether `condition` holds in the allmodconfig-like build of `unit` as a module: every
+    /// other symbol at the highest value Kconfig allows (given the unit is m); conditions modcheck
+    /// cannot model, and their negations, taken as true (`#ifndef _FOO_H`, `#ifdef __KERNEL__`).
+    public func holdsInAllModConfig(_ condition: PreprocessorCondition, unit: ModuleUnit) -> Bool {
+        let assuming: [String: Tristate] = unit.config.map { [$0: .m] } ?? [:]
+        func eval(_ c: PreprocessorCondition) -> Bool {
+            switch c {
+            case .always, .opaque: return true
+            case .never: return false
+            case .not(let inner):
+                // Unknown either way (`#ifndef _FOO_H` include guards above all).
+                if case .opaque = inner { return true }
+                return !eval(inner)
+            case .and(let parts): return parts.allSatisfy(eval)
+            case .or(let parts): return parts.contains(where: eval)
+            case .config(let name, var test):
+                var symbol = name.hasPrefix("CONFIG_") ? String(name.dropFirst(7)) : name
+                if test == .defined, symbol.hasSuffix("_MODULE"), evaluator.isDefined(String(symbol.dropLast(7))) {
+                    symbol = String(symbol.dropLast(7))
+                    test = .module
+                }
+                let v = range(symbol, assuming: assuming).upperBound
+                switch test {
+                case .defined, .builtin: return v == .y
+                case .enabled: return v >= .m
+                case .module: return v == .m
+                case .reachable: return v == .y || (unit.config != nil && v == .m)
+                }
+            }
+        }
+        return eval(condition)
+    }
+
     /// Whether code under `condition` exists in `unit` when the unit is built as a module.
     public func existsInModule(_ condition: PreprocessorCondition, unit: ModuleUnit) -> Bool {
         guard let config = unit.config else { return mayHold(condition, assuming: [:], inModule: false) }
