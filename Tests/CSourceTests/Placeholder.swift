@@ -1,2 +1,0 @@
-import XCTest
-final class CSourcePlaceholderTests: XCTestCase { func testNothing() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class GitPlaceholderTests: XCTestCase { func testNothing() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class KconfigPlaceholderTests: XCTestCase { func testNothing() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class MailPlaceholderTests: XCTestCase { func testNothing() {} }
