@@ -12,7 +12,7 @@ public enum Mbox {
             let end = bytes[i...].firstIndex(of: 0x0a) ?? bytes.count
             let next = min(end + 1, bytes.count)
             var line = bytes[i..<next]
-            if previousBlank && line.starts(with: from) {
+            if line.starts(with: from) && (previousBlank || current == nil || Mbox.looksLikeSeparator(line)) {
                 if let c = current { messages.append(c) }
                 current = []
             } else if current != nil {
@@ -30,6 +30,18 @@ public enum Mbox {
         var diagnostics: [MailDiagnostic] = []
         if messages.isEmpty { diagnostics.append(MailDiagnostic(source: sourceName, line: 1, message: "no 'From ' separator: not an mbox")) }
         return (messages, diagnostics)
+    }
+
+    /// `From sender Thu Jan  1 00:00:00 1970`: a separator even without the blank line before it
+    /// (writers that forget it exist); a body line would have been quoted as `>From `.
+    static func looksLikeSeparator(_ line: ArraySlice<UInt8>) -> Bool {
+        let text = String(decoding: line, as: UTF8.self)
+        let parts = text.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count >= 3 else { return false }
+        return parts.contains { p in
+            let c = Array(p.utf8)
+            return c.count >= 8 && c[2] == 0x3a && c[5] == 0x3a && c.prefix(2).allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        }
     }
 
     public static func looksLikeMbox(_ bytes: [UInt8]) -> Bool {
