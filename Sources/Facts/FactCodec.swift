@@ -2,8 +2,8 @@ import CSource
 import Git
 
 /// Binary encoding of SourceFacts for the fact cache (see ByteCoding.swift).
-enum FactCodec {
-    static func encode(_ f: SourceFacts) -> [UInt8] {
+public enum FactCodec {
+    public static func encode(_ f: SourceFacts) -> [UInt8] {
         var w = ByteWriter()
         w.int(f.definitions.count)
         for d in f.definitions {
@@ -98,7 +98,7 @@ enum FactCodec {
         return w.bytes
     }
 
-    static func decode(_ bytes: [UInt8], path: String) throws -> SourceFacts {
+    public static func decode(_ bytes: [UInt8], path: String) throws -> SourceFacts {
         try bytes.withUnsafeBytes { buffer in
             var r = ByteReader(buffer)
             var f = SourceFacts.empty(path: path)

@@ -53,16 +53,8 @@ public enum PatchInputs {
             notes += read.diagnostics.map { "\($0)" }
             messages += read.messages
         }
-        let ordered = SeriesGrouper.ordered(messages)
-        var skipped = 0
-        var patches: [SeriesPatch] = []
-        for m in ordered {
-            if m.patchText == nil {
-                skipped += 1
-                continue
-            }
-            patches.append(SeriesPatch(message: m))
-        }
+        let patches = SeriesGrouper.ordered(messages).filter { $0.patchText != nil }.map(SeriesPatch.init)
+        let skipped = messages.count - patches.count
         if skipped > 0 { notes.append("\(skipped) message(s) without a diff (cover letters, replies) skipped") }
         return (patches, notes)
     }

@@ -1,0 +1,45 @@
+import CSource
+import Facts
+import Foundation
+import XCTest
+
+final class FactCacheTests: XCTestCase {
+    func testRoundTripPersistenceAndCorruptShardRebuild() throws {
+        let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = FactCache.Key(blob: Array(repeating: 0x42, count: 20), kind: 2)
+        let cache = try FactCache(directory: dir)
+        XCTAssertNil(cache.get(key))
+        cache.put(key, [1, 2, 3])
+        cache.flush()
+        let again = try FactCache(directory: dir)
+        XCTAssertEqual(again.get(key), [1, 2, 3], "persisted")
+        // Corrupt the shard: the next reader drops it with a warning instead of trusting it.
+        let shard = again.directory + "/42.pack"
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: shard))
+        bytes[bytes.count - 1] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: shard))
+        let third = try FactCache(directory: dir)
+        XCTAssertNil(third.get(key))
+        XCTAssertEqual(third.warnings.count, 1)
+        XCTAssertTrue(third.warnings[0].contains("corrupt"), third.warnings[0])
+    }
+
+    func testFactsSurviveTheCodecUnchanged() throws {
+        let text = """
+            #include <linux/module.h>
+            #ifdef CONFIG_X
+            static int probe(struct platform_device *pdev) { return bus_set_iommu(&pci_bus_type, &ops); }
+            #endif
+            static struct platform_driver d = { .driver = { .name = "x" }, .probe = probe };
+            module_platform_driver(d);
+            EXPORT_SYMBOL_NS_GPL(foo, NS);
+            #define OWNER(o) (o)->owner = THIS_MODULE
+            struct s { int a; int (*b)(void); };
+            """
+        let facts = CSourceScanner.scan(path: "drivers/x.c", text: text, depth: .full)
+        let decoded = try FactCodec.decode(FactCodec.encode(facts), path: "drivers/x.c")
+        XCTAssertEqual(decoded, facts)
+        XCTAssertThrowsError(try FactCodec.decode([0xff, 0xff, 0xff], path: "x"))
+    }
+}
