@@ -119,6 +119,9 @@ public final class KernelModel: @unchecked Sendable {
             ).sorted()
         }
         inheritedHeaderIndexes = base?.allHeaderIndexes() ?? [:]
+        if let base, headerPaths == base.headerPaths {
+            includeMemo = base.lock.withLock { base.includeMemo }
+        }
         Timing.mark("kbuild + header paths")
         version = tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(KernelTree.kernelVersion)
 

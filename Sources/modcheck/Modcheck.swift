@@ -14,6 +14,7 @@ struct Modcheck: ParsableCommand {
     /// Kconfig evaluation recurses along dependency and select chains, which run thousands deep
     /// in a real tree: run on a thread with a large stack.
     static func main() {
+        if ProcessInfo.processInfo.environment["MODCHECK_MAIN_THREAD"] != nil { runCommand() }
         let thread = Thread { runCommand() }
         thread.stackSize = 1 << 30
         thread.start()

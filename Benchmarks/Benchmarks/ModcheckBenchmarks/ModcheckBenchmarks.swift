@@ -1,0 +1,124 @@
+import Benchmark
+import Facts
+import Foundation
+import Git
+import Model
+import Workflows
+
+// Anchors and modcheck are measured in the same run, so BENCHMARKS.md can state ratios.
+// Real data comes from the environment (never from the repository): a Linux v5.4 git directory,
+// the seven seed messages, and a folder holding the tree's scripts/checkpatch.pl.
+
+let env = ProcessInfo.processInfo.environment
+let repoPath = env["MODCHECK_BENCH_REPO"]
+let seriesDir = env["MODCHECK_BENCH_SERIES"]
+let checkpatchDir = env["MODCHECK_BENCH_CHECKPATCH"]
+
+func shell(_ executable: String, _ args: [String], cwd: String? = nil) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try? p.run()
+    p.waitUntilExit()
+}
+
+func seriesFiles() -> [String] {
+    guard let seriesDir else { return [] }
+    return (1...7).map { "\(seriesDir)/\($0).eml" }
+}
+
+func session(cache: String?) -> Session {
+    var o = CommonOptions()
+    o.repository = repoPath
+    o.cacheDirectory = cache
+    o.useCache = cache != nil
+    return try! Session(options: o)
+}
+
+let config = Benchmark.Configuration(
+    metrics: [.wallClock, .peakMemoryResident], maxDuration: .seconds(60), maxIterations: 5)
+
+let benchmarks: @Sendable () -> Void = {
+    guard let repoPath else {
+        print("MODCHECK_BENCH_REPO is not set: no real tree, nothing to measure")
+        return
+    }
+
+    // Issue 2 anchor: a grep-level scan of every .c/.h blob of the tree.
+    Benchmark("anchor: git grep -c EXPORT_SYMBOL HEAD -- *.c *.h", configuration: config) { benchmark in
+        for _ in benchmark.scaledIterations {
+            shell("/usr/bin/git", ["-C", repoPath, "grep", "-c", "EXPORT_SYMBOL", "HEAD", "--", "*.c", "*.h"])
+        }
+    }
+
+    // The tree pass modcheck needs (every .c/.S at symbol depth, Kconfig, kbuild), cold cache.
+    Benchmark("tree model, cold cache", configuration: config) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let dir = NSTemporaryDirectory() + "modcheck-bench-\(UUID().uuidString)"
+            let s = session(cache: dir)
+            let tree = try! s.tree(at: "HEAD")
+            blackHole(s.model(of: tree).definitions.count)
+            s.finish()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    let warmCache = NSTemporaryDirectory() + "modcheck-bench-warm"
+    Benchmark(
+        "tree model, warm cache", configuration: config,
+        setup: {
+            let s = session(cache: warmCache)
+            _ = s.model(of: try! s.tree(at: "HEAD"))
+            s.finish()
+        }
+    ) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let s = session(cache: warmCache)
+            blackHole(s.model(of: try! s.tree(at: "HEAD")).definitions.count)
+        }
+    }
+
+    // Whole-tree scan of every .c/.h blob at symbol depth (the like-for-like of git grep).
+    Benchmark("scan every .c/.h blob (symbols depth, no cache)", configuration: config) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let s = session(cache: nil)
+            let tree = try! s.tree(at: "HEAD")
+            let files = tree.blobs.filter { $0.key.hasSuffix(".c") || $0.key.hasSuffix(".h") }.map { (path: $0.key, blob: $0.value) }
+            blackHole(s.store.facts(of: files, depth: .symbols).count)
+        }
+    }
+
+    guard !seriesFiles().isEmpty else { return }
+
+    // Issue 3 anchor: checkpatch.pl of the same tree on the same seven messages.
+    if let checkpatchDir {
+        Benchmark("anchor: checkpatch.pl, 7 seed patches", configuration: config) { benchmark in
+            for _ in benchmark.scaledIterations {
+                for file in seriesFiles() {
+                    shell("/usr/bin/perl", [checkpatchDir + "/checkpatch.pl", "--no-tree", "-q", file], cwd: checkpatchDir)
+                }
+            }
+        }
+    }
+
+    Benchmark("series, 7 seed patches, warm cache", configuration: config) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let s = session(cache: warmCache)
+            let (patches, notes) = try! PatchInputs.read(seriesFiles())
+            blackHole(try! SeriesCheck.run(session: s, baseRevision: "HEAD", patches: patches, inputNotes: notes).findings.count)
+        }
+    }
+
+    Benchmark("series, 7 seed patches, cold cache", configuration: config) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let dir = NSTemporaryDirectory() + "modcheck-bench-\(UUID().uuidString)"
+            let s = session(cache: dir)
+            let (patches, notes) = try! PatchInputs.read(seriesFiles())
+            blackHole(try! SeriesCheck.run(session: s, baseRevision: "HEAD", patches: patches, inputNotes: notes).findings.count)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+}
