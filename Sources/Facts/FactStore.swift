@@ -13,9 +13,6 @@ public final class FactStore: @unchecked Sendable {
     private let lock = NSLock()
     private var memory: [CacheSlot: SourceFacts] = [:]
     public private(set) var problems: [String] = []
-    public var getTime = 0.0
-    public var decodeTime = 0.0
-    public var decodeFailures = 0
     /// Files larger than this are not scanned (generated register headers); reported, not silent.
     public var maxFileSize = 8 << 20
 
@@ -49,17 +46,7 @@ public final class FactStore: @unchecked Sendable {
         let slot = CacheSlot(blob: blob, depth: FactStore.depthCode(depth))
         if let known = lock.withLock({ memory[slot] }) { return known.relocated(to: path) }
         let key = FactCache.Key(blob: blob.rawBytes, kind: slot.depth)
-        let t0 = Date()
-        let cached = cache?.get(key)
-        let t1 = Date()
-        let decodedOpt = cached.flatMap { try? FactCodec.decode($0, path: path) }
-        let t2 = Date()
-        lock.withLock {
-            getTime += t1.timeIntervalSince(t0)
-            decodeTime += t2.timeIntervalSince(t1)
-            if cached != nil && decodedOpt == nil { decodeFailures += 1 }
-        }
-        if let decoded = decodedOpt {
+        if let bytes = cache?.get(key), let decoded = try? FactCodec.decode(bytes, path: path) {
             lock.withLock { memory[slot] = decoded }
             return decoded
         }

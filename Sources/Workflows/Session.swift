@@ -102,4 +102,7 @@ public final class Session: @unchecked Sendable {
     }
 
     public func finish() { store.flush() }
+
+    /// What the fact layer had to say: unreadable blobs, files too large to scan, a corrupt cache.
+    public var factNotes: [String] { store.problems + (store.cache?.warnings ?? []) }
 }

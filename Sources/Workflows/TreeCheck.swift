@@ -30,10 +30,8 @@ public enum TreeCheck {
         let model = session.model(of: tree)
         let findings = session.engine.check(CheckContext(model: model))
         var notes = model.problems.prefix(20).map { $0 }
-        notes += session.store.problems.prefix(20)
-        Timing.mark("get \(session.store.getTime) decode \(session.store.decodeTime) failures \(session.store.decodeFailures) hits \(session.store.cache?.hits ?? 0) misses \(session.store.cache?.misses ?? 0)")
+        notes += session.factNotes.prefix(20)
         session.finish()
-        Timing.mark("flush")
         let units = model.scopedUnits
         notes.insert(
             "scope \(session.options.scope.joined(separator: ", ")): \(units.count) units, \(units.filter(\.canBeModule).count) possibly modular",
