@@ -346,6 +346,25 @@ struct KconfigSyntaxError: Error, CustomStringConvertible {
 }
 
 enum KconfigLexer {
+    /// `$(name,args...)` from the `$` at `i` through its balanced `)`; `i` ends after it.
+    static func macroCall(_ chars: [Unicode.Scalar], _ i: inout Int) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        var level = 0
+        while i < chars.count {
+            out.append(chars[i])
+            if chars[i] == "(" { level += 1 }
+            if chars[i] == ")" {
+                level -= 1
+                if level == 0 {
+                    i += 1
+                    break
+                }
+            }
+            i += 1
+        }
+        return out
+    }
+
     static func tokenize(_ line: String) throws -> [KconfigToken] {
         var out: [KconfigToken] = []
         let chars = Array(line.unicodeScalars)
@@ -369,17 +388,7 @@ enum KconfigLexer {
                     }
                     if chars[i] == "$" && i + 1 < chars.count && chars[i + 1] == "(" {
                         // A macro call inside a string may hold quotes of its own.
-                        var level = 0
-                        while i < chars.count {
-                            s.unicodeScalars.append(chars[i])
-                            if chars[i] == "(" { level += 1 }
-                            if chars[i] == ")" {
-                                level -= 1
-                                if level == 0 { break }
-                            }
-                            i += 1
-                        }
-                        i += 1
+                        s.unicodeScalars.append(contentsOf: macroCall(chars, &i))
                         continue
                     }
                     if chars[i] == c {
@@ -397,19 +406,7 @@ enum KconfigLexer {
             if c == "$" && i + 1 < chars.count && chars[i + 1] == "(" {
                 // A Kconfig macro call `$(shell,...)`: one opaque word, parentheses balanced.
                 var w = ""
-                var level = 0
-                while i < chars.count {
-                    w.unicodeScalars.append(chars[i])
-                    if chars[i] == "(" { level += 1 }
-                    if chars[i] == ")" {
-                        level -= 1
-                        if level == 0 {
-                            i += 1
-                            break
-                        }
-                    }
-                    i += 1
-                }
+                w.unicodeScalars.append(contentsOf: macroCall(chars, &i))
                 // A macro call glued to a word (`foo$(bar)baz`) stays one word.
                 while i < chars.count, !" \t\"'!()=<>&|#".unicodeScalars.contains(chars[i]) {
                     w.unicodeScalars.append(chars[i])
@@ -432,17 +429,7 @@ enum KconfigLexer {
             var w = ""
             while i < chars.count, !" \t\"'!()=<>&|#".unicodeScalars.contains(chars[i]) {
                 if chars[i] == "$" && i + 1 < chars.count && chars[i + 1] == "(" {
-                    var level = 0
-                    while i < chars.count {
-                        w.unicodeScalars.append(chars[i])
-                        if chars[i] == "(" { level += 1 }
-                        if chars[i] == ")" {
-                            level -= 1
-                            if level == 0 { break }
-                        }
-                        i += 1
-                    }
-                    i += 1
+                    w.unicodeScalars.append(contentsOf: macroCall(chars, &i))
                     continue
                 }
                 w.unicodeScalars.append(chars[i])
