@@ -1,18 +1,26 @@
 extension FileScanner {
     // MARK: Function bodies
 
-    func functionBody(name: String, storage: StorageClass, line: Int, condition defCondition: PreprocessorCondition, params: Set<String>, body: [Token]) {
+    func functionBody(
+        name: String, storage: StorageClass, line: Int, condition defCondition: PreprocessorCondition,
+        params: Set<String>, body: [Token]
+    ) {
         let conditions = tokenConditions
         // Locals: `type name =|;|,|[|)` and `(*name)(`.
         var locals = params
         for i in 1..<max(1, body.count) where body[i].kind == .identifier && i + 1 < body.count {
             let prev = body[i - 1]
             let next = body[i + 1]
-            let declares = next.isPunct(0x3d) || next.isPunct(0x3b) || next.isPunct(0x2c) || next.isPunct(0x5b)
+            let declares =
+                next.isPunct(0x3d) || next.isPunct(0x3b) || next.isPunct(0x2c) || next.isPunct(0x5b)
             if prev.kind == .identifier && declares {
                 let p = lx.text(prev)
-                if p != "return" && p != "goto" && p != "case" && p != "else" && p != "sizeof" { locals.insert(lx.text(body[i])) }
-            } else if prev.isPunct(0x2a) && declares && i >= 2 && (body[i - 2].kind == .identifier || body[i - 2].isPunct(0x2a)) {
+                if p != "return" && p != "goto" && p != "case" && p != "else" && p != "sizeof" {
+                    locals.insert(lx.text(body[i]))
+                }
+            } else if prev.isPunct(0x2a) && declares && i >= 2
+                && (body[i - 2].kind == .identifier || body[i - 2].isPunct(0x2a))
+            {
                 locals.insert(lx.text(body[i]))
             } else if prev.isPunct(0x2a) && next.isPunct(0x29) && i >= 2 && body[i - 2].isPunct(0x28) {
                 locals.insert(lx.text(body[i]))
@@ -26,13 +34,16 @@ extension FileScanner {
             if t.isPunct(0x3b) || t.isPunct(0x7b) || t.isPunct(0x7d) {
                 statementStart = j + 1
             } else if t.kind == .identifier, j > statementStart, j + 1 < body.count,
-                body[j + 1].isPunct(0x2c) || body[j + 1].isPunct(0x3b) || body[j + 1].isPunct(0x3d) || body[j + 1].isPunct(0x5b),
+                body[j + 1].isPunct(0x2c) || body[j + 1].isPunct(0x3b) || body[j + 1].isPunct(0x3d)
+                    || body[j + 1].isPunct(0x5b),
                 body[j - 1].isPunct(0x2c) || body[j - 1].isPunct(0x2a),
                 body[statementStart].kind == .identifier, locals.contains(where: { _ in true }) || true
             {
                 // Only when the statement already declared a local (its first declarator).
                 let head = body[statementStart..<j]
-                if head.contains(where: { $0.kind == .identifier && locals.contains(lx.text($0)) }) && !head.contains(where: { $0.isPunct(0x28) }) {
+                if head.contains(where: { $0.kind == .identifier && locals.contains(lx.text($0)) })
+                    && !head.contains(where: { $0.isPunct(0x28) })
+                {
                     locals.insert(lx.text(t))
                 }
             }
@@ -48,15 +59,23 @@ extension FileScanner {
             let cond = i < conditions.count ? conditions[i] : defCondition
             if t.kind == .identifier {
                 let prev = i > 0 ? body[i - 1] : nil
-                let viaMember = prev.map { $0.isPunct(0x2e) || ($0.kind == .punct && $0.punct == Token.arrow) } ?? false
+                let viaMember =
+                    prev.map { $0.isPunct(0x2e) || ($0.kind == .punct && $0.punct == Token.arrow) } ?? false
                 if i + 1 < body.count && body[i + 1].isPunct(0x28) && !viaMember {
                     let callee = lx.text(t)
-                    if !cKeywords.contains(callee) && !callee.hasPrefix("__builtin") && !locals.contains(callee) {
+                    if !cKeywords.contains(callee) && !callee.hasPrefix("__builtin")
+                        && !locals.contains(callee)
+                    {
                         if calleeSet.insert(callee).inserted { callees.append(callee) }
-                        reference(callee, line: t.line, kind: .call, function: name, condition: PreprocessorCondition.all([defCondition, cond]))
+                        reference(
+                            callee, line: t.line, kind: .call, function: name,
+                            condition: PreprocessorCondition.all([defCondition, cond]))
                         if watchedCalls.contains(callee), let close = matching(body, from: i + 1) {
                             let args = arguments(Array(body[(i + 2)..<close]))
-                            calls.append(FunctionCall(callee: callee, arguments: args, line: t.line, condition: PreprocessorCondition.all([defCondition, cond])))
+                            calls.append(
+                                FunctionCall(
+                                    callee: callee, arguments: args, line: t.line,
+                                    condition: PreprocessorCondition.all([defCondition, cond])))
                         }
                     }
                 } else if viaMember && i + 1 < body.count && body[i + 1].isPunct(0x3d) {
@@ -72,11 +91,16 @@ extension FileScanner {
             } else if t.isPunct(0x26), i + 1 < body.count, body[i + 1].kind == .identifier {
                 // Unary `&name` (not a binary AND after an operand).
                 let prev = i > 0 ? body[i - 1] : nil
-                let binary = prev.map { $0.kind == .identifier || $0.kind == .number || $0.isPunct(0x29) || $0.isPunct(0x5d) } ?? false
+                let binary =
+                    prev.map {
+                        $0.kind == .identifier || $0.kind == .number || $0.isPunct(0x29) || $0.isPunct(0x5d)
+                    } ?? false
                 let target = lx.text(body[i + 1])
                 let viaMember = i + 2 < body.count && body[i + 2].isPunct(0x28)
                 if !binary && !locals.contains(target) && !cKeywords.contains(target) && !viaMember {
-                    reference(target, line: body[i + 1].line, kind: .addressTaken, function: name, condition: PreprocessorCondition.all([defCondition, cond]))
+                    reference(
+                        target, line: body[i + 1].line, kind: .addressTaken, function: name,
+                        condition: PreprocessorCondition.all([defCondition, cond]))
                 }
             }
             i += 1
@@ -84,7 +108,9 @@ extension FileScanner {
         var endLine = line
         if let last = body.last { endLine = last.line }
         facts.functions.append(
-            FunctionFacts(name: name, storage: storage, line: line, endLine: endLine, condition: defCondition, callees: callees, calls: calls, assignsMembers: members))
+            FunctionFacts(
+                name: name, storage: storage, line: line, endLine: endLine, condition: defCondition,
+                callees: callees, calls: calls, assignsMembers: members))
     }
 
     /// Index of the `)` matching the `(` at `open`.
@@ -106,7 +132,8 @@ extension FileScanner {
 
     /// `[static] [const] struct TAG name[] = { .a = x, .b = { .c = y } };`
     func structInitializer(_ head: [Token], body: [Token], line: Int) {
-        guard let s = head.firstIndex(where: { $0.kind == .identifier && lx.equals($0, "struct") }), s + 1 < head.count,
+        guard let s = head.firstIndex(where: { $0.kind == .identifier && lx.equals($0, "struct") }),
+            s + 1 < head.count,
             head[s + 1].kind == .identifier
         else {
             fieldReferences(body)
@@ -116,14 +143,17 @@ extension FileScanner {
         var name: String?
         var isArray = false
         for t in head[(s + 2)...] {
-            if t.kind == .identifier && !attributeLike.contains(lx.text(t)) && !lx.equals(t, "const") { name = lx.text(t) }
+            if t.kind == .identifier && !attributeLike.contains(lx.text(t)) && !lx.equals(t, "const") {
+                name = lx.text(t)
+            }
             if t.isPunct(0x5b) { isArray = true }
         }
         guard let variable = name else { return }
         let fields = designatedFields(body, isArray: isArray)
         facts.initializers.append(
             StructInitializer(
-                structType: tag, variable: variable, isArray: isArray, isStatic: contains(head, "static"), isConst: contains(head, "const"),
+                structType: tag, variable: variable, isArray: isArray, isStatic: contains(head, "static"),
+                isConst: contains(head, "const"),
                 fields: fields, line: line, condition: condition))
     }
 
@@ -141,7 +171,11 @@ extension FileScanner {
             let t = body[i]
             if t.isPunct(0x7b) {
                 level += 1
-                if prefixStack.count <= level { prefixStack.append(prefix) } else { prefixStack[level] = prefix }
+                if prefixStack.count <= level {
+                    prefixStack.append(prefix)
+                } else {
+                    prefixStack[level] = prefix
+                }
                 i += 1
                 continue
             }
@@ -186,7 +220,8 @@ extension FileScanner {
                     value.append(v)
                     k += 1
                 }
-                fields.append(DesignatedField(path: full.joined(separator: "."), value: render(value), line: t.line))
+                fields.append(
+                    DesignatedField(path: full.joined(separator: "."), value: render(value), line: t.line))
                 valueReferences(value)
                 i = k
                 continue
@@ -247,7 +282,8 @@ extension FileScanner {
 
     func memberName(_ decl: [Token]) -> String? {
         // `int (*map)(...)`
-        for i in 0..<max(0, decl.count - 2) where decl[i].isPunct(0x28) && decl[i + 1].isPunct(0x2a) && decl[i + 2].kind == .identifier {
+        for i in 0..<max(0, decl.count - 2)
+        where decl[i].isPunct(0x28) && decl[i + 1].isPunct(0x2a) && decl[i + 2].kind == .identifier {
             return lx.text(decl[i + 2])
         }
         var last: String?
@@ -280,22 +316,38 @@ enum AssemblyScanner {
             let line = rawLine.drop { $0 == " " || $0 == "\t" }
             guard let open = line.firstIndex(of: "("), let close = line[open...].firstIndex(of: ")") else {
                 if line.hasPrefix("#define") {
-                    let name = line.dropFirst(7).drop { $0 == " " || $0 == "\t" }.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                    let name = line.dropFirst(7).drop { $0 == " " || $0 == "\t" }.prefix {
+                        $0.isLetter || $0.isNumber || $0 == "_"
+                    }
                     if !name.isEmpty {
-                        facts.macros.append(MacroDefinition(name: String(name), isFunctionLike: false, line: lineNumber, condition: .always, bodyMentions: []))
+                        facts.macros.append(
+                            MacroDefinition(
+                                name: String(name), isFunctionLike: false, line: lineNumber,
+                                condition: .always, bodyMentions: []))
                     }
                 }
                 continue
             }
             let macro = String(line[..<open]).trimmingCharacters(in: " \t")
-            let argument = line[line.index(after: open)..<close].split(separator: ",").first.map { String($0).trimmingCharacters(in: " \t") } ?? ""
+            let argument =
+                line[line.index(after: open)..<close].split(separator: ",").first.map {
+                    String($0).trimmingCharacters(in: " \t")
+                } ?? ""
             guard !argument.isEmpty else { continue }
             switch macro {
-            case "EXPORT_SYMBOL": facts.exports.append(ExportedSymbol(name: argument, flavour: .plain, line: lineNumber, condition: .always))
-            case "EXPORT_SYMBOL_GPL": facts.exports.append(ExportedSymbol(name: argument, flavour: .gpl, line: lineNumber, condition: .always))
-            case "ENTRY", "SYM_FUNC_START", "SYM_CODE_START", "GLOBAL", "SYM_FUNC_START_PI", "SYM_FUNC_START_WEAK", "SYM_FUNC_START_WEAK_PI",
+            case "EXPORT_SYMBOL":
+                facts.exports.append(
+                    ExportedSymbol(name: argument, flavour: .plain, line: lineNumber, condition: .always))
+            case "EXPORT_SYMBOL_GPL":
+                facts.exports.append(
+                    ExportedSymbol(name: argument, flavour: .gpl, line: lineNumber, condition: .always))
+            case "ENTRY", "SYM_FUNC_START", "SYM_CODE_START", "GLOBAL", "SYM_FUNC_START_PI",
+                "SYM_FUNC_START_WEAK", "SYM_FUNC_START_WEAK_PI",
                 "SYM_DATA_START", "SYM_ENTRY":
-                facts.definitions.append(SymbolDefinition(name: argument, kind: .function, storage: .global, line: lineNumber, condition: .always))
+                facts.definitions.append(
+                    SymbolDefinition(
+                        name: argument, kind: .function, storage: .global, line: lineNumber,
+                        condition: .always))
             default: continue
             }
         }

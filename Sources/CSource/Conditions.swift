@@ -107,7 +107,8 @@ struct ConditionParser {
             index += 1
             if peek() == ")" { index += 1 }
             let test: ConfigTest =
-                t == "IS_BUILTIN" ? .builtin : t == "IS_MODULE" ? .module : t == "IS_REACHABLE" ? .reachable : .enabled
+                t == "IS_BUILTIN"
+                ? .builtin : t == "IS_MODULE" ? .module : t == "IS_REACHABLE" ? .reachable : .enabled
             return ConditionParser.config(name, test)
         case "0":
             return .never

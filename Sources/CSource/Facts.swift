@@ -39,7 +39,9 @@ public struct SymbolDefinition: Hashable, Sendable {
     public var line: Int
     public var condition: PreprocessorCondition
 
-    public init(name: String, kind: SymbolKind, storage: StorageClass, line: Int, condition: PreprocessorCondition) {
+    public init(
+        name: String, kind: SymbolKind, storage: StorageClass, line: Int, condition: PreprocessorCondition
+    ) {
         self.name = name
         self.kind = kind
         self.storage = storage
@@ -49,7 +51,9 @@ public struct SymbolDefinition: Hashable, Sendable {
 }
 
 public enum ExportFlavour: Hashable, Sendable {
-    case plain, gpl, ns(String), nsGpl(String)
+    case plain, gpl
+    case ns(String)
+    case nsGpl(String)
 }
 
 /// An `EXPORT_SYMBOL*(name)` line.
@@ -78,7 +82,9 @@ public struct SymbolReference: Hashable, Sendable {
     public var condition: PreprocessorCondition
     public var function: String?
 
-    public init(name: String, line: Int, kind: ReferenceKind, condition: PreprocessorCondition, function: String?) {
+    public init(
+        name: String, line: Int, kind: ReferenceKind, condition: PreprocessorCondition, function: String?
+    ) {
         self.name = name
         self.line = line
         self.kind = kind
@@ -95,7 +101,9 @@ public struct MacroInvocation: Hashable, Sendable {
     public var condition: PreprocessorCondition
     public var function: String?
 
-    public init(name: String, arguments: [String], line: Int, condition: PreprocessorCondition, function: String?) {
+    public init(
+        name: String, arguments: [String], line: Int, condition: PreprocessorCondition, function: String?
+    ) {
         self.name = name
         self.arguments = arguments
         self.line = line
@@ -129,7 +137,8 @@ public struct StructInitializer: Hashable, Sendable {
     public var condition: PreprocessorCondition
 
     public init(
-        structType: String, variable: String, isArray: Bool, isStatic: Bool, isConst: Bool, fields: [DesignatedField], line: Int,
+        structType: String, variable: String, isArray: Bool, isStatic: Bool, isConst: Bool,
+        fields: [DesignatedField], line: Int,
         condition: PreprocessorCondition
     ) {
         self.structType = structType
@@ -172,7 +181,8 @@ public struct FunctionFacts: Hashable, Sendable {
     public var assignsMembers: [String: String]
 
     public init(
-        name: String, storage: StorageClass, line: Int, endLine: Int, condition: PreprocessorCondition, callees: [String],
+        name: String, storage: StorageClass, line: Int, endLine: Int, condition: PreprocessorCondition,
+        callees: [String],
         calls: [FunctionCall], assignsMembers: [String: String]
     ) {
         self.name = name
@@ -194,7 +204,10 @@ public struct MacroDefinition: Hashable, Sendable {
     public var condition: PreprocessorCondition
     public var bodyMentions: Set<String>
 
-    public init(name: String, isFunctionLike: Bool, line: Int, condition: PreprocessorCondition, bodyMentions: Set<String>) {
+    public init(
+        name: String, isFunctionLike: Bool, line: Int, condition: PreprocessorCondition,
+        bodyMentions: Set<String>
+    ) {
         self.name = name
         self.isFunctionLike = isFunctionLike
         self.line = line

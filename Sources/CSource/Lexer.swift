@@ -53,7 +53,8 @@ struct Lexer {
                 sawNewline = true
             } else if b == 0x20 || b == 0x09 || b == 0x0d || b == 0x0c || b == 0x0b || b == 0 {
                 pos += 1
-            } else if b == 0x5c && (byte(pos + 1) == 0x0a || (byte(pos + 1) == 0x0d && byte(pos + 2) == 0x0a)) {
+            } else if b == 0x5c && (byte(pos + 1) == 0x0a || (byte(pos + 1) == 0x0d && byte(pos + 2) == 0x0a))
+            {
                 pos += byte(pos + 1) == 0x0a ? 2 : 3
                 line += 1
             } else if b == 0x2f && byte(pos + 1) == 0x2f {
@@ -115,7 +116,10 @@ struct Lexer {
                 return
             }
             if b == 0x0a {
-                diagnostics.append(CSourceDiagnostic(line: startLine, message: "unterminated \(quote == 0x22 ? "string" : "character") literal"))
+                diagnostics.append(
+                    CSourceDiagnostic(
+                        line: startLine,
+                        message: "unterminated \(quote == 0x22 ? "string" : "character") literal"))
                 return
             }
             pos += 1
@@ -158,9 +162,13 @@ struct Lexer {
     /// `->` `&&` `==` `!=` `<=` `>=` `||` `++` `--` `+=` `-=` `*=` `/=` `|=` `&=` `^=` `<<` `>>` `##` `::`.
     @inline(__always) static func isTwoByte(_ a: UInt8, _ b: UInt8) -> Bool {
         switch b {
-        case 0x3d: return a == 0x3d || a == 0x21 || a == 0x3c || a == 0x3e || a == 0x2b || a == 0x2d || a == 0x2a || a == 0x2f || a == 0x7c || a == 0x26 || a == 0x5e
+        case 0x3d:
+            return a == 0x3d || a == 0x21 || a == 0x3c || a == 0x3e || a == 0x2b || a == 0x2d || a == 0x2a
+                || a == 0x2f || a == 0x7c || a == 0x26 || a == 0x5e
         case 0x3e: return a == 0x2d || a == 0x3e
-        default: return a == b && (a == 0x26 || a == 0x7c || a == 0x2b || a == 0x2d || a == 0x3c || a == 0x23 || a == 0x3a)
+        default:
+            return a == b
+                && (a == 0x26 || a == 0x7c || a == 0x2b || a == 0x2d || a == 0x3c || a == 0x23 || a == 0x3a)
         }
     }
 
@@ -168,14 +176,17 @@ struct Lexer {
         sawNewline = false
         skipTrivia()
         let newline = sawNewline || pos == 0
-        guard pos < count else { return Token(kind: .end, start: count, end: count, line: line, punct: 0, newlineBefore: true) }
+        guard pos < count else {
+            return Token(kind: .end, start: count, end: count, line: line, punct: 0, newlineBefore: true)
+        }
         let start = pos
         let startLine = line
         let b = bytes[pos]
         if b == 0x23 && atLineStart {
             atLineStart = false
             skipDirective()
-            return Token(kind: .directive, start: start, end: pos, line: startLine, punct: 0, newlineBefore: true)
+            return Token(
+                kind: .directive, start: start, end: pos, line: startLine, punct: 0, newlineBefore: true)
         }
         atLineStart = false
         if ByteClass.isIdentStart(b) {
@@ -184,9 +195,11 @@ struct Lexer {
             // L"wide" and u8"..." prefixes are strings, not identifiers.
             if pos < count && (bytes[pos] == 0x22 || bytes[pos] == 0x27) && pos - start <= 2 {
                 skipQuoted(bytes[pos])
-                return Token(kind: .string, start: start, end: pos, line: startLine, punct: 0, newlineBefore: newline)
+                return Token(
+                    kind: .string, start: start, end: pos, line: startLine, punct: 0, newlineBefore: newline)
             }
-            return Token(kind: .identifier, start: start, end: pos, line: startLine, punct: 0, newlineBefore: newline)
+            return Token(
+                kind: .identifier, start: start, end: pos, line: startLine, punct: 0, newlineBefore: newline)
         }
         if (b >= 0x30 && b <= 0x39) || (b == 0x2e && byte(pos + 1) >= 0x30 && byte(pos + 1) <= 0x39) {
             pos += 1
@@ -194,26 +207,33 @@ struct Lexer {
                 let c = bytes[pos]
                 if ByteClass.isIdentBody(c) || c == 0x2e {
                     pos += 1
-                } else if (c == 0x2b || c == 0x2d) && (bytes[pos - 1] | 0x20 == 0x65 || bytes[pos - 1] | 0x20 == 0x70) {
+                } else if (c == 0x2b || c == 0x2d)
+                    && (bytes[pos - 1] | 0x20 == 0x65 || bytes[pos - 1] | 0x20 == 0x70)
+                {
                     pos += 1
                 } else {
                     break
                 }
             }
-            return Token(kind: .number, start: start, end: pos, line: startLine, punct: 0, newlineBefore: newline)
+            return Token(
+                kind: .number, start: start, end: pos, line: startLine, punct: 0, newlineBefore: newline)
         }
         if b == 0x22 || b == 0x27 {
             skipQuoted(b)
-            return Token(kind: b == 0x22 ? .string : .character, start: start, end: pos, line: startLine, punct: 0, newlineBefore: newline)
+            return Token(
+                kind: b == 0x22 ? .string : .character, start: start, end: pos, line: startLine, punct: 0,
+                newlineBefore: newline)
         }
         let b2 = byte(pos + 1)
         let pair = UInt16(b) << 8 | UInt16(b2)
         if Lexer.isTwoByte(b, b2) {
             pos += 2
-            return Token(kind: .punct, start: start, end: pos, line: startLine, punct: pair, newlineBefore: newline)
+            return Token(
+                kind: .punct, start: start, end: pos, line: startLine, punct: pair, newlineBefore: newline)
         }
         pos += 1
-        return Token(kind: .punct, start: start, end: pos, line: startLine, punct: UInt16(b), newlineBefore: newline)
+        return Token(
+            kind: .punct, start: start, end: pos, line: startLine, punct: UInt16(b), newlineBefore: newline)
     }
 
     /// The next `{`, `}` or directive, skipping everything else at byte speed: function bodies
@@ -233,7 +253,8 @@ struct Lexer {
                 let startLine = line
                 atLineStart = false
                 skipDirective()
-                return Token(kind: .directive, start: start, end: pos, line: startLine, punct: 0, newlineBefore: true)
+                return Token(
+                    kind: .directive, start: start, end: pos, line: startLine, punct: 0, newlineBefore: true)
             case 0x2f:
                 let n = byte(pos + 1)
                 if n == 0x2f {
@@ -259,7 +280,9 @@ struct Lexer {
             case 0x7b, 0x7d:
                 atLineStart = false
                 pos += 1
-                return Token(kind: .punct, start: pos - 1, end: pos, line: line, punct: UInt16(b), newlineBefore: false)
+                return Token(
+                    kind: .punct, start: pos - 1, end: pos, line: line, punct: UInt16(b), newlineBefore: false
+                )
             default:
                 atLineStart = false
                 pos += 1

@@ -5,8 +5,10 @@ public enum CSourceScanner {
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
-        "try_module_get", "module_put", "__module_get", "bus_set_iommu", "iommu_device_register", "iommu_device_unregister",
-        "iommu_device_sysfs_add", "iommu_device_sysfs_remove", "iommu_device_set_ops", "iommu_device_set_fwnode",
+        "try_module_get", "module_put", "__module_get", "bus_set_iommu", "iommu_device_register",
+        "iommu_device_unregister",
+        "iommu_device_sysfs_add", "iommu_device_sysfs_remove", "iommu_device_set_ops",
+        "iommu_device_set_fwnode",
         "platform_driver_register", "platform_driver_unregister", "device_link_add", "device_link_del",
         "iommu_device_register_bus", "iommu_device_unregister_bus", "iopf_queue_alloc", "iopf_queue_free",
     ]
@@ -17,7 +19,8 @@ public enum CSourceScanner {
     static let maxNesting = 256
 
     public static func scan(
-        path: String, bytes: UnsafeRawBufferPointer, depth: ScanDepth, watchedCalls: Set<String> = defaultWatchedCalls
+        path: String, bytes: UnsafeRawBufferPointer, depth: ScanDepth,
+        watchedCalls: Set<String> = defaultWatchedCalls
     ) -> SourceFacts {
         if path.hasSuffix(".S") { return AssemblyScanner.scan(path: path, bytes: bytes) }
         let scanner = FileScanner(path: path, bytes: bytes, full: depth == .full, watchedCalls: watchedCalls)
@@ -32,18 +35,25 @@ public enum CSourceScanner {
 }
 
 let cKeywords: Set<String> = [
-    "if", "for", "while", "switch", "return", "sizeof", "typeof", "__typeof__", "__typeof", "alignof", "_Alignof",
-    "__alignof__", "asm", "__asm__", "__asm", "volatile", "__volatile__", "__attribute__", "__attribute", "defined", "do",
-    "case", "else", "goto", "__extension__", "_Generic", "_Static_assert", "static_assert", "int", "char", "void", "long",
-    "short", "unsigned", "signed", "struct", "union", "enum", "const", "static", "inline", "extern", "register", "auto",
+    "if", "for", "while", "switch", "return", "sizeof", "typeof", "__typeof__", "__typeof", "alignof",
+    "_Alignof",
+    "__alignof__", "asm", "__asm__", "__asm", "volatile", "__volatile__", "__attribute__", "__attribute",
+    "defined", "do",
+    "case", "else", "goto", "__extension__", "_Generic", "_Static_assert", "static_assert", "int", "char",
+    "void", "long",
+    "short", "unsigned", "signed", "struct", "union", "enum", "const", "static", "inline", "extern",
+    "register", "auto",
     "break", "continue", "default", "typedef", "float", "double", "bool", "_Bool",
 ]
 
 /// Names that look like calls in a declaration but are attributes.
 let attributeLike: Set<String> = [
-    "__attribute__", "__attribute", "__printf", "__scanf", "__aligned", "__section", "__must_hold", "__acquires", "__releases",
-    "__alloc_size", "__malloc", "__diagnose_as", "__cond_acquires", "__counted_by", "__nonstring", "__packed", "__weak",
-    "__deprecated", "__alias", "__visible", "__noreturn", "__used", "__maybe_unused", "__cold", "__hot", "__pure",
+    "__attribute__", "__attribute", "__printf", "__scanf", "__aligned", "__section", "__must_hold",
+    "__acquires", "__releases",
+    "__alloc_size", "__malloc", "__diagnose_as", "__cond_acquires", "__counted_by", "__nonstring", "__packed",
+    "__weak",
+    "__deprecated", "__alias", "__visible", "__noreturn", "__used", "__maybe_unused", "__cold", "__hot",
+    "__pure",
     "__always_unused", "__ro_after_init", "__initdata", "__init", "__exit", "__refdata", "__assume_aligned",
 ]
 
@@ -115,7 +125,8 @@ final class FileScanner {
                     stmt.removeAll(keepingCapacity: true)
                 case 0x7d:  // } with nothing open at file scope
                     if parens == 0 {
-                        facts.diagnostics.append(CSourceDiagnostic(line: t.line, message: "unbalanced '}' at file scope"))
+                        facts.diagnostics.append(
+                            CSourceDiagnostic(line: t.line, message: "unbalanced '}' at file scope"))
                         stmt.removeAll(keepingCapacity: true)
                     } else {
                         stmt.append(t)
@@ -131,20 +142,25 @@ final class FileScanner {
                 }
                 stmt.append(t)
                 if stmt.count > 4096 {
-                    facts.diagnostics.append(CSourceDiagnostic(line: t.line, message: "declaration too long; skipped"))
+                    facts.diagnostics.append(
+                        CSourceDiagnostic(line: t.line, message: "declaration too long; skipped"))
                     stmt.removeAll(keepingCapacity: true)
                     parens = 0
                 }
             }
         }
         if !frames.isEmpty {
-            facts.diagnostics.append(CSourceDiagnostic(line: lx.line, message: "\(frames.count) unterminated #if block(s) at end of file"))
+            facts.diagnostics.append(
+                CSourceDiagnostic(
+                    line: lx.line, message: "\(frames.count) unterminated #if block(s) at end of file"))
         }
         facts.diagnostics += lx.diagnostics
     }
 
     func isBareInvocation(_ stmt: [Token]) -> Bool {
-        guard stmt.count >= 3, stmt[0].kind == .identifier, stmt[1].isPunct(0x28), stmt[stmt.count - 1].isPunct(0x29) else { return false }
+        guard stmt.count >= 3, stmt[0].kind == .identifier, stmt[1].isPunct(0x28),
+            stmt[stmt.count - 1].isPunct(0x29)
+        else { return false }
         let name = lx.text(stmt[0])
         return !name.hasPrefix("__") && !cKeywords.contains(name)
     }
@@ -157,7 +173,9 @@ final class FileScanner {
     }
 
     /// Directive words, matched on bytes: most files are mostly `#define` lines.
-    enum DirectiveWord { case `if`, ifdef, ifndef, elif, elifdef, elifndef, `else`, endif, define, include, other }
+    enum DirectiveWord {
+        case `if`, ifdef, ifndef, elif, elifdef, elifndef, `else`, endif, define, include, other
+    }
 
     static func word(_ w: UnsafeRawBufferPointer) -> DirectiveWord {
         func eq(_ s: StaticString) -> Bool {
@@ -186,10 +204,16 @@ final class FileScanner {
         let rest = UnsafeRawBufferPointer(rebasing: raw[i...])
         switch word {
         case .if:
-            frames.append(Frame(previous: [], current: ConditionParser.parse(FileScanner.cleanDirective(rest)), depthAtIf: depth))
+            frames.append(
+                Frame(
+                    previous: [], current: ConditionParser.parse(FileScanner.cleanDirective(rest)),
+                    depthAtIf: depth))
             updateCondition()
         case .ifdef:
-            frames.append(Frame(previous: [], current: ConditionParser.config(firstWord(rest), .defined), depthAtIf: depth))
+            frames.append(
+                Frame(
+                    previous: [], current: ConditionParser.config(firstWord(rest), .defined), depthAtIf: depth
+                ))
             updateCondition()
         case .ifndef:
             let c = ConditionParser.config(firstWord(rest), .defined)
@@ -197,7 +221,8 @@ final class FileScanner {
             updateCondition()
         case .elif, .elifdef, .elifndef, .else:
             guard var frame = frames.popLast() else {
-                facts.diagnostics.append(CSourceDiagnostic(line: t.line, message: "#else or #elif without #if"))
+                facts.diagnostics.append(
+                    CSourceDiagnostic(line: t.line, message: "#else or #elif without #if"))
                 return
             }
             if frame.depthAfterFirst == nil { frame.depthAfterFirst = depth }
@@ -263,11 +288,15 @@ final class FileScanner {
         var mentions = Set<String>()
         let body = UnsafeRawBufferPointer(rebasing: rest[i...])
         if body.count >= 5 {
-            for (index, word) in FileScanner.mentionBytes.enumerated() where FileScanner.find(word, in: body) {
+            for (index, word) in FileScanner.mentionBytes.enumerated() where FileScanner.find(word, in: body)
+            {
                 mentions.insert(CSourceScanner.watchedMentions[index])
             }
         }
-        facts.macros.append(MacroDefinition(name: name, isFunctionLike: functionLike, line: line, condition: condition, bodyMentions: mentions))
+        facts.macros.append(
+            MacroDefinition(
+                name: name, isFunctionLike: functionLike, line: line, condition: condition,
+                bodyMentions: mentions))
     }
 
     static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer) -> Bool {
@@ -284,9 +313,6 @@ final class FileScanner {
         }
         return false
     }
-
-
-
 
     /// The directive text with comments removed and continuation lines joined.
     static func cleanDirective(_ raw: UnsafeRawBufferPointer) -> String {
@@ -339,7 +365,9 @@ final class FileScanner {
         var isInline = false
         for t in stmt where t.kind == .identifier {
             if lx.equals(t, "static") { isStatic = true }
-            if lx.equals(t, "inline") || lx.equals(t, "__inline") || lx.equals(t, "__inline__") || lx.equals(t, "__always_inline") {
+            if lx.equals(t, "inline") || lx.equals(t, "__inline") || lx.equals(t, "__inline__")
+                || lx.equals(t, "__always_inline")
+            {
                 isInline = true
             }
         }
@@ -406,7 +434,8 @@ final class FileScanner {
     }
 
     static func isDefiningMacro(_ name: String) -> Bool {
-        name.hasPrefix("DEFINE_") || name.hasPrefix("DECLARE_") && !name.hasPrefix("DECLARE_EVENT") || name == "LIST_HEAD" || name == "HLIST_HEAD"
+        name.hasPrefix("DEFINE_") || name.hasPrefix("DECLARE_") && !name.hasPrefix("DECLARE_EVENT")
+            || name == "LIST_HEAD" || name == "HLIST_HEAD"
             || name == "LLIST_HEAD" || name.hasSuffix("_HEAD") && name.hasPrefix("LIST")
     }
 
@@ -420,7 +449,8 @@ final class FileScanner {
         let ns = args.count > 1 ? args[1].trimmingCharacters(in: "\" ") : ""
         switch name {
         case "EXPORT_SYMBOL", "EXPORT_UNUSED_SYMBOL", "EXPORT_SYMBOL_FOR_MODULES": return (.plain, symbol)
-        case "EXPORT_SYMBOL_GPL", "EXPORT_SYMBOL_GPL_FUTURE", "EXPORT_UNUSED_SYMBOL_GPL": return (.gpl, symbol)
+        case "EXPORT_SYMBOL_GPL", "EXPORT_SYMBOL_GPL_FUTURE", "EXPORT_UNUSED_SYMBOL_GPL":
+            return (.gpl, symbol)
         case "EXPORT_SYMBOL_NS": return (.ns(ns), symbol)
         case "EXPORT_SYMBOL_NS_GPL": return (.nsGpl(ns), symbol)
         default: return nil
@@ -432,16 +462,23 @@ final class FileScanner {
         if first.kind == .identifier && lx.equals(first, "typedef") { return }
         if let inv = invocation(stmt) {
             // `static DEFINE_MUTEX(lock);`, `LIST_HEAD(list);`: a macro that defines its first argument.
-            if FileScanner.isDefiningMacro(inv.name), let first = inv.arguments.first, FileScanner.isIdentifier(first) {
+            if FileScanner.isDefiningMacro(inv.name), let first = inv.arguments.first,
+                FileScanner.isIdentifier(first)
+            {
                 let store: StorageClass = contains(stmt, "static") ? .staticLinkage : .global
-                facts.definitions.append(SymbolDefinition(name: first, kind: .variable, storage: store, line: inv.line, condition: condition))
+                facts.definitions.append(
+                    SymbolDefinition(
+                        name: first, kind: .variable, storage: store, line: inv.line, condition: condition))
             }
             if let (flavour, symbol) = exportFlavour(inv.name, inv.arguments) {
-                facts.exports.append(ExportedSymbol(name: symbol, flavour: flavour, line: inv.line, condition: condition))
+                facts.exports.append(
+                    ExportedSymbol(name: symbol, flavour: flavour, line: inv.line, condition: condition))
             }
             if full || inv.name.hasPrefix("EXPORT_") || inv.name == "MODULE_LICENSE" {
                 facts.invocations.append(
-                    MacroInvocation(name: inv.name, arguments: inv.arguments, line: inv.line, condition: condition, function: nil))
+                    MacroInvocation(
+                        name: inv.name, arguments: inv.arguments, line: inv.line, condition: condition,
+                        function: nil))
             }
             return
         }
@@ -461,23 +498,32 @@ final class FileScanner {
             if t.kind == .punct {
                 switch t.punct {
                 case 0x28:
-                    if level == 0, let ident = lastIdent, !afterEquals, !attributeLike.contains(lx.text(ident)) {
-                        if i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a) && stmt[i + 2].kind == .identifier {
+                    if level == 0, let ident = lastIdent, !afterEquals,
+                        !attributeLike.contains(lx.text(ident))
+                    {
+                        if i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a) && stmt[i + 2].kind == .identifier
+                        {
                             pointerName = stmt[i + 2]
                         } else {
                             prototype = true
                         }
-                    } else if level == 0 && i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a) && stmt[i + 2].kind == .identifier && !afterEquals {
+                    } else if level == 0 && i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a)
+                        && stmt[i + 2].kind == .identifier && !afterEquals
+                    {
                         pointerName = stmt[i + 2]
                     }
                     level += 1
                 case 0x29: level -= 1
                 case 0x3d where level == 0:  // =
-                    if let p = pointerName ?? lastIdent, !afterEquals { declared.append((lx.text(p), p.line)) }
+                    if let p = pointerName ?? lastIdent, !afterEquals {
+                        declared.append((lx.text(p), p.line))
+                    }
                     afterEquals = true
                     if full { initializerValue(Array(stmt[(i + 1)...])) }
                 case 0x2c where level == 0:  // ,
-                    if !afterEquals, !prototype, let p = pointerName ?? lastIdent { declared.append((lx.text(p), p.line)) }
+                    if !afterEquals, !prototype, let p = pointerName ?? lastIdent {
+                        declared.append((lx.text(p), p.line))
+                    }
                     afterEquals = false
                     prototype = false
                     pointerName = nil
@@ -492,10 +538,15 @@ final class FileScanner {
             }
             i += 1
         }
-        if !afterEquals && !prototype, let p = pointerName ?? lastIdent, stmt.count > 1 { declared.append((lx.text(p), p.line)) }
+        if !afterEquals && !prototype, let p = pointerName ?? lastIdent, stmt.count > 1 {
+            declared.append((lx.text(p), p.line))
+        }
         var seen = Set<String>()
-        for (name, line) in declared where !cKeywords.contains(name) && !attributeLike.contains(name) && seen.insert(name).inserted {
-            facts.definitions.append(SymbolDefinition(name: name, kind: .variable, storage: store, line: line, condition: condition))
+        for (name, line) in declared
+        where !cKeywords.contains(name) && !attributeLike.contains(name) && seen.insert(name).inserted {
+            facts.definitions.append(
+                SymbolDefinition(
+                    name: name, kind: .variable, storage: store, line: line, condition: condition))
         }
     }
 
@@ -509,8 +560,12 @@ final class FileScanner {
         }
     }
 
-    func reference(_ name: String, line: Int, kind: ReferenceKind, function: String?, condition override: PreprocessorCondition? = nil) {
-        let r = SymbolReference(name: name, line: 0, kind: kind, condition: override ?? condition, function: function)
+    func reference(
+        _ name: String, line: Int, kind: ReferenceKind, function: String?,
+        condition override: PreprocessorCondition? = nil
+    ) {
+        let r = SymbolReference(
+            name: name, line: 0, kind: kind, condition: override ?? condition, function: function)
         if seenReferences.insert(r).inserted {
             var withLine = r
             withLine.line = line
@@ -546,14 +601,22 @@ final class FileScanner {
             return
         }
         // struct/union/enum definitions.
-        if let aggregate = stmt.firstIndex(where: { $0.kind == .identifier && (lx.equals($0, "struct") || lx.equals($0, "union") || lx.equals($0, "enum")) }),
+        if let aggregate = stmt.firstIndex(where: {
+            $0.kind == .identifier
+                && (lx.equals($0, "struct") || lx.equals($0, "union") || lx.equals($0, "enum"))
+        }),
             !stmt.contains(where: { $0.isPunct(0x28) })
         {
             let isEnum = lx.equals(stmt[aggregate], "enum")
-            let tag = aggregate + 1 < stmt.count && stmt[aggregate + 1].kind == .identifier ? lx.text(stmt[aggregate + 1]) : nil
+            let tag =
+                aggregate + 1 < stmt.count && stmt[aggregate + 1].kind == .identifier
+                ? lx.text(stmt[aggregate + 1]) : nil
             if !isEnum, isHeader || full, let tag {
                 let body = collectBlock()
-                if !dead { facts.structs.append(StructDefinition(tag: tag, members: members(body), line: line, condition: condition)) }
+                if !dead {
+                    facts.structs.append(
+                        StructDefinition(tag: tag, members: members(body), line: line, condition: condition))
+                }
             } else {
                 skipBlock()
             }
@@ -564,18 +627,26 @@ final class FileScanner {
         if let (nameIndex, name) = functionName(stmt) {
             let store = storage(stmt)
             let defCondition = condition
-            facts.definitions.append(SymbolDefinition(name: name, kind: .function, storage: store, line: stmt[nameIndex].line, condition: defCondition))
+            facts.definitions.append(
+                SymbolDefinition(
+                    name: name, kind: .function, storage: store, line: stmt[nameIndex].line,
+                    condition: defCondition))
             if full {
                 let params = parameters(stmt, after: nameIndex)
                 let body = collectBlock(withConditions: true)
-                functionBody(name: name, storage: store, line: stmt[nameIndex].line, condition: defCondition, params: params, body: body)
+                functionBody(
+                    name: name, storage: store, line: stmt[nameIndex].line, condition: defCondition,
+                    params: params, body: body)
             } else {
                 skipBlock()
             }
             return
         }
         if let inv = invocation(stmt), full, !dead {
-            facts.invocations.append(MacroInvocation(name: inv.name, arguments: inv.arguments, line: inv.line, condition: condition, function: nil))
+            facts.invocations.append(
+                MacroInvocation(
+                    name: inv.name, arguments: inv.arguments, line: inv.line, condition: condition,
+                    function: nil))
         }
         skipBlock()
     }
@@ -588,7 +659,9 @@ final class FileScanner {
                 if t.punct == 0x29 { level -= 1 }
                 continue
             }
-            guard level == 0, t.kind == .identifier, i + 1 < stmt.count, stmt[i + 1].isPunct(0x28) else { continue }
+            guard level == 0, t.kind == .identifier, i + 1 < stmt.count, stmt[i + 1].isPunct(0x28) else {
+                continue
+            }
             let name = lx.text(t)
             if attributeLike.contains(name) || cKeywords.contains(name) { continue }
             // A macro that generates the function (`SYSCALL_DEFINE1(...) {`) has no return type before it.
@@ -608,7 +681,9 @@ final class FileScanner {
             let t = stmt[i]
             if t.isPunct(0x28) {
                 level += 1
-                if level == 2 && i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a) && stmt[i + 2].kind == .identifier {
+                if level == 2 && i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a)
+                    && stmt[i + 2].kind == .identifier
+                {
                     names.insert(lx.text(stmt[i + 2]))
                 }
             } else if t.isPunct(0x29) {
@@ -638,7 +713,8 @@ final class FileScanner {
         while true {
             let t = lx.next()
             if t.kind == .end {
-                facts.diagnostics.append(CSourceDiagnostic(line: lx.line, message: "unbalanced '{' at end of file"))
+                facts.diagnostics.append(
+                    CSourceDiagnostic(line: lx.line, message: "unbalanced '{' at end of file"))
                 depth = base
                 return out
             }
@@ -651,7 +727,10 @@ final class FileScanner {
             if t.isPunct(0x7b) {
                 depth += 1
                 if depth - base > CSourceScanner.maxNesting {
-                    facts.diagnostics.append(CSourceDiagnostic(line: t.line, message: "nesting deeper than \(CSourceScanner.maxNesting); block skipped"))
+                    facts.diagnostics.append(
+                        CSourceDiagnostic(
+                            line: t.line,
+                            message: "nesting deeper than \(CSourceScanner.maxNesting); block skipped"))
                 }
             } else if t.isPunct(0x7d) {
                 depth -= 1
@@ -672,7 +751,8 @@ final class FileScanner {
         while true {
             let t = lx.nextBrace()
             if t.kind == .end {
-                facts.diagnostics.append(CSourceDiagnostic(line: lx.line, message: "unbalanced '{' at end of file"))
+                facts.diagnostics.append(
+                    CSourceDiagnostic(line: lx.line, message: "unbalanced '{' at end of file"))
                 depth = base
                 return
             }
@@ -713,7 +793,8 @@ final class FileScanner {
     }
 
     func isStatementStart(_ t: Token) -> Bool {
-        lx.equals(t, "static") || lx.equals(t, "struct") || lx.equals(t, "int") || lx.equals(t, "void") || lx.equals(t, "MODULE_LICENSE")
+        lx.equals(t, "static") || lx.equals(t, "struct") || lx.equals(t, "int") || lx.equals(t, "void")
+            || lx.equals(t, "MODULE_LICENSE")
     }
 }
 

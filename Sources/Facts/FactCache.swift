@@ -43,7 +43,9 @@ public final class FactCache: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         } catch {
-            throw FactCacheError(message: "\(self.directory): cannot create the cache directory (\(error.localizedDescription))")
+            throw FactCacheError(
+                message:
+                    "\(self.directory): cannot create the cache directory (\(error.localizedDescription))")
         }
     }
 

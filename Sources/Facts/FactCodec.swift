@@ -104,20 +104,25 @@ public enum FactCodec {
             var f = SourceFacts.empty(path: path)
             f.definitions = try list(&r) {
                 SymbolDefinition(
-                    name: try $0.string(), kind: try $0.int() == 0 ? .function : .variable, storage: try storage(&$0),
+                    name: try $0.string(), kind: try $0.int() == 0 ? .function : .variable,
+                    storage: try storage(&$0),
                     line: try $0.int(), condition: try condition(&$0))
             }
             f.exports = try list(&r) {
-                ExportedSymbol(name: try $0.string(), flavour: try flavour(&$0), line: try $0.int(), condition: try condition(&$0))
+                ExportedSymbol(
+                    name: try $0.string(), flavour: try flavour(&$0), line: try $0.int(),
+                    condition: try condition(&$0))
             }
             f.references = try list(&r) {
                 SymbolReference(
-                    name: try $0.string(), line: try $0.int(), kind: try $0.int() == 0 ? .call : .addressTaken,
+                    name: try $0.string(), line: try $0.int(),
+                    kind: try $0.int() == 0 ? .call : .addressTaken,
                     condition: try condition(&$0), function: try $0.optionalString())
             }
             f.invocations = try list(&r) {
                 MacroInvocation(
-                    name: try $0.string(), arguments: try $0.strings(), line: try $0.int(), condition: try condition(&$0),
+                    name: try $0.string(), arguments: try $0.strings(), line: try $0.int(),
+                    condition: try condition(&$0),
                     function: try $0.optionalString())
             }
             f.initializers = try list(&r) { r in
@@ -126,9 +131,12 @@ public enum FactCodec {
                 let isArray = try r.bool()
                 let isStatic = try r.bool()
                 let isConst = try r.bool()
-                let fields = try list(&r) { DesignatedField(path: try $0.string(), value: try $0.string(), line: try $0.int()) }
+                let fields = try list(&r) {
+                    DesignatedField(path: try $0.string(), value: try $0.string(), line: try $0.int())
+                }
                 return StructInitializer(
-                    structType: type, variable: variable, isArray: isArray, isStatic: isStatic, isConst: isConst, fields: fields,
+                    structType: type, variable: variable, isArray: isArray, isStatic: isStatic,
+                    isConst: isConst, fields: fields,
                     line: try r.int(), condition: try condition(&r))
             }
             f.functions = try list(&r) { r in
@@ -139,21 +147,27 @@ public enum FactCodec {
                 let cond = try condition(&r)
                 let callees = try r.strings()
                 let calls = try list(&r) {
-                    FunctionCall(callee: try $0.string(), arguments: try $0.strings(), line: try $0.int(), condition: try condition(&$0))
+                    FunctionCall(
+                        callee: try $0.string(), arguments: try $0.strings(), line: try $0.int(),
+                        condition: try condition(&$0))
                 }
                 var members: [String: String] = [:]
                 for _ in 0..<(try count(&r)) { members[try r.string()] = try r.string() }
                 return FunctionFacts(
-                    name: name, storage: storage, line: line, endLine: endLine, condition: cond, callees: callees, calls: calls,
+                    name: name, storage: storage, line: line, endLine: endLine, condition: cond,
+                    callees: callees, calls: calls,
                     assignsMembers: members)
             }
             f.macros = try list(&r) {
                 MacroDefinition(
-                    name: try $0.string(), isFunctionLike: try $0.bool(), line: try $0.int(), condition: try condition(&$0),
+                    name: try $0.string(), isFunctionLike: try $0.bool(), line: try $0.int(),
+                    condition: try condition(&$0),
                     bodyMentions: Set(try $0.strings()))
             }
             f.structs = try list(&r) {
-                StructDefinition(tag: try $0.string(), members: try $0.strings(), line: try $0.int(), condition: try condition(&$0))
+                StructDefinition(
+                    tag: try $0.string(), members: try $0.strings(), line: try $0.int(),
+                    condition: try condition(&$0))
             }
             f.includes = try r.strings()
             f.diagnostics = try list(&r) { CSourceDiagnostic(line: try $0.int(), message: try $0.string()) }

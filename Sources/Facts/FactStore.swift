@@ -31,7 +31,9 @@ public final class FactStore: @unchecked Sendable {
 
     /// Worker threads for tree passes: one per core (`MODCHECK_WORKERS` overrides).
     public static var defaultWorkers: Int {
-        if let text = ProcessInfo.processInfo.environment["MODCHECK_WORKERS"], let n = Int(text), n > 0 { return n }
+        if let text = ProcessInfo.processInfo.environment["MODCHECK_WORKERS"], let n = Int(text), n > 0 {
+            return n
+        }
         return ProcessInfo.processInfo.activeProcessorCount
     }
 
@@ -42,7 +44,9 @@ public final class FactStore: @unchecked Sendable {
         facts(path: path, blob: blob, depth: depth, repository: repository)
     }
 
-    func facts(path: String, blob: ObjectID, depth: ScanDepth, repository: Repository, quiet: Bool = false) -> SourceFacts? {
+    func facts(path: String, blob: ObjectID, depth: ScanDepth, repository: Repository, quiet: Bool = false)
+        -> SourceFacts?
+    {
         let slot = CacheSlot(blob: blob, depth: FactStore.depthCode(depth))
         if let known = lock.withLock({ memory[slot] }) { return known.relocated(to: path) }
         let key = FactCache.Key(blob: blob.rawBytes, kind: slot.depth)
@@ -54,7 +58,9 @@ public final class FactStore: @unchecked Sendable {
         do {
             scanned = try repository.withBlob(blob) { buffer -> SourceFacts in
                 if buffer.count > maxFileSize {
-                    report("\(path): \(buffer.count) bytes, larger than the scan limit of \(maxFileSize); not scanned")
+                    report(
+                        "\(path): \(buffer.count) bytes, larger than the scan limit of \(maxFileSize); not scanned"
+                    )
                     return SourceFacts.empty(path: path)
                 }
                 return CSourceScanner.scan(path: path, bytes: buffer, depth: depth)
@@ -69,7 +75,9 @@ public final class FactStore: @unchecked Sendable {
     }
 
     /// Scans many files in parallel (cached ones are decoded, not scanned).
-    public func facts(of files: [(path: String, blob: ObjectID)], depth: ScanDepth, workers: Int = FactStore.defaultWorkers) -> [SourceFacts] {
+    public func facts(
+        of files: [(path: String, blob: ObjectID)], depth: ScanDepth, workers: Int = FactStore.defaultWorkers
+    ) -> [SourceFacts] {
         if files.isEmpty { return [] }
         cache?.preloadAll()
         let results = ParallelSlots<SourceFacts>(count: files.count)
@@ -88,7 +96,11 @@ public final class FactStore: @unchecked Sendable {
             }
             var i = worker
             while i < files.count {
-                results.set(i, facts(path: files[i].path, blob: files[i].blob, depth: depth, repository: repo, quiet: worker != 0))
+                results.set(
+                    i,
+                    facts(
+                        path: files[i].path, blob: files[i].blob, depth: depth, repository: repo,
+                        quiet: worker != 0))
                 i += workerCount
             }
         }
@@ -96,7 +108,9 @@ public final class FactStore: @unchecked Sendable {
         var out: [SourceFacts] = []
         out.reserveCapacity(files.count)
         for i in 0..<files.count {
-            if let f = results.get(i) ?? facts(path: files[i].path, blob: files[i].blob, depth: depth, repository: repository) {
+            if let f = results.get(i)
+                ?? facts(path: files[i].path, blob: files[i].blob, depth: depth, repository: repository)
+            {
                 out.append(f)
             }
         }

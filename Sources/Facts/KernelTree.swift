@@ -32,8 +32,12 @@ public struct KernelTree: Sendable {
     public static func kernelVersion(makefile: String) -> (major: Int, minor: Int)? {
         var major: Int?
         var minor: Int?
-        for line in makefile.split(maxSplits: 20, omittingEmptySubsequences: true, whereSeparator: \.isNewline).prefix(20) {
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        for line in makefile.split(
+            maxSplits: 20, omittingEmptySubsequences: true, whereSeparator: \.isNewline
+        ).prefix(20) {
+            let parts = line.split(separator: "=", maxSplits: 1).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             guard parts.count == 2 else { continue }
             if parts[0] == "VERSION" { major = Int(parts[1]) }
             if parts[0] == "PATCHLEVEL" { minor = Int(parts[1]) }

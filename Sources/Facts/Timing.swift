@@ -8,7 +8,8 @@ public enum Timing {
     public static func mark(_ label: @autoclosure () -> String) {
         guard enabled else { return }
         let now = Date()
-        FileHandle.standardError.write(Data(String(format: "[timing] %7.3fs %@\n", now.timeIntervalSince(last), label()).utf8))
+        FileHandle.standardError.write(
+            Data(String(format: "[timing] %7.3fs %@\n", now.timeIntervalSince(last), label()).utf8))
         last = now
     }
 }

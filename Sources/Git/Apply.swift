@@ -25,7 +25,9 @@ func splitLines(_ bytes: UnsafeRawBufferPointer) -> [[UInt8]] {
 /// by the offset of the file's previous hunks; no fuzz. libgit2's own git_apply_to_tree only
 /// tries the stated line, which real mailing-list patches routinely miss by a few lines.
 /// New blobs and trees go to the repository's (in-memory) object store.
-public func apply(_ patches: [FilePatch], to tree: ObjectID, in repo: Repository) throws -> (tree: ObjectID, files: [AppliedFile]) {
+public func apply(_ patches: [FilePatch], to tree: ObjectID, in repo: Repository) throws -> (
+    tree: ObjectID, files: [AppliedFile]
+) {
     var changes: [String: ObjectID?] = [:]
     var modes: [String: UInt32] = [:]
     var files: [AppliedFile] = []
@@ -34,7 +36,9 @@ public func apply(_ patches: [FilePatch], to tree: ObjectID, in repo: Repository
     for patch in patches {
         let path = patch.path
         if patch.isBinary {
-            throw ApplyFailure(path: path, hunkIndex: nil, line: nil, reason: "binary patch (modcheck applies text diffs only)")
+            throw ApplyFailure(
+                path: path, hunkIndex: nil, line: nil,
+                reason: "binary patch (modcheck applies text diffs only)")
         }
         var old: [UInt8]?
         var oldBlob: ObjectID?
@@ -43,18 +47,22 @@ public func apply(_ patches: [FilePatch], to tree: ObjectID, in repo: Repository
                 old = known
             } else {
                 guard let id = try repo.blobID(tree: tree, path: oldPath) else {
-                    throw ApplyFailure(path: oldPath, hunkIndex: nil, line: nil, reason: "does not exist in the base tree")
+                    throw ApplyFailure(
+                        path: oldPath, hunkIndex: nil, line: nil, reason: "does not exist in the base tree")
                 }
                 oldBlob = id
                 old = try repo.blobBytes(id)
             }
         } else if try (produced[path] ?? nil) != nil || repo.blobID(tree: tree, path: path) != nil {
-            throw ApplyFailure(path: path, hunkIndex: nil, line: nil, reason: "already exists in the base tree")
+            throw ApplyFailure(
+                path: path, hunkIndex: nil, line: nil, reason: "already exists in the base tree")
         }
         if patch.status == .deleted {
             changes[path] = .some(nil)
             produced[path] = .some(nil)
-            files.append(AppliedFile(path: path, oldBlob: oldBlob, newBlob: nil, hunkOffsets: patch.hunks.map { _ in 0 }))
+            files.append(
+                AppliedFile(
+                    path: path, oldBlob: oldBlob, newBlob: nil, hunkOffsets: patch.hunks.map { _ in 0 }))
             continue
         }
         var lines = (old ?? []).withUnsafeBytes(splitLines)
@@ -68,7 +76,9 @@ public func apply(_ patches: [FilePatch], to tree: ObjectID, in repo: Repository
             var stated = (hunk.oldCount == 0 ? hunk.oldStart : hunk.oldStart - 1) + shift + drift
             stated = max(0, min(stated, lines.count))
             guard let at = findPreimage(preimage, in: lines, near: stated) else {
-                throw ApplyFailure(path: path, hunkIndex: index, line: hunk.oldStart, reason: "does not apply (context not found)")
+                throw ApplyFailure(
+                    path: path, hunkIndex: index, line: hunk.oldStart,
+                    reason: "does not apply (context not found)")
             }
             drift += at - stated
             offsets.append(at - ((hunk.oldCount == 0 ? hunk.oldStart : hunk.oldStart - 1) + shift))

@@ -68,7 +68,9 @@ public enum PatchParser {
         if let sig = signatureStart(text) { text = Array(text[..<sig]) }
         var diff: OpaquePointer?
         try text.withUnsafeBytes { raw in
-            try check("parse the diff", git_diff_from_buffer(&diff, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count))
+            try check(
+                "parse the diff",
+                git_diff_from_buffer(&diff, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count))
         }
         defer { git_diff_free(diff) }
         var out: [FilePatch] = []
@@ -93,12 +95,15 @@ public enum PatchParser {
                 try check("read hunk \(h + 1)", git_patch_get_hunk(&hunkPointer, &lineCount, patch, h))
                 guard let hunk = hunkPointer?.pointee else { continue }
                 let header = withUnsafeBytes(of: hunk.header) { raw in
-                    String(decoding: raw.prefix(Int(hunk.header_len)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    String(decoding: raw.prefix(Int(hunk.header_len)), as: UTF8.self).trimmingCharacters(
+                        in: .whitespacesAndNewlines)
                 }
                 var lines: [HunkLine] = []
                 for l in 0..<lineCount {
                     var linePointer: UnsafePointer<git_diff_line>?
-                    try check("read line \(l + 1) of hunk \(h + 1)", git_patch_get_line_in_hunk(&linePointer, patch, h, l))
+                    try check(
+                        "read line \(l + 1) of hunk \(h + 1)",
+                        git_patch_get_line_in_hunk(&linePointer, patch, h, l))
                     guard let line = linePointer?.pointee else { continue }
                     var content: [UInt8] = []
                     if let p = line.content, line.content_len > 0 {
@@ -112,7 +117,9 @@ public enum PatchParser {
                             content.removeLast()
                             hasNewline = true
                         }
-                        let o: HunkLine.Origin = origin == UInt8(ascii: "+") ? .addition : origin == UInt8(ascii: "-") ? .deletion : .context
+                        let o: HunkLine.Origin =
+                            origin == UInt8(ascii: "+")
+                            ? .addition : origin == UInt8(ascii: "-") ? .deletion : .context
                         lines.append(HunkLine(origin: o, content: content, hasNewline: hasNewline))
                     case UInt8(ascii: "="), UInt8(ascii: ">"), UInt8(ascii: "<"):
                         // "\ No newline at end of file" applies to the line before it.
@@ -123,14 +130,17 @@ public enum PatchParser {
                 }
                 hunks.append(
                     Hunk(
-                        oldStart: Int(hunk.old_start), oldCount: Int(hunk.old_lines), newStart: Int(hunk.new_start),
+                        oldStart: Int(hunk.old_start), oldCount: Int(hunk.old_lines),
+                        newStart: Int(hunk.new_start),
                         newCount: Int(hunk.new_lines), header: header, lines: lines))
             }
             out.append(
                 FilePatch(
                     oldPath: status == .added ? nil : delta.old_file.path.map { String(cString: $0) },
-                    newPath: status == .deleted ? nil : delta.new_file.path.map { String(cString: $0) }, status: status,
-                    isBinary: binary, newMode: delta.new_file.mode == 0 ? nil : UInt32(delta.new_file.mode), hunks: hunks))
+                    newPath: status == .deleted ? nil : delta.new_file.path.map { String(cString: $0) },
+                    status: status,
+                    isBinary: binary, newMode: delta.new_file.mode == 0 ? nil : UInt32(delta.new_file.mode),
+                    hunks: hunks))
         }
         return out
     }
@@ -140,7 +150,9 @@ public enum PatchParser {
         let marker = Array("diff --git ".utf8)
         var lineStart = 0
         while lineStart < bytes.count {
-            if bytes.count - lineStart >= marker.count, Array(bytes[lineStart..<lineStart + marker.count]) == marker {
+            if bytes.count - lineStart >= marker.count,
+                Array(bytes[lineStart..<lineStart + marker.count]) == marker
+            {
                 return lineStart
             }
             guard let nl = bytes[lineStart...].firstIndex(of: 0x0a) else { break }
@@ -154,7 +166,7 @@ public enum PatchParser {
         let sig: [UInt8] = [0x2d, 0x2d, 0x20, 0x0a]
         var i = bytes.count - sig.count
         while i >= 0 {
-            if (i == 0 || bytes[i - 1] == 0x0a), Array(bytes[i..<i + sig.count]) == sig {
+            if i == 0 || bytes[i - 1] == 0x0a, Array(bytes[i..<i + sig.count]) == sig {
                 // A signature is a short tail ("2.24.0"); a hunk line deleting "- " is not.
                 let tail = bytes[(i + sig.count)...]
                 let lines = tail.filter { $0 == 0x0a }.count

@@ -88,7 +88,9 @@ public final class Repository {
     public static func open(_ path: String, inMemoryWrites: Bool = true) throws -> Repository {
         LibGit2.ensure()
         var repo: OpaquePointer?
-        try check("open repository \(path)", git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil))
+        try check(
+            "open repository \(path)",
+            git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil))
         return try Repository(handle: repo!, inMemoryWrites: inMemoryWrites)
     }
 
@@ -96,7 +98,8 @@ public final class Repository {
     public static func discover(from directory: String, inMemoryWrites: Bool = true) throws -> Repository {
         LibGit2.ensure()
         var repo: OpaquePointer?
-        try check("find a repository containing \(directory)", git_repository_open_ext(&repo, directory, 0, nil))
+        try check(
+            "find a repository containing \(directory)", git_repository_open_ext(&repo, directory, 0, nil))
         return try Repository(handle: repo!, inMemoryWrites: inMemoryWrites)
     }
 
@@ -147,7 +150,9 @@ public final class Repository {
     /// The commits of a range, oldest first: `A..B`, `A...B` (symmetric difference) or a single
     /// revision (its whole history). With `paths`, only commits whose tree differs from their
     /// first parent's under one of the prefixes (compared by subtree id: no diff needed).
-    public func commits(range: String, paths: [String] = [], firstParentOnly: Bool = false) throws -> [ObjectID] {
+    public func commits(range: String, paths: [String] = [], firstParentOnly: Bool = false) throws
+        -> [ObjectID]
+    {
         var walk: OpaquePointer?
         try check("start a revision walk", git_revwalk_new(&walk, handle))
         defer { git_revwalk_free(walk) }
@@ -183,7 +188,9 @@ public final class Repository {
                 let parentTree = try info.parents.first.map { try tree(ofCommit: $0) }
                 var touched = false
                 for prefix in paths {
-                    if try entryID(tree: info.tree, path: prefix) != parentTree.flatMap({ try? entryID(tree: $0, path: prefix) }) {
+                    if try entryID(tree: info.tree, path: prefix)
+                        != parentTree.flatMap({ try? entryID(tree: $0, path: prefix) })
+                    {
                         touched = true
                         break
                     }
@@ -217,7 +224,9 @@ public final class Repository {
         }
     }
 
-    public func blobID(tree: ObjectID, path: String) throws -> ObjectID? { try entryID(tree: tree, path: path) }
+    public func blobID(tree: ObjectID, path: String) throws -> ObjectID? {
+        try entryID(tree: tree, path: path)
+    }
 
     /// Every blob under the prefixes (all of them when empty), recursively; submodules skipped.
     public func entries(tree: ObjectID, under prefixes: [String] = []) throws -> [TreeEntry] {
@@ -228,7 +237,8 @@ public final class Repository {
         return out
     }
 
-    private func collect(tree: ObjectID, base: String, prefixes: [String], into out: inout [TreeEntry]) throws {
+    private func collect(tree: ObjectID, base: String, prefixes: [String], into out: inout [TreeEntry]) throws
+    {
         try withTree(tree) { t in
             let count = git_tree_entrycount(t)
             for i in 0..<count {
@@ -242,13 +252,18 @@ public final class Repository {
                     // Descend into a subtree only on the way to, or inside, a wanted prefix.
                     let wanted =
                         prefixes.isEmpty
-                        || prefixes.contains { path == $0 || path.hasPrefix($0 + "/") || $0.hasPrefix(path + "/") }
+                        || prefixes.contains {
+                            path == $0 || path.hasPrefix($0 + "/") || $0.hasPrefix(path + "/")
+                        }
                     if wanted {
-                        let inside = prefixes.isEmpty || prefixes.contains { path == $0 || path.hasPrefix($0 + "/") }
+                        let inside =
+                            prefixes.isEmpty || prefixes.contains { path == $0 || path.hasPrefix($0 + "/") }
                         try collect(tree: id, base: path, prefixes: inside ? [] : prefixes, into: &out)
                     }
                 case GIT_OBJECT_BLOB:
-                    if prefixes.isEmpty || prefixes.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+                    if prefixes.isEmpty
+                        || prefixes.contains(where: { path == $0 || path.hasPrefix($0 + "/") })
+                    {
                         out.append(TreeEntry(path: path, blob: id, mode: UInt32(mode)))
                     }
                 default:
@@ -265,7 +280,9 @@ public final class Repository {
         try check("read blob \(id)", git_blob_lookup(&blob, handle, &oid))
         defer { git_blob_free(blob) }
         let size = Int(git_blob_rawsize(blob))
-        guard size > 0, let raw = git_blob_rawcontent(blob) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard size > 0, let raw = git_blob_rawcontent(blob) else {
+            return try body(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
         return try body(UnsafeRawBufferPointer(start: raw, count: size))
     }
 
@@ -277,7 +294,9 @@ public final class Repository {
     }
 
     /// Paths that differ between two trees (under the prefixes, when given).
-    public func diff(from old: ObjectID?, to new: ObjectID, under prefixes: [String] = []) throws -> [ChangedPath] {
+    public func diff(from old: ObjectID?, to new: ObjectID, under prefixes: [String] = []) throws
+        -> [ChangedPath]
+    {
         var oldTree: OpaquePointer?
         var newTree: OpaquePointer?
         if let old {
@@ -316,7 +335,8 @@ public final class Repository {
                 ChangedPath(
                     oldPath: status == .added ? nil : delta.old_file.path.map { String(cString: $0) },
                     newPath: status == .deleted ? nil : delta.new_file.path.map { String(cString: $0) },
-                    oldBlob: status == .added ? nil : oldID, newBlob: status == .deleted ? nil : newID, status: status))
+                    oldBlob: status == .added ? nil : oldID, newBlob: status == .deleted ? nil : newID,
+                    status: status))
         }
         return out
     }

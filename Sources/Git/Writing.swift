@@ -31,7 +31,9 @@ extension Repository {
             for i in 0..<git_tree_entrycount(t) {
                 guard let e = git_tree_entry_byindex(t, i) else { continue }
                 let name = String(cString: git_tree_entry_name(e))
-                out[name] = RawTreeEntry(name: name, mode: UInt32(git_tree_entry_filemode(e).rawValue), id: ObjectID(git_tree_entry_id(e).pointee))
+                out[name] = RawTreeEntry(
+                    name: name, mode: UInt32(git_tree_entry_filemode(e).rawValue),
+                    id: ObjectID(git_tree_entry_id(e).pointee))
             }
             return out
         }
@@ -57,7 +59,9 @@ extension Repository {
 
     /// A tree equal to `base` with some paths changed (`nil` deletes a path). Only the trees on
     /// the changed paths are rewritten, so a patch costs a few objects even on a 65k-file tree.
-    public func updatedTree(base: ObjectID?, changes: [String: ObjectID?], modes: [String: UInt32] = [:]) throws -> ObjectID {
+    public func updatedTree(base: ObjectID?, changes: [String: ObjectID?], modes: [String: UInt32] = [:])
+        throws -> ObjectID
+    {
         var entries = try base.map(rawEntries) ?? [:]
         var files: [String: ObjectID?] = [:]
         var subdirs: [String: [String: ObjectID?]] = [:]
@@ -102,7 +106,9 @@ extension Repository {
     /// Writes a commit object; with `updateRef` ("HEAD" or "refs/heads/x") also moves that ref —
     /// which writes to disk, so only fixtures use it.
     @discardableResult
-    public func createCommit(tree: ObjectID, parents: [ObjectID], message: String, author: Signature, updateRef: String?) throws -> ObjectID {
+    public func createCommit(
+        tree: ObjectID, parents: [ObjectID], message: String, author: Signature, updateRef: String?
+    ) throws -> ObjectID {
         let who = "\(author.name) <\(author.email)> \(author.time) +0000"
         var text = "tree \(tree.hex)\n"
         for p in parents { text += "parent \(p.hex)\n" }
@@ -130,7 +136,9 @@ extension Repository {
     public func createTag(_ name: String, at id: ObjectID) throws {
         var ref: OpaquePointer?
         var oid = id.oid
-        try check("create tag \(name)", git_reference_create(&ref, handle, "refs/tags/" + name, &oid, 1, "modcheck"))
+        try check(
+            "create tag \(name)", git_reference_create(&ref, handle, "refs/tags/" + name, &oid, 1, "modcheck")
+        )
         git_reference_free(ref)
     }
 }

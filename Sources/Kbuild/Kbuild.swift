@@ -87,19 +87,28 @@ public enum KbuildReader {
             switch words[0] {
             case "ifdef", "ifndef":
                 let name = words.count > 1 ? words[1] : ""
-                guards.append(name.hasPrefix("CONFIG_") ? KbuildGuard(config: String(name.dropFirst(7)), requiresBuiltin: false, negated: words[0] == "ifndef") : nil)
+                guards.append(
+                    name.hasPrefix("CONFIG_")
+                        ? KbuildGuard(
+                            config: String(name.dropFirst(7)), requiresBuiltin: false,
+                            negated: words[0] == "ifndef") : nil)
                 continue
             case "ifeq", "ifneq":
                 guards.append(parseIfeq(trimmed, negated: words[0] == "ifneq"))
                 continue
             case "else":
                 if let last = guards.popLast() {
-                    guards.append(last.map { KbuildGuard(config: $0.config, requiresBuiltin: $0.requiresBuiltin, negated: !$0.negated) })
+                    guards.append(
+                        last.map {
+                            KbuildGuard(
+                                config: $0.config, requiresBuiltin: $0.requiresBuiltin, negated: !$0.negated)
+                        })
                 }
                 continue
             case "endif":
                 if guards.popLast() == nil {
-                    diagnostics.append(KbuildDiagnostic(file: path, line: startLine, message: "endif without if"))
+                    diagnostics.append(
+                        KbuildDiagnostic(file: path, line: startLine, message: "endif without if"))
                 }
                 continue
             default:
@@ -116,12 +125,19 @@ public enum KbuildReader {
                 variables[lhs] = rhs
             }
             guard let (list, selector) = splitList(lhs) else { continue }
-            let objects = rhs.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init).filter { $0.hasSuffix(".o") || $0.hasSuffix("/") }
+            let objects = rhs.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init).filter {
+                $0.hasSuffix(".o") || $0.hasSuffix("/")
+            }
             if objects.isEmpty { continue }
-            assignments.append(KbuildAssignment(list: list, selector: selector, objects: objects, line: startLine, guards: guards.compactMap { $0 }))
+            assignments.append(
+                KbuildAssignment(
+                    list: list, selector: selector, objects: objects, line: startLine,
+                    guards: guards.compactMap { $0 }))
         }
         if !guards.isEmpty {
-            diagnostics.append(KbuildDiagnostic(file: path, line: lineNumber, message: "\(guards.count) unterminated if block(s)"))
+            diagnostics.append(
+                KbuildDiagnostic(
+                    file: path, line: lineNumber, message: "\(guards.count) unterminated if block(s)"))
         }
         return KbuildMakefile(path: path, assignments: assignments, diagnostics: diagnostics)
     }
@@ -138,9 +154,13 @@ public enum KbuildReader {
 
     /// `ifeq ($(CONFIG_X),y)` → X must be built in; `ifneq ($(CONFIG_X),)` → X set.
     static func parseIfeq(_ line: String, negated: Bool) -> KbuildGuard? {
-        guard let open = line.firstIndex(of: "("), let close = line.lastIndex(of: ")"), open < close else { return nil }
+        guard let open = line.firstIndex(of: "("), let close = line.lastIndex(of: ")"), open < close else {
+            return nil
+        }
         let inner = line[line.index(after: open)..<close]
-        let parts = inner.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmed(" \t") }
+        let parts = inner.split(separator: ",", omittingEmptySubsequences: false).map {
+            String($0).trimmed(" \t")
+        }
         guard parts.count == 2 else { return nil }
         var config: String?
         var other = ""
@@ -216,7 +236,10 @@ public enum KbuildReader {
         }
         var childEntries: [String: (parent: String, selector: String?, guards: [KbuildGuard])] = [:]
         for (dir, file) in parsed {
-            for a in file.assignments where a.list == "obj" || a.list == "lib" || a.list == "core" || a.list == "drivers" || a.list == "libs" {
+            for a in file.assignments
+            where a.list == "obj" || a.list == "lib" || a.list == "core" || a.list == "drivers"
+                || a.list == "libs"
+            {
                 for o in a.objects where o.hasSuffix("/") {
                     let child = join(dir, String(o.dropLast()))
                     if childEntries[child] == nil { childEntries[child] = (dir, a.selector, a.guards) }
@@ -228,7 +251,9 @@ public enum KbuildReader {
             guard depth < 64, let entry = childEntries[dir] else { return ([], false) }
             var result = configs(of: entry.parent, depth: depth + 1)
             for g in entry.guards where !g.negated { result.configs.append(g.config) }
-            if entry.guards.contains(where: { $0.requiresBuiltin && !$0.negated }) { result.builtinOnly = true }
+            if entry.guards.contains(where: { $0.requiresBuiltin && !$0.negated }) {
+                result.builtinOnly = true
+            }
             if let sel = entry.selector {
                 if sel.hasPrefix("CONFIG_") { result.configs.append(String(sel.dropFirst(7))) }
                 if sel == "y" { result.builtinOnly = result.builtinOnly || false }
@@ -242,7 +267,9 @@ public enum KbuildReader {
             // Composite definitions of this file: stem -> [(object, extra config)].
             var composites: [String: [String]] = [:]
             for a in file.assignments where a.list != "obj" && a.list != "lib" {
-                if a.selector == nil || a.selector == "y" || a.selector?.hasPrefix("CONFIG_") == true || a.selector == "m" {
+                if a.selector == nil || a.selector == "y" || a.selector?.hasPrefix("CONFIG_") == true
+                    || a.selector == "m"
+                {
                     composites[a.list, default: []] += a.objects.filter { $0.hasSuffix(".o") }
                 }
             }
@@ -250,7 +277,9 @@ public enum KbuildReader {
                 if a.selector == "n" { continue }
                 var unitConfigs = gate.configs
                 for g in a.guards where !g.negated { unitConfigs.append(g.config) }
-                var builtinOnly = gate.builtinOnly || a.list == "lib" || a.selector == "y" || a.guards.contains { $0.requiresBuiltin && !$0.negated }
+                var builtinOnly =
+                    gate.builtinOnly || a.list == "lib" || a.selector == "y"
+                    || a.guards.contains { $0.requiresBuiltin && !$0.negated }
                 if let sel = a.selector, sel.hasPrefix("CONFIG_") {
                     unitConfigs.append(String(sel.dropFirst(7)))
                 } else if a.selector == "m" {
@@ -260,7 +289,9 @@ public enum KbuildReader {
                     let stem = String(o.dropLast(2))
                     let objects = (composites[stem] ?? [o]).map { join(dir, $0) }
                     units.append(
-                        KbuildUnit(name: join(dir, stem + ".ko"), configs: unitConfigs, builtinOnly: builtinOnly, objects: objects))
+                        KbuildUnit(
+                            name: join(dir, stem + ".ko"), configs: unitConfigs, builtinOnly: builtinOnly,
+                            objects: objects))
                 }
             }
         }

@@ -21,7 +21,8 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// A cache key for a set of assumptions: `A=m,B=y|`.
     static func key(_ assuming: [String: Tristate]) -> String {
         if assuming.isEmpty { return "|" }
-        return assuming.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") + "|"
+        return assuming.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            + "|"
     }
 
     public func isDefined(_ symbol: String) -> Bool { tree.symbols[symbol] != nil }
@@ -44,7 +45,9 @@ public final class KconfigEvaluator: @unchecked Sendable {
         }
         // A dependency cycle (they exist through select), or a chain too deep to follow: the
         // conservative answer.
-        if inProgress.contains(symbol) || inProgress.count > KconfigEvaluator.maxChain { return Tristate.n...Tristate.y }
+        if inProgress.contains(symbol) || inProgress.count > KconfigEvaluator.maxChain {
+            return Tristate.n...Tristate.y
+        }
         inProgress.insert(symbol)
         defer { inProgress.remove(symbol) }
         var hi = Tristate.n
@@ -53,7 +56,8 @@ public final class KconfigEvaluator: @unchecked Sendable {
         for d in s.definitions {
             let dep = d.dependency.map { range(of: $0, assuming: assuming) } ?? (Tristate.y...Tristate.y)
             if d.prompt != nil {
-                let cond = d.promptCondition.map { range(of: $0, assuming: assuming) } ?? (Tristate.y...Tristate.y)
+                let cond =
+                    d.promptCondition.map { range(of: $0, assuming: assuming) } ?? (Tristate.y...Tristate.y)
                 hi = max(hi, min(dep.upperBound, cond.upperBound))
             }
             for def in d.defaults {
@@ -73,7 +77,9 @@ public final class KconfigEvaluator: @unchecked Sendable {
             for (selector, condition) in tree.impliedBy[symbol] ?? [] {
                 let r = range(selector, assuming: assuming)
                 let c = condition.map { range(of: $0, assuming: assuming) } ?? (Tristate.y...Tristate.y)
-                let dep = s.definitions.compactMap(\.dependency).first.map { range(of: $0, assuming: assuming) } ?? (Tristate.y...Tristate.y)
+                let dep =
+                    s.definitions.compactMap(\.dependency).first.map { range(of: $0, assuming: assuming) }
+                    ?? (Tristate.y...Tristate.y)
                 hi = max(hi, min(r.upperBound, c.upperBound, dep.upperBound))
             }
         }
@@ -88,7 +94,9 @@ public final class KconfigEvaluator: @unchecked Sendable {
             if lo == .m { lo = .y }
         }
         // Across all architectures, what one arch forces is merely possible on another.
-        if tree.isArchitectureUnion && assuming[symbol] == nil && s.definitions.allSatisfy({ $0.location.file.hasPrefix("arch/") }) {
+        if tree.isArchitectureUnion && assuming[symbol] == nil
+            && s.definitions.allSatisfy({ $0.location.file.hasPrefix("arch/") })
+        {
             lo = impliedFloors(assuming)[symbol] ?? .n
         }
         if lo > hi { lo = hi }
@@ -108,7 +116,8 @@ public final class KconfigEvaluator: @unchecked Sendable {
         var steps = 0
         while let (name, value) = queue.popLast(), steps < 10_000 {
             steps += 1
-            guard let sym = tree.symbols[name], sym.definitions.count == 1, let d = sym.definitions.first else { continue }
+            guard let sym = tree.symbols[name], sym.definitions.count == 1, let d = sym.definitions.first
+            else { continue }
             func raise(_ target: String, _ v: Tristate) {
                 if assuming[target] != nil { return }
                 let boolean = tree.symbols[target]?.type == .bool
@@ -144,7 +153,9 @@ public final class KconfigEvaluator: @unchecked Sendable {
     }
 
     /// The range of values an expression can take.
-    public func range(of expression: KconfigExpression, assuming: [String: Tristate] = [:]) -> ClosedRange<Tristate> {
+    public func range(of expression: KconfigExpression, assuming: [String: Tristate] = [:]) -> ClosedRange<
+        Tristate
+    > {
         let symbols = expression.symbols.filter { assuming[$0] == nil && tree.symbols[$0] != nil }
         // Exact by enumeration when few symbols repeat (`X || !X`); intervals otherwise.
         if symbols.count <= 4, hasRepeats(expression) {
@@ -233,7 +244,9 @@ public final class KconfigEvaluator: @unchecked Sendable {
         }
     }
 
-    func comparable(_ a: KconfigExpression, _ b: KconfigExpression, _ assuming: [String: Tristate]) -> (ClosedRange<Tristate>, ClosedRange<Tristate>)? {
+    func comparable(_ a: KconfigExpression, _ b: KconfigExpression, _ assuming: [String: Tristate]) -> (
+        ClosedRange<Tristate>, ClosedRange<Tristate>
+    )? {
         func side(_ e: KconfigExpression) -> ClosedRange<Tristate>? {
             switch e {
             case .constant(let c):
@@ -258,8 +271,12 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// dependencies like kconfig does, raised by selects.
     public func value(_ symbol: String, config: DotConfig) -> Tristate {
         if let known = valueCache[config.fingerprint + "\u{0}" + symbol] { return known }
-        guard let s = tree.symbols[symbol] else { return config.values[symbol].flatMap { Tristate(text: $0) } ?? .n }
-        if inProgress.contains("cfg:" + symbol) { return config.values[symbol].flatMap { Tristate(text: $0) } ?? .n }
+        guard let s = tree.symbols[symbol] else {
+            return config.values[symbol].flatMap { Tristate(text: $0) } ?? .n
+        }
+        if inProgress.contains("cfg:" + symbol) {
+            return config.values[symbol].flatMap { Tristate(text: $0) } ?? .n
+        }
         inProgress.insert("cfg:" + symbol)
         defer { inProgress.remove("cfg:" + symbol) }
         var v = config.values[symbol].flatMap { Tristate(text: $0) } ?? .n
@@ -285,7 +302,9 @@ public final class KconfigEvaluator: @unchecked Sendable {
             func text(_ e: KconfigExpression) -> String {
                 switch e {
                 case .symbol(let s):
-                    if let sym = tree.symbols[s], sym.type == .bool || sym.type == .tristate { return value(s, config: config).description }
+                    if let sym = tree.symbols[s], sym.type == .bool || sym.type == .tristate {
+                        return value(s, config: config).description
+                    }
                     return config.values[s] ?? (tree.symbols[s] == nil ? s : "")
                 case .constant(let c): return c
                 default: return evaluate(e, config).description
@@ -336,15 +355,19 @@ public struct DotConfig: Sendable, Hashable {
                 continue
             }
             guard line.hasPrefix("CONFIG_"), let eq = line.firstIndex(of: "=") else {
-                diagnostics.append(KconfigDiagnostic(file: path, line: number, message: "expected CONFIG_NAME=value"))
+                diagnostics.append(
+                    KconfigDiagnostic(file: path, line: number, message: "expected CONFIG_NAME=value"))
                 continue
             }
             let name = String(line[line.index(line.startIndex, offsetBy: 7)..<eq])
             var value = String(line[line.index(after: eq)...])
-            if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
             values[name] = value
         }
-        let fingerprint = String(values.count) + ":" + String(values.keys.sorted().joined(separator: ",").hashValue)
+        let fingerprint =
+            String(values.count) + ":" + String(values.keys.sorted().joined(separator: ",").hashValue)
         return DotConfig(values: values, diagnostics: diagnostics, fingerprint: fingerprint)
     }
 }

@@ -1,6 +1,8 @@
 /// Kconfig's three-valued logic: n < m < y.
 public enum Tristate: Int, Comparable, Sendable, CustomStringConvertible {
-    case n = 0, m = 1, y = 2
+    case n = 0
+    case m = 1
+    case y = 2
 
     public static func < (l: Tristate, r: Tristate) -> Bool { l.rawValue < r.rawValue }
     public var description: String { ["n", "m", "y"][rawValue] }
@@ -17,7 +19,12 @@ public enum Tristate: Int, Comparable, Sendable, CustomStringConvertible {
 }
 
 public enum KconfigComparison: String, Sendable, Hashable {
-    case equal = "=", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+    case equal = "="
+    case notEqual = "!="
+    case less = "<"
+    case lessEqual = "<="
+    case greater = ">"
+    case greaterEqual = ">="
 }
 
 /// A Kconfig expression: `A && (B || !C)`, `ARM_SMMU=y`, constants y/m/n and quoted strings.
@@ -60,7 +67,8 @@ public indirect enum KconfigExpression: Hashable, Sendable, CustomStringConverti
         case .symbol(let s): return [s]
         case .constant: return []
         case .not(let e): return e.symbols
-        case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b): return a.symbols.union(b.symbols)
+        case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b):
+            return a.symbols.union(b.symbols)
         }
     }
 

@@ -6,7 +6,8 @@ public enum KconfigParser {
     /// `srcarch: nil` sources every architecture's Kconfig for `$(SRCARCH)`: modcheck asks whether a
     /// driver can be modular on *any* architecture, so arch symbols from all of them are merged.
     public static func parse(
-        root: String = "Kconfig", srcarch: String?, architectures: [String] = [], read: @escaping (String) -> String?
+        root: String = "Kconfig", srcarch: String?, architectures: [String] = [],
+        read: @escaping (String) -> String?
     ) -> KconfigTree {
         var state = ParseState(read: read, srcarch: srcarch, architectures: architectures)
         state.parseFile(root, stack: [])
@@ -15,26 +16,37 @@ public enum KconfigParser {
         for (name, symbol) in state.symbols {
             for d in symbol.definitions {
                 for s in d.selects {
-                    if case .symbol(let target) = s.value { selectedBy[target, default: []].append((name, s.condition)) }
+                    if case .symbol(let target) = s.value {
+                        selectedBy[target, default: []].append((name, s.condition))
+                    }
                 }
                 for s in d.implies {
-                    if case .symbol(let target) = s.value { impliedBy[target, default: []].append((name, s.condition)) }
+                    if case .symbol(let target) = s.value {
+                        impliedBy[target, default: []].append((name, s.condition))
+                    }
                 }
             }
         }
         return KconfigTree(
-            symbols: state.symbols, files: state.files, diagnostics: state.diagnostics, selectedBy: selectedBy, impliedBy: impliedBy,
+            symbols: state.symbols, files: state.files, diagnostics: state.diagnostics,
+            selectedBy: selectedBy, impliedBy: impliedBy,
             isArchitectureUnion: srcarch == nil)
     }
 
     /// Entries of one file, without following `source` (for per-file change extraction).
-    public static func parseFile(path: String, text: String) -> (entries: [KconfigEntry], diagnostics: [KconfigDiagnostic]) {
-        var state = ParseState(read: { $0 == path ? text : nil }, srcarch: nil, architectures: [], followSource: false)
+    public static func parseFile(path: String, text: String) -> (
+        entries: [KconfigEntry], diagnostics: [KconfigDiagnostic]
+    ) {
+        var state = ParseState(
+            read: { $0 == path ? text : nil }, srcarch: nil, architectures: [], followSource: false)
         state.parseFile(path, stack: [])
         var entries: [KconfigEntry] = []
         for (name, symbol) in state.symbols {
             for d in symbol.definitions {
-                entries.append(KconfigEntry(name: name, type: d.type, dependsOn: d.ownDependency?.description, line: d.location.line))
+                entries.append(
+                    KconfigEntry(
+                        name: name, type: d.type, dependsOn: d.ownDependency?.description,
+                        line: d.location.line))
             }
         }
         entries.sort { $0.line < $1.line }
@@ -51,7 +63,10 @@ struct ParseState {
     var files: [String] = []
     var diagnostics: [KconfigDiagnostic] = []
 
-    init(read: @escaping (String) -> String?, srcarch: String?, architectures: [String], followSource: Bool = true) {
+    init(
+        read: @escaping (String) -> String?, srcarch: String?, architectures: [String],
+        followSource: Bool = true
+    ) {
         self.read = read
         self.srcarch = srcarch
         self.architectures = architectures
@@ -99,7 +114,9 @@ struct ParseState {
 
     mutating func parseFile(_ path: String, stack: [String]) {
         if stack.contains(path) {
-            diagnose(stack.last ?? path, 0, "source cycle: \(path) sources itself through \(stack.joined(separator: " -> "))")
+            diagnose(
+                stack.last ?? path, 0,
+                "source cycle: \(path) sources itself through \(stack.joined(separator: " -> "))")
             return
         }
         if stack.count > 64 {
@@ -110,7 +127,8 @@ struct ParseState {
         files.append(path)
         let blockDepthAtStart = blocks.count
         var current = Current.none
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { line -> String in
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
+            line -> String in
             var l = String(line)
             if l.hasSuffix("\r") { l.removeLast() }
             return l
@@ -135,10 +153,14 @@ struct ParseState {
                 continue
             }
             // Kconfig macro language: `cc-option = $(success,...)`, `SRCARCH := arm64` define variables.
-            if tokens.count >= 2, case .word = tokens[0], tokens[1] == .op("=") || tokens[1] == .word(":=") || tokens[1] == .word("+=") {
+            if tokens.count >= 2, case .word = tokens[0],
+                tokens[1] == .op("=") || tokens[1] == .word(":=") || tokens[1] == .word("+=")
+            {
                 continue
             }
-            if case .word(let w) = tokens.first, w.hasSuffix(":") || w.hasSuffix("+"), tokens.count >= 2, tokens[1] == .op("=") {
+            if case .word(let w) = tokens.first, w.hasSuffix(":") || w.hasSuffix("+"), tokens.count >= 2,
+                tokens[1] == .op("=")
+            {
                 continue
             }
             if case .word(let w) = tokens.first, w.hasPrefix("$(") {
@@ -157,22 +179,33 @@ struct ParseState {
                     continue
                 }
                 let definition = KconfigDefinition(
-                    location: SourceLocation(file: path, line: lineNumber), type: .unknown, prompt: nil, promptCondition: nil,
-                    ownDependency: nil, dependency: KconfigExpression.all(enclosingDependency), defaults: [], selects: [], implies: [],
+                    location: SourceLocation(file: path, line: lineNumber), type: .unknown, prompt: nil,
+                    promptCondition: nil,
+                    ownDependency: nil, dependency: KconfigExpression.all(enclosingDependency), defaults: [],
+                    selects: [], implies: [],
                     help: nil)
-                symbols[name, default: KconfigSymbol(name: name, definitions: [])].definitions.append(definition)
+                symbols[name, default: KconfigSymbol(name: name, definitions: [])].definitions.append(
+                    definition)
                 current = .config(name: name, index: symbols[name]!.definitions.count - 1)
             case "choice":
                 blocks.append(.choice([]))
                 current = .choice
             case "endchoice":
-                if case .choice = blocks.last { blocks.removeLast() } else { diagnose(path, lineNumber, "endchoice without choice") }
+                if case .choice = blocks.last {
+                    blocks.removeLast()
+                } else {
+                    diagnose(path, lineNumber, "endchoice without choice")
+                }
                 current = .none
             case "menu":
                 blocks.append(.menu([]))
                 current = .menu
             case "endmenu":
-                if case .menu = blocks.last { blocks.removeLast() } else { diagnose(path, lineNumber, "endmenu without menu") }
+                if case .menu = blocks.last {
+                    blocks.removeLast()
+                } else {
+                    diagnose(path, lineNumber, "endmenu without menu")
+                }
                 current = .none
             case "if":
                 do {
@@ -183,7 +216,11 @@ struct ParseState {
                 }
                 current = .none
             case "endif":
-                if case .ifBlock = blocks.last { blocks.removeLast() } else { diagnose(path, lineNumber, "endif without if") }
+                if case .ifBlock = blocks.last {
+                    blocks.removeLast()
+                } else {
+                    diagnose(path, lineNumber, "endif without if")
+                }
                 current = .none
             case "comment", "mainmenu":
                 current = .comment
@@ -224,7 +261,8 @@ struct ParseState {
             }
         }
         if blocks.count > blockDepthAtStart {
-            diagnose(path, lines.count, "\(blocks.count - blockDepthAtStart) unterminated if/menu/choice block(s)")
+            diagnose(
+                path, lines.count, "\(blocks.count - blockDepthAtStart) unterminated if/menu/choice block(s)")
             blocks.removeLast(blocks.count - blockDepthAtStart)
         }
     }
@@ -242,13 +280,17 @@ struct ParseState {
         return rest.hasPrefix(":=") || rest.hasPrefix("+=") || rest.hasPrefix("=")
     }
 
-    mutating func attribute(_ keyword: String, _ tokens: [KconfigToken], current: Current, path: String, line: Int) {
+    mutating func attribute(
+        _ keyword: String, _ tokens: [KconfigToken], current: Current, path: String, line: Int
+    ) {
         func expression(_ t: ArraySlice<KconfigToken>) -> (KconfigExpression?, KconfigExpression?) {
             // `value [if cond]`
             if let ifIndex = t.firstIndex(where: { $0 == .word("if") }) {
                 let value = try? KconfigExpressionParser.parse(Array(t[..<ifIndex]))
                 let cond = try? KconfigExpressionParser.parse(Array(t[(ifIndex + 1)...]))
-                if value == nil || cond == nil { diagnose(path, line, "malformed expression after \(keyword)") }
+                if value == nil || cond == nil {
+                    diagnose(path, line, "malformed expression after \(keyword)")
+                }
                 return (value, cond)
             }
             if t.isEmpty { return (nil, nil) }
@@ -259,7 +301,10 @@ struct ParseState {
                 return (nil, nil)
             }
         }
-        let types: [String: KconfigType] = ["bool": .bool, "boolean": .bool, "tristate": .tristate, "string": .string, "int": .int, "hex": .hex]
+        let types: [String: KconfigType] = [
+            "bool": .bool, "boolean": .bool, "tristate": .tristate, "string": .string, "int": .int,
+            "hex": .hex,
+        ]
         switch current {
         case .comment:
             return
@@ -282,7 +327,10 @@ struct ParseState {
         case .none:
             if ["depends", "select", "default", "prompt", "bool", "tristate", "help"].contains(keyword) {
                 diagnose(path, line, "'\(keyword)' outside of a config entry")
-            } else if !["option", "visible", "optional", "modules", "range", "imply", "def_bool", "def_tristate", "string", "int", "hex", "transitional"].contains(keyword) {
+            } else if ![
+                "option", "visible", "optional", "modules", "range", "imply", "def_bool", "def_tristate",
+                "string", "int", "hex", "transitional",
+            ].contains(keyword) {
                 diagnose(path, line, "unknown keyword '\(keyword)'")
             }
             return
@@ -293,7 +341,8 @@ struct ParseState {
                 d.type = type
                 if case .string(let prompt) = tokens.first {
                     d.prompt = prompt
-                    d.promptCondition = expression(tokens.dropFirst().drop { $0 != .word("if") }.dropFirst()).0
+                    d.promptCondition =
+                        expression(tokens.dropFirst().drop { $0 != .word("if") }.dropFirst()).0
                 }
                 return
             }
@@ -305,7 +354,8 @@ struct ParseState {
             case "prompt":
                 if case .string(let prompt) = tokens.first {
                     d.prompt = prompt
-                    d.promptCondition = expression(tokens.dropFirst().drop { $0 != .word("if") }.dropFirst()).0
+                    d.promptCondition =
+                        expression(tokens.dropFirst().drop { $0 != .word("if") }.dropFirst()).0
                 }
             case "depends":
                 guard tokens.first == .word("on") else {
@@ -319,7 +369,9 @@ struct ParseState {
             case "select", "imply":
                 let (v, c) = expression(tokens[...])
                 if let v {
-                    if keyword == "select" { d.selects.append(ConditionalValue(value: v, condition: c)) } else {
+                    if keyword == "select" {
+                        d.selects.append(ConditionalValue(value: v, condition: c))
+                    } else {
                         d.implies.append(ConditionalValue(value: v, condition: c))
                     }
                 }
@@ -453,7 +505,9 @@ struct KconfigExpressionParser {
     static func parse(_ tokens: [KconfigToken]) throws -> KconfigExpression {
         var p = KconfigExpressionParser(tokens: tokens)
         let e = try p.parseOr()
-        if p.index != tokens.count { throw KconfigSyntaxError(description: "unexpected token after expression") }
+        if p.index != tokens.count {
+            throw KconfigSyntaxError(description: "unexpected token after expression")
+        }
         return e
     }
 
@@ -487,7 +541,9 @@ struct KconfigExpressionParser {
         if tokens[index] == .op("(") {
             index += 1
             let e = try parseOr()
-            guard index < tokens.count, tokens[index] == .op(")") else { throw KconfigSyntaxError(description: "missing ')'") }
+            guard index < tokens.count, tokens[index] == .op(")") else {
+                throw KconfigSyntaxError(description: "missing ')'")
+            }
             index += 1
             return e
         }
@@ -508,7 +564,9 @@ struct KconfigExpressionParser {
             if w == "y" || w == "m" || w == "n" { return .constant(w) }
             if w.contains("$(") { return .constant("$?") }
             // Numbers are constants; symbols may start with a digit (64BIT).
-            if Int(w) != nil || (w.hasPrefix("0x") && Int(w.dropFirst(2), radix: 16) != nil) || (w.hasPrefix("-") && Int(w) != nil) {
+            if Int(w) != nil || (w.hasPrefix("0x") && Int(w.dropFirst(2), radix: 16) != nil)
+                || (w.hasPrefix("-") && Int(w) != nil)
+            {
                 return .constant(w)
             }
             return .symbol(w)

@@ -2,7 +2,9 @@
 /// with "From " after a blank line (or at the start) begins a message; mboxrd `>From ` quoting
 /// (and mboxo's) is undone.
 public enum Mbox {
-    public static func split(_ bytes: [UInt8], sourceName: String) -> (messages: [[UInt8]], diagnostics: [MailDiagnostic]) {
+    public static func split(_ bytes: [UInt8], sourceName: String) -> (
+        messages: [[UInt8]], diagnostics: [MailDiagnostic]
+    ) {
         var messages: [[UInt8]] = []
         var current: [UInt8]?
         var previousBlank = true
@@ -28,7 +30,10 @@ public enum Mbox {
         }
         if let c = current { messages.append(c) }
         var diagnostics: [MailDiagnostic] = []
-        if messages.isEmpty { diagnostics.append(MailDiagnostic(source: sourceName, line: 1, message: "no 'From ' separator: not an mbox")) }
+        if messages.isEmpty {
+            diagnostics.append(
+                MailDiagnostic(source: sourceName, line: 1, message: "no 'From ' separator: not an mbox"))
+        }
         return (messages, diagnostics)
     }
 
@@ -40,7 +45,8 @@ public enum Mbox {
         guard parts.count >= 3 else { return false }
         return parts.contains { p in
             let c = Array(p.utf8)
-            return c.count >= 8 && c[2] == 0x3a && c[5] == 0x3a && c.prefix(2).allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            return c.count >= 8 && c[2] == 0x3a && c[5] == 0x3a
+                && c.prefix(2).allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
         }
     }
 
@@ -51,20 +57,26 @@ public enum Mbox {
 
 /// Reads whatever a user hands `modcheck series`: a format-patch file, a raw message, an mbox, or a bare diff.
 public enum PatchInput {
-    public static func read(path: String, bytes: [UInt8]) -> (messages: [MailMessage], diagnostics: [MailDiagnostic]) {
+    public static func read(path: String, bytes: [UInt8]) -> (
+        messages: [MailMessage], diagnostics: [MailDiagnostic]
+    ) {
         var diagnostics: [MailDiagnostic] = []
         var chunks: [(String, [UInt8])] = []
         // git format-patch files also start with "From <sha> Mon Sep 17 00:00:00 2001": one message.
         if Mbox.looksLikeMbox(bytes) {
             let (messages, d) = Mbox.split(bytes, sourceName: path)
             diagnostics += d
-            chunks = messages.enumerated().map { (messages.count > 1 ? "\(path)[\($0.offset + 1)]" : path, $0.element) }
+            chunks = messages.enumerated().map {
+                (messages.count > 1 ? "\(path)[\($0.offset + 1)]" : path, $0.element)
+            }
         } else {
             chunks = [(path, bytes)]
         }
         var out: [MailMessage] = []
         for (name, chunk) in chunks {
-            if chunk.starts(with: Array("diff --git ".utf8)) || chunk.starts(with: Array("--- ".utf8)) || chunk.starts(with: Array("Index: ".utf8)) {
+            if chunk.starts(with: Array("diff --git ".utf8)) || chunk.starts(with: Array("--- ".utf8))
+                || chunk.starts(with: Array("Index: ".utf8))
+            {
                 out.append(MailMessage(headers: [], body: chunk, sourceName: name, diagnostics: []))
                 continue
             }

@@ -37,7 +37,10 @@ public struct MailMessage: Sendable {
         guard let text = header("Date") else { return nil }
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
-        for format in ["EEE, d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm:ss Z", "EEE, d MMM yyyy HH:mm:ss z", "EEE, d MMM yyyy HH:mm Z"] {
+        for format in [
+            "EEE, d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm:ss Z", "EEE, d MMM yyyy HH:mm:ss z",
+            "EEE, d MMM yyyy HH:mm Z",
+        ] {
             f.dateFormat = format
             let cleaned = text.components(separatedBy: " (").first ?? text
             if let d = f.date(from: cleaned.trimmingCharacters(in: .whitespaces)) { return d }
@@ -102,14 +105,17 @@ public enum MailParser {
     public static func parse(_ bytes: [UInt8], sourceName: String) throws -> MailMessage {
         var bytes = bytes
         // An mbox "From " line before the headers belongs to the mbox, not the message.
-        if bytes.starts(with: Array("From ".utf8)), let nl = bytes.firstIndex(of: 0x0a) { bytes = Array(bytes[(nl + 1)...]) }
+        if bytes.starts(with: Array("From ".utf8)), let nl = bytes.firstIndex(of: 0x0a) {
+            bytes = Array(bytes[(nl + 1)...])
+        }
         let (headers, bodyStart) = parseHeaders(bytes)
         guard !headers.isEmpty else {
             throw MailParseError(source: sourceName, line: 1, reason: "no mail headers")
         }
         var diagnostics: [MailDiagnostic] = []
         let body = decodeEntity(
-            headers: headers, body: Array(bytes[bodyStart...]), source: sourceName, depth: 0, diagnostics: &diagnostics)
+            headers: headers, body: Array(bytes[bodyStart...]), source: sourceName, depth: 0,
+            diagnostics: &diagnostics)
         return MailMessage(headers: headers, body: body, sourceName: sourceName, diagnostics: diagnostics)
     }
 
@@ -120,7 +126,11 @@ public enum MailParser {
         var current: (String, [UInt8])?
         func flush() {
             if let (name, value) = current {
-                headers.append(MailHeader(name: name, value: RFC2047.decode(String(decoding: value, as: UTF8.self)).trimmingCharacters(in: .whitespaces)))
+                headers.append(
+                    MailHeader(
+                        name: name,
+                        value: RFC2047.decode(String(decoding: value, as: UTF8.self)).trimmingCharacters(
+                            in: .whitespaces)))
             }
             current = nil
         }
@@ -152,32 +162,50 @@ public enum MailParser {
     static func parameter(_ header: String, _ name: String) -> String? {
         for part in header.split(separator: ";").dropFirst() {
             let kv = part.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2, kv[0].trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
-            return kv[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard kv.count == 2, kv[0].trimmingCharacters(in: .whitespaces).lowercased() == name else {
+                continue
+            }
+            return kv[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(
+                in: CharacterSet(charactersIn: "\""))
         }
         return nil
     }
 
-    static func decodeEntity(headers: [MailHeader], body: [UInt8], source: String, depth: Int, diagnostics: inout [MailDiagnostic]) -> [UInt8] {
+    static func decodeEntity(
+        headers: [MailHeader], body: [UInt8], source: String, depth: Int, diagnostics: inout [MailDiagnostic]
+    ) -> [UInt8] {
         func header(_ n: String) -> String? { headers.first { $0.name.lowercased() == n }?.value }
         let contentType = header("content-type") ?? "text/plain"
-        let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "text/plain"
+        let type =
+            contentType.split(separator: ";").first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            } ?? "text/plain"
         if type.hasPrefix("multipart/") {
             guard depth < maxDepth else {
-                diagnostics.append(MailDiagnostic(source: source, line: nil, message: "MIME nesting deeper than \(maxDepth); inner parts skipped"))
+                diagnostics.append(
+                    MailDiagnostic(
+                        source: source, line: nil,
+                        message: "MIME nesting deeper than \(maxDepth); inner parts skipped"))
                 return []
             }
             guard let boundary = parameter(contentType, "boundary") else {
-                diagnostics.append(MailDiagnostic(source: source, line: nil, message: "multipart message without a boundary"))
+                diagnostics.append(
+                    MailDiagnostic(source: source, line: nil, message: "multipart message without a boundary")
+                )
                 return body
             }
             var out: [UInt8] = []
             let parts = splitMultipart(body, boundary: boundary, source: source, diagnostics: &diagnostics)
             for part in parts.prefix(maxParts) {
                 let (h, start) = parseHeaders(part)
-                let partType = h.first { $0.name.lowercased() == "content-type" }?.value.lowercased() ?? "text/plain"
-                let decoded = decodeEntity(headers: h, body: Array(part[min(start, part.count)...]), source: source, depth: depth + 1, diagnostics: &diagnostics)
-                let isText = partType.hasPrefix("text/plain") || partType.hasPrefix("text/x-patch") || partType.hasPrefix("text/x-diff")
+                let partType =
+                    h.first { $0.name.lowercased() == "content-type" }?.value.lowercased() ?? "text/plain"
+                let decoded = decodeEntity(
+                    headers: h, body: Array(part[min(start, part.count)...]), source: source,
+                    depth: depth + 1, diagnostics: &diagnostics)
+                let isText =
+                    partType.hasPrefix("text/plain") || partType.hasPrefix("text/x-patch")
+                    || partType.hasPrefix("text/x-diff")
                     || partType.hasPrefix("multipart/")
                 if isText || MailMessage.containsDiff(decoded) {
                     if !out.isEmpty && out.last != 0x0a { out.append(0x0a) }
@@ -185,11 +213,15 @@ public enum MailParser {
                 }
             }
             if parts.count > maxParts {
-                diagnostics.append(MailDiagnostic(source: source, line: nil, message: "more than \(maxParts) MIME parts; the rest skipped"))
+                diagnostics.append(
+                    MailDiagnostic(
+                        source: source, line: nil,
+                        message: "more than \(maxParts) MIME parts; the rest skipped"))
             }
             return out
         }
-        let encoding = header("content-transfer-encoding")?.lowercased().trimmingCharacters(in: .whitespaces) ?? "8bit"
+        let encoding =
+            header("content-transfer-encoding")?.lowercased().trimmingCharacters(in: .whitespaces) ?? "8bit"
         var decoded: [UInt8]
         switch encoding {
         case "quoted-printable": decoded = QuotedPrintable.decode(body)
@@ -206,7 +238,9 @@ public enum MailParser {
         // Line endings: CRLF → LF, so diffs compare byte-exactly with the tree.
         if decoded.contains(0x0d) { decoded = normalizeNewlines(decoded) }
         let charset = parameter(contentType, "charset")?.lowercased() ?? "utf-8"
-        if charset == "iso-8859-1" || charset == "latin1" || charset == "windows-1252" || charset == "us-ascii" && decoded.contains(where: { $0 >= 0x80 }) {
+        if charset == "iso-8859-1" || charset == "latin1" || charset == "windows-1252"
+            || charset == "us-ascii" && decoded.contains(where: { $0 >= 0x80 })
+        {
             if String(validating: decoded, as: UTF8.self) == nil {
                 decoded = Array(String(decoded.map { Character(UnicodeScalar($0)) }).utf8)
             }
@@ -229,7 +263,9 @@ public enum MailParser {
         return out
     }
 
-    static func splitMultipart(_ body: [UInt8], boundary: String, source: String, diagnostics: inout [MailDiagnostic]) -> [[UInt8]] {
+    static func splitMultipart(
+        _ body: [UInt8], boundary: String, source: String, diagnostics: inout [MailDiagnostic]
+    ) -> [[UInt8]] {
         let delimiter = Array(("--" + boundary).utf8)
         var parts: [[UInt8]] = []
         var current: [UInt8]?
@@ -255,7 +291,9 @@ public enum MailParser {
         }
         if let c = current { parts.append(c) }
         if !closed {
-            diagnostics.append(MailDiagnostic(source: source, line: nil, message: "multipart body without its closing boundary"))
+            diagnostics.append(
+                MailDiagnostic(
+                    source: source, line: nil, message: "multipart body without its closing boundary"))
         }
         return parts
     }
@@ -312,13 +350,19 @@ enum RFC2047 {
                 let q1 = b[(i + 2)...].firstIndex(of: 0x3f), q1 + 2 < n, b[q1 + 2] == 0x3f,
                 let end = findEnd(b, from: q1 + 3)
             {
-                if let mark = afterLastWord, out[mark...].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { out.removeSubrange(mark...) }
+                if let mark = afterLastWord, out[mark...].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                    out.removeSubrange(mark...)
+                }
                 let charset = String(decoding: b[(i + 2)..<q1], as: UTF8.self).lowercased()
                 let encoding = b[q1 + 1] | 0x20
                 let text = Array(b[(q1 + 3)..<end])
                 var bytes: [UInt8]
                 if encoding == 0x62 {
-                    bytes = Data(base64Encoded: String(decoding: text, as: UTF8.self), options: .ignoreUnknownCharacters).map { [UInt8]($0) } ?? text
+                    bytes =
+                        Data(
+                            base64Encoded: String(decoding: text, as: UTF8.self),
+                            options: .ignoreUnknownCharacters
+                        ).map { [UInt8]($0) } ?? text
                 } else {
                     bytes = QuotedPrintable.decode(text.map { $0 == 0x5f ? 0x20 : $0 })
                 }

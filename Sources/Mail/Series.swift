@@ -15,13 +15,15 @@ public struct SubjectTag: Sendable, Hashable {
 
 public enum SubjectParser {
     public static func parse(_ rawSubject: String) -> SubjectTag {
-        var s = Substring(rawSubject.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " "))
+        var s = Substring(
+            rawSubject.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " "))
         var isReply = false
         // Reply markers: Re:, RE:, Aw:, Fwd:, Fw:, Antw:, possibly repeated.
         while true {
             let trimmed = s.drop { $0 == " " }
             let lower = trimmed.lowercased()
-            if let marker = ["re:", "aw:", "fwd:", "fw:", "antw:", "sv:"].first(where: { lower.hasPrefix($0) }) {
+            if let marker = ["re:", "aw:", "fwd:", "fw:", "antw:", "sv:"].first(where: { lower.hasPrefix($0) }
+            ) {
                 isReply = true
                 s = trimmed.dropFirst(marker.count)
             } else {
@@ -65,7 +67,8 @@ public enum SubjectParser {
             }
         }
         return SubjectTag(
-            isPatch: isPatch && !isReply, isReply: isReply, isRFC: isRFC, isResend: isResend, version: version, index: index, total: total,
+            isPatch: isPatch && !isReply, isReply: isReply, isRFC: isRFC, isResend: isResend,
+            version: version, index: index, total: total,
             prefixes: prefixes, title: String(s).trimmingCharacters(in: .whitespaces))
     }
 }
@@ -139,7 +142,8 @@ public enum SeriesGrouper {
             if series[key] == nil {
                 order.append(key)
                 series[key] = PatchSeries(
-                    title: tag.title, version: tag.version, isRFC: tag.isRFC, total: tag.total, cover: nil, patches: [], missing: [], replies: [],
+                    title: tag.title, version: tag.version, isRFC: tag.isRFC, total: tag.total, cover: nil,
+                    patches: [], missing: [], replies: [],
                     messageID: root, author: m.from, date: m.date)
             }
             if tag.index == 0 {
@@ -152,7 +156,10 @@ public enum SeriesGrouper {
         var out: [PatchSeries] = []
         for key in order {
             var s = series[key]!
-            s.patches.sort { (SubjectParser.parse($0.subject ?? "").index ?? 0) < (SubjectParser.parse($1.subject ?? "").index ?? 0) }
+            s.patches.sort {
+                (SubjectParser.parse($0.subject ?? "").index ?? 0)
+                    < (SubjectParser.parse($1.subject ?? "").index ?? 0)
+            }
             if let total = s.total, total > 1 {
                 let have = Set(s.patches.compactMap { SubjectParser.parse($0.subject ?? "").index })
                 s.missing = (1...total).filter { !have.contains($0) }

@@ -47,7 +47,8 @@ public final class KernelModel: @unchecked Sendable {
 
     /// Builds the model of a tree. With `base`, only what differs from the base tree is re-read.
     public init(
-        tree: KernelTree, store: FactStore, scope: [String] = KernelModel.defaultScope, config: DotConfig? = nil,
+        tree: KernelTree, store: FactStore, scope: [String] = KernelModel.defaultScope,
+        config: DotConfig? = nil,
         base: KernelModel? = nil
     ) {
         self.tree = tree
@@ -73,7 +74,8 @@ public final class KernelModel: @unchecked Sendable {
             let architectures = Set(
                 blobs.keys.compactMap { path -> String? in
                     let parts = path.split(separator: "/")
-                    return parts.count == 3 && parts[0] == "arch" && parts[2] == "Kconfig" ? String(parts[1]) : nil
+                    return parts.count == 3 && parts[0] == "arch" && parts[2] == "Kconfig"
+                        ? String(parts[1]) : nil
                 }
             ).sorted()
             kconfig = KconfigParser.parse(
@@ -91,14 +93,20 @@ public final class KernelModel: @unchecked Sendable {
         } else {
             var directories: [String: String] = [:]
             var kbuildFiles: Set<String> = []
-            for path in tree.blobs.keys where KernelFileKind(path: path) == .kbuild { kbuildFiles.insert(path) }
+            for path in tree.blobs.keys where KernelFileKind(path: path) == .kbuild {
+                kbuildFiles.insert(path)
+            }
             for path in kbuildFiles {
                 let dir = (path as NSString).deletingLastPathComponent
                 // kbuild prefers a directory's Kbuild file over its Makefile.
-                if path.hasSuffix("/Makefile") || path == "Makefile", kbuildFiles.contains(dir.isEmpty ? "Kbuild" : dir + "/Kbuild") {
+                if path.hasSuffix("/Makefile") || path == "Makefile",
+                    kbuildFiles.contains(dir.isEmpty ? "Kbuild" : dir + "/Kbuild")
+                {
                     continue
                 }
-                if let blob = tree.blobs[path], let text = store.text(blob, path: path) { directories[dir] = text }
+                if let blob = tree.blobs[path], let text = store.text(blob, path: path) {
+                    directories[dir] = text
+                }
             }
             kbuild = KbuildReader.resolve(directories: directories)
         }
@@ -106,7 +114,11 @@ public final class KernelModel: @unchecked Sendable {
         self.kconfig = kconfig
         self.evaluator = evaluator
         self.kbuild = kbuild
-        if let base, let changed, !changed.contains(where: { $0.hasSuffix(".h") && (tree.blobs[$0] == nil || base.tree.blobs[$0] == nil) }) {
+        if let base, let changed,
+            !changed.contains(where: {
+                $0.hasSuffix(".h") && (tree.blobs[$0] == nil || base.tree.blobs[$0] == nil)
+            })
+        {
             headerPaths = base.headerPaths
             architectures = base.architectures
         } else {
@@ -123,7 +135,8 @@ public final class KernelModel: @unchecked Sendable {
             includeMemo = base.lock.withLock { base.includeMemo }
         }
         Timing.mark("kbuild + header paths")
-        version = tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(KernelTree.kernelVersion)
+        version = tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
+            KernelTree.kernelVersion)
 
         // Units: every kbuild unit with at least one existing source.
         var units: [ModuleUnit] = []
@@ -135,7 +148,9 @@ public final class KernelModel: @unchecked Sendable {
             }
             if sources.isEmpty { continue }
             let own = unit.builtinOnly ? nil : unit.configs.last
-            let chainAllowsModule = unit.configs.dropLast().allSatisfy { evaluator.range($0, assuming: [:]).upperBound >= .m }
+            let chainAllowsModule = unit.configs.dropLast().allSatisfy {
+                evaluator.range($0, assuming: [:]).upperBound >= .m
+            }
             let canBeModule: Bool
             let canBeBuiltin: Bool
             if let config {
@@ -143,11 +158,13 @@ public final class KernelModel: @unchecked Sendable {
                 canBeModule = !unit.builtinOnly && value == .m
                 canBeBuiltin = unit.builtinOnly || value == .y
             } else {
-                canBeModule = !unit.builtinOnly && own.map { evaluator.canBeModule($0) } == true && chainAllowsModule
+                canBeModule =
+                    !unit.builtinOnly && own.map { evaluator.canBeModule($0) } == true && chainAllowsModule
                 canBeBuiltin = unit.builtinOnly || own.map { evaluator.canBeBuiltin($0) } ?? true
             }
             let model = ModuleUnit(
-                name: unit.name, sources: sources, config: own, configs: unit.configs, canBeModule: canBeModule,
+                name: unit.name, sources: sources, config: own, configs: unit.configs,
+                canBeModule: canBeModule,
                 canBeBuiltin: canBeBuiltin)
             units.append(model)
             for s in sources { bySource[s, default: []].append(model) }
@@ -172,7 +189,9 @@ public final class KernelModel: @unchecked Sendable {
                     KernelModel.remove(old, from: &definitions, &exports)
                 }
             }
-            let files = changed.filter(relevant).compactMap { path in tree.blobs[path].map { (path: path, blob: $0) } }
+            let files = changed.filter(relevant).compactMap { path in
+                tree.blobs[path].map { (path: path, blob: $0) }
+            }
             for facts in store.facts(of: files, depth: .symbols) {
                 symbolFacts[facts.path] = facts
                 KernelModel.add(facts, to: &definitions, &exports)
@@ -181,7 +200,9 @@ public final class KernelModel: @unchecked Sendable {
             symbolFacts = [:]
             definitions = [:]
             exports = [:]
-            let files = tree.blobs.filter { relevant($0.key) }.map { (path: $0.key, blob: $0.value) }.sorted { $0.path < $1.path }
+            let files = tree.blobs.filter { relevant($0.key) }.map { (path: $0.key, blob: $0.value) }.sorted {
+                $0.path < $1.path
+            }
             for facts in store.facts(of: files, depth: .symbols) {
                 symbolFacts[facts.path] = facts
                 KernelModel.add(facts, to: &definitions, &exports)
@@ -194,16 +215,23 @@ public final class KernelModel: @unchecked Sendable {
         self.problems = problems
     }
 
-    static func add(_ facts: SourceFacts, to definitions: inout [String: [SymbolProvider]], _ exports: inout [String: [ExportSite]]) {
+    static func add(
+        _ facts: SourceFacts, to definitions: inout [String: [SymbolProvider]],
+        _ exports: inout [String: [ExportSite]]
+    ) {
         for d in facts.definitions where d.storage == .global {
             definitions[d.name, default: []].append(SymbolProvider(path: facts.path, line: d.line))
         }
         for e in facts.exports {
-            exports[e.name, default: []].append(ExportSite(path: facts.path, line: e.line, flavour: e.flavour))
+            exports[e.name, default: []].append(
+                ExportSite(path: facts.path, line: e.line, flavour: e.flavour))
         }
     }
 
-    static func remove(_ facts: SourceFacts, from definitions: inout [String: [SymbolProvider]], _ exports: inout [String: [ExportSite]]) {
+    static func remove(
+        _ facts: SourceFacts, from definitions: inout [String: [SymbolProvider]],
+        _ exports: inout [String: [ExportSite]]
+    ) {
         for d in facts.definitions where d.storage == .global {
             definitions[d.name]?.removeAll { $0.path == facts.path }
             if definitions[d.name]?.isEmpty == true { definitions[d.name] = nil }
@@ -228,7 +256,8 @@ public final class KernelModel: @unchecked Sendable {
     /// Full facts of one file of this tree (cached by blob id).
     public func facts(_ path: String) -> SourceFacts? {
         if let known = lock.withLock({ fullFacts[path] }) { return known }
-        guard let blob = tree.blobs[path], let facts = store.facts(path: path, blob: blob, depth: .full) else { return nil }
+        guard let blob = tree.blobs[path], let facts = store.facts(path: path, blob: blob, depth: .full)
+        else { return nil }
         lock.withLock { fullFacts[path] = facts }
         return facts
     }
@@ -237,7 +266,9 @@ public final class KernelModel: @unchecked Sendable {
 
     /// Whether code under `condition` can exist in a build where the given symbols have the
     /// given values (`CONFIG_X` of `#ifdef` is only defined for `=y`; `=m` defines CONFIG_X_MODULE).
-    public func mayHold(_ condition: PreprocessorCondition, assuming: [String: Tristate], inModule: Bool) -> Bool {
+    public func mayHold(_ condition: PreprocessorCondition, assuming: [String: Tristate], inModule: Bool)
+        -> Bool
+    {
         truthRange(condition, assuming: assuming, inModule: inModule).mayHold
     }
 
@@ -255,7 +286,8 @@ public final class KernelModel: @unchecked Sendable {
         return evaluator.range(config, assuming: assuming)
     }
 
-    func truthRange(_ condition: PreprocessorCondition, assuming: [String: Tristate], inModule: Bool) -> Truth {
+    func truthRange(_ condition: PreprocessorCondition, assuming: [String: Tristate], inModule: Bool) -> Truth
+    {
         switch condition {
         case .always: return Truth(mayHold: true, mayFail: false)
         case .never: return Truth(mayHold: false, mayFail: true)
@@ -272,7 +304,8 @@ public final class KernelModel: @unchecked Sendable {
         case .config(let name, let test):
             var symbol = name.hasPrefix("CONFIG_") ? String(name.dropFirst(7)) : name
             var test = test
-            if test == .defined, symbol.hasSuffix("_MODULE"), evaluator.isDefined(String(symbol.dropLast(7))) {
+            if test == .defined, symbol.hasSuffix("_MODULE"), evaluator.isDefined(String(symbol.dropLast(7)))
+            {
                 symbol = String(symbol.dropLast(7))
                 test = .module
             }
@@ -310,7 +343,9 @@ public final class KernelModel: @unchecked Sendable {
             case .or(let parts): return parts.contains(where: eval)
             case .config(let name, var test):
                 var symbol = name.hasPrefix("CONFIG_") ? String(name.dropFirst(7)) : name
-                if test == .defined, symbol.hasSuffix("_MODULE"), evaluator.isDefined(String(symbol.dropLast(7))) {
+                if test == .defined, symbol.hasSuffix("_MODULE"),
+                    evaluator.isDefined(String(symbol.dropLast(7)))
+                {
                     symbol = String(symbol.dropLast(7))
                     test = .module
                 }
@@ -384,7 +419,9 @@ public final class KernelModel: @unchecked Sendable {
         let key = sources.sorted().map { "\($0)@\(tree.blobs[$0]?.hex ?? "-")" }.joined(separator: "\n")
         if let known = lock.withLock({ headerIndexes[key] }) { return known }
         // The base model's index still holds when the sources and every header it read are unchanged.
-        if let inherited = inheritedHeaderIndexes[key], inherited.headerBlobs.allSatisfy({ tree.blobs[$0.key] == $0.value }) {
+        if let inherited = inheritedHeaderIndexes[key],
+            inherited.headerBlobs.allSatisfy({ tree.blobs[$0.key] == $0.value })
+        {
             lock.withLock { headerIndexes[key] = inherited }
             return inherited
         }
@@ -392,17 +429,25 @@ public final class KernelModel: @unchecked Sendable {
         var queue: [String] = []
         for s in sources {
             guard let f = facts(s) else { continue }
-            for inc in f.includes { for h in resolveInclude(inc, from: s) where seen.insert(h).inserted { queue.append(h) } }
+            for inc in f.includes {
+                for h in resolveInclude(inc, from: s) where seen.insert(h).inserted { queue.append(h) }
+            }
         }
         var index = HeaderIndex()
         var i = 0
         while i < queue.count {
             let h = queue[i]
             i += 1
-            guard let blob = tree.blobs[h], let f = store.facts(path: h, blob: blob, depth: .symbols) else { continue }
+            guard let blob = tree.blobs[h], let f = store.facts(path: h, blob: blob, depth: .symbols) else {
+                continue
+            }
             index.summaries.append(store.headerSummary(blob) { HeaderSummary(f) })
             index.headerBlobs[h] = blob
-            for inc in f.includes { for next in resolveIncludeMemo(inc, from: h) where seen.insert(next).inserted { queue.append(next) } }
+            for inc in f.includes {
+                for next in resolveIncludeMemo(inc, from: h) where seen.insert(next).inserted {
+                    queue.append(next)
+                }
+            }
         }
         index.headers = queue
         Timing.mark("header closure of \(sources.first ?? "-"): \(queue.count) headers")
@@ -438,7 +483,11 @@ public final class HeaderSummary: @unchecked Sendable {
         var mentions: [String: Set<String>] = [:]
         for m in f.macros {
             names.insert(m.name)
-            if m.condition != .always { conditions[m.name, default: []].append(m.condition) } else { conditions[m.name, default: []].append(.always) }
+            if m.condition != .always {
+                conditions[m.name, default: []].append(m.condition)
+            } else {
+                conditions[m.name, default: []].append(.always)
+            }
             if !m.bodyMentions.isEmpty { mentions[m.name, default: []].formUnion(m.bodyMentions) }
         }
         for d in f.definitions where d.storage != .global || d.kind == .function {
@@ -446,7 +495,9 @@ public final class HeaderSummary: @unchecked Sendable {
             conditions[d.name, default: []].append(d.condition)
         }
         for fn in f.functions where fn.storage != .global {
-            for (member, value) in fn.assignsMembers { mentions[fn.name, default: []].formUnion([member, value]) }
+            for (member, value) in fn.assignsMembers {
+                mentions[fn.name, default: []].formUnion([member, value])
+            }
         }
         for s in f.structs where !s.members.isEmpty { structs[s.tag, default: []].formUnion(s.members) }
         self.names = names

@@ -7,7 +7,8 @@ extension KernelModel {
     public func moduleLicense(_ unit: ModuleUnit) -> (value: String, path: String, line: Int)? {
         for source in unit.sources {
             guard let f = facts(source) else { continue }
-            for inv in f.invocations where inv.name == "MODULE_LICENSE" && existsInModule(inv.condition, unit: unit) {
+            for inv in f.invocations
+            where inv.name == "MODULE_LICENSE" && existsInModule(inv.condition, unit: unit) {
                 let raw = inv.arguments.first ?? ""
                 return (KernelModel.unquote(raw), source, inv.line)
             }

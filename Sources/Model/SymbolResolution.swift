@@ -26,14 +26,18 @@ public struct UnitNames: Sendable {
 }
 
 extension KernelModel {
-    public func resolve(_ name: String, own: UnitNames, headers: HeaderIndex, ownSources: Set<String>, unit: ModuleUnit? = nil) -> SymbolResolution {
+    public func resolve(
+        _ name: String, own: UnitNames, headers: HeaderIndex, ownSources: Set<String>, unit: ModuleUnit? = nil
+    ) -> SymbolResolution {
         if own.names.contains(name) { return .own }
         if headers.provides(name) {
             // A stub under `#ifndef CONFIG_X` does not count in the allmodconfig-like build the
             // module is checked in (X is y there, and the real, exported definition is used).
             guard let unit else { return .header }
             let conditions = headers.conditions(name)
-            if conditions.isEmpty || conditions.contains(where: { holdsInAllModConfig($0, unit: unit) }) { return .header }
+            if conditions.isEmpty || conditions.contains(where: { holdsInAllModConfig($0, unit: unit) }) {
+                return .header
+            }
         }
         let providers = (definitions[name] ?? []).filter { !ownSources.contains($0.path) }
         let exportSites = (exports[name] ?? []).filter { !ownSources.contains($0.path) }

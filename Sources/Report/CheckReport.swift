@@ -65,7 +65,9 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 }
 
 public enum ReportRenderer {
-    public static func render(_ report: CheckReport, format: ReportFormat, catalog: RuleCatalog?, verbose: Bool = false) -> String {
+    public static func render(
+        _ report: CheckReport, format: ReportFormat, catalog: RuleCatalog?, verbose: Bool = false
+    ) -> String {
         switch format {
         case .text: TextRenderer.render(report, verbose: verbose)
         case .json: JSONRenderer.render(report)

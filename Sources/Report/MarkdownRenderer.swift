@@ -11,9 +11,12 @@ enum MarkdownRenderer {
         for section in report.sections {
             let errors = section.findings.filter { $0.severity == .error }.count
             let warnings = section.findings.filter { $0.severity == .warning }.count
-            let rules = Set(section.findings.filter { $0.severity != .info }.map(\.rule)).sorted().joined(separator: ", ")
+            let rules = Set(section.findings.filter { $0.severity != .info }.map(\.rule)).sorted().joined(
+                separator: ", ")
             let step = section.patch ?? section.commit.map { String($0.prefix(12)) } ?? "tree"
-            out.append("| \(cell(step)) | \(cell(section.title ?? "")) | \(errors) | \(warnings) | \(cell(section.problem ?? rules)) |")
+            out.append(
+                "| \(cell(step)) | \(cell(section.title ?? "")) | \(errors) | \(warnings) | \(cell(section.problem ?? rules)) |"
+            )
         }
         out.append("")
         out.append("total: \(report.count(.error)) errors, \(report.count(.warning)) warnings")

@@ -16,7 +16,8 @@ enum SARIFRenderer {
         let rules: [[String: Any]] = (catalog?.rules ?? []).map { rule in
             [
                 "id": rule.id, "name": rule.id, "shortDescription": ["text": rule.title],
-                "fullDescription": ["text": rule.summary], "help": ["text": "\(rule.why)\n\nFix: \(rule.fix)"],
+                "fullDescription": ["text": rule.summary],
+                "help": ["text": "\(rule.why)\n\nFix: \(rule.fix)"],
                 "defaultConfiguration": ["level": level(rule.severity)],
             ]
         }
@@ -24,7 +25,8 @@ enum SARIFRenderer {
             var result: [String: Any] = [
                 "ruleId": f.rule, "level": level(f.severity), "message": ["text": f.message],
                 "partialFingerprints": [
-                    "modcheckIdentity/v1": [f.rule, f.module ?? f.file ?? "", f.symbol ?? ""].joined(separator: "|")
+                    "modcheckIdentity/v1": [f.rule, f.module ?? f.file ?? "", f.symbol ?? ""].joined(
+                        separator: "|")
                 ],
             ]
             if let file = f.file {
@@ -46,7 +48,12 @@ enum SARIFRenderer {
             "$schema": schema, "version": "2.1.0",
             "runs": [
                 [
-                    "tool": ["driver": ["name": "modcheck", "informationUri": "https://example.invalid/modcheck", "rules": rules]],
+                    "tool": [
+                        "driver": [
+                            "name": "modcheck", "informationUri": "https://example.invalid/modcheck",
+                            "rules": rules,
+                        ]
+                    ],
                     "results": results,
                 ]
             ],

@@ -28,11 +28,16 @@ enum TextRenderer {
                     out.append("  fixed: " + line(f))
                 }
             }
-            if hiddenInfo > 0 { out.append((section.title == nil ? "" : "  ") + "(\(hiddenInfo) info findings; --verbose shows them)") }
+            if hiddenInfo > 0 {
+                out.append(
+                    (section.title == nil ? "" : "  ") + "(\(hiddenInfo) info findings; --verbose shows them)"
+                )
+            }
         }
         let errors = report.count(.error)
         let warnings = report.count(.warning)
-        out.append("total: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
+        out.append(
+            "total: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
         return out.joined(separator: "\n") + "\n"
     }
 }

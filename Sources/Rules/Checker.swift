@@ -60,7 +60,9 @@ public struct RuleEngine: Sendable {
             guard let kind = CheckerRegistry.kinds[spec.checkerKind] else {
                 throw RuleLoadError(
                     file: spec.file, key: "checker.kind", line: nil,
-                    reason: "unknown checker kind '\(spec.checkerKind)' (known: \(CheckerRegistry.kinds.keys.sorted().joined(separator: ", ")))")
+                    reason:
+                        "unknown checker kind '\(spec.checkerKind)' (known: \(CheckerRegistry.kinds.keys.sorted().joined(separator: ", ")))"
+                )
             }
             checkers.append((spec, try kind.init(spec: spec)))
         }
@@ -86,10 +88,14 @@ public struct RuleEngine: Sendable {
         let afterStateIDs = Set(after.filter { !$0.isEvent }.map(\.identity))
         let afterIDs = Set(after.map(\.identity))
         let superseded = Set(after.compactMap(\.supersedes))
-        var introduced = after.filter { !beforeIDs.contains($0.identity) && !superseded.contains($0.identity) }
+        var introduced = after.filter {
+            !beforeIDs.contains($0.identity) && !superseded.contains($0.identity)
+        }
         var seen = Set<FindingIdentity>()
         introduced = introduced.filter { seen.insert($0.identity).inserted }
-        let fixed = before.filter { !$0.isEvent && !afterStateIDs.contains($0.identity) && !afterIDs.contains($0.identity) }
+        let fixed = before.filter {
+            !$0.isEvent && !afterStateIDs.contains($0.identity) && !afterIDs.contains($0.identity)
+        }
         return FindingDelta(introduced: introduced, fixed: fixed)
     }
 }

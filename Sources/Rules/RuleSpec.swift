@@ -61,11 +61,15 @@ public struct RuleParameters: @unchecked Sendable {
     public func strings(_ key: String, default fallback: [String] = []) throws -> [String] {
         guard let value = value(key) else { return fallback }
         guard let sequence = value.sequence else {
-            throw RuleLoadError(file: file, key: "checker.parameters.\(key)", line: value.mark?.line, reason: "expected a list of strings")
+            throw RuleLoadError(
+                file: file, key: "checker.parameters.\(key)", line: value.mark?.line,
+                reason: "expected a list of strings")
         }
         return try sequence.map {
             guard let string = $0.string else {
-                throw RuleLoadError(file: file, key: "checker.parameters.\(key)", line: $0.mark?.line, reason: "expected a string")
+                throw RuleLoadError(
+                    file: file, key: "checker.parameters.\(key)", line: $0.mark?.line,
+                    reason: "expected a string")
             }
             return string
         }
@@ -77,7 +81,9 @@ public struct RuleParameters: @unchecked Sendable {
             throw RuleLoadError(file: file, key: "checker.parameters.\(key)", line: nil, reason: "missing")
         }
         guard let string = value.string else {
-            throw RuleLoadError(file: file, key: "checker.parameters.\(key)", line: value.mark?.line, reason: "expected a string")
+            throw RuleLoadError(
+                file: file, key: "checker.parameters.\(key)", line: value.mark?.line,
+                reason: "expected a string")
         }
         return string
     }
@@ -85,7 +91,9 @@ public struct RuleParameters: @unchecked Sendable {
     public func double(_ key: String, default fallback: Double) throws -> Double {
         guard let value = value(key) else { return fallback }
         guard let number = value.float ?? value.int.map(Double.init) else {
-            throw RuleLoadError(file: file, key: "checker.parameters.\(key)", line: value.mark?.line, reason: "expected a number")
+            throw RuleLoadError(
+                file: file, key: "checker.parameters.\(key)", line: value.mark?.line,
+                reason: "expected a number")
         }
         return number
     }
@@ -93,16 +101,22 @@ public struct RuleParameters: @unchecked Sendable {
     public func mappings(_ key: String) throws -> [[String: String]] {
         guard let value = value(key) else { return [] }
         guard let sequence = value.sequence else {
-            throw RuleLoadError(file: file, key: "checker.parameters.\(key)", line: value.mark?.line, reason: "expected a list of mappings")
+            throw RuleLoadError(
+                file: file, key: "checker.parameters.\(key)", line: value.mark?.line,
+                reason: "expected a list of mappings")
         }
         return try sequence.map { item in
             guard let mapping = item.mapping else {
-                throw RuleLoadError(file: file, key: "checker.parameters.\(key)", line: item.mark?.line, reason: "expected a mapping")
+                throw RuleLoadError(
+                    file: file, key: "checker.parameters.\(key)", line: item.mark?.line,
+                    reason: "expected a mapping")
             }
             var result: [String: String] = [:]
             for (k, v) in mapping {
                 guard let ks = k.string, let vs = v.string else {
-                    throw RuleLoadError(file: file, key: "checker.parameters.\(key)", line: k.mark?.line, reason: "expected string keys and values")
+                    throw RuleLoadError(
+                        file: file, key: "checker.parameters.\(key)", line: k.mark?.line,
+                        reason: "expected string keys and values")
                 }
                 result[ks] = vs
             }
@@ -113,7 +127,9 @@ public struct RuleParameters: @unchecked Sendable {
     public func mapping(_ key: String) throws -> [String: String] {
         guard let value = value(key) else { return [:] }
         guard let mapping = value.mapping else {
-            throw RuleLoadError(file: file, key: "checker.parameters.\(key)", line: value.mark?.line, reason: "expected a mapping")
+            throw RuleLoadError(
+                file: file, key: "checker.parameters.\(key)", line: value.mark?.line,
+                reason: "expected a mapping")
         }
         var result: [String: String] = [:]
         for (k, v) in mapping {
@@ -154,7 +170,8 @@ public struct RuleCatalog: Sendable {
     public static func load(directory: String) throws -> RuleCatalog {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else {
-            throw RuleLoadError(file: directory, key: nil, line: nil, reason: "cannot read the rules directory")
+            throw RuleLoadError(
+                file: directory, key: nil, line: nil, reason: "cannot read the rules directory")
         }
         var rules: [RuleSpec] = []
         var base: [String: String] = [:]
@@ -170,17 +187,21 @@ public struct RuleCatalog: Sendable {
                 throw RuleLoadError(file: path, key: nil, line: nil, reason: "YAML syntax: \(error)")
             }
             guard let mapping = node?.mapping else {
-                throw RuleLoadError(file: path, key: nil, line: nil, reason: "expected a mapping at the top level")
+                throw RuleLoadError(
+                    file: path, key: nil, line: nil, reason: "expected a mapping at the top level")
             }
             if name == exampleBaseFile {
-                base = try RuleFileReader(file: path).files(mapping["files"], key: "files").compactMapValues { $0 }
+                base = try RuleFileReader(file: path).files(mapping["files"], key: "files").compactMapValues {
+                    $0
+                }
             } else {
                 rules.append(try RuleFileReader(file: path).rule(mapping))
             }
         }
         var seen = Set<String>()
         for rule in rules where !seen.insert(rule.id).inserted {
-            throw RuleLoadError(file: rule.file, key: "id", line: nil, reason: "duplicate rule id '\(rule.id)'")
+            throw RuleLoadError(
+                file: rule.file, key: "id", line: nil, reason: "duplicate rule id '\(rule.id)'")
         }
         return RuleCatalog(rules: rules, exampleBase: base, directory: directory)
     }
@@ -196,7 +217,9 @@ struct RuleFileReader {
 
     func requiredString(_ mapping: Node.Mapping, _ key: String, prefix: String = "") throws -> String {
         guard let node = mapping[key] else { throw fail(prefix + key, nil, "missing") }
-        guard let value = node.string, !value.isEmpty else { throw fail(prefix + key, node, "expected a non-empty string") }
+        guard let value = node.string, !value.isEmpty else {
+            throw fail(prefix + key, node, "expected a non-empty string")
+        }
         return value
     }
 
@@ -211,19 +234,26 @@ struct RuleFileReader {
         let known: Set<String> = ["id", "severity", "title", "summary", "why", "fix", "checker", "examples"]
         for key in mapping.keys {
             guard let name = key.string, known.contains(name) else {
-                throw fail(key.string ?? "?", key, "unknown key (expected one of \(known.sorted().joined(separator: ", ")))")
+                throw fail(
+                    key.string ?? "?", key,
+                    "unknown key (expected one of \(known.sorted().joined(separator: ", ")))")
             }
         }
         let id = try requiredString(mapping, "id")
         let severityText = try requiredString(mapping, "severity")
         guard let severity = Severity(rawValue: severityText) else {
-            throw fail("severity", mapping["severity"], "expected error, warning or info, got '\(severityText)'")
+            throw fail(
+                "severity", mapping["severity"], "expected error, warning or info, got '\(severityText)'")
         }
-        guard let checker = mapping["checker"]?.mapping else { throw fail("checker", mapping["checker"], "missing or not a mapping") }
+        guard let checker = mapping["checker"]?.mapping else {
+            throw fail("checker", mapping["checker"], "missing or not a mapping")
+        }
         let kind = try requiredString(checker, "kind", prefix: "checker.")
         let parameters = RuleParameters(node: checker["parameters"]?.mapping, file: file)
         guard let examplesNode = mapping["examples"]?.mapping else {
-            throw fail("examples", mapping["examples"], "missing: a rule without triggering and non-triggering examples is not done")
+            throw fail(
+                "examples", mapping["examples"],
+                "missing: a rule without triggering and non-triggering examples is not done")
         }
         var examples: [RuleExample] = []
         for (key, triggering) in [("triggering", true), ("nonTriggering", false)] {
@@ -255,7 +285,9 @@ struct RuleFileReader {
                 guard let m = item.mapping else { throw fail(itemKey, item, "expected a mapping") }
                 var severity: Severity?
                 if let text = try optionalString(m, "severity", prefix: itemKey + ".") {
-                    guard let s = Severity(rawValue: text) else { throw fail(itemKey + ".severity", m["severity"], "unknown severity") }
+                    guard let s = Severity(rawValue: text) else {
+                        throw fail(itemKey + ".severity", m["severity"], "unknown severity")
+                    }
                     severity = s
                 }
                 expect.append(
@@ -278,23 +310,31 @@ struct RuleFileReader {
 
     func edits(_ node: Node?, key: String) throws -> [TextEdit]? {
         guard let node else { return nil }
-        guard let sequence = node.sequence else { throw fail(key, node, "expected a list of {file, replace, with}") }
+        guard let sequence = node.sequence else {
+            throw fail(key, node, "expected a list of {file, replace, with}")
+        }
         return try sequence.enumerated().map { index, item in
             guard let m = item.mapping else { throw fail("\(key)[\(index)]", item, "expected a mapping") }
             let prefix = "\(key)[\(index)]."
             return TextEdit(
-                file: try requiredString(m, "file", prefix: prefix), replace: try requiredString(m, "replace", prefix: prefix),
+                file: try requiredString(m, "file", prefix: prefix),
+                replace: try requiredString(m, "replace", prefix: prefix),
                 with: try optionalString(m, "with", prefix: prefix) ?? "")
         }
     }
 
     func files(_ node: Node?, key: String) throws -> [String: String?] {
         guard let node else { return [:] }
-        guard let mapping = node.mapping else { throw fail(key, node, "expected a mapping of path to contents") }
+        guard let mapping = node.mapping else {
+            throw fail(key, node, "expected a mapping of path to contents")
+        }
         var result: [String: String?] = [:]
         for (k, v) in mapping {
             guard let path = k.string else { throw fail(key, k, "expected a path") }
-            if v.null != nil { result[path] = .some(nil); continue }
+            if v.null != nil {
+                result[path] = .some(nil)
+                continue
+            }
             guard let text = v.string else { throw fail("\(key).\(path)", v, "expected file contents") }
             result[path] = .some(text)
         }

@@ -27,16 +27,23 @@ public enum ChangesWorkflow {
         for id in commits {
             let info = try session.repository.commit(id)
             let new = try KernelTree.load(session.repository, tree: info.tree)
-            let old = try info.parents.first.map { try KernelTree.load(session.repository, tree: try session.repository.tree(ofCommit: $0)) }
+            let old =
+                try info.parents.first.map {
+                    try KernelTree.load(session.repository, tree: try session.repository.tree(ofCommit: $0))
+                }
                 ?? KernelTree(tree: info.tree, blobs: [:])
             steps.append(
-                Step(title: info.summary, commit: id.description, changes: extractor.changes(from: old, to: new), notes: []))
+                Step(
+                    title: info.summary, commit: id.description,
+                    changes: extractor.changes(from: old, to: new), notes: []))
         }
         session.finish()
         return steps
     }
 
-    public static func run(session: Session, baseRevision: String, patches: [SeriesPatch], inputNotes: [String]) throws -> [Step] {
+    public static func run(
+        session: Session, baseRevision: String, patches: [SeriesPatch], inputNotes: [String]
+    ) throws -> [Step] {
         guard !patches.isEmpty else { throw InputError("no patches to read (no diff found in the input)") }
         let extractor = ChangeExtractor(store: session.store, scope: session.options.scope)
         var current = try session.tree(at: baseRevision)
@@ -47,12 +54,15 @@ public enum ChangesWorkflow {
             case .success(let (tree, files)):
                 steps.append(
                     Step(
-                        title: patch.subject, patch: label, messageId: patch.messageId, changes: extractor.changes(from: current, to: tree),
+                        title: patch.subject, patch: label, messageId: patch.messageId,
+                        changes: extractor.changes(from: current, to: tree),
                         notes: (index == 0 ? inputNotes : []) + SeriesCheck.offsetNotes(files)))
                 current = tree
             case .failure(let failure):
                 steps.append(
-                    Step(title: patch.subject, patch: label, messageId: patch.messageId, changes: [], problem: "does not apply: \(failure.description)", notes: []))
+                    Step(
+                        title: patch.subject, patch: label, messageId: patch.messageId, changes: [],
+                        problem: "does not apply: \(failure.description)", notes: []))
             }
         }
         session.finish()
@@ -81,7 +91,10 @@ public enum ChangesWorkflow {
             var o: [String: Any] = [
                 "subject": s.title,
                 "changes": s.changes.map { c -> [String: Any] in
-                    var d: [String: Any] = ["kind": c.kind.rawValue, "file": c.file, "symbol": c.symbol, "description": c.description]
+                    var d: [String: Any] = [
+                        "kind": c.kind.rawValue, "file": c.file, "symbol": c.symbol,
+                        "description": c.description,
+                    ]
                     if let v = c.line { d["line"] = v }
                     if let v = c.before { d["before"] = v }
                     if let v = c.after { d["after"] = v }
@@ -95,7 +108,11 @@ public enum ChangesWorkflow {
             if !s.notes.isEmpty { o["notes"] = s.notes }
             return o
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: ["steps": list], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: ["steps": list],
+                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else {
             return "{}\n"
         }
         return String(decoding: data, as: UTF8.self) + "\n"

@@ -41,7 +41,9 @@ public enum Corpus {
             var files: [String: String] = [:]
             if let shared = json["tree"] as? String {
                 let sharedDir = corpus + "/_trees/" + shared
-                guard FileManager.default.fileExists(atPath: sharedDir) else { throw InputError("\(expectedPath): key 'tree': no \(sharedDir)") }
+                guard FileManager.default.fileExists(atPath: sharedDir) else {
+                    throw InputError("\(expectedPath): key 'tree': no \(sharedDir)")
+                }
                 files = try Fixtures.readDirectory(sharedDir)
             }
             if FileManager.default.fileExists(atPath: directory + "/tree") {
@@ -50,7 +52,9 @@ public enum Corpus {
             guard !files.isEmpty else { throw InputError("\(directory): no tree/ folder and no 'tree' key") }
             func paths(_ key: String) throws -> [String]? {
                 guard let value = json[key] else { return nil }
-                guard let list = value as? [String] else { throw InputError("\(expectedPath): key '\(key)' must be a list of paths") }
+                guard let list = value as? [String] else {
+                    throw InputError("\(expectedPath): key '\(key)' must be a list of paths")
+                }
                 return list.map { corpus + "/" + $0 }
             }
             let setupFiles = try paths("setup") ?? []
@@ -68,20 +72,25 @@ public enum Corpus {
                     throw InputError("\(expectedPath): findings[\(index)] needs 'rule' and 'severity'")
                 }
                 return Expected(
-                    patch: item["patch"] as? String, rule: rule, severity: severity, symbol: item["symbol"] as? String,
+                    patch: item["patch"] as? String, rule: rule, severity: severity,
+                    symbol: item["symbol"] as? String,
                     module: item["module"] as? String)
             }
             return Case(
-                name: name, directory: directory, description: json["description"] as? String ?? name, files: files,
+                name: name, directory: directory, description: json["description"] as? String ?? name,
+                files: files,
                 setupFiles: setupFiles, patchFiles: patchFiles, expected: expected)
         }
 
         /// Builds the base repository (one commit, HEAD) with the Git layer; returns the commit id.
         public func buildRepository(at path: String) throws -> ObjectID {
-            if FileManager.default.fileExists(atPath: path + "/.git") || FileManager.default.fileExists(atPath: path + "/HEAD") {
+            if FileManager.default.fileExists(atPath: path + "/.git")
+                || FileManager.default.fileExists(atPath: path + "/HEAD")
+            {
                 throw InputError("\(path): a repository already exists there; choose another --at")
             }
-            var head = try Fixtures.createRepository(at: path, commits: [(message: "base: \(description)", files: files)])[0]
+            var head = try Fixtures.createRepository(
+                at: path, commits: [(message: "base: \(description)", files: files)])[0]
             guard !setupFiles.isEmpty else { return head }
             let repo = try Repository.open(path, inMemoryWrites: false)
             let (patches, _) = try PatchInputs.read(setupFiles)
@@ -90,7 +99,8 @@ public enum Corpus {
                 let filePatches = try PatchParser.parse(patch.message.patchText ?? [])
                 tree = try Git.apply(filePatches, to: tree, in: repo).tree
                 head = try repo.createCommit(
-                    tree: tree, parents: [head], message: patch.subject, author: Fixtures.author, updateRef: "HEAD")
+                    tree: tree, parents: [head], message: patch.subject, author: Fixtures.author,
+                    updateRef: "HEAD")
             }
             return head
         }
@@ -109,27 +119,35 @@ public enum Corpus {
                 report = try TreeCheck.run(session: session, revision: "HEAD")
             } else {
                 let (patches, notes) = try PatchInputs.read(patchFiles)
-                report = try SeriesCheck.run(session: session, baseRevision: "HEAD", patches: patches, inputNotes: notes)
+                report = try SeriesCheck.run(
+                    session: session, baseRevision: "HEAD", patches: patches, inputNotes: notes)
             }
             return report.findings.filter { $0.severity != .info }.map {
-                Expected(patch: patchFiles.isEmpty ? nil : $0.patch, rule: $0.rule, severity: $0.severity.rawValue, symbol: $0.symbol, module: $0.module)
+                Expected(
+                    patch: patchFiles.isEmpty ? nil : $0.patch, rule: $0.rule, severity: $0.severity.rawValue,
+                    symbol: $0.symbol, module: $0.module)
             }
         }
     }
 
     public static func cases(in directory: String) throws -> [Case] {
         // `_trees` and other `_` folders hold shared material, not cases.
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") && !$0.hasPrefix("_") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter {
+            !$0.hasPrefix(".") && !$0.hasPrefix("_")
+        }.sorted()
         return try names.compactMap { name in
             let path = directory + "/" + name
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { return nil }
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+                return nil
+            }
             return try Case.load(path)
         }
     }
 
     public static func defaultDemoCase() -> String {
         let rules = Session.bundledRulesDirectory()
-        return ((rules as NSString).deletingLastPathComponent as NSString).appendingPathComponent("corpus/smmu-modular-series")
+        return ((rules as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
+            "corpus/smmu-modular-series")
     }
 }

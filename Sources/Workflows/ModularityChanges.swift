@@ -50,15 +50,24 @@ public struct ChangeExtractor {
         scope.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
     }
 
-    static let registrationPatterns = ["module_*_driver", "builtin_*_driver", "builtin_driver", "module_driver", "module_init", "module_exit", "*_initcall", "*_initcall_sync", "*_OF_DECLARE", "*_DECLARE"]
-    static let watchedStructs: Set<String> = ["platform_driver", "iommu_ops", "pci_driver", "amba_driver", "virtio_driver", "device_driver"]
-    static let watchedFields: Set<String> = ["remove", "remove_new", "owner", "driver.owner", "driver.suppress_bind_attrs", "suppress_bind_attrs", "driver.of_match_table", "driver.acpi_match_table", "id_table", "probe", "shutdown"]
+    static let registrationPatterns = [
+        "module_*_driver", "builtin_*_driver", "builtin_driver", "module_driver", "module_init",
+        "module_exit", "*_initcall", "*_initcall_sync", "*_OF_DECLARE", "*_DECLARE",
+    ]
+    static let watchedStructs: Set<String> = [
+        "platform_driver", "iommu_ops", "pci_driver", "amba_driver", "virtio_driver", "device_driver",
+    ]
+    static let watchedFields: Set<String> = [
+        "remove", "remove_new", "owner", "driver.owner", "driver.suppress_bind_attrs", "suppress_bind_attrs",
+        "driver.of_match_table", "driver.acpi_match_table", "id_table", "probe", "shutdown",
+    ]
 
     static func isRegistration(_ name: String) -> Bool {
         registrationPatterns.contains { pattern in
             let parts = pattern.split(separator: "*", omittingEmptySubsequences: false)
             if parts.count == 1 { return name == pattern }
-            return name.hasPrefix(parts[0]) && name.hasSuffix(parts[parts.count - 1]) && name.count >= parts[0].count + parts[parts.count - 1].count
+            return name.hasPrefix(parts[0]) && name.hasSuffix(parts[parts.count - 1])
+                && name.count >= parts[0].count + parts[parts.count - 1].count
         }
     }
 
@@ -110,7 +119,9 @@ public struct ChangeExtractor {
         func entries(_ tree: KernelTree) -> [String: KconfigEntry] {
             guard let blob = tree.blobs[path], let text = store.text(blob, path: path) else { return [:] }
             var map: [String: KconfigEntry] = [:]
-            for e in KconfigParser.parseFile(path: path, text: text).entries where map[e.name] == nil { map[e.name] = e }
+            for e in KconfigParser.parseFile(path: path, text: text).entries where map[e.name] == nil {
+                map[e.name] = e
+            }
             return map
         }
         let before = entries(old)
@@ -121,27 +132,32 @@ public struct ChangeExtractor {
             guard let b = before[name] else {
                 out.append(
                     ModularityChange(
-                        kind: .configAdded, file: path, line: a.line, symbol: name, before: nil, after: "\(a.type)\(deps)",
+                        kind: .configAdded, file: path, line: a.line, symbol: name, before: nil,
+                        after: "\(a.type)\(deps)",
                         description: "new config \(name) (\(a.type)\(deps))"))
                 continue
             }
             if b.type != a.type {
                 out.append(
                     ModularityChange(
-                        kind: .kconfigType, file: path, line: a.line, symbol: name, before: "\(b.type)", after: "\(a.type)",
+                        kind: .kconfigType, file: path, line: a.line, symbol: name, before: "\(b.type)",
+                        after: "\(a.type)",
                         description: "\(name): \(b.type) → \(a.type)"))
             }
             if b.dependsOn != a.dependsOn {
                 out.append(
                     ModularityChange(
-                        kind: .configDependency, file: path, line: a.line, symbol: name, before: b.dependsOn, after: a.dependsOn,
-                        description: "\(name): depends on \(b.dependsOn ?? "nothing") → \(a.dependsOn ?? "nothing")"))
+                        kind: .configDependency, file: path, line: a.line, symbol: name, before: b.dependsOn,
+                        after: a.dependsOn,
+                        description:
+                            "\(name): depends on \(b.dependsOn ?? "nothing") → \(a.dependsOn ?? "nothing")"))
             }
         }
         for (name, b) in before.sorted(by: { $0.key < $1.key }) where after[name] == nil {
             out.append(
                 ModularityChange(
-                    kind: .configRemoved, file: path, line: b.line, symbol: name, before: "\(b.type)", after: nil,
+                    kind: .configRemoved, file: path, line: b.line, symbol: name, before: "\(b.type)",
+                    after: nil,
                     description: "config \(name) removed"))
         }
         return out
@@ -170,29 +186,37 @@ public struct ChangeExtractor {
         return out
     }
 
-    func sourceChanges(_ path: String, before: SourceFacts?, after: SourceFacts?, exportFilter: Set<String>?) -> [ModularityChange] {
+    func sourceChanges(_ path: String, before: SourceFacts?, after: SourceFacts?, exportFilter: Set<String>?)
+        -> [ModularityChange]
+    {
         var out: [ModularityChange] = []
-        let oldExports = Dictionary((before?.exports ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let newExports = Dictionary((after?.exports ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let oldExports = Dictionary(
+            (before?.exports ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let newExports = Dictionary(
+            (after?.exports ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for e in (after?.exports ?? []) where exportFilter?.contains(e.name) ?? true {
             if let o = oldExports[e.name] {
                 if o.flavour != e.flavour {
                     out.append(
                         ModularityChange(
-                            kind: .exportFlavour, file: path, line: e.line, symbol: e.name, before: o.flavour.macro, after: e.flavour.macro,
+                            kind: .exportFlavour, file: path, line: e.line, symbol: e.name,
+                            before: o.flavour.macro, after: e.flavour.macro,
                             description: "\(o.flavour.macro)(\(e.name)) → \(e.flavour.macro)(\(e.name))"))
                 }
             } else {
                 out.append(
                     ModularityChange(
-                        kind: .exportAdded, file: path, line: e.line, symbol: e.name, before: nil, after: e.flavour.macro,
+                        kind: .exportAdded, file: path, line: e.line, symbol: e.name, before: nil,
+                        after: e.flavour.macro,
                         description: "+\(e.flavour.macro)(\(e.name))"))
             }
         }
-        for e in (before?.exports ?? []) where newExports[e.name] == nil && (exportFilter?.contains(e.name) ?? true) {
+        for e in (before?.exports ?? [])
+        where newExports[e.name] == nil && (exportFilter?.contains(e.name) ?? true) {
             out.append(
                 ModularityChange(
-                    kind: .exportRemoved, file: path, line: e.line, symbol: e.name, before: e.flavour.macro, after: nil,
+                    kind: .exportRemoved, file: path, line: e.line, symbol: e.name, before: e.flavour.macro,
+                    after: nil,
                     description: "-\(e.flavour.macro)(\(e.name))"))
         }
         if exportFilter != nil { return out }
@@ -211,22 +235,27 @@ public struct ChangeExtractor {
         var added = newInv.filter { oldInv[$0.key] == nil }.map(\.value)
         for r in removed.sorted(by: { $0.line < $1.line }) {
             if ChangeExtractor.isRegistration(r.name) {
-                if let i = added.firstIndex(where: { ChangeExtractor.isRegistration($0.name) && $0.arguments.first == r.arguments.first }) {
+                if let i = added.firstIndex(where: {
+                    ChangeExtractor.isRegistration($0.name) && $0.arguments.first == r.arguments.first
+                }) {
                     let a = added.remove(at: i)
                     out.append(
                         ModularityChange(
-                            kind: .registration, file: path, line: a.line, symbol: r.arguments.first ?? "", before: r.name, after: a.name,
+                            kind: .registration, file: path, line: a.line, symbol: r.arguments.first ?? "",
+                            before: r.name, after: a.name,
                             description: "\(r.name) → \(a.name) (\(r.arguments.first ?? ""))"))
                 } else {
                     out.append(
                         ModularityChange(
-                            kind: .registrationRemoved, file: path, line: r.line, symbol: r.arguments.first ?? "", before: r.name, after: nil,
+                            kind: .registrationRemoved, file: path, line: r.line,
+                            symbol: r.arguments.first ?? "", before: r.name, after: nil,
                             description: "-\(r.name)(\(r.arguments.joined(separator: ", ")))"))
                 }
             } else if r.name.hasPrefix("MODULE_") {
                 out.append(
                     ModularityChange(
-                        kind: .moduleMacroRemoved, file: path, line: r.line, symbol: r.name, before: r.arguments.joined(separator: ", "), after: nil,
+                        kind: .moduleMacroRemoved, file: path, line: r.line, symbol: r.name,
+                        before: r.arguments.joined(separator: ", "), after: nil,
                         description: "-\(r.name)(\(r.arguments.joined(separator: ", ")))"))
             }
         }
@@ -234,20 +263,25 @@ public struct ChangeExtractor {
             if ChangeExtractor.isRegistration(a.name) {
                 out.append(
                     ModularityChange(
-                        kind: .registrationAdded, file: path, line: a.line, symbol: a.arguments.first ?? "", before: nil, after: a.name,
+                        kind: .registrationAdded, file: path, line: a.line, symbol: a.arguments.first ?? "",
+                        before: nil, after: a.name,
                         description: "+\(a.name)(\(a.arguments.joined(separator: ", ")))"))
             } else if a.name.hasPrefix("MODULE_") && a.name != "MODULE_PARM_DESC" {
                 out.append(
                     ModularityChange(
-                        kind: .moduleMacroAdded, file: path, line: a.line, symbol: a.name, before: nil, after: a.arguments.joined(separator: ", "),
+                        kind: .moduleMacroAdded, file: path, line: a.line, symbol: a.name, before: nil,
+                        after: a.arguments.joined(separator: ", "),
                         description: "+\(a.name)(\(a.arguments.joined(separator: ", ")))"))
             }
         }
 
         // Fields of driver and ops structs that decide unload safety.
-        let oldInit = Dictionary((before?.initializers ?? []).map { ($0.variable, $0) }, uniquingKeysWith: { a, _ in a })
+        let oldInit = Dictionary(
+            (before?.initializers ?? []).map { ($0.variable, $0) }, uniquingKeysWith: { a, _ in a })
         for i in after?.initializers ?? [] where ChangeExtractor.watchedStructs.contains(i.structType) {
-            let oldFields = Dictionary((oldInit[i.variable]?.fields ?? []).map { ($0.path, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let oldFields = Dictionary(
+                (oldInit[i.variable]?.fields ?? []).map { ($0.path, $0.value) },
+                uniquingKeysWith: { a, _ in a })
             let newFields = Dictionary(i.fields.map { ($0.path, $0.value) }, uniquingKeysWith: { a, _ in a })
             let isNew = oldInit[i.variable] == nil
             for field in i.fields where ChangeExtractor.watchedFields.contains(field.path) {
@@ -255,21 +289,27 @@ public struct ChangeExtractor {
                     if o != field.value {
                         out.append(
                             ModularityChange(
-                                kind: .fieldChanged, file: path, line: field.line, symbol: "\(i.variable).\(field.path)", before: o, after: field.value,
-                                description: "struct \(i.structType) \(i.variable): .\(field.path) = \(o) → \(field.value)"))
+                                kind: .fieldChanged, file: path, line: field.line,
+                                symbol: "\(i.variable).\(field.path)", before: o, after: field.value,
+                                description:
+                                    "struct \(i.structType) \(i.variable): .\(field.path) = \(o) → \(field.value)"
+                            ))
                     }
                 } else if !isNew {
                     out.append(
                         ModularityChange(
-                            kind: .fieldAdded, file: path, line: field.line, symbol: "\(i.variable).\(field.path)", before: nil, after: field.value,
-                            description: "struct \(i.structType) \(i.variable): +.\(field.path) = \(field.value)"))
+                            kind: .fieldAdded, file: path, line: field.line,
+                            symbol: "\(i.variable).\(field.path)", before: nil, after: field.value,
+                            description:
+                                "struct \(i.structType) \(i.variable): +.\(field.path) = \(field.value)"))
                 }
             }
             for (fieldPath, value) in oldFields.sorted(by: { $0.key < $1.key })
             where newFields[fieldPath] == nil && ChangeExtractor.watchedFields.contains(fieldPath) {
                 out.append(
                     ModularityChange(
-                        kind: .fieldRemoved, file: path, line: i.line, symbol: "\(i.variable).\(fieldPath)", before: value, after: nil,
+                        kind: .fieldRemoved, file: path, line: i.line, symbol: "\(i.variable).\(fieldPath)",
+                        before: value, after: nil,
                         description: "struct \(i.structType) \(i.variable): -.\(fieldPath) = \(value)"))
             }
         }

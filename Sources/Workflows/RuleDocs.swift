@@ -12,7 +12,8 @@ public enum RuleDocs {
     }
 
     static func indent(_ text: String, _ prefix: String = "    ") -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(
+            separator: "\n")
     }
 
     static func wrap(_ text: String, width: Int = 96) -> String {
@@ -54,7 +55,9 @@ public enum RuleDocs {
                 }
                 for (path, content) in example.files.sorted(by: { $0.key < $1.key }) {
                     out.append("    file: \(path)\(content == nil ? " (removed)" : "")")
-                    if let content { out.append(indent(content.trimmingCharacters(in: .newlines), "      | ")) }
+                    if let content {
+                        out.append(indent(content.trimmingCharacters(in: .newlines), "      | "))
+                    }
                 }
             }
         }

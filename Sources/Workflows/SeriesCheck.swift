@@ -26,7 +26,9 @@ public struct SeriesPatch: Sendable {
 
 /// Reading patch inputs: files (format-patch, raw RFC822, mbox) and `-` for stdin.
 public enum PatchInputs {
-    public static func read(_ paths: [String], stdin: () -> [UInt8] = { Array(FileHandle.standardInput.readDataToEndOfFile()) }) throws
+    public static func read(
+        _ paths: [String], stdin: () -> [UInt8] = { Array(FileHandle.standardInput.readDataToEndOfFile()) }
+    ) throws
         -> (patches: [SeriesPatch], notes: [String])
     {
         var messages: [MailMessage] = []
@@ -55,7 +57,9 @@ public enum PatchInputs {
         }
         let patches = SeriesGrouper.ordered(messages).filter { $0.patchText != nil }.map(SeriesPatch.init)
         let skipped = messages.count - patches.count
-        if skipped > 0 { notes.append("\(skipped) message(s) without a diff (cover letters, replies) skipped") }
+        if skipped > 0 {
+            notes.append("\(skipped) message(s) without a diff (cover letters, replies) skipped")
+        }
         return (patches, notes)
     }
 }
@@ -72,21 +76,30 @@ public enum SeriesCheck {
     }
 
     /// Applies one patch to `tree`; returns the new tree and notes about offsets.
-    static func apply(_ patch: SeriesPatch, to tree: KernelTree, session: Session) -> Result<(KernelTree, [AppliedFile]), ApplyFailure> {
+    static func apply(_ patch: SeriesPatch, to tree: KernelTree, session: Session) -> Result<
+        (KernelTree, [AppliedFile]), ApplyFailure
+    > {
         let filePatches: [FilePatch]
         do {
             filePatches = try PatchParser.parse(patch.message.patchText ?? [])
         } catch {
-            return .failure(ApplyFailure(path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "cannot parse the diff: \(error)"))
+            return .failure(
+                ApplyFailure(
+                    path: patch.message.sourceName, hunkIndex: nil, line: nil,
+                    reason: "cannot parse the diff: \(error)"))
         }
         if filePatches.isEmpty {
-            return .failure(ApplyFailure(path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "no diff found"))
+            return .failure(
+                ApplyFailure(
+                    path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "no diff found"))
         }
         do {
             let result = try Git.apply(filePatches, to: tree.tree, in: session.repository)
             var changes: [String: ObjectID?] = [:]
             for file in filePatches {
-                if let old = file.oldPath, file.status == .renamed || file.status == .deleted { changes[old] = .some(nil) }
+                if let old = file.oldPath, file.status == .renamed || file.status == .deleted {
+                    changes[old] = .some(nil)
+                }
             }
             for file in result.files {
                 changes[file.path] = .some(file.newBlob)
@@ -95,7 +108,8 @@ public enum SeriesCheck {
         } catch let failure as ApplyFailure {
             return .failure(failure)
         } catch {
-            return .failure(ApplyFailure(path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "\(error)"))
+            return .failure(
+                ApplyFailure(path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "\(error)"))
         }
     }
 
@@ -103,11 +117,16 @@ public enum SeriesCheck {
         files.compactMap { file in
             let moved = file.hunkOffsets.enumerated().filter { $0.element != 0 }
             guard !moved.isEmpty else { return nil }
-            return "\(file.path): " + moved.map { "hunk \($0.offset + 1) applied at offset \($0.element > 0 ? "+" : "")\($0.element) lines" }.joined(separator: ", ")
+            return "\(file.path): "
+                + moved.map {
+                    "hunk \($0.offset + 1) applied at offset \($0.element > 0 ? "+" : "")\($0.element) lines"
+                }.joined(separator: ", ")
         }
     }
 
-    public static func run(session: Session, baseRevision: String, patches: [SeriesPatch], inputNotes: [String] = []) throws -> CheckReport {
+    public static func run(
+        session: Session, baseRevision: String, patches: [SeriesPatch], inputNotes: [String] = []
+    ) throws -> CheckReport {
         guard !patches.isEmpty else { throw InputError("no patches to check (no diff found in the input)") }
         let baseTree = try session.tree(at: baseRevision)
         let baseModel = session.model(of: baseTree)
@@ -129,27 +148,35 @@ public enum SeriesCheck {
                 let delta = RuleEngine.delta(before: current.findings, after: findings)
                 sections.append(
                     CheckSection(
-                        title: patch.subject, patch: label, messageId: patch.messageId, findings: delta.introduced,
+                        title: patch.subject, patch: label, messageId: patch.messageId,
+                        findings: delta.introduced,
                         fixed: delta.fixed, notes: notes))
                 current = (tree, model, findings)
                 checked += 1
             case .failure(let failure):
                 problem = "does not apply: \(failure.description)"
                 // Patch-local: the patch alone on the base, when it applies there.
-                if current.tree.tree != baseTree.tree, case .success(let (tree, files)) = apply(patch, to: baseTree, session: session) {
+                if current.tree.tree != baseTree.tree,
+                    case .success(let (tree, files)) = apply(patch, to: baseTree, session: session)
+                {
                     notes += offsetNotes(files)
-                    notes.append("checked patch-locally against the base (it does not apply on top of the previous patches)")
+                    notes.append(
+                        "checked patch-locally against the base (it does not apply on top of the previous patches)"
+                    )
                     let model = session.model(of: tree, base: baseModel)
                     let findings = session.engine.check(CheckContext(model: model, base: baseModel))
                     let delta = RuleEngine.delta(before: baseFindings, after: findings)
                     sections.append(
                         CheckSection(
-                            title: patch.subject, patch: label, messageId: patch.messageId, findings: delta.introduced,
+                            title: patch.subject, patch: label, messageId: patch.messageId,
+                            findings: delta.introduced,
                             fixed: delta.fixed, notes: notes, problem: problem))
                     checked += 1
                 } else {
                     sections.append(
-                        CheckSection(title: patch.subject, patch: label, messageId: patch.messageId, findings: [], notes: notes, problem: problem))
+                        CheckSection(
+                            title: patch.subject, patch: label, messageId: patch.messageId, findings: [],
+                            notes: notes, problem: problem))
                 }
             }
         }

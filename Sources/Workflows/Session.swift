@@ -33,7 +33,9 @@ public final class Session: @unchecked Sendable {
     public let options: CommonOptions
     public let dotConfig: DotConfigFile?
 
-    public init(options: CommonOptions, catalog preloaded: RuleCatalog? = nil, only: Set<String>? = nil) throws {
+    public init(options: CommonOptions, catalog preloaded: RuleCatalog? = nil, only: Set<String>? = nil)
+        throws
+    {
         self.options = options
         let path = options.repository ?? FileManager.default.currentDirectoryPath
         do {
@@ -81,7 +83,8 @@ public final class Session: @unchecked Sendable {
             candidates.append(src.appendingPathComponent("rules"))
             src = src.deletingLastPathComponent()
         }
-        for c in candidates where FileManager.default.fileExists(atPath: c.appendingPathComponent("required-export.yaml").path) {
+        for c in candidates
+        where FileManager.default.fileExists(atPath: c.appendingPathComponent("required-export.yaml").path) {
             return c.path
         }
         return "rules"

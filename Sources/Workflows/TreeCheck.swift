@@ -37,6 +37,7 @@ public enum TreeCheck {
             "scope \(session.options.scope.joined(separator: ", ")): \(units.count) units, \(units.filter(\.canBeModule).count) possibly modular",
             at: 0)
         return CheckReport(
-            sections: [CheckSection(title: nil, commit: nil, findings: findings, notes: notes)], isRegressionMode: false)
+            sections: [CheckSection(title: nil, commit: nil, findings: findings, notes: notes)],
+            isRegressionMode: false)
     }
 }

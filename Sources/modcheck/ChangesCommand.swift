@@ -4,7 +4,8 @@ import Workflows
 
 struct ChangesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "changes", abstract: "List the modularity changes of a commit range or of a patch series.")
+        commandName: "changes",
+        abstract: "List the modularity changes of a commit range or of a patch series.")
 
     @OptionGroup var common: CommonArguments
     @Option(name: .long, help: "Output format: text or json.") var format: ReportFormat = .text
@@ -13,8 +14,12 @@ struct ChangesCommand: ParsableCommand {
 
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("give a range (A..B) or --base REV and patch files") }
-        if base == nil && inputs.count != 1 { throw ValidationError("without --base, give exactly one range") }
-        if format != .text && format != .json { throw ValidationError("changes supports --format text or json") }
+        if base == nil && inputs.count != 1 {
+            throw ValidationError("without --base, give exactly one range")
+        }
+        if format != .text && format != .json {
+            throw ValidationError("changes supports --format text or json")
+        }
     }
 
     func run() throws {
@@ -22,7 +27,8 @@ struct ChangesCommand: ParsableCommand {
         let steps: [ChangesWorkflow.Step]
         if let base {
             let (patches, notes) = try PatchInputs.read(inputs)
-            steps = try ChangesWorkflow.run(session: session, baseRevision: base, patches: patches, inputNotes: notes)
+            steps = try ChangesWorkflow.run(
+                session: session, baseRevision: base, patches: patches, inputNotes: notes)
         } else {
             steps = try ChangesWorkflow.run(session: session, range: inputs[0])
         }

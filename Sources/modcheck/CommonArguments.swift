@@ -4,10 +4,13 @@ import Workflows
 
 /// Options every subcommand takes.
 struct CommonArguments: ParsableArguments {
-    @Option(name: .long, help: "The kernel git repository (bare or not); default: the one containing the current directory.")
+    @Option(
+        name: .long,
+        help: "The kernel git repository (bare or not); default: the one containing the current directory.")
     var repo: String?
 
-    @Option(name: .long, help: "Fact cache directory (default: $XDG_CACHE_HOME/modcheck or ~/.cache/modcheck).")
+    @Option(
+        name: .long, help: "Fact cache directory (default: $XDG_CACHE_HOME/modcheck or ~/.cache/modcheck).")
     var cache: String?
 
     @Flag(name: .long, help: "Do not read or write the fact cache.")

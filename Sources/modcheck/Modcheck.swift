@@ -6,9 +6,11 @@ import Workflows
 struct Modcheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "modcheck",
-        abstract: "Catch Linux kernel module-ability regressions (exports, tristate flips, unload safety) from git objects.",
+        abstract:
+            "Catch Linux kernel module-ability regressions (exports, tristate flips, unload safety) from git objects.",
         subcommands: [
-            TreeCommand.self, ChangesCommand.self, SeriesCommand.self, RulesCommand.self, ExplainCommand.self, DemoCommand.self,
+            TreeCommand.self, ChangesCommand.self, SeriesCommand.self, RulesCommand.self, ExplainCommand.self,
+            DemoCommand.self,
         ])
 
     /// Kconfig evaluation recurses along dependency and select chains, which run thousands deep

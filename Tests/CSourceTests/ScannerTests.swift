@@ -91,7 +91,8 @@ final class ScannerTests: XCTestCase {
             }
             int g(void) { return 1; }
             """)
-        XCTAssertTrue(f.definitions.contains { $0.name == "g" && $0.condition == .always }, "\(f.definitions)")
+        XCTAssertTrue(
+            f.definitions.contains { $0.name == "g" && $0.condition == .always }, "\(f.definitions)")
     }
 
     func testReferencesCallsAddressesInitializersNotMembersOrLocals() {
@@ -118,7 +119,11 @@ final class ScannerTests: XCTestCase {
             };
             """)
         let names = Set(f.references.map(\.name))
-        XCTAssertTrue(names.isSuperset(of: ["platform_get_drvdata", "pick", "bus_set_iommu", "platform_bus_type", "helper", "pci_device_group", "THIS_MODULE", "of_match_ptr"]), "\(names)")
+        XCTAssertTrue(
+            names.isSuperset(of: [
+                "platform_get_drvdata", "pick", "bus_set_iommu", "platform_bus_type", "helper",
+                "pci_device_group", "THIS_MODULE", "of_match_ptr",
+            ]), "\(names)")
         XCTAssertFalse(names.contains("map"))
         XCTAssertFalse(names.contains("unmap"))
         XCTAssertFalse(names.contains("fn"), "a local function pointer")
@@ -154,12 +159,16 @@ final class ScannerTests: XCTestCase {
             """)
         let drv = f.initializers.first { $0.variable == "drv" }
         XCTAssertEqual(drv?.structType, "platform_driver")
-        XCTAssertEqual(drv?.fields.map(\.path), ["driver.name", "driver.of_match_table", "driver.suppress_bind_attrs", "probe", "remove"])
+        XCTAssertEqual(
+            drv?.fields.map(\.path),
+            ["driver.name", "driver.of_match_table", "driver.suppress_bind_attrs", "probe", "remove"])
         XCTAssertEqual(drv?.fields.first { $0.path == "driver.suppress_bind_attrs" }?.value, "true")
         XCTAssertEqual(f.initializers.first { $0.variable == "match" }?.isArray, true)
         XCTAssertEqual(f.initializers.first { $0.variable == "match" }?.isConst, true)
-        XCTAssertEqual(f.initializers.first { $0.variable == "vdrv" }?.fields.map(\.path), ["driver.name", "id_table"])
-        XCTAssertEqual(f.invocations.map(\.name), ["MODULE_DEVICE_TABLE", "module_platform_driver", "MODULE_LICENSE"])
+        XCTAssertEqual(
+            f.initializers.first { $0.variable == "vdrv" }?.fields.map(\.path), ["driver.name", "id_table"])
+        XCTAssertEqual(
+            f.invocations.map(\.name), ["MODULE_DEVICE_TABLE", "module_platform_driver", "MODULE_LICENSE"])
         XCTAssertEqual(f.invocations.first?.arguments, ["of", "match"])
     }
 
@@ -209,7 +218,8 @@ final class ScannerTests: XCTestCase {
             };
             """, path: "include/linux/iommu.h", depth: .symbols)
         XCTAssertEqual(f.structs.first?.tag, "iommu_ops")
-        XCTAssertEqual(f.structs.first?.members, ["capable", "map", "a", "b", "pgsize_bitmap", "owner", "flags"])
+        XCTAssertEqual(
+            f.structs.first?.members, ["capable", "map", "a", "b", "pgsize_bitmap", "owner", "flags"])
     }
 
     func testKnRAndInvocationWithoutSemicolon() {
@@ -224,9 +234,12 @@ final class ScannerTests: XCTestCase {
 
     func testHostileInputNeverTraps() {
         let nasty: [String] = [
-            "/* unterminated comment", "\"unterminated string\nint x;", "#if\n#elif\n#else\n#else\n#endif\n#endif\n", "}}}}{{{{",
-            String(repeating: "(", count: 10_000), String(repeating: "{", count: 10_000), String(repeating: "#if A\n", count: 2_000),
-            "int x = '\\", "\u{0}\u{1}\u{ff}garbage\u{0}", "#define", "#include <", "EXPORT_SYMBOL(", "struct {",
+            "/* unterminated comment", "\"unterminated string\nint x;",
+            "#if\n#elif\n#else\n#else\n#endif\n#endif\n", "}}}}{{{{",
+            String(repeating: "(", count: 10_000), String(repeating: "{", count: 10_000),
+            String(repeating: "#if A\n", count: 2_000),
+            "int x = '\\", "\u{0}\u{1}\u{ff}garbage\u{0}", "#define", "#include <", "EXPORT_SYMBOL(",
+            "struct {",
         ]
         for text in nasty {
             let f = scan(text)
@@ -253,7 +266,9 @@ final class ScannerTests: XCTestCase {
     }
 
     func testAssemblyExportsAndEntries() {
-        let f = scan("#include <linux/linkage.h>\nENTRY(memcpy)\n\tret\nENDPROC(memcpy)\nEXPORT_SYMBOL(memcpy)\n", path: "arch/arm64/lib/memcpy.S")
+        let f = scan(
+            "#include <linux/linkage.h>\nENTRY(memcpy)\n\tret\nENDPROC(memcpy)\nEXPORT_SYMBOL(memcpy)\n",
+            path: "arch/arm64/lib/memcpy.S")
         XCTAssertEqual(f.exports.map(\.name), ["memcpy"])
         XCTAssertEqual(f.definitions.map(\.name), ["memcpy"])
     }

@@ -29,13 +29,20 @@ final class GitLayerTests: XCTestCase {
     func makeHistory() throws -> (Repository, [ObjectID]) {
         let repo = try Repository.create(at: dir, bare: false)
         var files: [String: [UInt8]] = [
-            "Makefile": Array("VERSION = 5\n".utf8), "drivers/iommu/foo.c": Array("int a;\n".utf8), "docs/x.txt": Array("x\n".utf8),
+            "Makefile": Array("VERSION = 5\n".utf8), "drivers/iommu/foo.c": Array("int a;\n".utf8),
+            "docs/x.txt": Array("x\n".utf8),
         ]
-        let c1 = try repo.createCommit(tree: try repo.writeTree(files: files), parents: [], message: "base", author: who, updateRef: "HEAD")
+        let c1 = try repo.createCommit(
+            tree: try repo.writeTree(files: files), parents: [], message: "base", author: who,
+            updateRef: "HEAD")
         files["drivers/iommu/foo.c"] = Array("int a;\nint b;\n".utf8)
-        let c2 = try repo.createCommit(tree: try repo.writeTree(files: files), parents: [c1], message: "iommu", author: who, updateRef: "HEAD")
+        let c2 = try repo.createCommit(
+            tree: try repo.writeTree(files: files), parents: [c1], message: "iommu", author: who,
+            updateRef: "HEAD")
         files["docs/x.txt"] = Array("y\n".utf8)
-        let c3 = try repo.createCommit(tree: try repo.writeTree(files: files), parents: [c2], message: "docs", author: who, updateRef: "HEAD")
+        let c3 = try repo.createCommit(
+            tree: try repo.writeTree(files: files), parents: [c2], message: "docs", author: who,
+            updateRef: "HEAD")
         try repo.createTag("v1", at: c1)
         return (repo, [c1, c2, c3])
     }
@@ -48,7 +55,8 @@ final class GitLayerTests: XCTestCase {
         XCTAssertEqual(try repo.commits(range: "v1..HEAD"), [c[1], c[2]])
         XCTAssertEqual(try repo.commits(range: "v1..HEAD", paths: ["drivers/iommu"]), [c[1]])
         // Cross-check with git's own walk.
-        let gitWalk = git(["rev-list", "--reverse", "v1..HEAD", "--", "drivers/iommu"]).split(separator: "\n").map(String.init)
+        let gitWalk = git(["rev-list", "--reverse", "v1..HEAD", "--", "drivers/iommu"]).split(separator: "\n")
+            .map(String.init)
         XCTAssertEqual(try repo.commits(range: "v1..HEAD", paths: ["drivers/iommu"]).map(\.hex), gitWalk)
         XCTAssertEqual(try repo.commit(c[1]).summary, "iommu")
         XCTAssertThrowsError(try repo.resolveCommit("no-such-rev")) { error in
@@ -75,7 +83,8 @@ final class GitLayerTests: XCTestCase {
     func testTreeEntriesBlobsAndDiff() throws {
         let (repo, c) = try makeHistory()
         let t2 = try repo.tree(ofCommit: c[1])
-        XCTAssertEqual(try repo.entries(tree: t2, under: ["drivers/iommu"]).map(\.path), ["drivers/iommu/foo.c"])
+        XCTAssertEqual(
+            try repo.entries(tree: t2, under: ["drivers/iommu"]).map(\.path), ["drivers/iommu/foo.c"])
         XCTAssertEqual(try repo.entries(tree: t2, under: ["drivers"]).count, 1)
         let blob = try XCTUnwrap(try repo.blobID(tree: t2, path: "drivers/iommu/foo.c"))
         XCTAssertEqual(try repo.withBlob(blob) { $0.count }, 14)
@@ -240,7 +249,8 @@ final class GitLayerTests: XCTestCase {
             let walker = FileManager.default.enumerator(atPath: objects)
             while let rel = walker?.nextObject() as? String {
                 let attrs = try? FileManager.default.attributesOfItem(atPath: objects + "/" + rel)
-                out[rel] = "\(attrs?[.size] ?? 0) \((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+                out[rel] =
+                    "\(attrs?[.size] ?? 0) \((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
             }
             return out
         }
@@ -250,8 +260,10 @@ final class GitLayerTests: XCTestCase {
         let existing = try repo.tree(ofCommit: c[2])
         let sameBlob = try repo.writeBlob(Array("int a;\nint b;\n".utf8))
         let newBlob = try repo.writeBlob(Array("brand new\n".utf8))
-        let tree = try repo.updatedTree(base: existing, changes: ["drivers/iommu/new.c": newBlob, "docs/x.txt": nil])
-        _ = try repo.createCommit(tree: tree, parents: [c[2]], message: "in memory", author: who, updateRef: nil)
+        let tree = try repo.updatedTree(
+            base: existing, changes: ["drivers/iommu/new.c": newBlob, "docs/x.txt": nil])
+        _ = try repo.createCommit(
+            tree: tree, parents: [c[2]], message: "in memory", author: who, updateRef: nil)
         _ = try repo.updatedTree(base: existing, changes: ["drivers/iommu/foo.c": sameBlob])
         XCTAssertTrue(repo.contains(newBlob))
         XCTAssertEqual(snapshot(), before)

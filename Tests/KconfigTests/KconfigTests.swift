@@ -3,11 +3,14 @@ import XCTest
 
 final class KconfigTests: XCTestCase {
     func tree(_ files: [String: String], srcarch: String? = nil) -> KconfigTree {
-        let arches = Set(files.keys.compactMap { p -> String? in
-            let parts = p.split(separator: "/")
-            return parts.count == 3 && parts[0] == "arch" ? String(parts[1]) : nil
-        }).sorted()
-        return KconfigParser.parse(root: "Kconfig", srcarch: srcarch, architectures: arches, read: { files[$0] })
+        let arches = Set(
+            files.keys.compactMap { p -> String? in
+                let parts = p.split(separator: "/")
+                return parts.count == 3 && parts[0] == "arch" ? String(parts[1]) : nil
+            }
+        ).sorted()
+        return KconfigParser.parse(
+            root: "Kconfig", srcarch: srcarch, architectures: arches, read: { files[$0] })
     }
 
     let smmu = [
@@ -15,47 +18,49 @@ final class KconfigTests: XCTestCase {
         "arch/arm64/Kconfig": "config ARM64\n\tdef_bool y\n\tselect IOMMU_DMA if IOMMU_SUPPORT\n",
         "arch/x86/Kconfig": "config X86\n\tdef_bool y\n",
         "drivers/iommu/Kconfig": """
-            menuconfig IOMMU_SUPPORT
-            	bool "IOMMU Hardware Support"
-            	default y
-            if IOMMU_SUPPORT
-            config IOMMU_API
-            	bool
-            config IOMMU_DMA
-            	bool
-            	select IOMMU_API
-            config ARM_SMMU
-            	tristate "ARM SMMU"
-            	depends on ARM64 || COMPILE_TEST
-            	select IOMMU_API
-            	help
-            	  Say Y here. This help mentions config and depends on.
-            	  select FOO
+        menuconfig IOMMU_SUPPORT
+        	bool "IOMMU Hardware Support"
+        	default y
+        if IOMMU_SUPPORT
+        config IOMMU_API
+        	bool
+        config IOMMU_DMA
+        	bool
+        	select IOMMU_API
+        config ARM_SMMU
+        	tristate "ARM SMMU"
+        	depends on ARM64 || COMPILE_TEST
+        	select IOMMU_API
+        	help
+        	  Say Y here. This help mentions config and depends on.
+        	  select FOO
 
-            config ARM_SMMU_LEGACY_DT_BINDINGS
-            	bool "Legacy bindings"
-            	depends on ARM_SMMU=y && OF
-            config OF
-            	def_bool y
-            config BOOL_ON_MODULE
-            	bool "a bool that depends on a tristate"
-            	depends on ARM_SMMU
-            config USER
-            	tristate "may not be built in while ARM_SMMU is m"
-            	depends on ARM_SMMU || !ARM_SMMU
-            config HELPER
-            	def_tristate m
-            	depends on ARM_SMMU
-            endif
+        config ARM_SMMU_LEGACY_DT_BINDINGS
+        	bool "Legacy bindings"
+        	depends on ARM_SMMU=y && OF
+        config OF
+        	def_bool y
+        config BOOL_ON_MODULE
+        	bool "a bool that depends on a tristate"
+        	depends on ARM_SMMU
+        config USER
+        	tristate "may not be built in while ARM_SMMU is m"
+        	depends on ARM_SMMU || !ARM_SMMU
+        config HELPER
+        	def_tristate m
+        	depends on ARM_SMMU
+        endif
 
-            """,
+        """,
     ]
 
     func testParsesWithoutDiagnosticsAndKeepsEnclosingDependencies() {
         let t = tree(smmu)
         XCTAssertEqual(t.diagnostics, [])
         XCTAssertEqual(t.symbols["ARM_SMMU"]?.type, .tristate)
-        XCTAssertEqual(t.symbols["ARM_SMMU"]?.definitions.first?.dependency?.description, "IOMMU_SUPPORT && (ARM64 || COMPILE_TEST)")
+        XCTAssertEqual(
+            t.symbols["ARM_SMMU"]?.definitions.first?.dependency?.description,
+            "IOMMU_SUPPORT && (ARM64 || COMPILE_TEST)")
         XCTAssertEqual(t.symbols["ARM_SMMU"]?.definitions.first?.help?.contains("select FOO"), true)
         XCTAssertNil(t.symbols["FOO"], "keywords inside help text are text")
         XCTAssertEqual(t.symbols["ARM64"]?.type, .bool)
@@ -67,29 +72,42 @@ final class KconfigTests: XCTestCase {
         XCTAssertTrue(e.canBeModule("ARM_SMMU"))
         XCTAssertTrue(e.canBeBuiltin("ARM_SMMU"))
         XCTAssertFalse(e.canBeModule("IOMMU_API"), "a bool is never m")
-        XCTAssertEqual(e.range("ARM_SMMU_LEGACY_DT_BINDINGS", assuming: ["ARM_SMMU": .m]), Tristate.n...Tristate.n)
+        XCTAssertEqual(
+            e.range("ARM_SMMU_LEGACY_DT_BINDINGS", assuming: ["ARM_SMMU": .m]), Tristate.n...Tristate.n)
         XCTAssertEqual(e.range("ARM_SMMU_LEGACY_DT_BINDINGS", assuming: ["ARM_SMMU": .y]).upperBound, .y)
-        XCTAssertEqual(e.range("BOOL_ON_MODULE", assuming: ["ARM_SMMU": .m]).upperBound, .y, "bool visibility m is promoted to y")
-        XCTAssertEqual(e.range("USER", assuming: ["ARM_SMMU": .m]).upperBound, .m, "X || !X caps at m while X is m")
+        XCTAssertEqual(
+            e.range("BOOL_ON_MODULE", assuming: ["ARM_SMMU": .m]).upperBound, .y,
+            "bool visibility m is promoted to y")
+        XCTAssertEqual(
+            e.range("USER", assuming: ["ARM_SMMU": .m]).upperBound, .m, "X || !X caps at m while X is m")
         XCTAssertEqual(e.range("USER", assuming: ["ARM_SMMU": .n]).upperBound, .y)
         XCTAssertEqual(e.range("HELPER", assuming: ["ARM_SMMU": .y]).upperBound, .m, "def_tristate m")
-        XCTAssertEqual(e.range("IOMMU_API", assuming: ["ARM_SMMU": .m]).lowerBound, .y, "select ignores deps and forces y for a bool")
-        XCTAssertEqual(e.range(of: .compare(.equal, .symbol("ARM_SMMU"), .constant("y")), assuming: ["ARM_SMMU": .m]), Tristate.n...Tristate.n)
+        XCTAssertEqual(
+            e.range("IOMMU_API", assuming: ["ARM_SMMU": .m]).lowerBound, .y,
+            "select ignores deps and forces y for a bool")
+        XCTAssertEqual(
+            e.range(of: .compare(.equal, .symbol("ARM_SMMU"), .constant("y")), assuming: ["ARM_SMMU": .m]),
+            Tristate.n...Tristate.n)
     }
 
     func testConcreteConfig() {
         let e = KconfigEvaluator(tree: tree(smmu))
-        let config = DotConfig.parse("CONFIG_IOMMU_SUPPORT=y\nCONFIG_ARM64=y\nCONFIG_ARM_SMMU=m\n# CONFIG_OF is not set\nCONFIG_ARM_SMMU_LEGACY_DT_BINDINGS=y\n")
+        let config = DotConfig.parse(
+            "CONFIG_IOMMU_SUPPORT=y\nCONFIG_ARM64=y\nCONFIG_ARM_SMMU=m\n# CONFIG_OF is not set\nCONFIG_ARM_SMMU_LEGACY_DT_BINDINGS=y\n"
+        )
         XCTAssertEqual(config.diagnostics, [])
         XCTAssertEqual(e.value("ARM_SMMU", config: config), .m)
-        XCTAssertEqual(e.value("ARM_SMMU_LEGACY_DT_BINDINGS", config: config), .n, "capped by its unmet dependency")
-        XCTAssertEqual(e.value("IOMMU_API", config: config), .y, "selected by ARM_SMMU=m, promoted for a bool")
+        XCTAssertEqual(
+            e.value("ARM_SMMU_LEGACY_DT_BINDINGS", config: config), .n, "capped by its unmet dependency")
+        XCTAssertEqual(
+            e.value("IOMMU_API", config: config), .y, "selected by ARM_SMMU=m, promoted for a bool")
         XCTAssertFalse(DotConfig.parse("garbage line\n").diagnostics.isEmpty)
     }
 
     func testSyntaxErrorsAreReportedAndParsingGoesOn() {
         let t = tree([
-            "Kconfig": "config A\n\tbool \"a\"\n\tdepends on (B &&\nconfig C\n\ttristate \"c\"\n\tfrobnicate\nconfig D\r\n\tbool \"crlf\"\r\n\tdepends on A\r\n"
+            "Kconfig":
+                "config A\n\tbool \"a\"\n\tdepends on (B &&\nconfig C\n\ttristate \"c\"\n\tfrobnicate\nconfig D\r\n\tbool \"crlf\"\r\n\tdepends on A\r\n"
         ])
         XCTAssertTrue(t.diagnostics.contains { $0.line == 3 && $0.file == "Kconfig" }, "\(t.diagnostics)")
         XCTAssertTrue(t.diagnostics.contains { $0.line == 6 })
@@ -98,7 +116,9 @@ final class KconfigTests: XCTestCase {
     }
 
     func testSourceCycleIsDiagnosedNotFollowedForever() {
-        let t = tree(["Kconfig": "source \"a/Kconfig\"\n", "a/Kconfig": "config A\n\tbool\nsource \"Kconfig\"\n"])
+        let t = tree([
+            "Kconfig": "source \"a/Kconfig\"\n", "a/Kconfig": "config A\n\tbool\nsource \"Kconfig\"\n",
+        ])
         XCTAssertTrue(t.diagnostics.contains { $0.message.contains("cycle") })
         XCTAssertNotNil(t.symbols["A"])
     }
@@ -106,31 +126,33 @@ final class KconfigTests: XCTestCase {
     func testMacroLanguageAndChoiceBlocks() {
         let t = tree([
             "Kconfig": """
-                cc-option = $(success,$(CC) -Werror $(1) -E -x c /dev/null -o /dev/null)
-                quote := "
-                config CC_HAS_X
-                	def_bool $(cc-option,-mfoo)
-                config NAME
-                	string
-                	default "$(shell,echo "quoted")"
-                choice
-                	prompt "pick"
-                	depends on CC_HAS_X
-                config P1
-                	bool "one"
-                config P2
-                	bool "two"
-                endchoice
+            cc-option = $(success,$(CC) -Werror $(1) -E -x c /dev/null -o /dev/null)
+            quote := "
+            config CC_HAS_X
+            	def_bool $(cc-option,-mfoo)
+            config NAME
+            	string
+            	default "$(shell,echo "quoted")"
+            choice
+            	prompt "pick"
+            	depends on CC_HAS_X
+            config P1
+            	bool "one"
+            config P2
+            	bool "two"
+            endchoice
 
-                """
+            """
         ])
         XCTAssertEqual(t.diagnostics, [])
-        XCTAssertEqual(KconfigEvaluator(tree: t).range("CC_HAS_X").upperBound, .y, "a toolchain test may hold")
+        XCTAssertEqual(
+            KconfigEvaluator(tree: t).range("CC_HAS_X").upperBound, .y, "a toolchain test may hold")
         XCTAssertEqual(t.symbols["P1"]?.definitions.first?.dependency, .symbol("CC_HAS_X"))
     }
 
     func testPerFileEntriesForChanges() {
-        let (entries, diagnostics) = KconfigParser.parseFile(path: "drivers/iommu/Kconfig", text: smmu["drivers/iommu/Kconfig"]!)
+        let (entries, diagnostics) = KconfigParser.parseFile(
+            path: "drivers/iommu/Kconfig", text: smmu["drivers/iommu/Kconfig"]!)
         XCTAssertEqual(diagnostics, [])
         let legacy = entries.first { $0.name == "ARM_SMMU_LEGACY_DT_BINDINGS" }
         XCTAssertEqual(legacy?.type, .bool)

@@ -67,11 +67,13 @@ final class MailTests: XCTestCase {
     }
 
     func testBrokenMIMEGivesADiagnosticAndStillAMessage() throws {
-        let raw = "From: a@b\nSubject: x\nContent-Type: multipart/mixed; boundary=Q\n\n--Q\nContent-Type: text/plain\n\nhello\n"
+        let raw =
+            "From: a@b\nSubject: x\nContent-Type: multipart/mixed; boundary=Q\n\n--Q\nContent-Type: text/plain\n\nhello\n"
         let m = try MailParser.parse(bytes(raw), sourceName: "b.eml")
         XCTAssertEqual(String(decoding: m.body, as: UTF8.self), "hello\n")
         XCTAssertTrue(m.diagnostics.contains { $0.message.contains("closing boundary") })
-        XCTAssertThrowsError(try MailParser.parse(bytes("not a mail at all"), sourceName: "junk.txt")) { error in
+        XCTAssertThrowsError(try MailParser.parse(bytes("not a mail at all"), sourceName: "junk.txt")) {
+            error in
             XCTAssertTrue("\(error)".contains("junk.txt"))
         }
     }
@@ -104,7 +106,9 @@ final class MailTests: XCTestCase {
         let read = PatchInput.read(path: "s.mbox", bytes: bytes(mbox))
         XCTAssertEqual(read.messages.count, 3)
         let ordered = SeriesGrouper.ordered(read.messages)
-        XCTAssertEqual(ordered.map { $0.subject ?? "" }, ["[PATCH 1/2] one", "[PATCH 2/2] two"], "replies are not patches")
+        XCTAssertEqual(
+            ordered.map { $0.subject ?? "" }, ["[PATCH 1/2] one", "[PATCH 2/2] two"],
+            "replies are not patches")
     }
 
     func testSubjectTable() {
@@ -149,7 +153,8 @@ final class MailTests: XCTestCase {
             try msg("c1", "[PATCH 0/3] iommu: modular"), try msg("p1", "[PATCH 1/3] a", replyTo: "c1"),
             try msg("p3", "[PATCH 3/3] c", replyTo: "c1"), try msg("r1", "Re: [PATCH 1/3] a", replyTo: "p1"),
             try msg("c2", "[PATCH v2 0/2] iommu: modular"), try msg("q1", "[PATCH v2 1/2] a", replyTo: "c2"),
-            try msg("q2", "[PATCH v2 2/2] b", replyTo: "c2"), try msg("q2", "[PATCH v2 2/2] b", replyTo: "c2"),
+            try msg("q2", "[PATCH v2 2/2] b", replyTo: "c2"),
+            try msg("q2", "[PATCH v2 2/2] b", replyTo: "c2"),
         ]
         let series = SeriesGrouper.group(messages)
         XCTAssertEqual(series.count, 2)

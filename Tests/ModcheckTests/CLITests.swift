@@ -28,7 +28,9 @@ final class CLITests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args + ["--cache", root + "/cache"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["MODCHECK_RULES": PackagePaths.rules]) { _, new in new }
+        p.environment = ProcessInfo.processInfo.environment.merging(["MODCHECK_RULES": PackagePaths.rules]) {
+            _, new in new
+        }
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()
@@ -57,7 +59,10 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 1, r.err)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         let findings = try XCTUnwrap(json["findings"] as? [[String: Any]])
-        XCTAssertTrue(findings.contains { $0["rule"] as? String == "missing-ops-owner" && $0["patch"] as? String == "5/7" })
+        XCTAssertTrue(
+            findings.contains {
+                $0["rule"] as? String == "missing-ops-owner" && $0["patch"] as? String == "5/7"
+            })
         XCTAssertTrue(r.err.isEmpty, r.err)
         // Patches 1-4 introduce only warnings: exit 0.
         let early = run(["series", "--repo", repo, "--base", "HEAD"] + Array(patches[1...4]))
@@ -69,8 +74,14 @@ final class CLITests: XCTestCase {
         let (repo, patches) = try seriesCase()
         var mbox = ""
         for (i, path) in patches[1...3].enumerated() {
-            mbox += "From corpus Mon Sep 17 00:00:00 2001\n" + (try String(contentsOfFile: path, encoding: .utf8)).split(separator: "\n", maxSplits: 1)[1] + "\n"
-            if i == 0 { mbox += "From corpus Mon Sep 17 00:00:00 2001\nFrom: r@example.invalid\nSubject: Re: [PATCH 1/7] x\n\nLooks good.\n\n" }
+            mbox +=
+                "From corpus Mon Sep 17 00:00:00 2001\n"
+                + (try String(contentsOfFile: path, encoding: .utf8)).split(separator: "\n", maxSplits: 1)[1]
+                + "\n"
+            if i == 0 {
+                mbox +=
+                    "From corpus Mon Sep 17 00:00:00 2001\nFrom: r@example.invalid\nSubject: Re: [PATCH 1/7] x\n\nLooks good.\n\n"
+            }
         }
         let r = run(["series", "--repo", repo, "--base", "HEAD", "-"], stdin: mbox)
         XCTAssertEqual(r.status, 0, r.err)
@@ -92,8 +103,10 @@ final class CLITests: XCTestCase {
         let empty = root + "/empty.patch"
         FileManager.default.createFile(atPath: empty, contents: Data())
         let binary = root + "/binary.patch"
-        try "From: a@b\nSubject: [PATCH] bin\n\ndiff --git a/x.bin b/x.bin\nindex 1111111..2222222 100644\nBinary files a/x.bin and b/x.bin differ\n".write(
-            toFile: binary, atomically: true, encoding: .utf8)
+        try
+            "From: a@b\nSubject: [PATCH] bin\n\ndiff --git a/x.bin b/x.bin\nindex 1111111..2222222 100644\nBinary files a/x.bin and b/x.bin differ\n"
+            .write(
+                toFile: binary, atomically: true, encoding: .utf8)
         var r = run(["series", "--repo", repo, "--base", "HEAD", empty])
         XCTAssertEqual(r.status, 2)
         r = run(["series", "--repo", repo, "--base", "HEAD", root + "/missing.patch"])
@@ -128,8 +141,11 @@ final class CLITests: XCTestCase {
         r = run(["changes", "--repo", repo, "--base", "HEAD"] + patches)
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("ARM_SMMU_V3: bool → tristate"), r.out)
-        XCTAssertTrue(r.out.contains("builtin_platform_driver → module_platform_driver (arm_smmu_driver)"), r.out)
-        XCTAssertTrue(r.out.contains("new config ARM_SMMU_LEGACY_DT_BINDINGS (bool, depends on ARM_SMMU=y && OF)"), r.out)
+        XCTAssertTrue(
+            r.out.contains("builtin_platform_driver → module_platform_driver (arm_smmu_driver)"), r.out)
+        XCTAssertTrue(
+            r.out.contains("new config ARM_SMMU_LEGACY_DT_BINDINGS (bool, depends on ARM_SMMU=y && OF)"),
+            r.out)
         r = run(["rules"])
         XCTAssertEqual(r.out.split(separator: "\n").count, 13)
         r = run(["explain", "required-export"])
@@ -147,7 +163,8 @@ final class CLITests: XCTestCase {
             let walker = FileManager.default.enumerator(atPath: repo)
             while let rel = walker?.nextObject() as? String {
                 let attrs = try? FileManager.default.attributesOfItem(atPath: repo + "/" + rel)
-                out[rel] = "\(attrs?[.size] ?? 0) \((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+                out[rel] =
+                    "\(attrs?[.size] ?? 0) \((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
             }
             return out
         }

@@ -7,7 +7,8 @@ final class ReportTests: XCTestCase {
     let finding: Finding = {
         var f = Finding(
             rule: "required-export", severity: .error, file: "drivers/iommu/arm-smmu-v3.c", line: 42,
-            symbol: "iommu_device_register", module: "drivers/iommu/arm-smmu-v3.ko", config: "CONFIG_ARM_SMMU_V3",
+            symbol: "iommu_device_register", module: "drivers/iommu/arm-smmu-v3.ko",
+            config: "CONFIG_ARM_SMMU_V3",
             message: "arm-smmu-v3.ko uses 'iommu_device_register' which is not exported")
         return f
     }()
@@ -15,7 +16,9 @@ final class ReportTests: XCTestCase {
     func report(regression: Bool = true) -> CheckReport {
         CheckReport(
             sections: [
-                CheckSection(title: "iommu/arm-smmu-v3: Allow building as a module", patch: "5/7", messageId: "id-5@example", findings: [finding]),
+                CheckSection(
+                    title: "iommu/arm-smmu-v3: Allow building as a module", patch: "5/7",
+                    messageId: "id-5@example", findings: [finding]),
                 CheckSection(title: "clean patch", patch: "6/7", findings: [], fixed: [finding]),
             ], isRegressionMode: regression)
     }
@@ -74,20 +77,26 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(r["ruleId"] as? String, "required-export")
         XCTAssertEqual(r["level"] as? String, "error")
         XCTAssertNotNil((r["message"] as? [String: Any])?["text"] as? String)
-        let location = try XCTUnwrap((r["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
-        XCTAssertEqual((location["artifactLocation"] as? [String: Any])?["uri"] as? String, "drivers/iommu/arm-smmu-v3.c")
+        let location = try XCTUnwrap(
+            (r["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+        XCTAssertEqual(
+            (location["artifactLocation"] as? [String: Any])?["uri"] as? String, "drivers/iommu/arm-smmu-v3.c"
+        )
         XCTAssertEqual((location["region"] as? [String: Any])?["startLine"] as? Int, 42)
     }
 
     func testExitCodeFollowsErrors() {
         XCTAssertEqual(report().exitCode, 1)
-        XCTAssertEqual(CheckReport(sections: [CheckSection(findings: [])], isRegressionMode: false).exitCode, 0)
+        XCTAssertEqual(
+            CheckReport(sections: [CheckSection(findings: [])], isRegressionMode: false).exitCode, 0)
     }
 
     func testDeltaIgnoresLineShiftsAndEventsNeverCountAsFixed() {
         var moved = finding
         moved.line = 99
-        var event = Finding(rule: "export-gpl-consistency", severity: .warning, file: "x.c", line: 1, symbol: "s", message: "m")
+        var event = Finding(
+            rule: "export-gpl-consistency", severity: .warning, file: "x.c", line: 1, symbol: "s",
+            message: "m")
         event.isEvent = true
         let first = RuleEngine.delta(before: [], after: [finding, event])
         XCTAssertEqual(first.introduced.count, 2)

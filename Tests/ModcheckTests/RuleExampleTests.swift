@@ -10,14 +10,19 @@ final class RuleExampleTests: XCTestCase {
         var passed = 0
         var failed = 0
         for rule in catalog.rules {
-            XCTAssertGreaterThanOrEqual(rule.examples.filter(\.triggering).count, 2, "\(rule.id): at least 2 triggering examples")
-            XCTAssertGreaterThanOrEqual(rule.examples.filter { !$0.triggering }.count, 2, "\(rule.id): at least 2 non-triggering examples")
+            XCTAssertGreaterThanOrEqual(
+                rule.examples.filter(\.triggering).count, 2, "\(rule.id): at least 2 triggering examples")
+            XCTAssertGreaterThanOrEqual(
+                rule.examples.filter { !$0.triggering }.count, 2,
+                "\(rule.id): at least 2 non-triggering examples")
             for outcome in RuleExampleRunner.run(rule, catalog: catalog) {
                 if outcome.passed {
                     passed += 1
                 } else {
                     failed += 1
-                    XCTFail("\(outcome.rule): \(outcome.triggering ? "triggering" : "non-triggering") example '\(outcome.example)': \(outcome.detail)")
+                    XCTFail(
+                        "\(outcome.rule): \(outcome.triggering ? "triggering" : "non-triggering") example '\(outcome.example)': \(outcome.detail)"
+                    )
                 }
             }
         }
@@ -30,8 +35,10 @@ final class RuleExampleTests: XCTestCase {
         XCTAssertEqual(
             ids,
             [
-                "required-export", "export-removed-in-use", "gpl-only-symbol", "export-gpl-consistency", "missing-module-license",
-                "builtin-registration-in-module", "missing-remove", "unbalanced-teardown", "missing-ops-owner", "forced-unbind",
+                "required-export", "export-removed-in-use", "gpl-only-symbol", "export-gpl-consistency",
+                "missing-module-license",
+                "builtin-registration-in-module", "missing-remove", "unbalanced-teardown",
+                "missing-ops-owner", "forced-unbind",
                 "missing-device-table", "builtin-uses-modular", "module-refcount-balance",
             ])
         for rule in catalog.rules {

@@ -5,7 +5,9 @@ final class RuleLoadingTests: XCTestCase {
     func write(_ files: [String: String]) throws -> String {
         let dir = NSTemporaryDirectory() + "modcheck-rules-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+        for (name, text) in files {
+            try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+        }
         return dir
     }
 
@@ -22,7 +24,8 @@ final class RuleLoadingTests: XCTestCase {
     }
 
     func testMissingKeyNamesFileAndKey() throws {
-        let message = try loadError("id: x\nseverity: error\ntitle: t\nsummary: s\nwhy: w\nfix: f\nexamples: {}\n")
+        let message = try loadError(
+            "id: x\nseverity: error\ntitle: t\nsummary: s\nwhy: w\nfix: f\nexamples: {}\n")
         XCTAssertTrue(message.contains("bad.yaml"), message)
         XCTAssertTrue(message.contains("checker"), message)
     }

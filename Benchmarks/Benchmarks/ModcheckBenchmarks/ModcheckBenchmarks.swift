@@ -40,10 +40,12 @@ func session(cache: String?) -> Session {
 
 let benchmarks: @Sendable () -> Void = {
     let config = Benchmark.Configuration(
-        metrics: [.wallClock, .peakMemoryResident], warmupIterations: 0, maxDuration: .seconds(60), maxIterations: 3)
+        metrics: [.wallClock, .peakMemoryResident], warmupIterations: 0, maxDuration: .seconds(60),
+        maxIterations: 3)
     // Warm benchmarks discard one warm-up iteration, which fills their cache.
     let warm = Benchmark.Configuration(
-        metrics: [.wallClock, .peakMemoryResident], warmupIterations: 1, maxDuration: .seconds(60), maxIterations: 3)
+        metrics: [.wallClock, .peakMemoryResident], warmupIterations: 1, maxDuration: .seconds(60),
+        maxIterations: 3)
     guard let repoPath else {
         print("MODCHECK_BENCH_REPO is not set: no real tree, nothing to measure")
         return
@@ -52,7 +54,8 @@ let benchmarks: @Sendable () -> Void = {
     // Issue 2 anchor: a grep-level scan of every .c/.h blob of the tree.
     Benchmark("anchor: git grep -c EXPORT_SYMBOL HEAD -- *.c *.h", configuration: config) { benchmark in
         for _ in benchmark.scaledIterations {
-            shell("/usr/bin/git", ["-C", repoPath, "grep", "-c", "EXPORT_SYMBOL", "HEAD", "--", "*.c", "*.h"])
+            shell(
+                "/usr/bin/git", ["-C", repoPath, "grep", "-c", "EXPORT_SYMBOL", "HEAD", "--", "*.c", "*.h"])
         }
     }
 
@@ -82,7 +85,9 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             let s = session(cache: nil)
             let tree = try! s.tree(at: "HEAD")
-            let files = tree.blobs.filter { $0.key.hasSuffix(".c") || $0.key.hasSuffix(".h") }.map { (path: $0.key, blob: $0.value) }
+            let files = tree.blobs.filter { $0.key.hasSuffix(".c") || $0.key.hasSuffix(".h") }.map {
+                (path: $0.key, blob: $0.value)
+            }
             blackHole(s.store.facts(of: files, depth: .symbols).count)
         }
     }
@@ -94,7 +99,9 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("anchor: checkpatch.pl, 7 seed patches", configuration: config) { benchmark in
             for _ in benchmark.scaledIterations {
                 for file in seriesFiles() {
-                    shell("/usr/bin/perl", [checkpatchDir + "/checkpatch.pl", "--no-tree", "-q", file], cwd: checkpatchDir)
+                    shell(
+                        "/usr/bin/perl", [checkpatchDir + "/checkpatch.pl", "--no-tree", "-q", file],
+                        cwd: checkpatchDir)
                 }
             }
         }
@@ -104,7 +111,9 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             let s = session(cache: warmCache)
             let (patches, notes) = try! PatchInputs.read(seriesFiles())
-            blackHole(try! SeriesCheck.run(session: s, baseRevision: "HEAD", patches: patches, inputNotes: notes).findings.count)
+            blackHole(
+                try! SeriesCheck.run(session: s, baseRevision: "HEAD", patches: patches, inputNotes: notes)
+                    .findings.count)
         }
     }
 
@@ -113,7 +122,9 @@ let benchmarks: @Sendable () -> Void = {
             let dir = NSTemporaryDirectory() + "modcheck-bench-\(UUID().uuidString)"
             let s = session(cache: dir)
             let (patches, notes) = try! PatchInputs.read(seriesFiles())
-            blackHole(try! SeriesCheck.run(session: s, baseRevision: "HEAD", patches: patches, inputNotes: notes).findings.count)
+            blackHole(
+                try! SeriesCheck.run(session: s, baseRevision: "HEAD", patches: patches, inputNotes: notes)
+                    .findings.count)
             try? FileManager.default.removeItem(atPath: dir)
         }
     }

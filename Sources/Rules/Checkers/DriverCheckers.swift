@@ -19,7 +19,9 @@ struct UnitCallGraph {
         while let name = queue.popLast() {
             guard let fn = functions[name] else { continue }
             out.append(fn)
-            for callee in fn.callees where functions[callee] != nil && seen.insert(callee).inserted { queue.append(callee) }
+            for callee in fn.callees where functions[callee] != nil && seen.insert(callee).inserted {
+                queue.append(callee)
+            }
         }
         return out
     }
@@ -55,9 +57,12 @@ struct UnbalancedTeardownChecker: Checker {
         pairs = try spec.parameters.mappings("pairs").enumerated().map { index, m in
             guard let r = m["register"], let u = m["unregister"] else {
                 throw RuleLoadError(
-                    file: spec.file, key: "checker.parameters.pairs[\(index)]", line: nil, reason: "needs register and unregister")
+                    file: spec.file, key: "checker.parameters.pairs[\(index)]", line: nil,
+                    reason: "needs register and unregister")
             }
-            return Pair(register: r, unregister: u, unregisterArgument: m["unregisterArgument"], argumentIndex: Int(m["argumentIndex"] ?? "") ?? 0)
+            return Pair(
+                register: r, unregister: u, unregisterArgument: m["unregisterArgument"],
+                argumentIndex: Int(m["argumentIndex"] ?? "") ?? 0)
         }
     }
 
@@ -68,7 +73,9 @@ struct UnbalancedTeardownChecker: Checker {
             let facts = model.sourceFacts(unit)
             let graph = UnitCallGraph(facts)
             for f in facts {
-                for driver in f.initializers where driver.structType == driverStruct && model.existsInModule(driver.condition, unit: unit) {
+                for driver in f.initializers
+                where driver.structType == driverStruct && model.existsInModule(driver.condition, unit: unit)
+                {
                     guard let probe = driver.field(probeField)?.value,
                         let remove = removeFields.lazy.compactMap({ driver.field($0)?.value }).first
                     else { continue }
@@ -77,17 +84,21 @@ struct UnbalancedTeardownChecker: Checker {
                     for pair in pairs {
                         let registrations = probeCalls.filter { call in
                             call.callee == pair.register
-                                && (pair.unregisterArgument == nil || call.arguments.count <= pair.argumentIndex
+                                && (pair.unregisterArgument == nil
+                                    || call.arguments.count <= pair.argumentIndex
                                     || call.arguments[pair.argumentIndex] != pair.unregisterArgument)
                         }
                         guard let first = registrations.first else { continue }
                         let undone = removeCalls.contains { call in
                             call.callee == pair.unregister
                                 && (pair.unregisterArgument == nil
-                                    || (call.arguments.count > pair.argumentIndex && call.arguments[pair.argumentIndex] == pair.unregisterArgument))
+                                    || (call.arguments.count > pair.argumentIndex
+                                        && call.arguments[pair.argumentIndex] == pair.unregisterArgument))
                         }
                         if undone { continue }
-                        let undo = pair.unregisterArgument.map { "\(pair.unregister)(…, \($0))" } ?? "\(pair.unregister)()"
+                        let undo =
+                            pair.unregisterArgument.map { "\(pair.unregister)(…, \($0))" }
+                            ?? "\(pair.unregister)()"
                         findings.append(
                             spec.finding(
                                 "\(probe)() calls \(pair.register)() but \(remove)() of \(moduleLabel(unit)) never calls \(undo): after unbind or rmmod the IOMMU core keeps pointers into the freed driver",
@@ -123,7 +134,11 @@ struct MissingOpsOwnerChecker: Checker {
         for path in paths {
             guard let f = model.facts(path) else { continue }
             for fn in f.functions {
-                if fn.calls.contains(where: { $0.callee == pinCall && ($0.arguments.first ?? "").contains(ownerField) }) { return true }
+                if fn.calls.contains(where: {
+                    $0.callee == pinCall && ($0.arguments.first ?? "").contains(ownerField)
+                }) {
+                    return true
+                }
             }
         }
         return false
@@ -140,26 +155,32 @@ struct MissingOpsOwnerChecker: Checker {
             let graph = UnitCallGraph(facts)
             let allCallees = Set(graph.functions.values.flatMap(\.callees))
             for f in facts {
-                for ops in f.initializers where ops.structType == opsStruct && model.existsInModule(ops.condition, unit: unit) {
+                for ops in f.initializers
+                where ops.structType == opsStruct && model.existsInModule(ops.condition, unit: unit) {
                     let hasMember = members?.contains(ownerField) ?? true
                     let setInInitializer = ops.field(ownerField)?.value == ownerValue
                     let setByHelper = allCallees.contains { callee in
                         guard let mentions = headers.mentions(callee) else { return false }
                         return mentions.contains(ownerField) && mentions.contains(ownerValue)
                     }
-                    let setInCode = graph.functions.values.contains { $0.assignsMembers[ownerField] == ownerValue }
+                    let setInCode = graph.functions.values.contains {
+                        $0.assignsMembers[ownerField] == ownerValue
+                    }
                     let ownerSet = setInInitializer || setByHelper || setInCode
                     if pinned == nil { pinned = corePins(model) }
                     let corePinned = pinned ?? false
                     if hasMember && ownerSet && corePinned { continue }
                     var problems: [String] = []
                     if !hasMember {
-                        problems.append("struct \(opsStruct) has no '\(ownerField)' member in this tree, so the ops cannot be pinned")
+                        problems.append(
+                            "struct \(opsStruct) has no '\(ownerField)' member in this tree, so the ops cannot be pinned"
+                        )
                     } else if !ownerSet {
                         problems.append("\(ops.variable) does not set .\(ownerField) = \(ownerValue)")
                     }
                     if !corePinned {
-                        problems.append("the IOMMU core never takes \(pinCall)() on the ops owner before calling them")
+                        problems.append(
+                            "the IOMMU core never takes \(pinCall)() on the ops owner before calling them")
                     }
                     let fix =
                         hasMember
@@ -191,7 +212,8 @@ struct ForcedUnbindChecker: Checker {
         value = try spec.parameters.string("value", default: "true")
         let evidence = spec.parameters.nested("iommuEvidence")
         evidenceStructs = Set(try evidence.strings("structs", default: ["iommu_ops"]))
-        evidenceCalls = Set(try evidence.strings("calls", default: ["iommu_device_register", "bus_set_iommu"]))
+        evidenceCalls = Set(
+            try evidence.strings("calls", default: ["iommu_device_register", "bus_set_iommu"]))
     }
 
     func isIOMMU(_ facts: [SourceFacts]) -> Bool {
@@ -249,7 +271,9 @@ struct BuiltinUsesModularChecker: Checker {
         var providerOf: [String: ModuleUnit] = [:]
         for unit in model.scopedUnits where unit.canBeModule {
             for f in model.sourceFacts(unit) {
-                for d in f.definitions where d.storage == .global { providerOf[d.name] = providerOf[d.name] ?? unit }
+                for d in f.definitions where d.storage == .global {
+                    providerOf[d.name] = providerOf[d.name] ?? unit
+                }
             }
         }
         if providerOf.isEmpty { return [] }
@@ -260,7 +284,8 @@ struct BuiltinUsesModularChecker: Checker {
                 guard let f = model.facts(source) else { continue }
                 var seen = Set<String>()
                 for ref in f.references where !own.names.contains(ref.name) {
-                    guard let provider = providerOf[ref.name], provider.name != user.name, let pConfig = provider.config,
+                    guard let provider = providerOf[ref.name], provider.name != user.name,
+                        let pConfig = provider.config,
                         seen.insert(ref.name).inserted
                     else { continue }
                     if let uConfig = user.config {
@@ -272,10 +297,12 @@ struct BuiltinUsesModularChecker: Checker {
                     }
                     var assumption: [String: Tristate] = [pConfig: .m]
                     if let uConfig = user.config { assumption[uConfig] = .y }
-                    guard model.mayHold(ref.condition, assuming: assumption, inModule: false) else { continue }
+                    guard model.mayHold(ref.condition, assuming: assumption, inModule: false) else {
+                        continue
+                    }
                     var finding = spec.finding(
-                            "\(source) (\(user.configLabel), can be built in) uses '\(ref.name)' from \(provider.shortName), which can be a module (CONFIG_\(pConfig)=m): vmlinux fails to link with an undefined reference — add 'depends on \(pConfig)' to a tristate user, 'depends on \(pConfig) || !\(pConfig)', or guard the use with IS_REACHABLE(CONFIG_\(pConfig))",
-                            file: source, line: ref.line, symbol: ref.name, module: nil)
+                        "\(source) (\(user.configLabel), can be built in) uses '\(ref.name)' from \(provider.shortName), which can be a module (CONFIG_\(pConfig)=m): vmlinux fails to link with an undefined reference — add 'depends on \(pConfig)' to a tristate user, 'depends on \(pConfig) || !\(pConfig)', or guard the use with IS_REACHABLE(CONFIG_\(pConfig))",
+                        file: source, line: ref.line, symbol: ref.name, module: nil)
                     // The user is built-in code, not a module: name its config, tie the finding to its file.
                     finding.config = user.config.map { "CONFIG_" + $0 }
                     findings.append(finding)

@@ -1,5 +1,5 @@
-import Foundation
 import CSource
+import Foundation
 import Kconfig
 import Model
 
@@ -27,7 +27,8 @@ struct RequiredExportChecker: Checker {
             var seen = Set<String>()
             for (path, ref) in model.moduleReferences(unit) where !ignore.contains(ref.name) {
                 guard seen.insert(ref.name).inserted else { continue }
-                switch model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit) {
+                switch model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit)
+                {
                 case .notExported(let providers):
                     let p = providers[0]
                     findings.append(
@@ -63,14 +64,16 @@ struct ExportRemovedInUseChecker: Checker {
             let ownSources = Set(unit.sources)
             var seen = Set<String>()
             for (_, ref) in model.moduleReferences(unit) where seen.insert(ref.name).inserted {
-                let now = model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit)
+                let now = model.resolve(
+                    ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit)
                 let stateSeverity: Severity
                 switch now {
                 case .notExported: stateSeverity = .error
                 case .unresolved: stateSeverity = .info
                 default: continue
                 }
-                guard let site = base.exports[ref.name]?.first(where: { !ownSources.contains($0.path) }) else { continue }
+                guard let site = base.exports[ref.name]?.first(where: { !ownSources.contains($0.path) })
+                else { continue }
                 let madeStatic = model.definitions[ref.name] == nil && base.definitions[ref.name] != nil
                 let what = madeStatic ? "made static and its export removed" : "no longer exported"
                 var f = spec.finding(
@@ -78,7 +81,8 @@ struct ExportRemovedInUseChecker: Checker {
                     file: site.path, line: site.line, symbol: ref.name, module: unit)
                 f.isEvent = true
                 f.supersedes = FindingIdentity(
-                    rule: "required-export", severity: stateSeverity, module: unit.name, symbol: ref.name, file: nil)
+                    rule: "required-export", severity: stateSeverity, module: unit.name, symbol: ref.name,
+                    file: nil)
                 findings.append(f)
             }
         }
@@ -99,13 +103,17 @@ struct GPLOnlySymbolChecker: Checker {
         let model = context.model
         var findings: [Finding] = []
         for unit in model.scopedUnits where unit.canBeModule {
-            guard let license = model.moduleLicense(unit), !compatible.contains(license.value) else { continue }
+            guard let license = model.moduleLicense(unit), !compatible.contains(license.value) else {
+                continue
+            }
             let own = UnitNames(model.sourceFacts(unit))
             let headers = model.headerIndex(for: unit.sources)
             let ownSources = Set(unit.sources)
             var seen = Set<String>()
             for (path, ref) in model.moduleReferences(unit) where seen.insert(ref.name).inserted {
-                guard case .exported(let sites) = model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit),
+                guard
+                    case .exported(let sites) = model.resolve(
+                        ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit),
                     sites.allSatisfy({ $0.flavour.isGPLOnly })
                 else { continue }
                 findings.append(
@@ -135,7 +143,8 @@ struct ExportGPLConsistencyChecker: Checker {
             guard let after = model.facts(path) else { continue }
             let before = base.tree.blobs[path] != nil ? base.facts(path) : nil
             let plainBefore = Set((before?.exports ?? []).filter { !$0.flavour.isGPLOnly }.map(\.name))
-            for export in after.exports where !export.flavour.isGPLOnly && !plainBefore.contains(export.name) {
+            for export in after.exports where !export.flavour.isGPLOnly && !plainBefore.contains(export.name)
+            {
                 let siblings = after.exports.filter { $0.name != export.name }
                 guard !siblings.isEmpty else { continue }
                 let gpl = siblings.filter { $0.flavour.isGPLOnly }.count

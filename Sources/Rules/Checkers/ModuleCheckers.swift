@@ -1,5 +1,5 @@
-import Foundation
 import CSource
+import Foundation
 import Kconfig
 import Model
 
@@ -10,14 +10,19 @@ struct MissingModuleLicenseChecker: Checker {
 
     init(spec: RuleSpec) throws {
         self.spec = spec
-        let since = try spec.parameters.string("errorSince", default: "5.11").split(separator: ".").compactMap { Int($0) }
+        let since = try spec.parameters.string("errorSince", default: "5.11").split(separator: ".").compactMap
+        { Int($0) }
         guard since.count == 2 else {
-            throw RuleLoadError(file: spec.file, key: "checker.parameters.errorSince", line: nil, reason: "expected MAJOR.MINOR")
+            throw RuleLoadError(
+                file: spec.file, key: "checker.parameters.errorSince", line: nil,
+                reason: "expected MAJOR.MINOR")
         }
         errorSince = (since[0], since[1])
         let before = try spec.parameters.string("severityBefore", default: "warning")
         guard let s = Severity(rawValue: before) else {
-            throw RuleLoadError(file: spec.file, key: "checker.parameters.severityBefore", line: nil, reason: "unknown severity")
+            throw RuleLoadError(
+                file: spec.file, key: "checker.parameters.severityBefore", line: nil,
+                reason: "unknown severity")
         }
         severityBefore = s
     }
@@ -89,7 +94,8 @@ struct MissingRemoveChecker: Checker {
     init(spec: RuleSpec) throws {
         self.spec = spec
         driverStruct = try spec.parameters.string("driverStruct", default: "platform_driver")
-        registrations = Set(try spec.parameters.strings("registrationMacros", default: ["module_platform_driver"]))
+        registrations = Set(
+            try spec.parameters.strings("registrationMacros", default: ["module_platform_driver"]))
         removeFields = try spec.parameters.strings("removeFields", default: ["remove", "remove_new"])
     }
 
@@ -99,9 +105,12 @@ struct MissingRemoveChecker: Checker {
         for unit in model.scopedUnits where unit.canBeModule {
             let facts = model.sourceFacts(unit)
             for f in facts {
-                for inv in f.invocations where registrations.contains(inv.name) && model.existsInModule(inv.condition, unit: unit) {
+                for inv in f.invocations
+                where registrations.contains(inv.name) && model.existsInModule(inv.condition, unit: unit) {
                     guard let name = inv.arguments.first,
-                        let driver = facts.lazy.flatMap(\.initializers).first(where: { $0.variable == name && $0.structType == driverStruct })
+                        let driver = facts.lazy.flatMap(\.initializers).first(where: {
+                            $0.variable == name && $0.structType == driverStruct
+                        })
                     else { continue }
                     if driver.fields.contains(where: { removeFields.contains($0.path) }) { continue }
                     findings.append(
@@ -130,7 +139,8 @@ struct MissingDeviceTableChecker: Checker {
     static func tableName(_ value: String) -> String {
         var v = value.trimmingCharacters(in: .whitespaces)
         while let open = v.firstIndex(of: "("), v.hasSuffix(")") {
-            v = String(v[v.index(after: open)..<v.index(before: v.endIndex)]).trimmingCharacters(in: .whitespaces)
+            v = String(v[v.index(after: open)..<v.index(before: v.endIndex)]).trimmingCharacters(
+                in: .whitespaces)
         }
         if v.hasPrefix("&") { v.removeFirst() }
         if let bracket = v.firstIndex(of: "[") { v = String(v[..<bracket]) }
@@ -144,13 +154,16 @@ struct MissingDeviceTableChecker: Checker {
             let facts = model.sourceFacts(unit)
             let initializers = facts.flatMap { f in f.initializers.map { (f.path, $0) } }
             let exported = Set(
-                facts.flatMap(\.invocations).filter { $0.name == "MODULE_DEVICE_TABLE" && $0.arguments.count >= 2 }.map { $0.arguments[1] })
+                facts.flatMap(\.invocations).filter {
+                    $0.name == "MODULE_DEVICE_TABLE" && $0.arguments.count >= 2
+                }.map { $0.arguments[1] })
             var seen = Set<String>()
             for (_, driver) in initializers where model.existsInModule(driver.condition, unit: unit) {
                 for field in driver.fields where tableFields[field.path] != nil {
                     let table = MissingDeviceTableChecker.tableName(field.value)
                     guard let (path, tableInit) = initializers.first(where: { $0.1.variable == table }),
-                        tableInit.structType.hasSuffix(suffix), !exported.contains(table), seen.insert(table).inserted
+                        tableInit.structType.hasSuffix(suffix), !exported.contains(table),
+                        seen.insert(table).inserted
                     else { continue }
                     let type = String(tableInit.structType.dropLast(suffix.count))
                     findings.append(
@@ -185,7 +198,9 @@ struct ModuleRefcountBalanceChecker: Checker {
             let released = Set(calls.filter { puts.contains($0.callee) }.compactMap(\.arguments.first))
             var seen = Set<String>()
             for call in calls where gets.contains(call.callee) {
-                guard let object = call.arguments.first, !released.contains(object), seen.insert(object).inserted else { continue }
+                guard let object = call.arguments.first, !released.contains(object),
+                    seen.insert(object).inserted
+                else { continue }
                 findings.append(
                     spec.finding(
                         "\(call.callee)(\(object)) in \(path) has no module_put(\(object)) in the same file: the module can never be unloaded, or the release is somewhere reviewers cannot see",
