@@ -165,7 +165,8 @@ public struct RuleCatalog: Sendable {
 
     public func rule(_ id: String) -> RuleSpec? { rules.first { $0.id == id } }
 
-    public static let exampleBaseFile = "example-base.yaml"
+    /// The tree every rule example starts from, beside the rules (not a rule itself).
+    public static let exampleBaseFile = "examples/base.yaml"
 
     public static func load(directory: String) throws -> RuleCatalog {
         let fm = FileManager.default
@@ -175,8 +176,7 @@ public struct RuleCatalog: Sendable {
         }
         var rules: [RuleSpec] = []
         var base: [String: String] = [:]
-        for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-            let path = (directory as NSString).appendingPathComponent(name)
+        func mapping(_ path: String) throws -> Node.Mapping {
             guard let data = fm.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw RuleLoadError(file: path, key: nil, line: nil, reason: "cannot read the file as UTF-8")
             }
@@ -187,16 +187,17 @@ public struct RuleCatalog: Sendable {
                 throw RuleLoadError(file: path, key: nil, line: nil, reason: "YAML syntax: \(error)")
             }
             guard let mapping = node?.mapping else {
-                throw RuleLoadError(
-                    file: path, key: nil, line: nil, reason: "expected a mapping at the top level")
+                throw RuleLoadError(file: path, key: nil, line: nil, reason: "expected a mapping at the top level")
             }
-            if name == exampleBaseFile {
-                base = try RuleFileReader(file: path).files(mapping["files"], key: "files").compactMapValues {
-                    $0
-                }
-            } else {
-                rules.append(try RuleFileReader(file: path).rule(mapping))
-            }
+            return mapping
+        }
+        for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+            let path = (directory as NSString).appendingPathComponent(name)
+            rules.append(try RuleFileReader(file: path).rule(try mapping(path)))
+        }
+        let basePath = (directory as NSString).appendingPathComponent(exampleBaseFile)
+        if fm.fileExists(atPath: basePath) {
+            base = try RuleFileReader(file: basePath).files(try mapping(basePath)["files"], key: "files").compactMapValues { $0 }
         }
         var seen = Set<String>()
         for rule in rules where !seen.insert(rule.id).inserted {
