@@ -37,7 +37,7 @@ extension FileScanner {
                 body[j + 1].isPunct(0x2c) || body[j + 1].isPunct(0x3b) || body[j + 1].isPunct(0x3d)
                     || body[j + 1].isPunct(0x5b),
                 body[j - 1].isPunct(0x2c) || body[j - 1].isPunct(0x2a),
-                body[statementStart].kind == .identifier, locals.contains(where: { _ in true }) || true
+                body[statementStart].kind == .identifier
             {
                 // Only when the statement already declared a local (its first declarator).
                 let head = body[statementStart..<j]

@@ -375,7 +375,8 @@ public final class KernelModel: @unchecked Sendable {
 
     func resolveIncludeMemo(_ name: String, from path: String) -> [String] {
         let dir = (path as NSString).deletingLastPathComponent
-        let key = name.hasPrefix("<") || !name.contains("/") && false ? name : dir + "\u{0}" + name
+        // Quoted includes resolve against the includer's directory first, so the key keeps it.
+        let key = dir + "\u{0}" + name
         if let known = lock.withLock({ includeMemo[key] }) { return known }
         let resolved = resolveInclude(name, from: path)
         lock.withLock { includeMemo[key] = resolved }
