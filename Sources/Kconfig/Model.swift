@@ -136,6 +136,10 @@ public struct KconfigTree: Sendable {
     /// Parsed with every architecture's Kconfig at once (modcheck's default): arch symbols are
     /// then "y on some architecture", never forced.
     public var isArchitectureUnion: Bool = false
+    /// The dependencies enclosing each file where it was sourced (for incremental reparsing).
+    public var fileContext: [String: [KconfigExpression]] = [:]
+    /// The files each file sources, after `$(SRCARCH)` expansion.
+    public var sourcedFiles: [String: [String]] = [:]
 }
 
 /// One entry as written in one file (for change extraction).

@@ -11,26 +11,56 @@ public enum KconfigParser {
     ) -> KconfigTree {
         var state = ParseState(read: read, srcarch: srcarch, architectures: architectures)
         state.parseFile(root, stack: [])
-        var selectedBy: [String: [(String, KconfigExpression?)]] = [:]
-        var impliedBy: [String: [(String, KconfigExpression?)]] = [:]
-        for (name, symbol) in state.symbols {
+        var tree = KconfigTree(
+            symbols: state.symbols, files: state.files, diagnostics: state.diagnostics, selectedBy: [:], impliedBy: [:],
+            isArchitectureUnion: srcarch == nil)
+        tree.fileContext = state.fileContext
+        tree.sourcedFiles = state.sourcedFiles
+        return indexed(tree)
+    }
+
+    /// Recomputes who selects and implies whom.
+    static func indexed(_ tree: KconfigTree) -> KconfigTree {
+        var tree = tree
+        var selectedBy: [String: [(selector: String, condition: KconfigExpression?)]] = [:]
+        var impliedBy: [String: [(selector: String, condition: KconfigExpression?)]] = [:]
+        for (name, symbol) in tree.symbols {
             for d in symbol.definitions {
                 for s in d.selects {
-                    if case .symbol(let target) = s.value {
-                        selectedBy[target, default: []].append((name, s.condition))
-                    }
+                    if case .symbol(let target) = s.value { selectedBy[target, default: []].append((name, s.condition)) }
                 }
                 for s in d.implies {
-                    if case .symbol(let target) = s.value {
-                        impliedBy[target, default: []].append((name, s.condition))
-                    }
+                    if case .symbol(let target) = s.value { impliedBy[target, default: []].append((name, s.condition)) }
                 }
             }
         }
-        return KconfigTree(
-            symbols: state.symbols, files: state.files, diagnostics: state.diagnostics,
-            selectedBy: selectedBy, impliedBy: impliedBy,
-            isArchitectureUnion: srcarch == nil)
+        tree.selectedBy = selectedBy
+        tree.impliedBy = impliedBy
+        return tree
+    }
+
+    /// Re-reads only the changed files of a parsed tree, each in the context (enclosing `if` and
+    /// `menu` dependencies) it was sourced in. Returns nil when that is not enough — a file is new,
+    /// or its `source` lines changed — and the caller parses the whole tree again.
+    public static func reparse(_ tree: KconfigTree, changed: [String], read: @escaping (String) -> String?) -> KconfigTree? {
+        var result = tree
+        for path in changed {
+            guard let context = tree.fileContext[path], read(path) != nil else { return nil }
+            var state = ParseState(read: read, srcarch: nil, architectures: [], followSource: false)
+            if let dependency = KconfigExpression.all(context) { state.blocks = [.ifBlock(dependency)] }
+            state.parseFile(path, stack: [])
+            guard (state.sourcedFiles[path] ?? []) == (tree.sourcedFiles[path] ?? []) else { return nil }
+            for (name, var symbol) in result.symbols where symbol.definitions.contains(where: { $0.location.file == path }) {
+                symbol.definitions.removeAll { $0.location.file == path }
+                result.symbols[name] = symbol.definitions.isEmpty ? nil : symbol
+            }
+            for (name, symbol) in state.symbols {
+                result.symbols[name, default: KconfigSymbol(name: name, definitions: [])].definitions += symbol.definitions
+            }
+            result.diagnostics.removeAll { $0.file == path }
+            result.diagnostics += state.diagnostics
+        }
+        return indexed(result)
     }
 
     /// Entries of one file, without following `source` (for per-file change extraction).
@@ -62,6 +92,8 @@ struct ParseState {
     var symbols: [String: KconfigSymbol] = [:]
     var files: [String] = []
     var diagnostics: [KconfigDiagnostic] = []
+    var fileContext: [String: [KconfigExpression]] = [:]
+    var sourcedFiles: [String: [String]] = [:]
 
     init(
         read: @escaping (String) -> String?, srcarch: String?, architectures: [String],
@@ -125,6 +157,7 @@ struct ParseState {
         }
         guard let text = read(path) else { return }
         files.append(path)
+        if fileContext[path] == nil { fileContext[path] = enclosingDependency }
         let blockDepthAtStart = blocks.count
         var current = Current.none
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
@@ -234,8 +267,10 @@ struct ParseState {
                     target = dir.isEmpty ? target : dir + "/" + target
                 }
                 current = .none
+                let expandedPaths = followSource ? expandPath(target) : [target]
+                sourcedFiles[path, default: []] += expandedPaths
                 guard followSource else { continue }
-                for expanded in expandPath(target) { parseFile(expanded, stack: stack + [path]) }
+                for expanded in expandedPaths { parseFile(expanded, stack: stack + [path]) }
             case "help", "---help---":
                 // Help text: every following line indented deeper than the first help line.
                 var helpLines: [String] = []

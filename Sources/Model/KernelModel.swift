@@ -66,9 +66,17 @@ public final class KernelModel: @unchecked Sendable {
         // Kconfig: reparsed only when a Kconfig file changed.
         let kconfig: KconfigTree
         let evaluator: KconfigEvaluator
-        if let base, let changed, !changed.contains(where: { KernelFileKind(path: $0) == .kconfig }) {
+        let blobsForKconfig = tree.blobs
+        let readKconfig: (String) -> String? = { path in blobsForKconfig[path].flatMap { store.text($0, path: path) } }
+        let changedKconfig = changed?.filter { KernelFileKind(path: $0) == .kconfig } ?? []
+        if let base, changed != nil, changedKconfig.isEmpty {
             kconfig = base.kconfig
             evaluator = base.evaluator
+        } else if let base, let updated = KconfigParser.reparse(base.kconfig, changed: changedKconfig, read: readKconfig) {
+            // Only the changed Kconfig files are read again, in the context they were sourced in.
+            kconfig = updated
+            evaluator = KconfigEvaluator(tree: updated)
+            problems += updated.diagnostics.filter { changedKconfig.contains($0.file) }.map { "\($0.file):\($0.line): \($0.message)" }
         } else {
             let blobs = tree.blobs
             let architectures = Set(
@@ -78,9 +86,7 @@ public final class KernelModel: @unchecked Sendable {
                         ? String(parts[1]) : nil
                 }
             ).sorted()
-            kconfig = KconfigParser.parse(
-                root: "Kconfig", srcarch: nil, architectures: architectures,
-                read: { path in blobs[path].flatMap { store.text($0, path: path) } })
+            kconfig = KconfigParser.parse(root: "Kconfig", srcarch: nil, architectures: architectures, read: readKconfig)
             evaluator = KconfigEvaluator(tree: kconfig)
             problems += kconfig.diagnostics.map { "\($0.file):\($0.line): \($0.message)" }
         }

@@ -101,7 +101,7 @@ final class CLITests: XCTestCase {
     func testBadInputExitsWithTwoAndNamesTheFile() throws {
         let (repo, _) = try seriesCase()
         let empty = root + "/empty.patch"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         let binary = root + "/binary.patch"
         try
             "From: a@b\nSubject: [PATCH] bin\n\ndiff --git a/x.bin b/x.bin\nindex 1111111..2222222 100644\nBinary files a/x.bin and b/x.bin differ\n"
