@@ -163,20 +163,26 @@ final class KconfigTests: XCTestCase {
 final class KconfigIncrementalTests: XCTestCase {
     func testReparsingOneFileMatchesAFullParse() throws {
         let before = [
-            "Kconfig": "menu \"Drivers\"\n\tdepends on MMU\nsource \"drivers/Kconfig\"\nendmenu\nconfig MMU\n\tdef_bool y\n",
+            "Kconfig":
+                "menu \"Drivers\"\n\tdepends on MMU\nsource \"drivers/Kconfig\"\nendmenu\nconfig MMU\n\tdef_bool y\n",
             "drivers/Kconfig": "config SMMU\n\tbool \"smmu\"\n\tselect API\nconfig API\n\tbool\n",
         ]
         var after = before
-        after["drivers/Kconfig"] = "config SMMU\n\ttristate \"smmu\"\n\tselect API\nconfig API\n\tbool\nconfig LEGACY\n\tbool \"legacy\"\n\tdepends on SMMU=y\n"
+        after["drivers/Kconfig"] =
+            "config SMMU\n\ttristate \"smmu\"\n\tselect API\nconfig API\n\tbool\nconfig LEGACY\n\tbool \"legacy\"\n\tdepends on SMMU=y\n"
         let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
-        let updated = try XCTUnwrap(KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { after[$0] }))
+        let updated = try XCTUnwrap(
+            KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { after[$0] }))
         let full = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { after[$0] })
         XCTAssertEqual(Set(updated.symbols.keys), Set(full.symbols.keys))
         for (name, symbol) in full.symbols {
             XCTAssertEqual(updated.symbols[name]?.definitions, symbol.definitions, name)
         }
-        XCTAssertEqual(updated.symbols["SMMU"]?.definitions.first?.dependency, .symbol("MMU"), "the menu's dependency is kept")
-        XCTAssertEqual(KconfigEvaluator(tree: updated).range("LEGACY", assuming: ["SMMU": .m]), Tristate.n...Tristate.n)
+        XCTAssertEqual(
+            updated.symbols["SMMU"]?.definitions.first?.dependency, .symbol("MMU"),
+            "the menu's dependency is kept")
+        XCTAssertEqual(
+            KconfigEvaluator(tree: updated).range("LEGACY", assuming: ["SMMU": .m]), Tristate.n...Tristate.n)
         // A changed `source` line needs a full parse.
         var moved = after
         moved["drivers/Kconfig"]! += "source \"drivers/new/Kconfig\"\n"

@@ -1,0 +1,59 @@
+import Facts
+import Foundation
+import Git
+import Model
+import Report
+import Rules
+
+/// `modcheck log RANGE`: for each commit, the findings it introduced and fixed against its first
+/// parent. The model of each commit is derived from the previous one, so only changed blobs are
+/// read again (and the fact cache makes a second run nearly free).
+public enum LogCheck {
+    public static func run(session: Session, range: String) throws -> CheckReport {
+        let repo = session.repository
+        let commits: [ObjectID]
+        do {
+            commits = try repo.commits(
+                range: range.contains("..") ? range : "\(range)^..\(range)", firstParentOnly: false)
+        } catch {
+            throw InputError("\(session.repositoryPath): cannot walk '\(range)' (\(error))")
+        }
+        guard !commits.isEmpty else {
+            throw InputError("\(session.repositoryPath): '\(range)' has no commits")
+        }
+        var sections: [CheckSection] = []
+        var current: (commit: ObjectID, tree: KernelTree, model: KernelModel, findings: [Finding])?
+        for id in commits {
+            let info = try repo.commit(id)
+            // The state to compare with: the first parent (merges too), derived from the last model.
+            let parentState: (tree: KernelTree, model: KernelModel, findings: [Finding])
+            if let c = current, info.parents.first == c.commit {
+                parentState = (c.tree, c.model, c.findings)
+            } else if let parent = info.parents.first {
+                let tree = try KernelTree.load(repo, tree: try repo.tree(ofCommit: parent))
+                let model = session.model(of: tree, base: current?.model)
+                parentState = (tree, model, session.engine.check(CheckContext(model: model)))
+            } else {
+                let empty = KernelTree(tree: info.tree, blobs: [:])
+                let model = session.model(of: empty)
+                parentState = (empty, model, [])
+            }
+            var changes: [String: ObjectID?] = [:]
+            for change in try repo.diff(from: parentState.tree.tree, to: info.tree) {
+                if let old = change.oldPath, change.newPath != old { changes[old] = .some(nil) }
+                if let new = change.newPath { changes[new] = change.newBlob }
+            }
+            let tree = parentState.tree.applying(changes, newTree: info.tree)
+            let model = session.model(of: tree, base: parentState.model)
+            let findings = session.engine.check(CheckContext(model: model, base: parentState.model))
+            let delta = RuleEngine.delta(before: parentState.findings, after: findings)
+            sections.append(
+                CheckSection(
+                    title: info.summary, commit: id.hex, findings: delta.introduced, fixed: delta.fixed))
+            current = (id, tree, model, findings)
+        }
+        session.finish()
+        if !sections.isEmpty { sections[0].notes += session.factNotes.prefix(20) }
+        return CheckReport(sections: sections, isRegressionMode: true)
+    }
+}
