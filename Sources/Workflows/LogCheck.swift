@@ -13,8 +13,15 @@ public enum LogCheck {
         let repo = session.repository
         let commits: [ObjectID]
         do {
-            commits = try repo.commits(
-                range: range.contains("..") ? range : "\(range)^..\(range)", firstParentOnly: false)
+            if range.contains("..") {
+                commits = try repo.commits(range: range)
+            } else {
+                // A single revision means REV^..REV; a root commit is compared with the empty tree.
+                let id = try repo.resolveCommit(range)
+                commits =
+                    try repo.commit(id).parents.isEmpty
+                    ? [id] : try repo.commits(range: "\(id.hex)^..\(id.hex)")
+            }
         } catch {
             throw InputError("\(session.repositoryPath): cannot walk '\(range)' (\(error))")
         }

@@ -177,3 +177,49 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(snapshot(), before)
     }
 }
+
+extension CLITests {
+    /// `--config` evaluates one concrete .config instead of the worst case.
+    func testConcreteConfigDecidesWhatIsModular() throws {
+        let (repo, patches) = try seriesCase()
+        let config = root + "/dot-config"
+        try "CONFIG_ARM64=y\nCONFIG_MMU=y\nCONFIG_IOMMU_SUPPORT=y\nCONFIG_ARM_SMMU_V3=y\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
+        // With SMMUv3 built in, making it tristate (5/7) introduces nothing error-level.
+        var r = run(["series", "--repo", repo, "--base", "HEAD", "--config", config] + Array(patches[1...5]))
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        XCTAssertFalse(r.out.contains("missing-ops-owner"), r.out)
+        try "CONFIG_ARM64=y\nCONFIG_MMU=y\nCONFIG_IOMMU_SUPPORT=y\nCONFIG_ARM_SMMU_V3=m\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
+        r = run(["series", "--repo", repo, "--base", "HEAD", "--config", config] + Array(patches[1...5]))
+        XCTAssertEqual(r.status, 1, r.out + r.err)
+        XCTAssertTrue(r.out.contains("missing-ops-owner"), r.out)
+        try "CONFIG_ARM64=y\nthis is not a config line\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
+        r = run(["tree", "--repo", repo, "--config", config])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.err.contains("dot-config:2"), r.err)
+    }
+
+    func testChangesAsJSON() throws {
+        let (repo, patches) = try seriesCase()
+        let r = run(["changes", "--repo", repo, "--base", "HEAD", "--format", "json"] + patches)
+        XCTAssertEqual(r.status, 0, r.err)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let steps = try XCTUnwrap(json["steps"] as? [[String: Any]])
+        XCTAssertEqual(steps.count, 7)
+        let flips = steps.flatMap { ($0["changes"] as? [[String: Any]]) ?? [] }.filter {
+            $0["kind"] as? String == "kconfig-type"
+        }
+        XCTAssertEqual(flips.compactMap { $0["symbol"] as? String }, ["ARM_SMMU_V3", "ARM_SMMU"])
+        XCTAssertEqual(flips.first?["before"] as? String, "bool")
+        XCTAssertEqual(flips.first?["after"] as? String, "tristate")
+    }
+
+    func testLogOverTheDemoHistory() throws {
+        let (repo, _) = try seriesCase()
+        let r = run(["log", "--repo", repo, "HEAD"])
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        XCTAssertTrue(r.out.hasSuffix("total: 0 errors, 0 warnings\n"), r.out)
+    }
+}
