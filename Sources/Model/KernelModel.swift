@@ -17,6 +17,10 @@ public final class KernelModel: @unchecked Sendable {
     public let version: (major: Int, minor: Int)?
     public let scope: [String]
     public let units: [ModuleUnit]
+    /// Units with a source in scope (every rule asks; computed once).
+    let scoped: [ModuleUnit]
+    /// Paths whose blob differs from the base model's tree (nil without a base).
+    public let changedSinceBase: Set<String>?
     public let unitsBySource: [String: [ModuleUnit]]
     /// Non-static definitions in .c and .S files, by name.
     public let definitions: [String: [SymbolProvider]]
@@ -32,6 +36,12 @@ public final class KernelModel: @unchecked Sendable {
     private var headerIndexes: [String: HeaderIndex] = [:]
     private var fullFacts: [String: SourceFacts] = [:]
     private var includeMemo: [String: [String]] = [:]
+    /// Per unit: each distinct reference that exists in the module and how it resolves (shared by
+    /// the export rules, which would otherwise resolve everything three times).
+    var resolutionMemo: [String: [UnitReference]] = [:]
+    let memoLock = NSLock()
+    /// The model this one was derived from (for `changedPaths(since:)`).
+    private(set) weak var baseModelIdentity: KernelModel?
     /// Header indexes carried over from the base model; reused when none of their headers changed.
     private let inheritedHeaderIndexes: [String: HeaderIndex]
     public let headerPaths: Set<String>
@@ -67,16 +77,22 @@ public final class KernelModel: @unchecked Sendable {
         let kconfig: KconfigTree
         let evaluator: KconfigEvaluator
         let blobsForKconfig = tree.blobs
-        let readKconfig: (String) -> String? = { path in blobsForKconfig[path].flatMap { store.text($0, path: path) } }
+        let readKconfig: (String) -> String? = { path in
+            blobsForKconfig[path].flatMap { store.text($0, path: path) }
+        }
         let changedKconfig = changed?.filter { KernelFileKind(path: $0) == .kconfig } ?? []
         if let base, changed != nil, changedKconfig.isEmpty {
             kconfig = base.kconfig
             evaluator = base.evaluator
-        } else if let base, let updated = KconfigParser.reparse(base.kconfig, changed: changedKconfig, read: readKconfig) {
+        } else if let base,
+            let updated = KconfigParser.reparse(base.kconfig, changed: changedKconfig, read: readKconfig)
+        {
             // Only the changed Kconfig files are read again, in the context they were sourced in.
             kconfig = updated
             evaluator = KconfigEvaluator(tree: updated)
-            problems += updated.diagnostics.filter { changedKconfig.contains($0.file) }.map { "\($0.file):\($0.line): \($0.message)" }
+            problems += updated.diagnostics.filter { changedKconfig.contains($0.file) }.map {
+                "\($0.file):\($0.line): \($0.message)"
+            }
         } else {
             let blobs = tree.blobs
             let architectures = Set(
@@ -86,7 +102,8 @@ public final class KernelModel: @unchecked Sendable {
                         ? String(parts[1]) : nil
                 }
             ).sorted()
-            kconfig = KconfigParser.parse(root: "Kconfig", srcarch: nil, architectures: architectures, read: readKconfig)
+            kconfig = KconfigParser.parse(
+                root: "Kconfig", srcarch: nil, architectures: architectures, read: readKconfig)
             evaluator = KconfigEvaluator(tree: kconfig)
             problems += kconfig.diagnostics.map { "\($0.file):\($0.line): \($0.message)" }
         }
@@ -177,6 +194,14 @@ public final class KernelModel: @unchecked Sendable {
         }
         self.units = units
         self.unitsBySource = bySource
+        self.changedSinceBase = changed
+        self.baseModelIdentity = base
+        let scopeList = scope
+        scoped = units.filter { unit in
+            unit.sources.contains { path in
+                scopeList.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+            }
+        }
 
         // The symbol index over every .c and .S file, updated incrementally from a base model.
         var symbolFacts: [String: SourceFacts]
@@ -253,9 +278,7 @@ public final class KernelModel: @unchecked Sendable {
     }
 
     /// Units with a source in scope.
-    public var scopedUnits: [ModuleUnit] {
-        units.filter { $0.sources.contains(where: inScope) }
-    }
+    public var scopedUnits: [ModuleUnit] { scoped }
 
     public var problemsFromFacts: [String] { store.problems }
 

@@ -42,6 +42,7 @@ extension KernelModel {
 
     /// Paths whose blob differs between `base` and this tree (added, removed or modified).
     public func changedPaths(since base: KernelModel) -> [String] {
+        if let known = changedSinceBase, base === self.baseModelIdentity { return known.sorted() }
         var paths: [String] = []
         for (path, blob) in tree.blobs where base.tree.blobs[path] != blob { paths.append(path) }
         for path in base.tree.blobs.keys where tree.blobs[path] == nil { paths.append(path) }

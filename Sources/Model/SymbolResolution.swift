@@ -1,4 +1,5 @@
 import CSource
+import Foundation
 
 /// How a reference from a module resolves, in the order DESIGN.md states: own objects, then header
 /// macros and inlines, then exported definitions elsewhere; a non-exported definition elsewhere is
@@ -9,6 +10,13 @@ public enum SymbolResolution: Sendable {
     case exported([KernelModel.ExportSite])
     case notExported([SymbolProvider])
     case unresolved
+}
+
+/// A reference of a module and how it resolves.
+public struct UnitReference: Sendable {
+    public var path: String
+    public var reference: SymbolReference
+    public var resolution: SymbolResolution
 }
 
 /// Everything a unit defines itself: any storage class, plus macros of its own sources.
@@ -57,4 +65,23 @@ extension KernelModel {
     }
 
     public func sourceFacts(_ unit: ModuleUnit) -> [SourceFacts] { unit.sources.compactMap { facts($0) } }
+
+    /// Each distinct name a module references (first site), with its resolution; memoized per model.
+    public func resolvedReferences(_ unit: ModuleUnit) -> [UnitReference] {
+        if let known = memoLock.withLock({ resolutionMemo[unit.name] }) { return known }
+        let own = UnitNames(sourceFacts(unit))
+        let headers = headerIndex(for: unit.sources)
+        let ownSources = Set(unit.sources)
+        var seen = Set<String>()
+        var out: [UnitReference] = []
+        for (path, ref) in moduleReferences(unit) where seen.insert(ref.name).inserted {
+            out.append(
+                UnitReference(
+                    path: path, reference: ref,
+                    resolution: resolve(
+                        ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit)))
+        }
+        memoLock.withLock { resolutionMemo[unit.name] = out }
+        return out
+    }
 }

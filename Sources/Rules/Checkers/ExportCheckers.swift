@@ -21,14 +21,9 @@ struct RequiredExportChecker: Checker {
         let model = context.model
         var findings: [Finding] = []
         for unit in model.scopedUnits where unit.canBeModule {
-            let own = UnitNames(model.sourceFacts(unit))
-            let headers = model.headerIndex(for: unit.sources)
-            let ownSources = Set(unit.sources)
-            var seen = Set<String>()
-            for (path, ref) in model.moduleReferences(unit) where !ignore.contains(ref.name) {
-                guard seen.insert(ref.name).inserted else { continue }
-                switch model.resolve(ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit)
-                {
+            for r in model.resolvedReferences(unit) where !ignore.contains(r.reference.name) {
+                let (path, ref) = (r.path, r.reference)
+                switch r.resolution {
                 case .notExported(let providers):
                     let p = providers[0]
                     findings.append(
@@ -59,13 +54,9 @@ struct ExportRemovedInUseChecker: Checker {
         let model = context.model
         var findings: [Finding] = []
         for unit in model.scopedUnits where unit.canBeModule {
-            let own = UnitNames(model.sourceFacts(unit))
-            let headers = model.headerIndex(for: unit.sources)
             let ownSources = Set(unit.sources)
-            var seen = Set<String>()
-            for (_, ref) in model.moduleReferences(unit) where seen.insert(ref.name).inserted {
-                let now = model.resolve(
-                    ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit)
+            for r in model.resolvedReferences(unit) {
+                let (ref, now) = (r.reference, r.resolution)
                 let stateSeverity: Severity
                 switch now {
                 case .notExported: stateSeverity = .error
@@ -106,15 +97,9 @@ struct GPLOnlySymbolChecker: Checker {
             guard let license = model.moduleLicense(unit), !compatible.contains(license.value) else {
                 continue
             }
-            let own = UnitNames(model.sourceFacts(unit))
-            let headers = model.headerIndex(for: unit.sources)
-            let ownSources = Set(unit.sources)
-            var seen = Set<String>()
-            for (path, ref) in model.moduleReferences(unit) where seen.insert(ref.name).inserted {
-                guard
-                    case .exported(let sites) = model.resolve(
-                        ref.name, own: own, headers: headers, ownSources: ownSources, unit: unit),
-                    sites.allSatisfy({ $0.flavour.isGPLOnly })
+            for r in model.resolvedReferences(unit) {
+                let (path, ref) = (r.path, r.reference)
+                guard case .exported(let sites) = r.resolution, sites.allSatisfy({ $0.flavour.isGPLOnly })
                 else { continue }
                 findings.append(
                     spec.finding(
