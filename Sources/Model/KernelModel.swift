@@ -59,14 +59,16 @@ public final class KernelModel: @unchecked Sendable {
     public init(
         tree: KernelTree, store: FactStore, scope: [String] = KernelModel.defaultScope,
         config: DotConfig? = nil,
-        base: KernelModel? = nil
+        base: KernelModel? = nil, changedPaths: Set<String>? = nil
     ) {
         self.tree = tree
         self.store = store
         self.scope = scope
         self.configText = config
         var problems: [String] = []
+        // The caller (a patch, a commit) usually knows what changed; otherwise compare the maps.
         let changed: Set<String>? = base.map { base in
+            if let changedPaths { return changedPaths }
             var paths = Set<String>()
             for (path, blob) in tree.blobs where base.tree.blobs[path] != blob { paths.insert(path) }
             for path in base.tree.blobs.keys where tree.blobs[path] == nil { paths.insert(path) }
@@ -215,17 +217,30 @@ public final class KernelModel: @unchecked Sendable {
             symbolFacts = base.symbolFacts
             definitions = base.definitions
             exports = base.exports
-            for path in changed where relevant(path) {
-                if let old = symbolFacts.removeValue(forKey: path) {
-                    KernelModel.remove(old, from: &definitions, &exports)
-                }
-            }
             let files = changed.filter(relevant).compactMap { path in
                 tree.blobs[path].map { (path: path, blob: $0) }
             }
-            for facts in store.facts(of: files, depth: .symbols) {
-                symbolFacts[facts.path] = facts
-                KernelModel.add(facts, to: &definitions, &exports)
+            let fresh = store.facts(of: files, depth: .symbols)
+            let freshPaths = Set(fresh.map(\.path))
+            // Most patches change function bodies, not what a file defines or exports: then the
+            // base's indexes are reused as they are (no copy of the tree-wide dictionaries).
+            let unchanged =
+                freshPaths.count == changed.filter(relevant).count
+                && fresh.allSatisfy { f in
+                    base.symbolFacts[f.path].map {
+                        KernelModel.contributions($0) == KernelModel.contributions(f)
+                    } ?? false
+                }
+            if !unchanged {
+                for path in changed where relevant(path) {
+                    if let old = symbolFacts.removeValue(forKey: path) {
+                        KernelModel.remove(old, from: &definitions, &exports)
+                    }
+                }
+                for facts in fresh {
+                    symbolFacts[facts.path] = facts
+                    KernelModel.add(facts, to: &definitions, &exports)
+                }
             }
         } else {
             symbolFacts = [:]
@@ -244,6 +259,12 @@ public final class KernelModel: @unchecked Sendable {
         self.definitions = definitions
         self.exports = exports
         self.problems = problems
+    }
+
+    /// What a file contributes to the tree-wide indexes, independent of line numbers.
+    static func contributions(_ f: SourceFacts) -> [String] {
+        f.definitions.filter { $0.storage == .global }.map { "d:" + $0.name }
+            + f.exports.map { "e:\($0.name):\($0.flavour)" }
     }
 
     static func add(

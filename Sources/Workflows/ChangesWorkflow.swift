@@ -51,7 +51,7 @@ public enum ChangesWorkflow {
         for (index, patch) in patches.enumerated() {
             let label = patch.label ?? "\(index + 1)/\(patches.count)"
             switch SeriesCheck.apply(patch, to: current, session: session) {
-            case .success(let (tree, files)):
+            case .success(let (tree, files, _)):
                 steps.append(
                     Step(
                         title: patch.subject, patch: label, messageId: patch.messageId,

@@ -51,7 +51,7 @@ public enum LogCheck {
                 if let new = change.newPath { changes[new] = change.newBlob }
             }
             let tree = parentState.tree.applying(changes, newTree: info.tree)
-            let model = session.model(of: tree, base: parentState.model)
+            let model = session.model(of: tree, base: parentState.model, changedPaths: Set(changes.keys))
             let findings = session.engine.check(CheckContext(model: model, base: parentState.model))
             let delta = RuleEngine.delta(before: parentState.findings, after: findings)
             sections.append(

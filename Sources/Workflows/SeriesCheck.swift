@@ -77,7 +77,7 @@ public enum SeriesCheck {
 
     /// Applies one patch to `tree`; returns the new tree and notes about offsets.
     static func apply(_ patch: SeriesPatch, to tree: KernelTree, session: Session) -> Result<
-        (KernelTree, [AppliedFile]), ApplyFailure
+        (KernelTree, [AppliedFile], Set<String>), ApplyFailure
     > {
         let filePatches: [FilePatch]
         do {
@@ -104,7 +104,7 @@ public enum SeriesCheck {
             for file in result.files {
                 changes[file.path] = .some(file.newBlob)
             }
-            return .success((tree.applying(changes, newTree: result.tree), result.files))
+            return .success((tree.applying(changes, newTree: result.tree), result.files, Set(changes.keys)))
         } catch let failure as ApplyFailure {
             return .failure(failure)
         } catch {
@@ -139,10 +139,10 @@ public enum SeriesCheck {
             var problem: String?
             let label = patch.label ?? "\(index + 1)/\(patches.count)"
             switch apply(patch, to: current.tree, session: session) {
-            case .success(let (tree, files)):
+            case .success(let (tree, files, changed)):
                 notes += offsetNotes(files)
                 Timing.mark("apply \(label)")
-                let model = session.model(of: tree, base: current.model)
+                let model = session.model(of: tree, base: current.model, changedPaths: changed)
                 let findings = session.engine.check(CheckContext(model: model, base: current.model))
                 Timing.mark("check \(label)")
                 let delta = RuleEngine.delta(before: current.findings, after: findings)
@@ -157,13 +157,13 @@ public enum SeriesCheck {
                 problem = "does not apply: \(failure.description)"
                 // Patch-local: the patch alone on the base, when it applies there.
                 if current.tree.tree != baseTree.tree,
-                    case .success(let (tree, files)) = apply(patch, to: baseTree, session: session)
+                    case .success(let (tree, files, changed)) = apply(patch, to: baseTree, session: session)
                 {
                     notes += offsetNotes(files)
                     notes.append(
                         "checked patch-locally against the base (it does not apply on top of the previous patches)"
                     )
-                    let model = session.model(of: tree, base: baseModel)
+                    let model = session.model(of: tree, base: baseModel, changedPaths: changed)
                     let findings = session.engine.check(CheckContext(model: model, base: baseModel))
                     let delta = RuleEngine.delta(before: baseFindings, after: findings)
                     sections.append(

@@ -90,8 +90,12 @@ public final class Session: @unchecked Sendable {
         return "rules"
     }
 
-    public func model(of tree: KernelTree, base: KernelModel? = nil) -> KernelModel {
-        KernelModel(tree: tree, store: store, scope: options.scope, config: dotConfig?.config, base: base)
+    public func model(of tree: KernelTree, base: KernelModel? = nil, changedPaths: Set<String>? = nil)
+        -> KernelModel
+    {
+        KernelModel(
+            tree: tree, store: store, scope: options.scope, config: dotConfig?.config, base: base,
+            changedPaths: changedPaths)
     }
 
     public func tree(at revision: String) throws -> KernelTree {
