@@ -28,6 +28,12 @@ public enum LogCheck {
         guard !commits.isEmpty else {
             throw InputError("\(session.repositoryPath): '\(range)' has no commits")
         }
+        return try run(session: session, commits: commits)
+    }
+
+    /// The same, for an explicit list of commits (oldest first), as a pre-push hook has them.
+    public static func run(session: Session, commits: [ObjectID]) throws -> CheckReport {
+        let repo = session.repository
         var sections: [CheckSection] = []
         var current: (commit: ObjectID, tree: KernelTree, model: KernelModel, findings: [Finding])?
         for id in commits {

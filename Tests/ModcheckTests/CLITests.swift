@@ -14,14 +14,7 @@ final class CLITests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: root) }
 
-    var binary: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [dir, dir.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("modcheck").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return PackagePaths.root + "/.build/debug/modcheck"
-    }
+    var binary: String { modcheckBinary }
 
     @discardableResult
     func run(_ args: [String], stdin: String? = nil) -> (status: Int32, out: String, err: String) {

@@ -10,3 +10,13 @@ enum PackagePaths {
     static var rules: String { root + "/rules" }
     static var corpus: String { root + "/corpus" }
 }
+
+/// The modcheck binary built next to the test bundle.
+let modcheckBinary: String = {
+    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [dir, dir.deletingLastPathComponent()] {
+        let path = candidate.appendingPathComponent("modcheck").path
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return PackagePaths.root + "/.build/debug/modcheck"
+}()
