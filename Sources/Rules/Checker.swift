@@ -1,5 +1,6 @@
 import CSource
 import Facts
+import Foundation
 import Kconfig
 import Model
 
@@ -7,10 +8,30 @@ import Model
 public struct CheckContext: @unchecked Sendable {
     public var model: KernelModel
     public var base: KernelModel?
+    /// Symbols a GKI kernel exports to vendor modules (`--kmi-symbol-list`); nil when not given.
+    public var kmiSymbols: Set<String>?
 
-    public init(model: KernelModel, base: KernelModel? = nil) {
+    public init(model: KernelModel, base: KernelModel? = nil, kmiSymbols: Set<String>? = nil) {
         self.model = model
         self.base = base
+        self.kmiSymbols = kmiSymbols
+    }
+}
+
+/// Android GKI symbol lists: one symbol a line; `[abi_symbol_list]`-style section headers,
+/// comments (`#`) and blank lines are ignored.
+public enum KMISymbolList {
+    public static func parse(_ text: String) -> Set<String> {
+        var symbols = Set<String>()
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line =
+                raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(
+                    String.init) ?? ""
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("[") { continue }
+            symbols.insert(trimmed)
+        }
+        return symbols
     }
 }
 
@@ -51,6 +72,8 @@ public enum CheckerRegistry {
 /// The rules of a catalog, instantiated with their checkers.
 public struct RuleEngine: Sendable {
     public var catalog: RuleCatalog
+    /// Applied to every check when set (see CheckContext.kmiSymbols).
+    public var kmiSymbols: Set<String>?
     let checkers: [(RuleSpec, any Checker)]
 
     public init(catalog: RuleCatalog, only: Set<String>? = nil) throws {
@@ -71,6 +94,8 @@ public struct RuleEngine: Sendable {
 
     /// All findings for the context's tree (and, with a base, for its change).
     public func check(_ context: CheckContext) -> [Finding] {
+        var context = context
+        if context.kmiSymbols == nil { context.kmiSymbols = kmiSymbols }
         var findings: [Finding] = []
         for (spec, checker) in checkers {
             findings += checker.check(context)

@@ -19,6 +19,8 @@ public struct CommonOptions: Sendable {
     public var rulesDirectory: String?
     public var scope: [String] = KernelModel.defaultScope
     public var configFile: String?
+    /// GKI KMI symbol lists (`--kmi-symbol-list`, several allowed).
+    public var kmiSymbolLists: [String] = []
 
     public init() {}
 }
@@ -29,7 +31,7 @@ public final class Session: @unchecked Sendable {
     public let repositoryPath: String
     public let store: FactStore
     public let catalog: RuleCatalog
-    public let engine: RuleEngine
+    public private(set) var engine: RuleEngine
     public let options: CommonOptions
     public let dotConfig: DotConfigFile?
 
@@ -58,6 +60,16 @@ public final class Session: @unchecked Sendable {
             engine = try RuleEngine(catalog: catalog, only: only)
         } catch let error as RuleLoadError {
             throw InputError(error.description)
+        }
+        if !options.kmiSymbolLists.isEmpty {
+            var symbols = Set<String>()
+            for path in options.kmiSymbolLists {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw InputError("\(path): cannot read the KMI symbol list")
+                }
+                symbols.formUnion(KMISymbolList.parse(String(decoding: data, as: UTF8.self)))
+            }
+            engine.kmiSymbols = symbols
         }
         if let file = options.configFile {
             dotConfig = try DotConfigFile.load(file)

@@ -25,6 +25,11 @@ struct CommonArguments: ParsableArguments {
     @Option(name: .long, help: "Evaluate a concrete .config instead of the worst case (allmodconfig-like).")
     var config: String?
 
+    @Option(
+        name: .customLong("kmi-symbol-list"),
+        help: "GKI KMI symbol list: modular code may use only these exports (repeatable).")
+    var kmiSymbolList: [String] = []
+
     var options: CommonOptions {
         var o = CommonOptions()
         o.repository = repo
@@ -33,6 +38,7 @@ struct CommonArguments: ParsableArguments {
         o.rulesDirectory = rules
         if !scope.isEmpty { o.scope = scope.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } }
         o.configFile = config
+        o.kmiSymbolLists = kmiSymbolList
         return o
     }
 }

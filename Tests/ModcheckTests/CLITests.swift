@@ -216,3 +216,30 @@ extension CLITests {
         XCTAssertTrue(r.out.hasSuffix("total: 0 errors, 0 warnings\n"), r.out)
     }
 }
+
+extension CLITests {
+    /// `--kmi-symbol-list`: a modular driver may only use exports the GKI symbol list carries.
+    func testKMISymbolList() throws {
+        let (repo, patches) = try seriesCase()
+        let list = root + "/abi_symbol_list"
+        try """
+        [abi_symbol_list]
+        # core IOMMU API
+          iommu_device_register
+        iommu_device_sysfs_add
+        """.write(toFile: list, atomically: true, encoding: .utf8)
+        let r = run(
+            ["series", "--repo", repo, "--base", "HEAD", "--kmi-symbol-list", list, "--format", "json"]
+                + Array(patches[1...5]))
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let symbols = Set(
+            (json["findings"] as? [[String: Any]] ?? []).filter { $0["rule"] as? String == "required-export" }
+                .compactMap { $0["symbol"] as? String })
+        XCTAssertTrue(symbols.contains("iommu_device_link"), "\(symbols)")
+        XCTAssertTrue(symbols.contains("pci_ats_disabled"), "\(symbols)")
+        XCTAssertFalse(symbols.contains("iommu_device_register"), "in the list")
+        XCTAssertFalse(symbols.contains("iommu_device_sysfs_add"), "in the list")
+        XCTAssertTrue(r.out.contains("not in the KMI symbol list"), r.out)
+        XCTAssertEqual(run(["tree", "--repo", repo, "--kmi-symbol-list", root + "/missing-list"]).status, 2)
+    }
+}
