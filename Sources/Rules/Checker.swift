@@ -74,6 +74,8 @@ public struct RuleEngine: Sendable {
     public var catalog: RuleCatalog
     /// Applied to every check when set (see CheckContext.kmiSymbols).
     public var kmiSymbols: Set<String>?
+    /// The repository's `.modcheck.yaml`: severity overrides and suppressions.
+    public var policy: Policy?
     let checkers: [(RuleSpec, any Checker)]
 
     public init(catalog: RuleCatalog, only: Set<String>? = nil) throws {
@@ -102,7 +104,8 @@ public struct RuleEngine: Sendable {
             Timing.mark("rule \(spec.id)")
         }
         var seen = Set<FindingIdentity>()
-        return findings.filter { seen.insert($0.identity).inserted || $0.isEvent }
+        let unique = findings.filter { seen.insert($0.identity).inserted || $0.isEvent }
+        return policy?.apply(unique) ?? unique
     }
 
     /// Introduced and fixed findings of one step: `before` are the previous step's findings

@@ -19,6 +19,8 @@ public struct CommonOptions: Sendable {
     public var rulesDirectory: String?
     public var scope: [String] = KernelModel.defaultScope
     public var configFile: String?
+    /// Whether `scope` came from the command line (it then wins over `.modcheck.yaml`).
+    public var scopeGiven = false
     /// GKI KMI symbol lists (`--kmi-symbol-list`, several allowed).
     public var kmiSymbolLists: [String] = []
 
@@ -32,7 +34,9 @@ public final class Session: @unchecked Sendable {
     public let store: FactStore
     public let catalog: RuleCatalog
     public private(set) var engine: RuleEngine
-    public let options: CommonOptions
+    public private(set) var options: CommonOptions
+    /// The repository's `.modcheck.yaml`, when it has one.
+    public let policy: Policy?
     public let dotConfig: DotConfigFile?
 
     public init(options: CommonOptions, catalog preloaded: RuleCatalog? = nil, only: Set<String>? = nil)
@@ -54,10 +58,17 @@ public final class Session: @unchecked Sendable {
             cache = try? FactCache(directory: options.cacheDirectory ?? FactCache.defaultDirectory())
         }
         store = FactStore(repository: repository, repositoryPath: repositoryPath, cache: cache)
-        let rulesDir = options.rulesDirectory ?? Session.bundledRulesDirectory()
+        policy = try Session.loadPolicy(repository)
+        if let policy, let scope = policy.scope, !options.scopeGiven { self.options.scope = scope }
+        var rulesDir = options.rulesDirectory ?? Session.bundledRulesDirectory()
+        if options.rulesDirectory == nil, let dir = policy?.rulesDirectory {
+            rulesDir =
+                dir.hasPrefix("/") ? dir : (repository.workingDirectory ?? repository.gitDirectory) + dir
+        }
         do {
             catalog = try preloaded ?? RuleCatalog.load(directory: rulesDir)
             engine = try RuleEngine(catalog: catalog, only: only)
+            engine.policy = policy
         } catch let error as RuleLoadError {
             throw InputError(error.description)
         }
@@ -123,5 +134,32 @@ public final class Session: @unchecked Sendable {
     public func finish() { store.flush() }
 
     /// What the fact layer had to say: unreadable blobs, files too large to scan, a corrupt cache.
-    public var factNotes: [String] { store.problems + (store.cache?.warnings ?? []) }
+    public var factNotes: [String] {
+        let unused = (policy?.unusedSuppressions ?? []).map { s in
+            "unused suppression in \(Session.policyFile): \(s.rule) \(s.symbol ?? s.module ?? "") (\(s.reason))"
+        }
+        return store.problems + (store.cache?.warnings ?? []) + unused
+    }
+
+    public static let policyFile = ".modcheck.yaml"
+
+    /// `.modcheck.yaml` from the work tree, or from HEAD's tree in a bare repository.
+    static func loadPolicy(_ repository: Repository) throws -> Policy? {
+        var text: String?
+        var name = policyFile
+        if let workdir = repository.workingDirectory {
+            name = workdir + policyFile
+            text = FileManager.default.contents(atPath: name).map { String(decoding: $0, as: UTF8.self) }
+        } else if let head = try? repository.resolveCommit("HEAD"),
+            let blob = try? repository.blobID(tree: try repository.tree(ofCommit: head), path: policyFile)
+        {
+            text = String(decoding: try repository.blobBytes(blob), as: UTF8.self)
+        }
+        guard let text else { return nil }
+        do {
+            return try Policy.parse(text, file: name)
+        } catch let error as RuleLoadError {
+            throw InputError(error.description)
+        }
+    }
 }

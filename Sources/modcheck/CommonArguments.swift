@@ -36,7 +36,10 @@ struct CommonArguments: ParsableArguments {
         o.cacheDirectory = cache
         o.useCache = !noCache
         o.rulesDirectory = rules
-        if !scope.isEmpty { o.scope = scope.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } }
+        if !scope.isEmpty {
+            o.scope = scope.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            o.scopeGiven = true
+        }
         o.configFile = config
         o.kmiSymbolLists = kmiSymbolList
         return o

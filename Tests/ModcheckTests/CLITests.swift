@@ -243,3 +243,37 @@ extension CLITests {
         XCTAssertEqual(run(["tree", "--repo", repo, "--kmi-symbol-list", root + "/missing-list"]).status, 2)
     }
 }
+
+extension CLITests {
+    /// `.modcheck.yaml`: severity overrides, suppressions with reasons, unused ones reported.
+    func testRepositoryPolicy() throws {
+        let (repo, patches) = try seriesCase()
+        try """
+        severity:
+          forced-unbind: error
+        suppress:
+          - rule: missing-ops-owner
+            module: drivers/iommu/arm-smmu-v3.ko
+            reason: the downstream core pins ops through its own wrapper
+          - rule: required-export
+            symbol: never_used_anywhere
+            reason: left over from an old branch
+        """.write(toFile: repo + "/.modcheck.yaml", atomically: true, encoding: .utf8)
+        let r = run(["series", "--repo", repo, "--base", "HEAD", "--format", "json"] + Array(patches[1...5]))
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let findings = json["findings"] as? [[String: Any]] ?? []
+        XCTAssertFalse(findings.contains { $0["rule"] as? String == "missing-ops-owner" }, "suppressed")
+        XCTAssertTrue(
+            findings.contains {
+                $0["rule"] as? String == "forced-unbind" && $0["severity"] as? String == "error"
+            })
+        XCTAssertTrue(
+            r.out.contains("unused suppression in .modcheck.yaml: required-export never_used_anywhere"), r.out
+        )
+        try "suppress:\n  - rule: required-export\n    symbol: x\n".write(
+            toFile: repo + "/.modcheck.yaml", atomically: true, encoding: .utf8)
+        let bad = run(["tree", "--repo", repo])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.err.contains(".modcheck.yaml") && bad.err.contains("reason"), bad.err)
+    }
+}
