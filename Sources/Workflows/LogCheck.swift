@@ -9,7 +9,9 @@ import Rules
 /// parent. The model of each commit is derived from the previous one, so only changed blobs are
 /// read again (and the fact cache makes a second run nearly free).
 public enum LogCheck {
-    public static func run(session: Session, range: String) throws -> CheckReport {
+    public static func run(session: Session, range: String, since: Date? = nil, allParents: Bool = false)
+        throws -> CheckReport
+    {
         let repo = session.repository
         let commits: [ObjectID]
         do {
@@ -28,11 +30,18 @@ public enum LogCheck {
         guard !commits.isEmpty else {
             throw InputError("\(session.repositoryPath): '\(range)' has no commits")
         }
-        return try run(session: session, commits: commits)
+        var selected = commits
+        if let since {
+            let limit = Int64(since.timeIntervalSince1970)
+            selected = try commits.filter { try repo.commit($0).time >= limit }
+        }
+        return try run(session: session, commits: selected, allParents: allParents)
     }
 
     /// The same, for an explicit list of commits (oldest first), as a pre-push hook has them.
-    public static func run(session: Session, commits: [ObjectID]) throws -> CheckReport {
+    public static func run(session: Session, commits: [ObjectID], allParents: Bool = false) throws
+        -> CheckReport
+    {
         let repo = session.repository
         var sections: [CheckSection] = []
         var current: (commit: ObjectID, tree: KernelTree, model: KernelModel, findings: [Finding])?
@@ -64,6 +73,21 @@ public enum LogCheck {
                 CheckSection(
                     title: info.summary, commit: id.hex, findings: delta.introduced, fixed: delta.fixed))
             current = (id, tree, model, findings)
+            // --all-parents: a merge is also compared with each of its other parents.
+            if allParents {
+                for other in info.parents.dropFirst() {
+                    let otherTree = try KernelTree.load(repo, tree: try repo.tree(ofCommit: other))
+                    let otherModel = session.model(of: otherTree, base: model)
+                    let otherFindings = session.engine.check(CheckContext(model: otherModel))
+                    let againstOther = session.engine.check(CheckContext(model: model, base: otherModel))
+                    let d = RuleEngine.delta(before: otherFindings, after: againstOther)
+                    sections.append(
+                        CheckSection(
+                            title: info.summary + " (against parent \(other.hex.prefix(12)))", commit: id.hex,
+                            findings: d.introduced,
+                            fixed: d.fixed))
+                }
+            }
         }
         session.finish()
         if !sections.isEmpty { sections[0].notes += session.factNotes.prefix(20) }

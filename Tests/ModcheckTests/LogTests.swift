@@ -66,3 +66,58 @@ final class LogTests: XCTestCase {
         XCTAssertEqual(report.exitCode, 1)
     }
 }
+
+extension LogTests {
+    func testSinceAndAllParents() throws {
+        let catalog = try RuleCatalog.load(directory: PackagePaths.rules)
+        var base = catalog.exampleBase
+        base["drivers/iommu/Kconfig"] = base["drivers/iommu/Kconfig"]!.replacingOccurrences(
+            of: "\ttristate \"Foo IOMMU driver\"\n", with: "\tbool \"Foo IOMMU driver\"\n")
+        base["drivers/iommu/foo-iommu.c"] = base["drivers/iommu/foo-iommu.c"]!.replacingOccurrences(
+            of: "\tif (ret)\n\t\treturn ret;\n", with: "\tif (ret || pci_ats_disabled())\n\t\treturn ret;\n")
+        var broken = base
+        broken["drivers/iommu/Kconfig"] = base["drivers/iommu/Kconfig"]!.replacingOccurrences(
+            of: "\tbool \"Foo IOMMU driver\"\n", with: "\ttristate \"Foo IOMMU driver\"\n")
+        var docs = base
+        docs["README"] = "docs\n"
+        var merged = broken
+        merged["README"] = "docs\n"
+        let dir = Fixtures.temporaryDirectory("merge")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let repo = try Git.Repository.create(at: dir, bare: false)
+        func commit(_ files: [String: String], _ parents: [ObjectID], _ message: String, _ time: Int64) throws
+            -> ObjectID
+        {
+            let tree = try repo.writeTree(files: files.mapValues { Array($0.utf8) })
+            return try repo.createCommit(
+                tree: tree, parents: parents, message: message,
+                author: Signature(name: "t", email: "t@example.invalid", time: time),
+                updateRef: "HEAD")
+        }
+        let root = try commit(base, [], "base", 1_600_000_000)
+        let a = try commit(broken, [root], "iommu/foo: tristate", 1_600_000_100)
+        let b = try commit(docs, [root], "docs", 1_600_000_200)
+        _ = try commit(merged, [b, a], "Merge branch 'foo'", 1_600_000_300)
+        var options = CommonOptions()
+        options.repository = dir
+        options.useCache = false
+        let firstParent = try LogCheck.run(
+            session: try Session(options: options, catalog: catalog), range: "\(root.hex)..HEAD")
+        let merge = firstParent.sections.filter { $0.title == "Merge branch 'foo'" }
+        XCTAssertEqual(merge.count, 1)
+        XCTAssertEqual(
+            merge[0].findings.map(\.rule), ["required-export"],
+            "against its first parent the merge brings the flip")
+        let all = try LogCheck.run(
+            session: try Session(options: options, catalog: catalog), range: "\(root.hex)..HEAD",
+            allParents: true)
+        let both = all.sections.filter { ($0.title ?? "").hasPrefix("Merge branch 'foo'") }
+        XCTAssertEqual(both.count, 2)
+        XCTAssertEqual(
+            both[1].findings.count, 0, "against the branch that made the flip, the merge adds nothing")
+        let later = try LogCheck.run(
+            session: try Session(options: options, catalog: catalog), range: "\(root.hex)..HEAD",
+            since: Date(timeIntervalSince1970: 1_600_000_250))
+        XCTAssertEqual(later.sections.map(\.title), ["Merge branch 'foo'"])
+    }
+}
