@@ -92,6 +92,75 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Issue 4: `log` over a synthetic 1,000-commit history on a realistic tree (v5.4's
+    // drivers/iommu, include/ and every Kconfig/Makefile), against git log --stat of the range.
+    let history = NSTemporaryDirectory() + "modcheck-bench-history"
+    let single = Benchmark.Configuration(
+        metrics: [.wallClock, .peakMemoryResident], warmupIterations: 0, maxDuration: .seconds(600), maxIterations: 1)
+    let historyWarm = Benchmark.Configuration(
+        metrics: [.wallClock, .peakMemoryResident], warmupIterations: 1, maxDuration: .seconds(600), maxIterations: 1)
+    func buildHistory() {
+        if FileManager.default.fileExists(atPath: history + "/HEAD") { return }
+        let source = try! Repository.open(repoPath)
+        let tree = try! source.tree(ofCommit: try! source.resolveCommit("HEAD"))
+        let wanted = try! source.entries(tree: tree).filter { e in
+            let name = e.path.split(separator: "/").last.map(String.init) ?? ""
+            return e.path.hasPrefix("drivers/iommu/") || e.path.hasPrefix("include/") || name.hasPrefix("Kconfig") || name == "Makefile"
+                || name == "Kbuild"
+        }
+        let repo = try! Repository.create(at: history, bare: true)
+        var changes: [String: ObjectID?] = [:]
+        for e in wanted {
+            if let bytes = try? source.blobBytes(e.blob) { changes[e.path] = try! repo.writeBlob(bytes) }
+        }
+        var head = try! repo.createCommit(
+            tree: try! repo.updatedTree(base: nil, changes: changes), parents: [], message: "base", author: Fixtures.author, updateRef: "HEAD")
+        var current = try! repo.tree(ofCommit: head)
+        let targets = wanted.map(\.path).filter { $0.hasPrefix("drivers/iommu/") && $0.hasSuffix(".c") }.sorted()
+        var contents: [String: [UInt8]] = [:]
+        for i in 0..<1000 {
+            let path = targets[i % targets.count]
+            if contents[path] == nil, let id = try! repo.blobID(tree: current, path: path) { contents[path] = try! repo.blobBytes(id) }
+            contents[path]! += Array("/* edit \(i) */\n".utf8)
+            let blob = try! repo.writeBlob(contents[path]!)
+            current = try! repo.updatedTree(base: current, changes: [path: blob])
+            var who = Fixtures.author
+            who.time += Int64(i)
+            head = try! repo.createCommit(tree: current, parents: [head], message: "edit \(i)", author: who, updateRef: "HEAD")
+        }
+    }
+
+    Benchmark("anchor: git log --stat over the 1,000-commit history", configuration: single) { benchmark in
+        buildHistory()
+        for _ in benchmark.scaledIterations {
+            shell("/usr/bin/git", ["-C", history, "log", "--stat", "--format=%H", "HEAD~1000..HEAD", "--", "drivers/iommu"])
+        }
+    }
+
+    Benchmark("log over the 1,000-commit history, cold cache", configuration: single) { benchmark in
+        buildHistory()
+        for _ in benchmark.scaledIterations {
+            let dir = NSTemporaryDirectory() + "modcheck-bench-\(UUID().uuidString)"
+            var o = CommonOptions()
+            o.repository = history
+            o.cacheDirectory = dir
+            let s = try! Session(options: o)
+            blackHole(try! LogCheck.run(session: s, range: "HEAD~1000..HEAD").sections.count)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    Benchmark("log over the 1,000-commit history, warm cache", configuration: historyWarm) { benchmark in
+        buildHistory()
+        for _ in benchmark.scaledIterations {
+            var o = CommonOptions()
+            o.repository = history
+            o.cacheDirectory = warmCache
+            let s = try! Session(options: o)
+            blackHole(try! LogCheck.run(session: s, range: "HEAD~1000..HEAD").sections.count)
+        }
+    }
+
     guard !seriesFiles().isEmpty else { return }
 
     // Issue 3 anchor: checkpatch.pl of the same tree on the same seven messages.
