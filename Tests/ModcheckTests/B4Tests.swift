@@ -5,16 +5,7 @@ import XCTest
 /// modcheck run exactly as b4 runs its check commands: patch on stdin, cwd at the tree top; the
 /// output classified with b4's rules (a stdout line with "ERROR:" fails, other stdout lines warn,
 /// any stderr line fails, no output: the exit code decides).
-final class B4Tests: XCTestCase {
-    var root = ""
-
-    override func setUp() {
-        root = NSTemporaryDirectory() + "modcheck-b4-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: root) }
-
+final class B4Tests: ScratchTestCase {
     enum Verdict { case pass, warn, fail }
 
     func b4(_ args: [String], patch: String, cwd: String) -> (verdict: Verdict, stdout: String) {

@@ -4,16 +4,7 @@ import Workflows
 import XCTest
 
 /// End-to-end: the real binary on real repositories built with the Git layer.
-final class CLITests: XCTestCase {
-    var root = ""
-
-    override func setUp() {
-        root = NSTemporaryDirectory() + "modcheck-cli-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: root) }
-
+final class CLITests: ScratchTestCase {
     var binary: String { modcheckBinary }
 
     @discardableResult

@@ -3,16 +3,7 @@ import Workflows
 import XCTest
 
 /// The hooks, installed into real repositories and driven by real `git commit` / `git push`.
-final class HookTests: XCTestCase {
-    var root = ""
-
-    override func setUp() {
-        root = NSTemporaryDirectory() + "modcheck-hook-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: root) }
-
+final class HookTests: ScratchTestCase {
     var binary: String { modcheckBinary }
 
     @discardableResult

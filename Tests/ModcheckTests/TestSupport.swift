@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 /// Paths of the package, for tests that read `rules/` and `corpus/`.
 enum PackagePaths {
@@ -20,3 +21,15 @@ let modcheckBinary: String = {
     }
     return PackagePaths.root + "/.build/debug/modcheck"
 }()
+
+/// A test case with a scratch directory (`root`) made before and removed after each test.
+class ScratchTestCase: XCTestCase {
+    var root = ""
+
+    override func setUp() {
+        root = NSTemporaryDirectory() + "modcheck-\(type(of: self))-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: root) }
+}
