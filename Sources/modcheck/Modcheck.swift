@@ -9,7 +9,7 @@ struct Modcheck: ParsableCommand {
         abstract:
             "Catch Linux kernel module-ability regressions (exports, tristate flips, unload safety) from git objects.",
         subcommands: [
-            TreeCommand.self, ChangesCommand.self, SeriesCommand.self, LogCommand.self, HookCommand.self, B4CheckCommand.self, RulesCommand.self, ExplainCommand.self,
+            TreeCommand.self, ChangesCommand.self, SeriesCommand.self, LogCommand.self, HookCommand.self, B4CheckCommand.self, TriageCommand.self, RulesCommand.self, ExplainCommand.self,
             DemoCommand.self,
         ])
 
