@@ -124,13 +124,26 @@ public enum SeriesCheck {
         }
     }
 
+    /// A checked base, reusable across series (triage checks many series on one base).
+    public struct BaseState: @unchecked Sendable {
+        public var tree: KernelTree
+        public var model: KernelModel
+        public var findings: [Finding]
+    }
+
+    public static func baseState(session: Session, baseRevision: String) throws -> BaseState {
+        let tree = try session.tree(at: baseRevision)
+        let model = session.model(of: tree)
+        return BaseState(tree: tree, model: model, findings: session.engine.check(CheckContext(model: model)))
+    }
+
     public static func run(
-        session: Session, baseRevision: String, patches: [SeriesPatch], inputNotes: [String] = []
+        session: Session, baseRevision: String, patches: [SeriesPatch], inputNotes: [String] = [],
+        base: BaseState? = nil
     ) throws -> CheckReport {
         guard !patches.isEmpty else { throw InputError("no patches to check (no diff found in the input)") }
-        let baseTree = try session.tree(at: baseRevision)
-        let baseModel = session.model(of: baseTree)
-        let baseFindings = session.engine.check(CheckContext(model: baseModel))
+        let state = try base ?? baseState(session: session, baseRevision: baseRevision)
+        let (baseTree, baseModel, baseFindings) = (state.tree, state.model, state.findings)
         var sections: [CheckSection] = []
         var current = (tree: baseTree, model: baseModel, findings: baseFindings)
         var checked = 0

@@ -97,6 +97,7 @@ public enum Triage {
         }
         let grouped = SeriesGrouper.linkVersions(SeriesGrouper.group(messages))
         let baseTree = try session.tree(at: baseRevision)
+        var checkedBase: SeriesCheck.BaseState?
         let extractor = ChangeExtractor(store: session.store, scope: session.options.scope)
         var entries: [Entry] = []
         for versions in grouped {
@@ -126,8 +127,12 @@ public enum Triage {
             var problem: String?
             if relevant {
                 do {
+                    // The base model is built once and shared by every relevant series.
+                    if checkedBase == nil {
+                        checkedBase = try SeriesCheck.baseState(session: session, baseRevision: baseRevision)
+                    }
                     let report = try SeriesCheck.run(
-                        session: session, baseRevision: baseRevision, patches: patches)
+                        session: session, baseRevision: baseRevision, patches: patches, base: checkedBase)
                     findings = report.findings
                     problem = report.sections.compactMap(\.problem).first
                 } catch {
