@@ -1,7 +1,10 @@
 extension FileScanner {
+    /// Values that look like names but are never symbols.
+    static let constants: Set<String> = ["true", "false", "NULL", "nullptr"]
+
     // MARK: Function bodies
 
-    func functionBody(
+    mutating func functionBody(
         name: String, storage: StorageClass, line: Int, condition defCondition: PreprocessorCondition,
         params: Set<String>, body: [Token]
     ) {
@@ -114,7 +117,7 @@ extension FileScanner {
     }
 
     /// Index of the `)` matching the `(` at `open`.
-    func matching(_ tokens: [Token], from open: Int) -> Int? {
+    mutating func matching(_ tokens: [Token], from open: Int) -> Int? {
         var level = 0
         var i = open
         while i < tokens.count {
@@ -131,7 +134,7 @@ extension FileScanner {
     // MARK: Initializers
 
     /// `[static] [const] struct TAG name[] = { .a = x, .b = { .c = y } };`
-    func structInitializer(_ head: [Token], body: [Token], line: Int) {
+    mutating func structInitializer(_ head: [Token], body: [Token], line: Int) {
         guard let s = head.firstIndex(where: { $0.kind == .identifier && lx.equals($0, "struct") }),
             s + 1 < head.count,
             head[s + 1].kind == .identifier
@@ -159,7 +162,7 @@ extension FileScanner {
 
     /// Reads designators; for arrays, the fields of the first element. Values that name a symbol
     /// (`.device_group = pci_device_group`, `.bus = &platform_bus_type`, `.f = helper(x)`) are references.
-    func designatedFields(_ body: [Token], isArray: Bool) -> [DesignatedField] {
+    mutating func designatedFields(_ body: [Token], isArray: Bool) -> [DesignatedField] {
         var fields: [DesignatedField] = []
         var prefix: [String] = []
         var level = isArray ? 0 : 1
@@ -231,12 +234,12 @@ extension FileScanner {
         return fields
     }
 
-    func valueReferences(_ value: [Token]) {
+    mutating func valueReferences(_ value: [Token]) {
         var j = 0
         if j < value.count && value[j].isPunct(0x26) { j += 1 }
         guard j < value.count, value[j].kind == .identifier else { return }
         let name = lx.text(value[j])
-        if cKeywords.contains(name) { return }
+        if cKeywords.contains(name) || FileScanner.constants.contains(name) { return }
         if j + 1 == value.count {
             reference(name, line: value[j].line, kind: .addressTaken, function: nil)
         } else if value[j + 1].isPunct(0x28) {
@@ -245,112 +248,92 @@ extension FileScanner {
     }
 
     /// Initializers of non-struct objects: only designated values count as references.
-    func fieldReferences(_ body: [Token]) {
+    mutating func fieldReferences(_ body: [Token]) {
         _ = designatedFields(body, isArray: false)
     }
 
     // MARK: Aggregates
 
     /// Member names of a struct/union body; nested anonymous aggregates are flattened.
-    func members(_ body: [Token]) -> [String] {
+    mutating func members(_ body: [Token]) -> [String] {
         var names: [String] = []
         var decl: [Token] = []
-        var level = 0
+        decl.reserveCapacity(32)
         var parens = 0
         for t in body {
-            if t.isPunct(0x28) { parens += 1 }
-            if t.isPunct(0x29) { parens -= 1 }
-            if t.isPunct(0x7b) {
-                level += 1
-                decl.removeAll()
-                continue
-            }
-            if t.isPunct(0x7d) {
-                level -= 1
-                decl.removeAll()
-                continue
-            }
-            if t.isPunct(0x3b) && parens == 0 {
-                if let n = memberName(decl) { names.append(n) }
-                decl.removeAll()
-                continue
+            if t.kind == .punct {
+                switch t.punct {
+                case 0x28: parens += 1
+                case 0x29: parens -= 1
+                case 0x7b, 0x7d:
+                    decl.removeAll(keepingCapacity: true)
+                    continue
+                case 0x3b where parens == 0:
+                    if let n = memberName(decl) { names.append(n) }
+                    decl.removeAll(keepingCapacity: true)
+                    continue
+                case 0x2c where parens == 0:
+                    // `int a, *b;`: each declarator is a member; the type stays for the next one.
+                    if let n = memberName(decl) { names.append(n) }
+                    if let typeEnd = decl.lastIndex(where: { $0.kind == .identifier }) {
+                        decl.removeSubrange(typeEnd...)
+                    }
+                    continue
+                default: break
+                }
             }
             decl.append(t)
         }
         return names
     }
 
+    /// The declared name of one member declaration; strings are made only for candidates, from
+    /// the end: the name is the last identifier outside parentheses that is not an attribute.
     func memberName(_ decl: [Token]) -> String? {
-        // `int (*map)(...)`
-        for i in 0..<max(0, decl.count - 2)
-        where decl[i].isPunct(0x28) && decl[i + 1].isPunct(0x2a) && decl[i + 2].kind == .identifier {
-            return lx.text(decl[i + 2])
-        }
-        var last: String?
-        var level = 0
-        for (i, t) in decl.enumerated() {
-            if t.isPunct(0x28) { level += 1 }
-            if t.isPunct(0x29) { level -= 1 }
-            if level > 0 { continue }
-            if t.isPunct(0x5b) || t.isPunct(0x3a) || t.isPunct(0x3d) { break }
-            if t.kind == .identifier {
-                let name = lx.text(t)
-                // An attribute macro after the name (`__aligned(8)`) is not the name.
-                if i + 1 < decl.count && decl[i + 1].isPunct(0x28) { continue }
-                if attributeLike.contains(name) || cKeywords.contains(name) && name != "bool" { continue }
-                last = name
+        // `int (*map)(...)`, `int (*const map)(...)`: the last name before the `)`.
+        if decl.count > 2 {
+            for i in 0..<(decl.count - 2) where decl[i].isPunct(0x28) && decl[i + 1].isPunct(0x2a) {
+                var j = i + 2
+                var name: Token?
+                while j < decl.count && decl[j].kind == .identifier {
+                    name = decl[j]
+                    j += 1
+                }
+                if let name, j < decl.count, decl[j].isPunct(0x29) || decl[j].isPunct(0x5b) {
+                    return lx.text(name)
+                }
             }
         }
-        return last
-    }
-}
-
-/// Assembly files carry exports and global entry points too (arch/*/lib/*.S).
-enum AssemblyScanner {
-    static func scan(path: String, bytes: UnsafeRawBufferPointer) -> SourceFacts {
-        var facts = SourceFacts(path: path)
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lineNumber = 0
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            lineNumber += 1
-            let line = rawLine.drop { $0 == " " || $0 == "\t" }
-            guard let open = line.firstIndex(of: "("), let close = line[open...].firstIndex(of: ")") else {
-                if line.hasPrefix("#define") {
-                    let name = line.dropFirst(7).drop { $0 == " " || $0 == "\t" }.prefix {
-                        $0.isLetter || $0.isNumber || $0 == "_"
-                    }
-                    if !name.isEmpty {
-                        facts.macros.append(
-                            MacroDefinition(
-                                name: String(name), isFunctionLike: false, line: lineNumber,
-                                condition: .always, bodyMentions: []))
+        // The declarator ends at `[`, `:` (a bit-field) or `=` outside parentheses.
+        var end = decl.count
+        var level = 0
+        for (i, t) in decl.enumerated() where t.kind == .punct {
+            if t.punct == 0x28 { level += 1 }
+            if t.punct == 0x29 { level -= 1 }
+            if level == 0 && (t.punct == 0x5b || t.punct == 0x3a || t.punct == 0x3d) {
+                end = i
+                break
+            }
+        }
+        level = 0
+        var i = end - 1
+        while i >= 0 {
+            let t = decl[i]
+            if t.isPunct(0x29) {
+                level += 1
+            } else if t.isPunct(0x28) {
+                level -= 1
+            } else if level == 0 && t.kind == .identifier {
+                // An attribute macro after the name (`__aligned(8)`) is not the name.
+                if !(i + 1 < decl.count && decl[i + 1].isPunct(0x28)) {
+                    let name = lx.text(t)
+                    if !attributeLike.contains(name) && (!cKeywords.contains(name) || name == "bool") {
+                        return name
                     }
                 }
-                continue
             }
-            let macro = String(line[..<open]).trimmingCharacters(in: " \t")
-            let argument =
-                line[line.index(after: open)..<close].split(separator: ",").first.map {
-                    String($0).trimmingCharacters(in: " \t")
-                } ?? ""
-            guard !argument.isEmpty else { continue }
-            switch macro {
-            case "EXPORT_SYMBOL":
-                facts.exports.append(
-                    ExportedSymbol(name: argument, flavour: .plain, line: lineNumber, condition: .always))
-            case "EXPORT_SYMBOL_GPL":
-                facts.exports.append(
-                    ExportedSymbol(name: argument, flavour: .gpl, line: lineNumber, condition: .always))
-            case "ENTRY", "SYM_FUNC_START", "SYM_CODE_START", "GLOBAL", "SYM_FUNC_START_PI",
-                "SYM_FUNC_START_WEAK", "SYM_FUNC_START_WEAK_PI",
-                "SYM_DATA_START", "SYM_ENTRY":
-                facts.definitions.append(
-                    SymbolDefinition(
-                        name: argument, kind: .function, storage: .global, line: lineNumber,
-                        condition: .always))
-            default: continue
-            }
+            i -= 1
         }
-        return facts
+        return nil
     }
 }

@@ -143,13 +143,20 @@ struct ConditionParser {
 extension PreprocessorCondition {
     /// A flattened conjunction, dropping `always`.
     static func all(_ parts: [PreprocessorCondition]) -> PreprocessorCondition {
+        if parts.count == 1 {
+            if case .and = parts[0] {} else { return parts[0] }
+        }
         var flat: [PreprocessorCondition] = []
+        var seen = Set<PreprocessorCondition>()
         for p in parts {
             switch p {
             case .always: continue
             case .never: return .never
-            case .and(let inner): flat += inner
-            default: flat.append(p)
+            case .and(let inner):
+                for q in inner where seen.insert(q).inserted { flat.append(q) }
+            default:
+                // A function under `#ifdef X` whose body is under X too: say X once.
+                if seen.insert(p).inserted { flat.append(p) }
             }
         }
         if flat.isEmpty { return .always }

@@ -23,12 +23,54 @@ struct Token {
     var newlineBefore: Bool
 }
 
+/// Byte tables shared by every lexer: built once, read through a pointer in the hot loops so that
+/// no global-initialisation check or array bounds check runs per byte. They are never written
+/// after their initializer, hence `nonisolated(unsafe)`.
+enum ByteTables {
+    /// Bytes that matter while skipping a block for braces: newline, `#`, `/`, quotes, backslash,
+    /// braces. Everything else (the bulk of a function body) is skipped in a tight loop.
+    nonisolated(unsafe) static let braceStops: UnsafePointer<UInt8> = {
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        t.initialize(repeating: 0, count: 256)
+        for b: UInt8 in [0x0a, 0x23, 0x2f, 0x22, 0x27, 0x5c, 0x7b, 0x7d] { t[Int(b)] = 1 }
+        return UnsafePointer(t)
+    }()
+
+    /// 1 for identifier bytes (letters, digits, `_`, `$`).
+    nonisolated(unsafe) static let identBody: UnsafePointer<UInt8> = {
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        t.initialize(repeating: 0, count: 256)
+        for b in 0..<256 where ByteClass.isIdentBody(UInt8(b)) { t[b] = 1 }
+        return UnsafePointer(t)
+    }()
+
+    /// Stops inside a preprocessor line: newline, comment start, quotes.
+    nonisolated(unsafe) static let directiveStops: UnsafePointer<UInt8> = {
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        t.initialize(repeating: 0, count: 256)
+        for b: UInt8 in [0x0a, 0x2f, 0x22, 0x27] { t[Int(b)] = 1 }
+        return UnsafePointer(t)
+    }()
+
+    /// A readable empty buffer for files of zero bytes (their base address may be nil).
+    nonisolated(unsafe) static let empty: UnsafePointer<UInt8> = {
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        t.initialize(to: 0)
+        return UnsafePointer(t)
+    }()
+}
+
 /// A lexer for kernel C: comments, string and char literals with escapes, backslash-newline
 /// continuations, preprocessor lines (returned whole as `.directive` tokens), punctuators.
 /// It never traps on bad input: an unterminated comment or literal ends at EOF with a diagnostic.
+/// The hot loops read through `p` (a plain pointer): blob bytes are never copied.
 struct Lexer {
     let bytes: UnsafeRawBufferPointer
+    let p: UnsafePointer<UInt8>
     let count: Int
+    let braceStops = ByteTables.braceStops
+    let identBody = ByteTables.identBody
+    let directiveStops = ByteTables.directiveStops
     var pos = 0
     var line = 1
     var atLineStart = true
@@ -38,14 +80,26 @@ struct Lexer {
     init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         count = bytes.count
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            p = base.assumingMemoryBound(to: UInt8.self)
+        } else {
+            p = ByteTables.empty
+        }
     }
 
-    @inline(__always) func byte(_ i: Int) -> UInt8 { i < count ? bytes[i] : 0 }
+    @inline(__always) func byte(_ i: Int) -> UInt8 { i < count ? p[i] : 0 }
+
+    /// Whether the newline at `i` is escaped by a backslash (`\\\n` or `\\\r\n`).
+    @inline(__always) func continued(_ i: Int) -> Bool {
+        var back = i - 1
+        if back >= 0 && p[back] == 0x0d { back -= 1 }
+        return back >= 0 && p[back] == 0x5c
+    }
 
     /// Skips blanks, newlines, continuations and comments.
     @inline(__always) mutating func skipTrivia() {
         while pos < count {
-            let b = bytes[pos]
+            let b = p[pos]
             if b == 0x0a {
                 line += 1
                 pos += 1
@@ -70,12 +124,9 @@ struct Lexer {
     mutating func skipLineComment() {
         pos += 2
         while pos < count {
-            let b = bytes[pos]
-            if b == 0x0a {
+            if p[pos] == 0x0a {
                 // A comment continued with a backslash goes on to the next line.
-                var back = pos - 1
-                if back >= 0 && bytes[back] == 0x0d { back -= 1 }
-                if back >= 0 && bytes[back] == 0x5c {
+                if continued(pos) {
                     line += 1
                     pos += 1
                     continue
@@ -89,15 +140,22 @@ struct Lexer {
     mutating func skipBlockComment() {
         let startLine = line
         pos += 2
-        while pos < count {
-            let b = bytes[pos]
-            if b == 0x2a && byte(pos + 1) == 0x2f {
-                pos += 2
+        var i = pos
+        var lines = 0
+        let last = count - 1
+        while i < last {
+            let b = p[i]
+            if b == 0x2a && p[i + 1] == 0x2f {
+                pos = i + 2
+                line += lines
                 return
             }
-            if b == 0x0a { line += 1 }
-            pos += 1
+            if b == 0x0a { lines += 1 }
+            i += 1
         }
+        if i == last && p[i] == 0x0a { lines += 1 }
+        line += lines
+        pos = count
         diagnostics.append(CSourceDiagnostic(line: startLine, message: "unterminated comment"))
     }
 
@@ -105,9 +163,16 @@ struct Lexer {
         let startLine = line
         pos += 1
         while pos < count {
-            let b = bytes[pos]
+            let b = p[pos]
             if b == 0x5c {
-                if byte(pos + 1) == 0x0a { line += 1 }
+                // An escape, or a continuation (`\\\n`, `\\\r\n`) that keeps the literal going.
+                let n = byte(pos + 1)
+                if n == 0x0a {
+                    line += 1
+                } else if n == 0x0d && byte(pos + 2) == 0x0a {
+                    line += 1
+                    pos += 1
+                }
                 pos += 2
                 continue
             }
@@ -131,31 +196,57 @@ struct Lexer {
     /// The end of a preprocessor line: the first newline not escaped by a backslash (comments
     /// inside the directive may span lines).
     mutating func skipDirective() {
+        let stops = directiveStops
         while pos < count {
-            let b = bytes[pos]
+            let b = p[pos]
+            if stops[Int(b)] == 0 {
+                pos += 1
+                continue
+            }
             if b == 0x0a {
-                var back = pos - 1
-                if back >= 0 && bytes[back] == 0x0d { back -= 1 }
-                if back >= 0 && bytes[back] == 0x5c {
+                if continued(pos) {
                     line += 1
                     pos += 1
                     continue
                 }
                 return
             }
-            if b == 0x2f && byte(pos + 1) == 0x2a {
-                skipBlockComment()
+            if b == 0x2f {
+                let n = byte(pos + 1)
+                if n == 0x2a {
+                    skipBlockComment()
+                    continue
+                }
+                if n == 0x2f {
+                    skipLineComment()
+                    continue
+                }
+                pos += 1
                 continue
             }
-            if b == 0x2f && byte(pos + 1) == 0x2f {
-                skipLineComment()
-                continue
-            }
-            if b == 0x22 || b == 0x27 {
-                skipQuoted(b)
-                continue
-            }
+            // A literal; a lone apostrophe in `#error don't` is not one, so it ends at the line end
+            // quietly.
             pos += 1
+            while pos < count {
+                let c = p[pos]
+                if c == 0x5c {
+                    let n = byte(pos + 1)
+                    if n == 0x0a {
+                        line += 1
+                    } else if n == 0x0d && byte(pos + 2) == 0x0a {
+                        line += 1
+                        pos += 1
+                    }
+                    pos += 2
+                    continue
+                }
+                if c == b {
+                    pos += 1
+                    break
+                }
+                if c == 0x0a { break }
+                pos += 1
+            }
         }
     }
 
@@ -181,7 +272,7 @@ struct Lexer {
         }
         let start = pos
         let startLine = line
-        let b = bytes[pos]
+        let b = p[pos]
         if b == 0x23 && atLineStart {
             atLineStart = false
             skipDirective()
@@ -191,10 +282,19 @@ struct Lexer {
         atLineStart = false
         if ByteClass.isIdentStart(b) {
             pos += 1
-            while pos < count && ByteClass.isIdentBody(bytes[pos]) { pos += 1 }
+            let ident = identBody
+            while true {
+                while pos < count && ident[Int(p[pos])] != 0 { pos += 1 }
+                // A continuation inside an identifier (`spl\\\nit`) splices it; text() drops it.
+                guard pos + 1 < count, p[pos] == 0x5c else { break }
+                let skip = p[pos + 1] == 0x0a ? 2 : (p[pos + 1] == 0x0d && byte(pos + 2) == 0x0a ? 3 : 0)
+                guard skip > 0, ident[Int(byte(pos + skip))] != 0 else { break }
+                pos += skip
+                line += 1
+            }
             // L"wide" and u8"..." prefixes are strings, not identifiers.
-            if pos < count && (bytes[pos] == 0x22 || bytes[pos] == 0x27) && pos - start <= 2 {
-                skipQuoted(bytes[pos])
+            if pos < count && (p[pos] == 0x22 || p[pos] == 0x27) && pos - start <= 2 {
+                skipQuoted(p[pos])
                 return Token(
                     kind: .string, start: start, end: pos, line: startLine, punct: 0, newlineBefore: newline)
             }
@@ -204,11 +304,11 @@ struct Lexer {
         if (b >= 0x30 && b <= 0x39) || (b == 0x2e && byte(pos + 1) >= 0x30 && byte(pos + 1) <= 0x39) {
             pos += 1
             while pos < count {
-                let c = bytes[pos]
+                let c = p[pos]
                 if ByteClass.isIdentBody(c) || c == 0x2e {
                     pos += 1
                 } else if (c == 0x2b || c == 0x2d)
-                    && (bytes[pos - 1] | 0x20 == 0x65 || bytes[pos - 1] | 0x20 == 0x70)
+                    && (p[pos - 1] | 0x20 == 0x65 || p[pos - 1] | 0x20 == 0x70)
                 {
                     pos += 1
                 } else {
@@ -239,67 +339,94 @@ struct Lexer {
     /// The next `{`, `}` or directive, skipping everything else at byte speed: function bodies
     /// need only brace matching when no facts are wanted from them.
     mutating func nextBrace() -> Token {
-        while pos < count {
-            let b = bytes[pos]
+        let stops = braceStops
+        var i = pos
+        while true {
+            while i < count && stops[Int(p[i])] == 0 { i += 1 }
+            guard i < count else { break }
+            let b = p[i]
             switch b {
             case 0x0a:
                 line += 1
-                atLineStart = true
-                pos += 1
-            case 0x20, 0x09, 0x0d, 0x0c:
-                pos += 1
-            case 0x23 where atLineStart:
-                let start = pos
-                let startLine = line
-                atLineStart = false
-                skipDirective()
-                return Token(
-                    kind: .directive, start: start, end: pos, line: startLine, punct: 0, newlineBefore: true)
-            case 0x2f:
-                let n = byte(pos + 1)
-                if n == 0x2f {
-                    skipLineComment()
-                } else if n == 0x2a {
-                    skipBlockComment()
-                } else {
-                    pos += 1
+                i += 1
+                // A directive: `#` first on a line after blanks.
+                while i < count && (p[i] == 0x20 || p[i] == 0x09) { i += 1 }
+                if i < count && p[i] == 0x23 {
+                    let startLine = line
+                    pos = i
                     atLineStart = false
+                    skipDirective()
+                    return Token(
+                        kind: .directive, start: i, end: pos, line: startLine, punct: 0, newlineBefore: true)
+                }
+            case 0x23:
+                // `#` or `##` inside a line (a stringified macro argument): not a directive, unless
+                // at the very start of the file or after a comment that began the line.
+                if atLineStart {
+                    let startLine = line
+                    pos = i
+                    atLineStart = false
+                    skipDirective()
+                    return Token(
+                        kind: .directive, start: i, end: pos, line: startLine, punct: 0, newlineBefore: true)
+                }
+                i += 1
+            case 0x2f:
+                let n = byte(i + 1)
+                if n == 0x2f {
+                    pos = i
+                    skipLineComment()
+                    i = pos
+                } else if n == 0x2a {
+                    pos = i
+                    skipBlockComment()
+                    i = pos
+                } else {
+                    i += 1
                 }
             case 0x22, 0x27:
-                atLineStart = false
+                pos = i
                 skipQuoted(b)
+                i = pos
             case 0x5c:
                 // A continuation keeps the logical line going.
-                if byte(pos + 1) == 0x0a {
-                    pos += 2
+                if byte(i + 1) == 0x0a {
+                    i += 2
+                    line += 1
+                } else if byte(i + 1) == 0x0d && byte(i + 2) == 0x0a {
+                    i += 3
                     line += 1
                 } else {
-                    pos += 1
-                    atLineStart = false
+                    i += 1
                 }
-            case 0x7b, 0x7d:
+            default:  // { or }
+                pos = i + 1
                 atLineStart = false
-                pos += 1
                 return Token(
-                    kind: .punct, start: pos - 1, end: pos, line: line, punct: UInt16(b), newlineBefore: false
-                )
-            default:
-                atLineStart = false
-                pos += 1
+                    kind: .punct, start: i, end: i + 1, line: line, punct: UInt16(b), newlineBefore: false)
             }
+            atLineStart = false
         }
+        pos = count
         return Token(kind: .end, start: count, end: count, line: line, punct: 0, newlineBefore: true)
     }
 
     func text(_ t: Token) -> String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[t.start..<t.end]), as: UTF8.self)
+        var i = t.start
+        while i < t.end && p[i] != 0x5c { i += 1 }
+        if i == t.end || t.kind != .identifier {
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[t.start..<t.end]), as: UTF8.self)
+        }
+        var spliced: [UInt8] = []
+        for k in t.start..<t.end where p[k] != 0x5c && p[k] != 0x0a && p[k] != 0x0d { spliced.append(p[k]) }
+        return String(decoding: spliced, as: UTF8.self)
     }
 
     @inline(__always) func equals(_ t: Token, _ word: StaticString) -> Bool {
         let n = word.utf8CodeUnitCount
         guard t.end - t.start == n else { return false }
-        let p = word.utf8Start
-        for i in 0..<n where bytes[t.start + i] != p[i] { return false }
+        let w = word.utf8Start
+        for i in 0..<n where p[t.start + i] != w[i] { return false }
         return true
     }
 }

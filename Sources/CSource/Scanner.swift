@@ -1,7 +1,7 @@
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 2
+    public static let version = 3
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -22,9 +22,12 @@ public enum CSourceScanner {
         path: String, bytes: UnsafeRawBufferPointer, depth: ScanDepth,
         watchedCalls: Set<String> = defaultWatchedCalls
     ) -> SourceFacts {
-        if path.hasSuffix(".S") { return AssemblyScanner.scan(path: path, bytes: bytes) }
-        let scanner = FileScanner(path: path, bytes: bytes, full: depth == .full, watchedCalls: watchedCalls)
-        scanner.run()
+        var scanner = FileScanner(path: path, bytes: bytes, full: depth == .full, watchedCalls: watchedCalls)
+        if path.hasSuffix(".S") {
+            scanner.runAssembly()
+        } else {
+            scanner.run()
+        }
         return scanner.facts
     }
 
@@ -55,9 +58,14 @@ let attributeLike: Set<String> = [
     "__deprecated", "__alias", "__visible", "__noreturn", "__used", "__maybe_unused", "__cold", "__hot",
     "__pure",
     "__always_unused", "__ro_after_init", "__initdata", "__init", "__exit", "__refdata", "__assume_aligned",
+    "____cacheline_aligned_in_smp", "____cacheline_aligned", "__cacheline_aligned",
+    "__cacheline_aligned_in_smp",
+    "__randomize_layout", "__iomem", "__user", "__rcu", "__percpu", "__force", "__must_check", "notrace",
+    "asmlinkage", "__kprobes", "__sched", "noinline", "__noinline", "__always_inline", "__initconst",
+    "__exitdata", "__read_mostly", "__devinit", "__meminit", "__ref", "__nocfi",
 ]
 
-final class FileScanner {
+struct FileScanner {
     var lx: Lexer
     var facts: SourceFacts
     let full: Bool
@@ -86,6 +94,11 @@ final class FileScanner {
     var dead = false
     var depth = 0
     var seenReferences = Set<SymbolReference>()
+    /// Function-like macros of this file whose body says `static`: `ARM_SMMU_MATCH_DATA(name, ...)`
+    /// at file scope then defines a static object called `name`.
+    var localDefiningMacros = Set<String>()
+    /// The name of a leading `#ifndef NAME` that may be an include guard, until the next directive.
+    var pendingGuard: String?
 
     init(path: String, bytes: UnsafeRawBufferPointer, full: Bool, watchedCalls: Set<String>) {
         lx = Lexer(bytes)
@@ -97,7 +110,7 @@ final class FileScanner {
 
     // MARK: Driving
 
-    func run() {
+    mutating func run() {
         var stmt: [Token] = []
         stmt.reserveCapacity(64)
         var parens = 0
@@ -121,6 +134,10 @@ final class FileScanner {
                     openBrace(stmt)
                     stmt.removeAll(keepingCapacity: true)
                 case 0x3b where parens == 0:  // ;
+                    if isKnRHead(stmt) {
+                        stmt.append(t)
+                        continue
+                    }
                     declaration(stmt)
                     stmt.removeAll(keepingCapacity: true)
                 case 0x7d:  // } with nothing open at file scope
@@ -155,9 +172,14 @@ final class FileScanner {
                     line: lx.line, message: "\(frames.count) unterminated #if block(s) at end of file"))
         }
         facts.diagnostics += lx.diagnostics
+        if full && !facts.macros.isEmpty {
+            // A macro of this file is expanded by the preprocessor, never resolved by the linker.
+            let macroNames = Set(facts.macros.map(\.name))
+            facts.references.removeAll { macroNames.contains($0.name) }
+        }
     }
 
-    func isBareInvocation(_ stmt: [Token]) -> Bool {
+    mutating func isBareInvocation(_ stmt: [Token]) -> Bool {
         guard stmt.count >= 3, stmt[0].kind == .identifier, stmt[1].isPunct(0x28),
             stmt[stmt.count - 1].isPunct(0x29)
         else { return false }
@@ -167,7 +189,7 @@ final class FileScanner {
 
     // MARK: Preprocessor
 
-    func updateCondition() {
+    mutating func updateCondition() {
         condition = PreprocessorCondition.all(frames.map(\.current))
         dead = condition == .never
     }
@@ -194,7 +216,7 @@ final class FileScanner {
         }
     }
 
-    func directive(_ t: Token) {
+    mutating func directive(_ t: Token) {
         let raw = UnsafeRawBufferPointer(rebasing: lx.bytes[t.start..<t.end])
         var i = 1
         while i < raw.count && (raw[i] == 0x20 || raw[i] == 0x09) { i += 1 }
@@ -202,6 +224,8 @@ final class FileScanner {
         while i < raw.count && ByteClass.isIdentBody(raw[i]) { i += 1 }
         let word = FileScanner.word(UnsafeRawBufferPointer(rebasing: raw[wordStart..<i]))
         let rest = UnsafeRawBufferPointer(rebasing: raw[i...])
+        let guardName = pendingGuard
+        pendingGuard = nil
         switch word {
         case .if:
             frames.append(
@@ -216,7 +240,13 @@ final class FileScanner {
                 ))
             updateCondition()
         case .ifndef:
-            let c = ConditionParser.config(firstWord(rest), .defined)
+            let name = firstWord(rest)
+            let c = ConditionParser.config(name, .defined)
+            if frames.isEmpty && facts.macros.isEmpty && facts.definitions.isEmpty && facts.includes.isEmpty
+                && facts.structs.isEmpty
+            {
+                pendingGuard = name
+            }
             frames.append(Frame(previous: [], current: PreprocessorCondition.negation(c), depthAtIf: depth))
             updateCondition()
         case .elif, .elifdef, .elifndef, .else:
@@ -247,6 +277,12 @@ final class FileScanner {
             if let first = frame.depthAfterFirst { depth = first }
             updateCondition()
         case .define where !dead:
+            if let guardName, frames.count == 1, firstWord(rest) == guardName {
+                // `#ifndef FOO_H` + `#define FOO_H` first in a header: an include guard, which
+                // holds on the first inclusion, the only one that matters for facts.
+                frames[0].current = .always
+                updateCondition()
+            }
             defineDirective(rest, line: t.line)
         case .include where !dead:
             if let name = includeName(rest) { facts.includes.append(name) }
@@ -255,7 +291,7 @@ final class FileScanner {
         }
     }
 
-    func firstWord(_ rest: UnsafeRawBufferPointer) -> String {
+    mutating func firstWord(_ rest: UnsafeRawBufferPointer) -> String {
         var i = 0
         while i < rest.count && (rest[i] == 0x20 || rest[i] == 0x09) { i += 1 }
         let start = i
@@ -263,7 +299,7 @@ final class FileScanner {
         return String(decoding: UnsafeRawBufferPointer(rebasing: rest[start..<i]), as: UTF8.self)
     }
 
-    func includeName(_ rest: UnsafeRawBufferPointer) -> String? {
+    mutating func includeName(_ rest: UnsafeRawBufferPointer) -> String? {
         var i = 0
         while i < rest.count && (rest[i] == 0x20 || rest[i] == 0x09) { i += 1 }
         guard i < rest.count, rest[i] == 0x3c || rest[i] == 0x22 else { return nil }
@@ -276,8 +312,12 @@ final class FileScanner {
     }
 
     static let mentionBytes: [[UInt8]] = CSourceScanner.watchedMentions.map { Array($0.utf8) }
+    /// Bit n set when some watched mention is n bytes long: most identifiers are rejected by length.
+    static let mentionLengths: UInt64 = mentionBytes.reduce(0) {
+        $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0)
+    }
 
-    func defineDirective(_ rest: UnsafeRawBufferPointer, line: Int) {
+    mutating func defineDirective(_ rest: UnsafeRawBufferPointer, line: Int) {
         var i = 0
         while i < rest.count && (rest[i] == 0x20 || rest[i] == 0x09) { i += 1 }
         let start = i
@@ -286,32 +326,38 @@ final class FileScanner {
         let name = String(decoding: UnsafeRawBufferPointer(rebasing: rest[start..<i]), as: UTF8.self)
         let functionLike = i < rest.count && rest[i] == 0x28
         var mentions = Set<String>()
-        let body = UnsafeRawBufferPointer(rebasing: rest[i...])
-        if body.count >= 5 {
-            for (index, word) in FileScanner.mentionBytes.enumerated() where FileScanner.find(word, in: body)
+        // Whole identifiers of the body (continuation lines included): `set_owner` is no `owner`.
+        let ident = lx.identBody
+        let lengths = FileScanner.mentionLengths
+        let n = rest.count
+        while i < n {
+            if ident[Int(rest[i])] == 0 {
+                i += 1
+                continue
+            }
+            let wordStart = i
+            while i < n && ident[Int(rest[i])] != 0 { i += 1 }
+            let length = i - wordStart
+            if length == 6 && functionLike && rest[wordStart] == 0x73 && rest[wordStart + 1] == 0x74
+                && rest[wordStart + 2] == 0x61 && rest[wordStart + 3] == 0x74 && rest[wordStart + 4] == 0x69
+                && rest[wordStart + 5] == 0x63
             {
-                mentions.insert(CSourceScanner.watchedMentions[index])
+                localDefiningMacros.insert(name)
+            }
+            guard length < 64, lengths & (1 << UInt64(length)) != 0 else { continue }
+            for (index, word) in FileScanner.mentionBytes.enumerated() where word.count == length {
+                var same = true
+                for k in 0..<length where rest[wordStart + k] != word[k] {
+                    same = false
+                    break
+                }
+                if same { mentions.insert(CSourceScanner.watchedMentions[index]) }
             }
         }
         facts.macros.append(
             MacroDefinition(
                 name: name, isFunctionLike: functionLike, line: line, condition: condition,
                 bodyMentions: mentions))
-    }
-
-    static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer) -> Bool {
-        guard hay.count >= needle.count, let first = needle.first else { return false }
-        var i = 0
-        let last = hay.count - needle.count
-        while i <= last {
-            if hay[i] == first {
-                var j = 1
-                while j < needle.count && hay[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return true }
-            }
-            i += 1
-        }
-        return false
     }
 
     /// The directive text with comments removed and continuation lines joined.
@@ -360,7 +406,7 @@ final class FileScanner {
 
     // MARK: File-scope declarations
 
-    func storage(_ stmt: [Token]) -> StorageClass {
+    mutating func storage(_ stmt: [Token]) -> StorageClass {
         var isStatic = false
         var isInline = false
         for t in stmt where t.kind == .identifier {
@@ -375,12 +421,12 @@ final class FileScanner {
         return isInline ? .externInline : .global
     }
 
-    func contains(_ stmt: [Token], _ word: StaticString) -> Bool {
+    mutating func contains(_ stmt: [Token], _ word: StaticString) -> Bool {
         stmt.contains { $0.kind == .identifier && lx.equals($0, word) }
     }
 
     /// `IDENT ( ... )` possibly after `static`: a statement-like macro use.
-    func invocation(_ stmt: [Token]) -> (name: String, arguments: [String], line: Int)? {
+    mutating func invocation(_ stmt: [Token]) -> (name: String, arguments: [String], line: Int)? {
         var i = 0
         if i < stmt.count && stmt[i].kind == .identifier && lx.equals(stmt[i], "static") { i += 1 }
         guard i + 2 < stmt.count || (i + 1 < stmt.count && stmt.count - i >= 3), stmt[i].kind == .identifier,
@@ -401,7 +447,7 @@ final class FileScanner {
     }
 
     /// Splits tokens at top-level commas and renders each argument compactly (`ops->owner`).
-    func arguments(_ tokens: [Token]) -> [String] {
+    mutating func arguments(_ tokens: [Token]) -> [String] {
         var out: [String] = []
         var current: [Token] = []
         var level = 0
@@ -421,7 +467,7 @@ final class FileScanner {
         return out
     }
 
-    func render(_ tokens: [Token]) -> String {
+    mutating func render(_ tokens: [Token]) -> String {
         var s = ""
         var previousWord = false
         for t in tokens {
@@ -444,28 +490,32 @@ final class FileScanner {
         return s.utf8.allSatisfy(ByteClass.isIdentBody)
     }
 
-    func exportFlavour(_ name: String, _ args: [String]) -> (ExportFlavour, String)? {
+    mutating func exportFlavour(_ name: String, _ args: [String]) -> (ExportFlavour, String)? {
         guard name.hasPrefix("EXPORT_"), let symbol = args.first, !symbol.isEmpty else { return nil }
         let ns = args.count > 1 ? args[1].trimmingCharacters(in: "\" ") : ""
         switch name {
-        case "EXPORT_SYMBOL", "EXPORT_UNUSED_SYMBOL", "EXPORT_SYMBOL_FOR_MODULES": return (.plain, symbol)
+        case "EXPORT_SYMBOL", "EXPORT_UNUSED_SYMBOL", "EXPORT_SYMBOL_FOR_MODULES", "EXPORT_SYMBOL_NOKASAN":
+            return (.plain, symbol)
         case "EXPORT_SYMBOL_GPL", "EXPORT_SYMBOL_GPL_FUTURE", "EXPORT_UNUSED_SYMBOL_GPL":
             return (.gpl, symbol)
         case "EXPORT_SYMBOL_NS": return (.ns(ns), symbol)
         case "EXPORT_SYMBOL_NS_GPL": return (.nsGpl(ns), symbol)
+        // drm's selftest exports (v5.4 include/drm/drm_util.h) live in the TESTS_ONLY namespace.
+        case "EXPORT_SYMBOL_FOR_TESTS_ONLY": return (.nsGpl("TESTS_ONLY"), symbol)
         default: return nil
         }
     }
 
-    func declaration(_ stmt: [Token]) {
+    mutating func declaration(_ stmt: [Token]) {
         guard let first = stmt.first, !dead else { return }
         if first.kind == .identifier && lx.equals(first, "typedef") { return }
         if let inv = invocation(stmt) {
             // `static DEFINE_MUTEX(lock);`, `LIST_HEAD(list);`: a macro that defines its first argument.
-            if FileScanner.isDefiningMacro(inv.name), let first = inv.arguments.first,
+            let local = localDefiningMacros.contains(inv.name)
+            if FileScanner.isDefiningMacro(inv.name) || local, let first = inv.arguments.first,
                 FileScanner.isIdentifier(first)
             {
-                let store: StorageClass = contains(stmt, "static") ? .staticLinkage : .global
+                let store: StorageClass = contains(stmt, "static") || local ? .staticLinkage : .global
                 facts.definitions.append(
                     SymbolDefinition(
                         name: first, kind: .variable, storage: store, line: inv.line, condition: condition))
@@ -534,7 +584,12 @@ final class FileScanner {
                 default: break
                 }
             } else if t.kind == .identifier && level == 0 && !afterEquals {
-                lastIdent = t
+                // `struct iommu_ops;` declares a tag, not an object called iommu_ops.
+                let isTag =
+                    i > 0 && stmt[i - 1].kind == .identifier
+                    && (lx.equals(stmt[i - 1], "struct") || lx.equals(stmt[i - 1], "union")
+                        || lx.equals(stmt[i - 1], "enum"))
+                if !isTag { lastIdent = t }
             }
             i += 1
         }
@@ -551,7 +606,7 @@ final class FileScanner {
     }
 
     /// `= foo` or `= &foo` at file scope: the name is used as a value.
-    func initializerValue(_ tokens: [Token]) {
+    mutating func initializerValue(_ tokens: [Token]) {
         var j = 0
         if j < tokens.count && tokens[j].isPunct(0x26) { j += 1 }
         guard j < tokens.count, tokens[j].kind == .identifier else { return }
@@ -560,10 +615,11 @@ final class FileScanner {
         }
     }
 
-    func reference(
+    mutating func reference(
         _ name: String, line: Int, kind: ReferenceKind, function: String?,
         condition override: PreprocessorCondition? = nil
     ) {
+        if FileScanner.constants.contains(name) { return }
         let r = SymbolReference(
             name: name, line: 0, kind: kind, condition: override ?? condition, function: function)
         if seenReferences.insert(r).inserted {
@@ -575,7 +631,7 @@ final class FileScanner {
 
     // MARK: Braces at file scope
 
-    func openBrace(_ stmt: [Token]) {
+    mutating func openBrace(_ stmt: [Token]) {
         let line = stmt.first?.line ?? lx.line
         // `... = {`: an initializer.
         var level = 0
@@ -651,7 +707,7 @@ final class FileScanner {
         skipBlock()
     }
 
-    func functionName(_ stmt: [Token]) -> (Int, String)? {
+    mutating func functionName(_ stmt: [Token]) -> (Int, String)? {
         var level = 0
         for (i, t) in stmt.enumerated() {
             if t.kind == .punct {
@@ -668,11 +724,44 @@ final class FileScanner {
             if i == 0 { return nil }
             return (i, name)
         }
+        // A function returning a pointer to function: `void (*handler(int irq))(int) {`.
+        if stmt.count > 3 {
+            for i in 0..<(stmt.count - 3)
+            where stmt[i].isPunct(0x28) && stmt[i + 1].isPunct(0x2a) && stmt[i + 2].kind == .identifier
+                && stmt[i + 3].isPunct(0x28) && i > 0
+            {
+                return (i + 2, lx.text(stmt[i + 2]))
+            }
+        }
         return nil
     }
 
+    /// `int f(a, b) int a; char *b; {`: a K&R definition, whose parameter declarations end in `;`
+    /// before the body. True when `stmt` is `type name ( ident, ... ) decl...`.
+    func isKnRHead(_ stmt: [Token]) -> Bool {
+        guard stmt.count >= 6 else { return false }
+        var i = 1
+        while i + 1 < stmt.count && !(stmt[i].kind == .identifier && stmt[i + 1].isPunct(0x28)) { i += 1 }
+        guard i + 2 < stmt.count, stmt[i - 1].kind == .identifier || stmt[i - 1].isPunct(0x2a) else {
+            return false
+        }
+        var j = i + 2
+        var sawName = false
+        while j < stmt.count && !stmt[j].isPunct(0x29) {
+            let t = stmt[j]
+            if t.kind == .identifier {
+                sawName = true
+            } else if !t.isPunct(0x2c) {
+                return false
+            }
+            j += 1
+        }
+        guard sawName, j + 1 < stmt.count, stmt[j + 1].kind == .identifier else { return false }
+        return !attributeLike.contains(lx.text(stmt[j + 1]))
+    }
+
     /// Parameter names: the last identifier of each parameter, or `(*name)` for pointers to functions.
-    func parameters(_ stmt: [Token], after nameIndex: Int) -> Set<String> {
+    mutating func parameters(_ stmt: [Token], after nameIndex: Int) -> Set<String> {
         var names = Set<String>()
         var level = 0
         var last: Token?
@@ -705,7 +794,7 @@ final class FileScanner {
     /// With `withConditions`, each token's condition is recorded in `tokenConditions`.
     var tokenConditions: [PreprocessorCondition] = []
 
-    func collectBlock(withConditions: Bool = false) -> [Token] {
+    mutating func collectBlock(withConditions: Bool = false) -> [Token] {
         var out: [Token] = []
         if withConditions { tokenConditions.removeAll(keepingCapacity: true) }
         let base = depth
@@ -745,7 +834,7 @@ final class FileScanner {
     }
 
     /// Skips a block without keeping tokens: the fast path for function bodies in `.symbols` depth.
-    func skipBlock() {
+    mutating func skipBlock() {
         let base = depth
         depth += 1
         while true {
@@ -774,7 +863,7 @@ final class FileScanner {
         }
     }
 
-    func skipToSemicolon() {
+    mutating func skipToSemicolon() {
         // After `}` of an initializer or aggregate: `} name;` or `};`.
         while true {
             let save = lx
@@ -792,7 +881,7 @@ final class FileScanner {
         }
     }
 
-    func isStatementStart(_ t: Token) -> Bool {
+    mutating func isStatementStart(_ t: Token) -> Bool {
         lx.equals(t, "static") || lx.equals(t, "struct") || lx.equals(t, "int") || lx.equals(t, "void")
             || lx.equals(t, "MODULE_LICENSE")
     }

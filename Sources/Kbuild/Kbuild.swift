@@ -2,21 +2,51 @@ import Foundation
 
 /// One `obj-... += ...` style assignment of a kbuild Makefile.
 public struct KbuildAssignment: Hashable, Sendable {
-    /// The variable's stem: `obj`, `lib`, or a composite's name (`arm-smmu-mod` of `arm-smmu-mod-objs`).
+    /// The variable's stem: `obj`, `lib`, a root list (`core`, `drivers`, ...) or a composite's
+    /// name (`arm-smmu-mod` of `arm-smmu-mod-objs`).
     public var list: String
     /// `CONFIG_X` for `obj-$(CONFIG_X)`, "y", "m", "n", or nil for `foo-objs`.
     public var selector: String?
+    /// `.o` files and `dir/` entries, after `$(var)` expansion.
     public var objects: [String]
     public var line: Int
-    /// Enclosing `ifdef CONFIG_X` / `ifeq ($(CONFIG_X),y)` blocks, as configs that must be set
-    /// (`=y` when the block requires built-in).
+    /// Enclosing `ifdef CONFIG_X` / `ifeq ($(CONFIG_X),y)` blocks, outermost first.
     public var guards: [KbuildGuard]
+    /// Configs an individual object needs beyond `guards`: `obj-y += $(mmu-y)` after
+    /// `mmu-$(CONFIG_MMU) += highmem.o` lands `highmem.o` only with CONFIG_MMU.
+    public var objectConfigs: [String: [String]] = [:]
 }
 
-public struct KbuildGuard: Hashable, Sendable {
+/// One requirement on a config symbol: set (y or m), `=y`, or their negations.
+public struct KbuildGuard: Hashable, Sendable, CustomStringConvertible {
     public var config: String
+    /// `ifeq ($(CONFIG_X),y)`: built-in, not merely set.
     public var requiresBuiltin: Bool
+    /// `ifndef`, `ifneq`, or the `else` branch.
     public var negated: Bool
+
+    public init(config: String, requiresBuiltin: Bool = false, negated: Bool = false) {
+        self.config = config
+        self.requiresBuiltin = requiresBuiltin
+        self.negated = negated
+    }
+
+    public var description: String {
+        (negated ? "!" : "") + "CONFIG_" + config + (requiresBuiltin ? "=y" : "")
+    }
+}
+
+/// A conjunction of requirements: everything that must hold for an object to be built.
+public struct KbuildCondition: Hashable, Sendable, CustomStringConvertible {
+    public var requirements: [KbuildGuard]
+
+    public init(_ requirements: [KbuildGuard] = []) { self.requirements = requirements }
+
+    /// Symbols that must be set, outermost first.
+    public var configs: [String] { requirements.filter { !$0.negated }.map(\.config) }
+    public var description: String {
+        requirements.isEmpty ? "always" : requirements.map(\.description).joined(separator: " && ")
+    }
 }
 
 public struct KbuildDiagnostic: Hashable, Sendable, CustomStringConvertible {
@@ -26,13 +56,14 @@ public struct KbuildDiagnostic: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(file):\(line): \(message)" }
 }
 
+/// One parsed kbuild Makefile (or Kbuild file).
 public struct KbuildMakefile: Sendable {
     public var path: String
     public var assignments: [KbuildAssignment]
     public var diagnostics: [KbuildDiagnostic]
 }
 
-/// A unit of linking: a module (`foo.ko` when its config is m) and its objects.
+/// A unit of linking: a module (`foo.ko` when its config is m) or built-in code, and its objects.
 public struct KbuildUnit: Hashable, Sendable {
     /// `drivers/iommu/arm-smmu.ko`.
     public var name: String
@@ -40,18 +71,54 @@ public struct KbuildUnit: Hashable, Sendable {
     public var configs: [String]
     /// `obj-y`, `lib-y`, or gated by a block that requires `=y`: never a module.
     public var builtinOnly: Bool
-    /// `.o` paths of the objects linked into it.
+    /// `.o` paths of the objects linked into it (the single object, or a composite's parts).
     public var objects: [String]
+    /// Every requirement, negated ones (`ifndef`, `else`) and `=y` ones included.
+    public var condition = KbuildCondition()
+    /// Extra symbols a composite's part needs beyond the unit's (`foo-$(CONFIG_FOO_DEBUG) += debug.o`).
+    public var objectConditions: [String: [String]] = [:]
+    /// The Makefile and line of its `obj-` entry.
+    public var makefile = ""
+    public var line = 0
 }
 
+/// An object file and the unit it is linked into.
+public struct KbuildObject: Hashable, Sendable {
+    /// Tree-relative `.o` path: `drivers/iommu/arm-smmu-v3.o`.
+    public var path: String
+    /// The C file it is most likely built from (the caller checks existence; `.S` is possible).
+    public var source: String
+    public var unit: KbuildUnit
+}
+
+/// Every unit of a tree, indexed by object.
 public struct KbuildMap: Sendable {
     public var units: [KbuildUnit]
     public var diagnostics: [KbuildDiagnostic]
+    /// `.o` path to the unit(s) it lands in; an object can be in several.
+    public var objectToUnits: [String: [KbuildUnit]]
 
+    public init(units: [KbuildUnit], diagnostics: [KbuildDiagnostic]) {
+        self.units = units
+        self.diagnostics = diagnostics
+        var index: [String: [KbuildUnit]] = [:]
+        for unit in units {
+            for object in unit.objects { index[object, default: []].append(unit) }
+        }
+        objectToUnits = index
+    }
+
+    /// Every object with its unit.
+    public var objects: [KbuildObject] {
+        units.flatMap { unit in
+            unit.objects.map { KbuildObject(path: $0, source: String($0.dropLast(2)) + ".c", unit: unit) }
+        }
+    }
+
+    /// The units a `.c` or `.S` file's object lands in.
     public func units(forSource source: String) -> [KbuildUnit] {
         guard source.hasSuffix(".c") || source.hasSuffix(".S") else { return [] }
-        let object = String(source.dropLast(2)) + ".o"
-        return units.filter { $0.objects.contains(object) }
+        return objectToUnits[String(source.dropLast(2)) + ".o"] ?? []
     }
 }
 
@@ -59,19 +126,30 @@ public struct KbuildMap: Sendable {
 /// `obj-y`, `obj-m`, `lib-y`, composite objects (`foo-objs`, `foo-y`, `foo-$(CONFIG_Y)`),
 /// `ifdef`/`ifeq` blocks, continuations, and `$(var)` expansion of variables set in the same file.
 public enum KbuildReader {
+    /// Lists of the top Makefile and arch Makefiles whose entries are tree-relative directories
+    /// (`core-y += arch/x86/`, `drivers-$(CONFIG_PCI) += arch/x86/pci/`).
+    static let rootLists: Set<String> = ["init", "core", "drivers", "net", "libs", "virt", "head"]
+    /// Lists that are neither objects nor composites.
+    static let otherLists: Set<String> = [
+        "subdir", "extra", "always", "targets", "hostprogs", "ccflags", "asflags", "ldflags",
+        "subdir-ccflags", "subdir-asflags", "clean-files", "header-test", "no-header-test",
+    ]
+
     public static func parse(path: String, text: String) -> KbuildMakefile {
         var assignments: [KbuildAssignment] = []
         var diagnostics: [KbuildDiagnostic] = []
         var variables: [String: String] = [:]
+        // nil: a condition modcheck cannot express (`ifeq ($(ARCH),x86)`), taken as "maybe".
         var guards: [KbuildGuard?] = []
+        var inDefine = false
         var logical = ""
         var startLine = 0
         var lineNumber = 0
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        for raw in lines {
+        // Split on bytes: "\r\n" is one Character, so a Character split would miss CRLF lines.
+        for raw in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
-            var line = String(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
+            var line = Substring(String(decoding: raw, as: UTF8.self))
+            if line.hasSuffix("\r") { line = line.dropLast() }
             if logical.isEmpty { startLine = lineNumber }
             if line.hasSuffix("\\") {
                 logical += line.dropLast() + " "
@@ -79,25 +157,58 @@ public enum KbuildReader {
             }
             logical += line
             defer { logical = "" }
-            // Comments (kbuild has no string literals worth protecting here).
+            // `${CONFIG_X}` is make's other spelling of `$(CONFIG_X)`.
+            if logical.hasBytes("${") { logical = bracesToParentheses(logical) }
+            // Comments (a continued comment line stays a comment, as in make).
             if let hash = logical.firstIndex(of: "#") { logical = String(logical[..<hash]) }
             let trimmed = logical.trimmed(" \t")
-            if trimmed.isEmpty || logical.hasPrefix("\t") && !trimmed.contains("=") { continue }
+            if trimmed.isEmpty { continue }
             let words = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if inDefine {
+                if words[0] == "endef" { inDefine = false }
+                continue
+            }
+            // Recipe lines of rules.
+            if logical.hasPrefix("\t") && !trimmed.utf8.contains(UInt8(ascii: "="))
+                && !["ifdef", "ifndef", "ifeq", "ifneq", "else", "endif"].contains(words[0])
+            {
+                continue
+            }
             switch words[0] {
+            case "define":
+                inDefine = true
+                continue
             case "ifdef", "ifndef":
                 let name = words.count > 1 ? words[1] : ""
                 guards.append(
                     name.hasPrefix("CONFIG_")
-                        ? KbuildGuard(
-                            config: String(name.dropFirst(7)), requiresBuiltin: false,
-                            negated: words[0] == "ifndef") : nil)
+                        ? KbuildGuard(config: String(name.dropFirst(7)), negated: words[0] == "ifndef") : nil)
                 continue
             case "ifeq", "ifneq":
                 guards.append(parseIfeq(trimmed, negated: words[0] == "ifneq"))
                 continue
             case "else":
-                if let last = guards.popLast() {
+                guard let last = guards.popLast() else {
+                    diagnostics.append(
+                        KbuildDiagnostic(file: path, line: startLine, message: "else without if"))
+                    continue
+                }
+                if words.count > 1, ["ifeq", "ifneq", "ifdef", "ifndef"].contains(words[1]) {
+                    // `else ifeq (...)`: the previous branch failed and this one holds; only
+                    // the latter is kept (one guard per block, so `endif` pops one).
+                    let rest = words.dropFirst(2).joined(separator: " ")
+                    switch words[1] {
+                    case "ifeq", "ifneq":
+                        guards.append(parseIfeq(words[1] + " " + rest, negated: words[1] == "ifneq"))
+                    default:
+                        let name = words.count > 2 ? words[2] : ""
+                        guards.append(
+                            name.hasPrefix("CONFIG_")
+                                ? KbuildGuard(
+                                    config: String(name.dropFirst(7)), negated: words[1] == "ifndef")
+                                : nil)
+                    }
+                } else {
                     guards.append(
                         last.map {
                             KbuildGuard(
@@ -115,24 +226,43 @@ public enum KbuildReader {
                 break
             }
             guard let op = assignmentOperator(trimmed) else { continue }
-            let lhs = expand(String(trimmed[..<op.range.lowerBound]).trimmed(" \t"), variables)
-            let rhsRaw = String(trimmed[op.range.upperBound...]).trimmed(" \t")
-            let rhs = expand(rhsRaw, variables)
-            // Remember plain variables for $(var) expansion.
-            if op.text == "+=" {
-                variables[lhs, default: ""] += " " + rhs
-            } else {
-                variables[lhs] = rhs
+            var lhs = expand(String(trimmed[..<op.range.lowerBound]).trimmed(" \t"), variables)
+            for prefix in ["export ", "override "] where lhs.hasPrefix(prefix) {
+                lhs = String(lhs.dropFirst(prefix.count)).trimmed(" \t")
+            }
+            let rhs = expand(String(trimmed[op.range.upperBound...]).trimmed(" \t"), variables)
+            switch op.text {
+            case "+=": variables[lhs] = (variables[lhs].map { $0 + " " } ?? "") + rhs
+            case "?=": if variables[lhs] == nil { variables[lhs] = rhs }
+            default: variables[lhs] = rhs
             }
             guard let (list, selector) = splitList(lhs) else { continue }
-            let objects = rhs.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init).filter {
-                $0.hasSuffix(".o") || $0.hasSuffix("/")
+            let rhsWords = rhs.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            // The `foo-$(CONFIG_X) += a.o` ... `$(foo-y)` idiom: `$(foo-y)` also holds a.o when X=y,
+            // so the words are remembered with their config for a later expansion.
+            if let selector, selector.hasPrefix("CONFIG_"), list != "obj", list != "lib" {
+                let config = String(selector.dropFirst(7))
+                let tagged = rhsWords.map { $0 + configTag + config }.joined(separator: " ")
+                if !tagged.isEmpty {
+                    variables[list + "-y"] = (variables[list + "-y"].map { $0 + " " } ?? "") + tagged
+                }
+            }
+            var objects: [String] = []
+            var objectConfigs: [String: [String]] = [:]
+            for word in rhsWords {
+                var parts = word.split(separator: Character(configTag), omittingEmptySubsequences: false).map(
+                    String.init)
+                let object = parts.removeFirst()
+                guard object.hasSuffix(".o") || object.hasSuffix("/") else { continue }
+                objects.append(object)
+                if !parts.isEmpty { objectConfigs[object, default: []] += parts }
             }
             if objects.isEmpty { continue }
-            assignments.append(
-                KbuildAssignment(
-                    list: list, selector: selector, objects: objects, line: startLine,
-                    guards: guards.compactMap { $0 }))
+            var assignment = KbuildAssignment(
+                list: list, selector: selector, objects: objects, line: startLine,
+                guards: guards.compactMap { $0 })
+            assignment.objectConfigs = objectConfigs
+            assignments.append(assignment)
         }
         if !guards.isEmpty {
             diagnostics.append(
@@ -141,6 +271,28 @@ public enum KbuildReader {
         }
         return KbuildMakefile(path: path, assignments: assignments, diagnostics: diagnostics)
     }
+
+    /// `${name}` → `$(name)` for simple names.
+    static func bracesToParentheses(_ s: String) -> String {
+        var out = ""
+        var rest = Substring(s)
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}"),
+                !rest[open.upperBound..<close].contains(where: { $0 == "{" || $0 == "$" })
+            else {
+                out += rest[open.lowerBound..<open.upperBound]
+                rest = rest[open.upperBound...]
+                continue
+            }
+            out += "$(" + rest[open.upperBound..<close] + ")"
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    /// Separates a word from the config it was assigned under inside expanded variable text.
+    static let configTag = "\u{1}"
 
     /// The leftmost assignment operator (`+=`, `:=`, `?=`, `!=` or `=`) of a line.
     static func assignmentOperator(_ s: String) -> (range: Range<String.Index>, text: String)? {
@@ -152,15 +304,24 @@ public enum KbuildReader {
         return (eq..<s.index(after: eq), "=")
     }
 
-    /// `ifeq ($(CONFIG_X),y)` → X must be built in; `ifneq ($(CONFIG_X),)` → X set.
+    /// `ifeq ($(CONFIG_X),y)` → X built in; `ifneq ($(CONFIG_X),)` → X set; `ifeq ($(CONFIG_X),)` →
+    /// X not set. Also the quoted form `ifeq "$(CONFIG_X)" "y"`.
     static func parseIfeq(_ line: String, negated: Bool) -> KbuildGuard? {
-        guard let open = line.firstIndex(of: "("), let close = line.lastIndex(of: ")"), open < close else {
-            return nil
+        var parts: [String]
+        let afterKeyword = line.drop { $0 != " " && $0 != "\t" && $0 != "(" }.drop { $0 == " " || $0 == "\t" }
+        if afterKeyword.first == "(", let open = line.firstIndex(of: "("),
+            let close = line.lastIndex(of: ")"),
+            open < close
+        {
+            let inner = String(line[line.index(after: open)..<close])
+            parts = splitArguments(inner)
+        } else {
+            parts = line.split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter {
+                $0.offset % 2 == 1
+            }
+            .map { String($0.element) }
         }
-        let inner = line[line.index(after: open)..<close]
-        let parts = inner.split(separator: ",", omittingEmptySubsequences: false).map {
-            String($0).trimmed(" \t")
-        }
+        parts = parts.map { $0.trimmed(" \t") }
         guard parts.count == 2 else { return nil }
         var config: String?
         var other = ""
@@ -168,19 +329,38 @@ public enum KbuildReader {
             config = String(p.dropFirst(9).dropLast())
             other = parts[1 - i]
         }
-        guard let config else { return nil }
+        guard let config, !config.hasBytes("$"), !config.hasBytes(":") else { return nil }
         switch other {
         case "y": return KbuildGuard(config: config, requiresBuiltin: true, negated: negated)
-        case "": return KbuildGuard(config: config, requiresBuiltin: false, negated: !negated)
-        case "m": return nil
-        default: return nil
+        case "": return KbuildGuard(config: config, negated: !negated)
+        default: return nil  // `=m` and other values: not expressible, taken as "maybe"
         }
+    }
+
+    /// Splits `a,b` at top-level commas (not inside `$(...)`).
+    static func splitArguments(_ s: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var depth = 0
+        for c in s {
+            if c == "(" { depth += 1 }
+            if c == ")" { depth -= 1 }
+            if c == "," && depth == 0 {
+                parts.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        parts.append(current)
+        return parts
     }
 
     /// `obj-$(CONFIG_X)` → ("obj", "CONFIG_X"); `foo-objs` → ("foo", nil); `foo-y` → ("foo", "y").
     static func splitList(_ lhs: String) -> (String, String?)? {
+        if lhs.utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) { return nil }
         if lhs.hasSuffix("-objs") { return (String(lhs.dropLast(5)), nil) }
-        if let r = lhs.range(of: "-$(", options: .backwards), lhs.hasSuffix(")") {
+        if lhs.hasSuffix(")"), let r = lhs.lastRange(of: "-$(") {
             let stem = String(lhs[..<r.lowerBound])
             let sel = String(lhs[r.upperBound..<lhs.index(before: lhs.endIndex)])
             return (stem, sel)
@@ -191,115 +371,272 @@ public enum KbuildReader {
         return nil
     }
 
-    /// Expands `$(name)` of variables set earlier in the file; `$(CONFIG_X)` stays as is.
-    static func expand(_ s: String, _ variables: [String: String]) -> String {
-        guard s.contains("$(") else { return s }
+    /// Expands `$(name)` of variables set earlier in the file, and `$(addprefix p,list)` /
+    /// `$(addsuffix s,list)`; `$(CONFIG_X)` and anything unknown stay as written.
+    static func expand(_ s: String, _ variables: [String: String], depth: Int = 0) -> String {
+        guard s.hasBytes("$("), depth < 16 else { return s }
         var out = ""
-        var rest = Substring(s)
-        var guardCount = 0
-        while let r = rest.range(of: "$("), guardCount < 64 {
-            guardCount += 1
-            out += rest[..<r.lowerBound]
-            guard let close = rest[r.upperBound...].firstIndex(of: ")") else {
-                out += rest[r.lowerBound...]
-                return out
+        var i = s.startIndex
+        while i < s.endIndex {
+            guard s[i] == "$", s.index(after: i) < s.endIndex, s[s.index(after: i)] == "(" else {
+                out.append(s[i])
+                i = s.index(after: i)
+                continue
             }
-            let name = String(rest[r.upperBound..<close])
-            if let value = variables[name], !name.hasPrefix("CONFIG_") {
-                out += value.trimmed(" \t")
+            // The balanced `$( ... )`.
+            var j = s.index(i, offsetBy: 2)
+            var level = 1
+            while j < s.endIndex {
+                if s[j] == "(" { level += 1 }
+                if s[j] == ")" {
+                    level -= 1
+                    if level == 0 { break }
+                }
+                j = s.index(after: j)
+            }
+            guard j < s.endIndex else {
+                out += s[i...]
+                break
+            }
+            let inner = String(s[s.index(i, offsetBy: 2)..<j])
+            i = s.index(after: j)
+            if inner.hasPrefix("CONFIG_") {
+                out += "$(" + inner + ")"
+            } else if let value = variables[inner] {
+                out += expand(value, variables, depth: depth + 1).trimmed(" \t")
+            } else if let space = inner.firstIndex(of: " "),
+                ["addprefix", "addsuffix"].contains(String(inner[..<space]))
+            {
+                let function = String(inner[..<space])
+                let args = splitArguments(String(inner[inner.index(after: space)...]))
+                guard args.count == 2 else {
+                    out += "$(" + inner + ")"
+                    continue
+                }
+                let affix = expand(args[0], variables, depth: depth + 1).trimmed(" \t")
+                let list = expand(args[1], variables, depth: depth + 1).split(whereSeparator: {
+                    $0 == " " || $0 == "\t"
+                })
+                out += list.map { function == "addprefix" ? affix + $0 : $0 + affix }.joined(separator: " ")
             } else {
-                out += "$(" + name + ")"
+                out += "$(" + inner + ")"
             }
-            rest = rest[rest.index(after: close)...]
         }
-        out += rest
         return out
     }
 
-    /// Resolves every directory's Makefile into units. A directory inherits the condition of the
-    /// parent entry that names it (`obj-$(CONFIG_X) += dir/`); a directory no parent names (the
-    /// top-level ones, which Linux's top Makefile lists through core-y/drivers-y, and arch
-    /// directories listed by arch Makefiles) is a root with no condition.
+    /// Resolves every directory's Makefile text (directory "" is the top) into units.
+    ///
+    /// A directory inherits the condition of the parent entry that names it
+    /// (`obj-$(CONFIG_X) += dir/`) and, through it, the parent's own. A directory no entry names
+    /// is a root with no condition: Linux's top Makefile lists the top-level directories through
+    /// `core-y`/`drivers-y`/..., which are read when present (tree-relative, as are arch
+    /// Makefiles' `core-y += arch/x86/`), and anything still unnamed is taken as built.
+    /// A directory named by several entries takes an unconditional one if any, else the first
+    /// (kbuild descends if any holds; a conjunction cannot say "either").
     public static func resolve(directories: [String: String]) -> KbuildMap {
         var parsed: [String: KbuildMakefile] = [:]
-        var diagnostics: [KbuildDiagnostic] = []
         for (dir, text) in directories {
-            let file = parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: text)
-            parsed[dir] = file
-            diagnostics += file.diagnostics
+            parsed[dir] = parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: text)
         }
-        // Directory gating: child dir -> (parent's configs + entry selector).
-        var dirConfigs: [String: (configs: [String], builtinOnly: Bool)] = [:]
-        func join(_ dir: String, _ name: String) -> String {
-            let n = name.hasPrefix("./") ? String(name.dropFirst(2)) : name
-            return dir.isEmpty ? n : dir + "/" + n
+        return resolve(parsed: parsed, rootMakefiles: [])
+    }
+
+    /// Resolves a tree given as file path → text (`drivers/iommu/Makefile`, `arch/x86/Kbuild`).
+    /// A directory's Kbuild file takes precedence over its Makefile, as kbuild's does; the top
+    /// and arch Makefiles are still read for their `core-y`/`drivers-y` root lists.
+    public static func resolve(files: [String: String]) -> KbuildMap {
+        var byDirectory: [String: (path: String, text: String)] = [:]
+        var rootMakefiles: [KbuildMakefile] = []
+        for (path, text) in files {
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            guard name == "Makefile" || name == "Kbuild" else { continue }
+            let dir = path.count > name.count ? String(path.dropLast(name.count + 1)) : ""
+            let kbuildPath = dir.isEmpty ? "Kbuild" : dir + "/Kbuild"
+            if name == "Makefile" && files[kbuildPath] != nil {
+                if dir.isEmpty || (dir.hasPrefix("arch/") && dir.split(separator: "/").count == 2) {
+                    rootMakefiles.append(parse(path: path, text: text))
+                }
+                continue
+            }
+            byDirectory[dir] = (path, text)
         }
-        var childEntries: [String: (parent: String, selector: String?, guards: [KbuildGuard])] = [:]
-        for (dir, file) in parsed {
-            for a in file.assignments
-            where a.list == "obj" || a.list == "lib" || a.list == "core" || a.list == "drivers"
-                || a.list == "libs"
-            {
+        var parsed: [String: KbuildMakefile] = [:]
+        for (dir, file) in byDirectory { parsed[dir] = parse(path: file.path, text: file.text) }
+        return resolve(parsed: parsed, rootMakefiles: rootMakefiles.sorted { $0.path < $1.path })
+    }
+
+    struct DirectoryGate {
+        var requirements: [KbuildGuard] = []
+        var builtinOnly = false
+    }
+
+    static func resolve(parsed: [String: KbuildMakefile], rootMakefiles: [KbuildMakefile]) -> KbuildMap {
+        var diagnostics: [KbuildDiagnostic] = []
+        let directories = parsed.keys.sorted()
+        for dir in directories { diagnostics += parsed[dir]?.diagnostics ?? [] }
+        for file in rootMakefiles { diagnostics += file.diagnostics }
+
+        // Which entry names each directory: (parent directory, or nil for a root list; the gate).
+        var childEntries: [String: (parent: String?, selector: String?, guards: [KbuildGuard])] = [:]
+        func record(_ child: String, _ entry: (parent: String?, selector: String?, guards: [KbuildGuard])) {
+            let unconditional = (entry.selector == "y" || entry.selector == nil) && entry.guards.isEmpty
+            if let known = childEntries[child] {
+                let knownUnconditional =
+                    (known.selector == "y" || known.selector == nil) && known.guards.isEmpty
+                if knownUnconditional || !unconditional { return }
+            }
+            childEntries[child] = entry
+        }
+        let rootFiles = rootMakefiles + directories.compactMap { parsed[$0] }
+        for file in rootFiles {
+            for a in file.assignments where rootLists.contains(a.list) && a.selector != "n" {
                 for o in a.objects where o.hasSuffix("/") {
-                    let child = join(dir, String(o.dropLast()))
-                    if childEntries[child] == nil { childEntries[child] = (dir, a.selector, a.guards) }
+                    record(normalized(String(o.dropLast())), (nil, a.selector, a.guards))
                 }
             }
         }
-        func configs(of dir: String, depth: Int = 0) -> (configs: [String], builtinOnly: Bool) {
-            if let known = dirConfigs[dir] { return known }
-            guard depth < 64, let entry = childEntries[dir] else { return ([], false) }
-            var result = configs(of: entry.parent, depth: depth + 1)
-            for g in entry.guards where !g.negated { result.configs.append(g.config) }
+        for dir in directories {
+            guard let file = parsed[dir] else { continue }
+            for a in file.assignments where (a.list == "obj" || a.list == "lib") && a.selector != "n" {
+                for o in a.objects where o.hasSuffix("/") {
+                    let child = join(dir, String(o.dropLast()))
+                    let extra = (a.objectConfigs[o] ?? []).map { KbuildGuard(config: $0) }
+                    if child != dir { record(child, (dir, a.selector, a.guards + extra)) }
+                }
+            }
+        }
+        var gates: [String: DirectoryGate] = [:]
+        func gate(of dir: String, depth: Int = 0) -> DirectoryGate {
+            if let known = gates[dir] { return known }
+            guard depth < 64, let entry = childEntries[dir] else { return DirectoryGate() }
+            var result = entry.parent.map { gate(of: $0, depth: depth + 1) } ?? DirectoryGate()
+            result.requirements += entry.guards
             if entry.guards.contains(where: { $0.requiresBuiltin && !$0.negated }) {
                 result.builtinOnly = true
             }
-            if let sel = entry.selector {
-                if sel.hasPrefix("CONFIG_") { result.configs.append(String(sel.dropFirst(7))) }
-                if sel == "y" { result.builtinOnly = result.builtinOnly || false }
+            if let sel = entry.selector, sel.hasPrefix("CONFIG_") {
+                result.requirements.append(KbuildGuard(config: String(sel.dropFirst(7))))
             }
-            dirConfigs[dir] = result
+            gates[dir] = result
             return result
         }
+
         var units: [KbuildUnit] = []
-        for (dir, file) in parsed.sorted(by: { $0.key < $1.key }) {
-            let gate = configs(of: dir)
-            // Composite definitions of this file: stem -> [(object, extra config)].
-            var composites: [String: [String]] = [:]
-            for a in file.assignments where a.list != "obj" && a.list != "lib" {
-                if a.selector == nil || a.selector == "y" || a.selector?.hasPrefix("CONFIG_") == true
-                    || a.selector == "m"
-                {
-                    composites[a.list, default: []] += a.objects.filter { $0.hasSuffix(".o") }
+        var seen: Set<KbuildUnit> = []
+        for dir in directories {
+            guard let file = parsed[dir] else { continue }
+            let dirGate = gate(of: dir)
+            // Composite parts of this file: stem -> [(object, extra configs)].
+            var composites: [String: [(object: String, extra: [String])]] = [:]
+            for a in file.assignments
+            where a.list != "obj" && a.list != "lib" && !rootLists.contains(a.list)
+                && !otherLists.contains(a.list)
+                && a.selector != "n"
+            {
+                var extra = a.guards.filter { !$0.negated }.map(\.config)
+                if let sel = a.selector, sel.hasPrefix("CONFIG_") { extra.append(String(sel.dropFirst(7))) }
+                for o in a.objects where o.hasSuffix(".o") {
+                    composites[a.list, default: []].append((o, extra + (a.objectConfigs[o] ?? [])))
                 }
             }
-            for a in file.assignments where a.list == "obj" || a.list == "lib" {
-                if a.selector == "n" { continue }
-                var unitConfigs = gate.configs
-                for g in a.guards where !g.negated { unitConfigs.append(g.config) }
-                var builtinOnly =
-                    gate.builtinOnly || a.list == "lib" || a.selector == "y"
+            for a in file.assignments where (a.list == "obj" || a.list == "lib") && a.selector != "n" {
+                var requirements = dirGate.requirements + a.guards
+                let builtinOnly =
+                    dirGate.builtinOnly || a.list == "lib" || a.selector == "y"
                     || a.guards.contains { $0.requiresBuiltin && !$0.negated }
                 if let sel = a.selector, sel.hasPrefix("CONFIG_") {
-                    unitConfigs.append(String(sel.dropFirst(7)))
-                } else if a.selector == "m" {
-                    builtinOnly = false
+                    requirements.append(KbuildGuard(config: String(sel.dropFirst(7))))
                 }
+                // `obj-$(CONFIG_X) += x/` in the parent and `obj-$(CONFIG_X) += x.o` here name
+                // X twice; keep its innermost place so that `configs.last` is the unit's own.
+                var unique: [KbuildGuard] = []
+                for r in requirements.reversed() where !unique.contains(r) { unique.insert(r, at: 0) }
+                let lineCondition = KbuildCondition(unique)
                 for o in a.objects where o.hasSuffix(".o") {
+                    var condition = lineCondition
+                    for config in a.objectConfigs[o] ?? [] where !condition.configs.contains(config) {
+                        condition.requirements.append(KbuildGuard(config: config))
+                    }
                     let stem = String(o.dropLast(2))
-                    let objects = (composites[stem] ?? [o]).map { join(dir, $0) }
-                    units.append(
-                        KbuildUnit(
-                            name: join(dir, stem + ".ko"), configs: unitConfigs, builtinOnly: builtinOnly,
-                            objects: objects))
+                    var objects: [String] = []
+                    var objectConditions: [String: [String]] = [:]
+                    for part in composites[stem] ?? [(o, [])] {
+                        let path = join(dir, part.object)
+                        if !objects.contains(path) { objects.append(path) }
+                        if !part.extra.isEmpty { objectConditions[path, default: []] += part.extra }
+                    }
+                    var unit = KbuildUnit(
+                        name: join(dir, stem + ".ko"), configs: condition.configs, builtinOnly: builtinOnly,
+                        objects: objects)
+                    unit.condition = condition
+                    unit.objectConditions = objectConditions
+                    unit.makefile = file.path
+                    unit.line = a.line
+                    var identity = unit
+                    identity.line = 0
+                    if seen.insert(identity).inserted { units.append(unit) }
+                }
+            }
+        }
+        // `head-y := arch/x86/kernel/head_64.o`: always built in.
+        for file in rootFiles {
+            for a in file.assignments where rootLists.contains(a.list) && a.selector != "n" {
+                for o in a.objects where o.hasSuffix(".o") && o.utf8.contains(UInt8(ascii: "/")) {
+                    let path = normalized(o)
+                    var unit = KbuildUnit(
+                        name: String(path.dropLast(2)) + ".ko", configs: [], builtinOnly: true,
+                        objects: [path])
+                    unit.makefile = file.path
+                    unit.line = a.line
+                    var identity = unit
+                    identity.line = 0
+                    if seen.insert(identity).inserted { units.append(unit) }
                 }
             }
         }
         return KbuildMap(units: units, diagnostics: diagnostics)
     }
+
+    static func join(_ dir: String, _ name: String) -> String {
+        normalized(dir.isEmpty ? name : dir + "/" + name)
+    }
+
+    /// `a/./b/../c` → `a/c`.
+    static func normalized(_ path: String) -> String {
+        guard path.hasBytes("./") || path.hasBytes("//") else { return path }
+        var parts: [Substring] = []
+        for p in path.split(separator: "/") {
+            if p == "." || p.isEmpty { continue }
+            if p == "..", let last = parts.last, last != ".." {
+                parts.removeLast()
+                continue
+            }
+            parts.append(p)
+        }
+        return parts.joined(separator: "/")
+    }
 }
 
 extension String {
+    /// Substring search over UTF-8 bytes (Foundation's `contains` goes through CFString).
+    func hasBytes(_ needle: String) -> Bool { lastRange(of: needle) != nil }
+
+    func lastRange(of needle: String) -> Range<String.Index>? {
+        let hay = Array(utf8)
+        let n = Array(needle.utf8)
+        guard !n.isEmpty, hay.count >= n.count else { return nil }
+        var i = hay.count - n.count
+        while i >= 0 {
+            if hay[i] == n[0] && hay[i..<i + n.count].elementsEqual(n) {
+                let lower = utf8.index(startIndex, offsetBy: i)
+                return lower..<utf8.index(lower, offsetBy: n.count)
+            }
+            i -= 1
+        }
+        return nil
+    }
+
     func trimmed(_ set: String) -> String {
         var s = Substring(self)
         while let f = s.first, set.contains(f) { s.removeFirst() }

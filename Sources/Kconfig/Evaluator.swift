@@ -1,91 +1,222 @@
+import Foundation
+
 /// Answers "what values can this symbol take?" under worst-case (allmodconfig-like) reasoning,
 /// optionally with some symbols fixed, and "what value does it have?" under a concrete .config.
 ///
 /// Semantics follow scripts/kconfig/symbol.c: a symbol's upper bound is its prompt visibility
 /// (dependencies && prompt condition) or a default (capped by dependencies), raised by any
 /// `select` (which ignores the target's dependencies); a `bool` whose visibility is `m` is
-/// promoted to `y` (sym_calc_visibility). Expressions use Kconfig's tristate logic; an
-/// expression mentioning few symbols is evaluated exactly by enumeration, so
-/// `depends on X || !X` is not over-approximated.
+/// promoted to `y` (sym_calc_visibility). Expressions use Kconfig's tristate logic over
+/// intervals; symbols that occur more than once in one expression are enumerated, so
+/// `depends on X || !X` is exact.
+///
+/// Ranges are computed over the symbol dependency graph in topological order of its strongly
+/// connected components: kconfig rejects dependency loops, but the union of all architectures
+/// can create them, and those components are iterated from "anything" down to a fixpoint, which
+/// keeps the answer sound and independent of the order of questions.
+///
+/// Thread-safe: the memo tables are guarded by a lock.
 public final class KconfigEvaluator: @unchecked Sendable {
     public let tree: KconfigTree
-    private var cache: [String: ClosedRange<Tristate>] = [:]
-    private var inProgress: Set<String> = []
+    private let graph: KconfigSymbolGraph
+    private let lock = NSRecursiveLock()
+    private var contexts: [String: EvaluationContext] = [:]
     private var valueCache: [String: Tristate] = [:]
-    private var floorCache: [String: [String: Tristate]] = [:]
+    private var valueInProgress: Set<String> = []
 
-    public init(tree: KconfigTree) { self.tree = tree }
-
-    static let maxChain = 400
-
-    /// A cache key for a set of assumptions: `A=m,B=y|`.
-    static func key(_ assuming: [String: Tristate]) -> String {
-        if assuming.isEmpty { return "|" }
-        return assuming.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-            + "|"
+    public init(tree: KconfigTree) {
+        self.tree = tree
+        self.graph = KconfigSymbolGraph(tree: tree)
     }
+
+    /// Symbols that occur more than once in one expression and are enumerated exactly; beyond
+    /// this, interval arithmetic (which over-approximates) takes over.
+    static let maxEnumeratedSymbols = 10
 
     public func isDefined(_ symbol: String) -> Bool { tree.symbols[symbol] != nil }
 
+    /// Whether some configuration makes a tristate symbol `m`.
     public func canBeModule(_ symbol: String) -> Bool {
         guard tree.symbols[symbol]?.type == .tristate else { return false }
         return range(symbol).contains(.m)
     }
 
+    /// Whether some configuration makes the symbol `y`.
     public func canBeBuiltin(_ symbol: String) -> Bool { range(symbol).upperBound == .y }
 
+    /// The values a symbol can take with `assuming` fixed. string/int/hex symbols are n...y
+    /// ("set or not"); undefined symbols are n.
     public func range(_ symbol: String, assuming: [String: Tristate] = [:]) -> ClosedRange<Tristate> {
-        if let fixed = assuming[symbol] { return fixed...fixed }
-        let key = KconfigEvaluator.key(assuming) + symbol
-        if let known = cache[key] { return known }
-        guard let s = tree.symbols[symbol] else { return Tristate.n...Tristate.n }
-        if s.type != .bool && s.type != .tristate {
-            // string/int/hex symbols: "set or not" is all modcheck asks.
+        lock.lock()
+        defer { lock.unlock() }
+        return symbolRange(symbol, context(assuming))
+    }
+
+    /// The values an expression can take with `assuming` fixed.
+    public func range(of expression: KconfigExpression, assuming: [String: Tristate] = [:]) -> ClosedRange<
+        Tristate
+    > {
+        lock.lock()
+        defer { lock.unlock() }
+        let ctx = context(assuming)
+        for name in expression.symbols { _ = symbolRange(name, ctx) }
+        return expressionRange(expression, ctx)
+    }
+
+    /// Every bool/tristate symbol's range with nothing assumed.
+    public func allRanges() -> [String: ClosedRange<Tristate>] {
+        lock.lock()
+        defer { lock.unlock() }
+        let ctx = context([:])
+        var out: [String: ClosedRange<Tristate>] = [:]
+        for (i, name) in graph.names.enumerated() {
+            ensure(i, ctx)
+            out[name] = ctx.memo[i]
+        }
+        return out
+    }
+
+    // MARK: Contexts
+
+    final class EvaluationContext {
+        let assuming: [String: Tristate]
+        /// Lower bounds implied by the assumptions (their dependencies and selects).
+        let floors: [String: Tristate]
+        var memo: [Int: ClosedRange<Tristate>] = [:]
+
+        init(assuming: [String: Tristate], floors: [String: Tristate]) {
+            self.assuming = assuming
+            self.floors = floors
+        }
+    }
+
+    /// A cache key for a set of assumptions: `A=m,B=y`.
+    static func key(_ assuming: [String: Tristate]) -> String {
+        assuming.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
+    private func context(_ assuming: [String: Tristate]) -> EvaluationContext {
+        let key = KconfigEvaluator.key(assuming)
+        if let known = contexts[key] { return known }
+        let ctx = EvaluationContext(assuming: assuming, floors: impliedFloors(assuming))
+        contexts[key] = ctx
+        return ctx
+    }
+
+    // MARK: Symbol ranges
+
+    private func symbolRange(_ name: String, _ ctx: EvaluationContext) -> ClosedRange<Tristate> {
+        if let fixed = ctx.assuming[name] { return fixed...fixed }
+        guard let symbol = tree.symbols[name] else { return Tristate.n...Tristate.n }
+        guard let i = graph.index[name] else {
+            // string/int/hex (or typeless) symbols: "set or not" is all modcheck asks.
+            _ = symbol
             return Tristate.n...Tristate.y
         }
-        // A dependency cycle (they exist through select), or a chain too deep to follow: the
-        // conservative answer.
-        if inProgress.contains(symbol) || inProgress.count > KconfigEvaluator.maxChain {
-            return Tristate.n...Tristate.y
+        ensure(i, ctx)
+        return ctx.memo[i] ?? Tristate.n...Tristate.y
+    }
+
+    /// Computes the symbol and everything it reads, components in dependency order.
+    private func ensure(_ start: Int, _ ctx: EvaluationContext) {
+        if ctx.memo[start] != nil { return }
+        // The cone: every not-yet-known symbol this one's range reads, transitively.
+        var cone: [Int] = []
+        var seen: Set<Int> = [start]
+        var stack = [start]
+        while let v = stack.popLast() {
+            cone.append(v)
+            for w in graph.dependencies[v] where !seen.contains(w) && ctx.memo[w] == nil {
+                if ctx.assuming[graph.names[w]] != nil { continue }
+                seen.insert(w)
+                stack.append(w)
+            }
         }
-        inProgress.insert(symbol)
-        defer { inProgress.remove(symbol) }
+        // Tarjan numbers components dependencies-first.
+        cone.sort { graph.component[$0] < graph.component[$1] }
+        var k = 0
+        while k < cone.count {
+            let c = graph.component[cone[k]]
+            var end = k
+            while end < cone.count, graph.component[cone[end]] == c { end += 1 }
+            let members = Array(cone[k..<end])
+            if !graph.isCyclic[c] {
+                ctx.memo[members[0]] = evaluate(members[0], ctx)
+            } else {
+                // Greatest fixpoint from "anything": each round can only narrow a sound answer.
+                for m in members { ctx.memo[m] = Tristate.n...Tristate.y }
+                var rounds = 0
+                var changed = true
+                while changed, rounds < 2 * members.count + 4 {
+                    changed = false
+                    rounds += 1
+                    for m in members {
+                        let r = evaluate(m, ctx)
+                        if r != ctx.memo[m] {
+                            ctx.memo[m] = r
+                            changed = true
+                        }
+                    }
+                }
+            }
+            k = end
+        }
+    }
+
+    /// One symbol's range from the (already known) ranges of what it reads.
+    private func evaluate(_ i: Int, _ ctx: EvaluationContext) -> ClosedRange<Tristate> {
+        let name = graph.names[i]
+        guard let s = tree.symbols[name] else { return Tristate.n...Tristate.n }
+        let yes = Tristate.y...Tristate.y
         var hi = Tristate.n
         var lo = Tristate.n
         let hasPrompt = s.hasPrompt
+        // The lowest value the defaults can give, and whether all of them may be inactive.
+        var defaultLow = Tristate.y
+        var mayFallThrough = true
+        var directDependency = Tristate.n...Tristate.n
         for d in s.definitions {
-            let dep = d.dependency.map { range(of: $0, assuming: assuming) } ?? (Tristate.y...Tristate.y)
+            let dep = d.dependency.map { expressionRange($0, ctx) } ?? yes
+            directDependency =
+                max(
+                    directDependency.lowerBound, dep.lowerBound)...max(
+                    directDependency.upperBound, dep.upperBound)
             if d.prompt != nil {
-                let cond =
-                    d.promptCondition.map { range(of: $0, assuming: assuming) } ?? (Tristate.y...Tristate.y)
+                let cond = d.promptCondition.map { expressionRange($0, ctx) } ?? yes
                 hi = max(hi, min(dep.upperBound, cond.upperBound))
             }
             for def in d.defaults {
-                let v = range(of: def.value, assuming: assuming)
-                let c = def.condition.map { range(of: $0, assuming: assuming) } ?? (Tristate.y...Tristate.y)
-                hi = max(hi, min(v.upperBound, c.upperBound, dep.upperBound))
-                if !hasPrompt { lo = max(lo, min(v.lowerBound, c.lowerBound, dep.lowerBound)) }
+                let v = expressionRange(def.value, ctx)
+                let c = def.condition.map { expressionRange($0, ctx) } ?? yes
+                let activeHi = min(c.upperBound, dep.upperBound)
+                let activeLo = min(c.lowerBound, dep.lowerBound)
+                guard activeHi > .n else { continue }
+                hi = max(hi, min(v.upperBound, activeHi))
+                // sym_get_default_prop(): the first default whose condition holds wins.
+                if mayFallThrough {
+                    defaultLow = min(defaultLow, min(v.lowerBound, max(activeLo, .m)))
+                    if activeLo > .n { mayFallThrough = false }
+                }
             }
         }
-        for (selector, condition) in tree.selectedBy[symbol] ?? [] {
-            let r = range(selector, assuming: assuming)
-            let c = condition.map { range(of: $0, assuming: assuming) } ?? (Tristate.y...Tristate.y)
+        if !hasPrompt && !mayFallThrough { lo = defaultLow }
+        // `imply` acts like a default capped by the target's own dependencies.
+        for (implier, condition) in tree.impliedBy[name] ?? [] {
+            let r = symbolRange(implier, ctx)
+            let c = condition.map { expressionRange($0, ctx) } ?? yes
+            hi = max(hi, min(r.upperBound, c.upperBound, directDependency.upperBound))
+            if !hasPrompt { lo = max(lo, min(r.lowerBound, c.lowerBound, directDependency.lowerBound)) }
+        }
+        // `select` ignores the target's dependencies (the "unmet direct dependencies" warning).
+        for (selector, condition) in tree.selectedBy[name] ?? [] {
+            let r = symbolRange(selector, ctx)
+            let c = condition.map { expressionRange($0, ctx) } ?? yes
             hi = max(hi, min(r.upperBound, c.upperBound))
             lo = max(lo, min(r.lowerBound, c.lowerBound))
         }
-        if !hasPrompt {
-            for (selector, condition) in tree.impliedBy[symbol] ?? [] {
-                let r = range(selector, assuming: assuming)
-                let c = condition.map { range(of: $0, assuming: assuming) } ?? (Tristate.y...Tristate.y)
-                let dep =
-                    s.definitions.compactMap(\.dependency).first.map { range(of: $0, assuming: assuming) }
-                    ?? (Tristate.y...Tristate.y)
-                hi = max(hi, min(r.upperBound, c.upperBound, dep.upperBound))
-            }
-        }
         // What the fixed symbols need (their `depends on` and `select`) holds too: with
         // ARM_SMMU_V3=m, IOMMU_API (selected) and ARM64 (depended on) are at least set.
-        if let floor = impliedFloors(assuming)[symbol] {
+        if let floor = ctx.floors[name] {
             lo = max(lo, floor)
             hi = max(hi, lo)
         }
@@ -94,30 +225,27 @@ public final class KconfigEvaluator: @unchecked Sendable {
             if lo == .m { lo = .y }
         }
         // Across all architectures, what one arch forces is merely possible on another.
-        if tree.isArchitectureUnion && assuming[symbol] == nil
-            && s.definitions.allSatisfy({ $0.location.file.hasPrefix("arch/") })
-        {
-            lo = impliedFloors(assuming)[symbol] ?? .n
+        if tree.isArchitectureUnion && s.definitions.allSatisfy({ $0.location.file.hasPrefix("arch/") }) {
+            lo = ctx.floors[name] ?? .n
         }
         if lo > hi { lo = hi }
-        let result = lo...hi
-        cache[key] = result
-        return result
+        return lo...hi
     }
 
     /// Lower bounds implied by fixing symbols to m or y: the top-level conjuncts of their
     /// dependencies (`depends on A && B=y`) and their unconditional selects, transitively.
     func impliedFloors(_ assuming: [String: Tristate]) -> [String: Tristate] {
         if assuming.isEmpty { return [:] }
-        let cacheKey = KconfigEvaluator.key(assuming)
-        if let known = floorCache[cacheKey] { return known }
         var floors: [String: Tristate] = [:]
         var queue: [(String, Tristate)] = assuming.filter { $0.value >= .m }.map { ($0.key, $0.value) }
         var steps = 0
         while let (name, value) = queue.popLast(), steps < 10_000 {
             steps += 1
+            // With several definitions, which one's dependency holds is unknown.
             guard let sym = tree.symbols[name], sym.definitions.count == 1, let d = sym.definitions.first
-            else { continue }
+            else {
+                continue
+            }
             func raise(_ target: String, _ v: Tristate) {
                 if assuming[target] != nil { return }
                 let boolean = tree.symbols[target]?.type == .bool
@@ -141,6 +269,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
                 switch c {
                 case .symbol(let target): raise(target, .m)
                 case .compare(.equal, .symbol(let target), .constant("y")): raise(target, .y)
+                case .compare(.equal, .symbol(let target), .constant("m")): raise(target, .m)
                 default: break
                 }
             }
@@ -148,226 +277,304 @@ public final class KconfigEvaluator: @unchecked Sendable {
                 if case .symbol(let target) = select.value { raise(target, value) }
             }
         }
-        floorCache[cacheKey] = floors
         return floors
     }
 
-    /// The range of values an expression can take.
-    public func range(of expression: KconfigExpression, assuming: [String: Tristate] = [:]) -> ClosedRange<
-        Tristate
-    > {
-        let symbols = expression.symbols.filter { assuming[$0] == nil && tree.symbols[$0] != nil }
-        // Exact by enumeration when few symbols repeat (`X || !X`); intervals otherwise.
-        if symbols.count <= 4, hasRepeats(expression) {
-            var ranges: [(String, [Tristate])] = []
-            for s in symbols.sorted() {
-                let r = range(s, assuming: assuming)
-                ranges.append((s, [Tristate.n, .m, .y].filter { r.contains($0) }))
-            }
-            var lo = Tristate.y
-            var hi = Tristate.n
-            func enumerate(_ i: Int, _ fixed: [String: Tristate]) {
-                if i == ranges.count {
-                    let v = interval(expression, fixed)
-                    lo = min(lo, v.lowerBound)
-                    hi = max(hi, v.upperBound)
-                    return
-                }
-                for value in ranges[i].1 {
-                    var next = fixed
-                    next[ranges[i].0] = value
-                    enumerate(i + 1, next)
-                }
-            }
-            enumerate(0, assuming)
-            return lo...max(lo, hi)
-        }
-        return interval(expression, assuming)
-    }
+    // MARK: Expression ranges
 
-    func hasRepeats(_ e: KconfigExpression) -> Bool {
-        var seen = Set<String>()
-        var repeated = false
-        func walk(_ e: KconfigExpression) {
-            switch e {
-            case .symbol(let s): if !seen.insert(s).inserted { repeated = true }
-            case .constant: break
-            case .not(let a): walk(a)
-            case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b):
-                walk(a)
-                walk(b)
+    private func expressionRange(_ e: KconfigExpression, _ ctx: EvaluationContext) -> ClosedRange<Tristate> {
+        var counts: [String: Int] = [:]
+        countSymbols(e, &counts)
+        let repeated = counts.filter {
+            $0.value > 1 && ctx.assuming[$0.key] == nil && graph.index[$0.key] != nil
+        }
+        .keys.sorted()
+        if repeated.isEmpty || repeated.count > KconfigEvaluator.maxEnumeratedSymbols {
+            return interval(e, ctx, [:])
+        }
+        // A symbol occurring twice is one value, not two independent intervals: enumerate.
+        let choices = repeated.map { name -> (String, [Tristate]) in
+            let r = symbolRange(name, ctx)
+            // A bool's range n...y does not make m a value it can take.
+            let boolean = tree.symbols[name]?.type == .bool
+            return (name, [Tristate.n, .m, .y].filter { r.contains($0) && !(boolean && $0 == .m) })
+        }
+        var lo = Tristate.y
+        var hi = Tristate.n
+        var fixed: [String: Tristate] = [:]
+        func enumerate(_ k: Int) {
+            if k == choices.count {
+                let v = interval(e, ctx, fixed)
+                lo = min(lo, v.lowerBound)
+                hi = max(hi, v.upperBound)
+                return
+            }
+            for value in choices[k].1 {
+                fixed[choices[k].0] = value
+                enumerate(k + 1)
             }
         }
-        walk(e)
-        return repeated
+        enumerate(0)
+        return lo...max(lo, hi)
     }
 
-    func interval(_ e: KconfigExpression, _ assuming: [String: Tristate]) -> ClosedRange<Tristate> {
+    private func countSymbols(_ e: KconfigExpression, _ counts: inout [String: Int]) {
         switch e {
-        case .symbol(let s): return range(s, assuming: assuming)
+        case .symbol(let s): counts[s, default: 0] += 1
+        case .constant: break
+        case .not(let a): countSymbols(a, &counts)
+        case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b):
+            countSymbols(a, &counts)
+            countSymbols(b, &counts)
+        }
+    }
+
+    private func interval(_ e: KconfigExpression, _ ctx: EvaluationContext, _ fixed: [String: Tristate])
+        -> ClosedRange<Tristate>
+    {
+        switch e {
+        case .symbol(let s):
+            if let v = fixed[s] { return v...v }
+            return symbolRange(s, ctx)
         case .constant(let c):
             // A macro call (`$(success,...)`): its value depends on the toolchain.
-            if c == "$?" { return Tristate.n...Tristate.y }
+            if c.utf8.contains(UInt8(ascii: "$")) { return Tristate.n...Tristate.y }
             let v = Tristate(text: c) ?? .n
             return v...v
         case .not(let a):
-            let r = interval(a, assuming)
+            let r = interval(a, ctx, fixed)
             return r.upperBound.negated...r.lowerBound.negated
         case .and(let a, let b):
-            let x = interval(a, assuming)
-            let y = interval(b, assuming)
+            let x = interval(a, ctx, fixed)
+            let y = interval(b, ctx, fixed)
             return min(x.lowerBound, y.lowerBound)...min(x.upperBound, y.upperBound)
         case .or(let a, let b):
-            let x = interval(a, assuming)
-            let y = interval(b, assuming)
+            let x = interval(a, ctx, fixed)
+            let y = interval(b, ctx, fixed)
             return max(x.lowerBound, y.lowerBound)...max(x.upperBound, y.upperBound)
         case .compare(let op, let a, let b):
-            // Tristate comparisons against y/m/n; anything else (strings, numbers) may go either way.
-            guard let (x, y) = comparable(a, b, assuming) else { return Tristate.n...Tristate.y }
+            // Two fixed texts (constants, undefined symbols, which kconfig values by their name).
+            if let x = fixedText(a), let y = fixedText(b) {
+                return KconfigEvaluator.compare(op, x, y) ? Tristate.y...Tristate.y : Tristate.n...Tristate.n
+            }
+            // Tristate comparisons; anything else (strings, numbers) may go either way.
+            guard let x = comparable(a, ctx, fixed), let y = comparable(b, ctx, fixed) else {
+                return Tristate.n...Tristate.y
+            }
             var canHold = false
             var canFail = false
             for p in [Tristate.n, .m, .y] where x.contains(p) {
                 for q in [Tristate.n, .m, .y] where y.contains(q) {
-                    let holds: Bool
-                    switch op {
-                    case .equal: holds = p == q
-                    case .notEqual: holds = p != q
-                    case .less: holds = p < q
-                    case .lessEqual: holds = p <= q
-                    case .greater: holds = p > q
-                    case .greaterEqual: holds = p >= q
-                    }
-                    if holds { canHold = true } else { canFail = true }
+                    if op.holds(p.rawValue, q.rawValue) { canHold = true } else { canFail = true }
                 }
             }
             return (canFail ? Tristate.n : .y)...(canHold ? Tristate.y : .n)
         }
     }
 
-    func comparable(_ a: KconfigExpression, _ b: KconfigExpression, _ assuming: [String: Tristate]) -> (
-        ClosedRange<Tristate>, ClosedRange<Tristate>
-    )? {
-        func side(_ e: KconfigExpression) -> ClosedRange<Tristate>? {
-            switch e {
-            case .constant(let c):
-                guard let v = Tristate(text: c) else { return nil }
-                return v...v
-            case .symbol(let s):
-                if let fixed = assuming[s] { return fixed...fixed }
-                guard let sym = tree.symbols[s] else { return Tristate.n...Tristate.n }
-                guard sym.type == .bool || sym.type == .tristate else { return nil }
-                return range(s, assuming: assuming)
-            default:
-                return nil
-            }
+    private func fixedText(_ e: KconfigExpression) -> String? {
+        switch e {
+        // `"$(ARCH)" = "sh"`: a macro's value (ARCH, a toolchain test) is not known here.
+        case .constant(let c): return c.utf8.contains(UInt8(ascii: "$")) ? nil : c
+        case .symbol(let s): return tree.symbols[s] == nil ? s : nil
+        default: return nil
         }
-        guard let x = side(a), let y = side(b) else { return nil }
-        return (x, y)
+    }
+
+    /// expr_calc_value(): tristates compare as n<m<y, numbers as numbers, anything else as text.
+    static func compare(_ op: KconfigComparison, _ x: String, _ y: String) -> Bool {
+        if let p = Tristate(text: x), let q = Tristate(text: y) { return op.holds(p.rawValue, q.rawValue) }
+        if let p = number(x), let q = number(y) { return op.holds(p, q) }
+        switch op {
+        case .equal: return x == y
+        case .notEqual: return x != y
+        default: return op.holds(x < y ? -1 : (x == y ? 0 : 1), 0)
+        }
+    }
+
+    private func comparable(_ e: KconfigExpression, _ ctx: EvaluationContext, _ fixed: [String: Tristate])
+        -> ClosedRange<Tristate>?
+    {
+        switch e {
+        case .constant(let c):
+            guard let v = Tristate(text: c) else { return nil }
+            return v...v
+        case .symbol(let s):
+            if let v = fixed[s] { return v...v }
+            if let v = ctx.assuming[s] { return v...v }
+            guard let sym = tree.symbols[s] else { return Tristate.n...Tristate.n }
+            guard sym.type == .bool || sym.type == .tristate else { return nil }
+            return symbolRange(s, ctx)
+        default:
+            return nil
+        }
     }
 
     // MARK: Concrete .config
 
     /// The value of a symbol under a .config: its assignment (absent = n), capped by its
-    /// dependencies like kconfig does, raised by selects.
+    /// dependencies like kconfig does, raised by selects, `m` promoted to `y` for a bool.
     public func value(_ symbol: String, config: DotConfig) -> Tristate {
-        if let known = valueCache[config.fingerprint + "\u{0}" + symbol] { return known }
-        guard let s = tree.symbols[symbol] else {
-            return config.values[symbol].flatMap { Tristate(text: $0) } ?? .n
-        }
-        if inProgress.contains("cfg:" + symbol) {
-            return config.values[symbol].flatMap { Tristate(text: $0) } ?? .n
-        }
-        inProgress.insert("cfg:" + symbol)
-        defer { inProgress.remove("cfg:" + symbol) }
-        var v = config.values[symbol].flatMap { Tristate(text: $0) } ?? .n
+        lock.lock()
+        defer { lock.unlock() }
+        return concreteValue(symbol, config)
+    }
+
+    /// The value of an expression under a .config.
+    public func evaluate(_ e: KconfigExpression, _ config: DotConfig) -> Tristate {
+        lock.lock()
+        defer { lock.unlock() }
+        return concreteExpression(e, config)
+    }
+
+    private func concreteValue(_ symbol: String, _ config: DotConfig) -> Tristate {
+        let assigned = config.values[symbol].flatMap { Tristate(text: $0) } ?? .n
+        let key = config.fingerprint + "\u{0}" + symbol
+        if let known = valueCache[key] { return known }
+        guard let s = tree.symbols[symbol] else { return assigned }
         if s.type != .bool && s.type != .tristate { return config.values[symbol] == nil ? .n : .y }
-        let dep = s.definitions.map { d in d.dependency.map { evaluate($0, config) } ?? .y }.max() ?? .y
-        v = min(v, dep)
+        // A select cycle (possible across merged architectures): the assignment as written.
+        if valueInProgress.contains(symbol) { return assigned }
+        valueInProgress.insert(symbol)
+        defer { valueInProgress.remove(symbol) }
+        let dependency =
+            s.definitions.map { d in d.dependency.map { concreteExpression($0, config) } ?? .y }.max() ?? .y
+        var v = min(assigned, dependency)
         for (selector, condition) in tree.selectedBy[symbol] ?? [] {
-            v = max(v, min(value(selector, config: config), condition.map { evaluate($0, config) } ?? .y))
+            v = max(
+                v,
+                min(concreteValue(selector, config), condition.map { concreteExpression($0, config) } ?? .y))
         }
         if s.type == .bool && v == .m { v = .y }
-        valueCache[config.fingerprint + "\u{0}" + symbol] = v
+        valueCache[key] = v
         return v
     }
 
-    public func evaluate(_ e: KconfigExpression, _ config: DotConfig) -> Tristate {
+    private func concreteExpression(_ e: KconfigExpression, _ config: DotConfig) -> Tristate {
         switch e {
-        case .symbol(let s): return value(s, config: config)
+        case .symbol(let s): return concreteValue(s, config)
         case .constant(let c): return Tristate(text: c) ?? .n
-        case .not(let a): return evaluate(a, config).negated
-        case .and(let a, let b): return min(evaluate(a, config), evaluate(b, config))
-        case .or(let a, let b): return max(evaluate(a, config), evaluate(b, config))
+        case .not(let a): return concreteExpression(a, config).negated
+        case .and(let a, let b): return min(concreteExpression(a, config), concreteExpression(b, config))
+        case .or(let a, let b): return max(concreteExpression(a, config), concreteExpression(b, config))
         case .compare(let op, let a, let b):
             func text(_ e: KconfigExpression) -> String {
                 switch e {
                 case .symbol(let s):
                     if let sym = tree.symbols[s], sym.type == .bool || sym.type == .tristate {
-                        return value(s, config: config).description
+                        return concreteValue(s, config).description
                     }
-                    return config.values[s] ?? (tree.symbols[s] == nil ? s : "")
+                    if let v = config.values[s] { return v }
+                    return tree.symbols[s] == nil ? s : ""
                 case .constant(let c): return c
-                default: return evaluate(e, config).description
+                default: return concreteExpression(e, config).description
                 }
             }
-            let x = text(a)
-            let y = text(b)
-            let holds: Bool
-            switch op {
-            case .equal: holds = x == y
-            case .notEqual: holds = x != y
-            default:
-                if let xi = Int(x), let yi = Int(y) {
-                    switch op {
-                    case .less: holds = xi < yi
-                    case .lessEqual: holds = xi <= yi
-                    case .greater: holds = xi > yi
-                    default: holds = xi >= yi
-                    }
-                } else {
-                    holds = false
-                }
-            }
-            return holds ? .y : .n
+            return KconfigEvaluator.compare(op, text(a), text(b)) ? .y : .n
+        }
+    }
+
+    static func number(_ s: String) -> Int? {
+        if s.hasPrefix("0x") || s.hasPrefix("0X") { return Int(s.dropFirst(2), radix: 16) }
+        return Int(s)
+    }
+}
+
+extension KconfigComparison {
+    func holds(_ p: Int, _ q: Int) -> Bool {
+        switch self {
+        case .equal: return p == q
+        case .notEqual: return p != q
+        case .less: return p < q
+        case .lessEqual: return p <= q
+        case .greater: return p > q
+        case .greaterEqual: return p >= q
         }
     }
 }
 
-/// A `.config` file: `CONFIG_X=y|m|"str"|123` and `# CONFIG_X is not set`.
-public struct DotConfig: Sendable, Hashable {
-    public var values: [String: String]
-    public var diagnostics: [KconfigDiagnostic]
-    var fingerprint: String
+/// Which bool/tristate symbols each symbol's range reads, and the strongly connected components
+/// of that graph numbered dependencies-first (Tarjan's order).
+struct KconfigSymbolGraph: Sendable {
+    var names: [String] = []
+    var index: [String: Int] = [:]
+    var dependencies: [[Int]] = []
+    var component: [Int] = []
+    var isCyclic: [Bool] = []
 
-    public static func parse(_ text: String, path: String = ".config") -> DotConfig {
-        var values: [String: String] = [:]
-        var diagnostics: [KconfigDiagnostic] = []
-        var number = 0
-        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            number += 1
-            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
-            if line.isEmpty { continue }
-            if line.hasPrefix("#") {
-                if line.hasPrefix("# CONFIG_") && line.hasSuffix(" is not set") {
-                    let name = line.dropFirst(9).dropLast(11)
-                    values[String(name)] = "n"
-                }
-                continue
-            }
-            guard line.hasPrefix("CONFIG_"), let eq = line.firstIndex(of: "=") else {
-                diagnostics.append(
-                    KconfigDiagnostic(file: path, line: number, message: "expected CONFIG_NAME=value"))
-                continue
-            }
-            let name = String(line[line.index(line.startIndex, offsetBy: 7)..<eq])
-            var value = String(line[line.index(after: eq)...])
-            if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
-                value = String(value.dropFirst().dropLast())
-            }
-            values[name] = value
+    init(tree: KconfigTree) {
+        for name in tree.symbols.keys.sorted() {
+            guard let s = tree.symbols[name], s.type == .bool || s.type == .tristate else { continue }
+            index[name] = names.count
+            names.append(name)
         }
-        let fingerprint =
-            String(values.count) + ":" + String(values.keys.sorted().joined(separator: ",").hashValue)
-        return DotConfig(values: values, diagnostics: diagnostics, fingerprint: fingerprint)
+        dependencies = names.map { name -> [Int] in
+            var mentioned = Set<String>()
+            if let s = tree.symbols[name] {
+                for d in s.definitions {
+                    for e in [d.dependency, d.promptCondition].compactMap({ $0 }) {
+                        mentioned.formUnion(e.symbols)
+                    }
+                    for v in d.defaults {
+                        mentioned.formUnion(v.value.symbols)
+                        if let c = v.condition { mentioned.formUnion(c.symbols) }
+                    }
+                }
+            }
+            for (selector, condition) in (tree.selectedBy[name] ?? []) + (tree.impliedBy[name] ?? []) {
+                mentioned.insert(selector)
+                if let c = condition { mentioned.formUnion(c.symbols) }
+            }
+            return mentioned.compactMap { index[$0] }.sorted()
+        }
+        computeComponents()
+    }
+
+    private mutating func computeComponents() {
+        let n = names.count
+        var order = [Int](repeating: -1, count: n)
+        var low = [Int](repeating: 0, count: n)
+        var onStack = [Bool](repeating: false, count: n)
+        var stack: [Int] = []
+        var counter = 0
+        component = [Int](repeating: -1, count: n)
+        isCyclic = []
+        for root in 0..<n where order[root] < 0 {
+            var work: [(node: Int, edge: Int)] = []
+            func visit(_ v: Int) {
+                order[v] = counter
+                low[v] = counter
+                counter += 1
+                stack.append(v)
+                onStack[v] = true
+                work.append((v, 0))
+            }
+            visit(root)
+            while let (v, e) = work.last {
+                if e < dependencies[v].count {
+                    work[work.count - 1].edge += 1
+                    let w = dependencies[v][e]
+                    if order[w] < 0 {
+                        visit(w)
+                    } else if onStack[w] {
+                        low[v] = min(low[v], order[w])
+                    }
+                    continue
+                }
+                work.removeLast()
+                if let parent = work.last { low[parent.node] = min(low[parent.node], low[v]) }
+                if low[v] == order[v] {
+                    let id = isCyclic.count
+                    var size = 0
+                    while let w = stack.popLast() {
+                        onStack[w] = false
+                        component[w] = id
+                        size += 1
+                        if w == v { break }
+                    }
+                    isCyclic.append(size > 1 || dependencies[v].contains(v))
+                }
+            }
+        }
     }
 }

@@ -87,11 +87,22 @@ public enum KconfigType: String, Sendable, Hashable, CustomStringConvertible {
 public struct SourceLocation: Hashable, Sendable {
     public var file: String
     public var line: Int
+
+    public init(file: String, line: Int) {
+        self.file = file
+        self.line = line
+    }
 }
 
+/// `default V if C`, `select S if C`, `imply S if C`.
 public struct ConditionalValue: Hashable, Sendable {
     public var value: KconfigExpression
     public var condition: KconfigExpression?
+
+    public init(value: KconfigExpression, condition: KconfigExpression? = nil) {
+        self.value = value
+        self.condition = condition
+    }
 }
 
 /// One `config`/`menuconfig` block. A symbol defined in several places has several definitions.
@@ -99,24 +110,81 @@ public struct KconfigDefinition: Hashable, Sendable {
     public var location: SourceLocation
     public var type: KconfigType
     public var prompt: String?
+    /// The prompt's `if` condition AND'ed with enclosing menus' `visible if`.
     public var promptCondition: KconfigExpression?
-    /// Its own `depends on` lines, and with the enclosing `if`/`menu`/`choice` ones.
+    /// Its own `depends on` lines only.
     public var ownDependency: KconfigExpression?
+    /// Its own `depends on` lines with the enclosing `if`/`menu`/`choice` ones.
     public var dependency: KconfigExpression?
     public var defaults: [ConditionalValue]
     public var selects: [ConditionalValue]
     public var implies: [ConditionalValue]
     public var help: String?
+    /// `range low high [if cond]` of int/hex symbols.
+    public var ranges: [KconfigRange] = []
+    /// `option modules`, `option defconfig_list`, `option env="X"`, `option allnoconfig_y`.
+    public var options: [String] = []
+    /// Declared between `choice` and `endchoice`.
+    public var inChoice = false
+    /// `menuconfig` rather than `config`.
+    public var isMenuconfig = false
 }
 
-public struct KconfigSymbol: Sendable {
+/// `range low high [if cond]`.
+public struct KconfigRange: Hashable, Sendable {
+    public var low: KconfigExpression
+    public var high: KconfigExpression
+    public var condition: KconfigExpression?
+
+    public init(low: KconfigExpression, high: KconfigExpression, condition: KconfigExpression? = nil) {
+        self.low = low
+        self.high = high
+        self.condition = condition
+    }
+}
+
+/// A symbol with every `config`/`menuconfig` block that defines it. Definitions are kept apart
+/// because kconfig applies each block's enclosing dependencies to that block's own prompt and
+/// defaults only; the merged views below are what a reader of the whole tree usually wants.
+public struct KconfigSymbol: Sendable, Hashable {
     public var name: String
     public var definitions: [KconfigDefinition]
 
+    /// The first declared type (later definitions often omit it).
     public var type: KconfigType {
         definitions.first { $0.type != .unknown }?.type ?? .unknown
     }
     public var hasPrompt: Bool { definitions.contains { $0.prompt != nil } }
+
+    /// Every prompt with its condition (including enclosing `visible if`).
+    public var prompts: [(text: String, condition: KconfigExpression?)] {
+        definitions.compactMap { d in d.prompt.map { ($0, d.promptCondition) } }
+    }
+
+    /// The effective dependency: each definition's `depends on` with its enclosing `if`, `menu`
+    /// and `choice` dependencies, OR'ed across definitions (kconfig's `dir_dep`). Nil when some
+    /// definition has no dependency at all.
+    public var dependsOn: KconfigExpression? {
+        var result: KconfigExpression?
+        for d in definitions {
+            guard let dep = d.dependency else { return nil }
+            result = result.map { .or($0, dep) } ?? dep
+        }
+        return result
+    }
+
+    /// `select` lines of every definition (a select acts only while its selector is set, so the
+    /// selector's dependency is implied and not repeated in the condition).
+    public var selects: [ConditionalValue] { definitions.flatMap(\.selects) }
+    public var implies: [ConditionalValue] { definitions.flatMap(\.implies) }
+    /// Defaults in kconfig's order: the first whose condition holds wins.
+    public var defaults: [ConditionalValue] { definitions.flatMap(\.defaults) }
+    public var locations: [SourceLocation] { definitions.map(\.location) }
+    /// Help texts of all definitions, in definition order.
+    public var help: String? {
+        let texts = definitions.compactMap(\.help)
+        return texts.isEmpty ? nil : texts.joined(separator: "\n\n")
+    }
 }
 
 public struct KconfigDiagnostic: Hashable, Sendable, CustomStringConvertible {
@@ -138,6 +206,8 @@ public struct KconfigTree: Sendable {
     public var isArchitectureUnion: Bool = false
     /// The dependencies enclosing each file where it was sourced (for incremental reparsing).
     public var fileContext: [String: [KconfigExpression]] = [:]
+    /// The `visible if` conditions of the menus enclosing each file where it was sourced.
+    public var fileVisibility: [String: [KconfigExpression]] = [:]
     /// The files each file sources, after `$(SRCARCH)` expansion.
     public var sourcedFiles: [String: [String]] = [:]
 }
@@ -146,6 +216,9 @@ public struct KconfigTree: Sendable {
 public struct KconfigEntry: Hashable, Sendable {
     public var name: String
     public var type: KconfigType
+    /// The entry's own `depends on` lines, without enclosing blocks, as text.
     public var dependsOn: String?
     public var line: Int
+    /// The whole entry; its `dependency` includes the `if`/`menu`/`choice` blocks of this file.
+    public var definition: KconfigDefinition
 }

@@ -3,34 +3,48 @@ import Foundation
 /// Parses the Kconfig language (Documentation/kbuild/kconfig-language.rst) following `source`
 /// lines. Syntax errors are diagnostics with file and line; the rest of the file still parses.
 public enum KconfigParser {
-    /// `srcarch: nil` sources every architecture's Kconfig for `$(SRCARCH)`: modcheck asks whether a
-    /// driver can be modular on *any* architecture, so arch symbols from all of them are merged.
+    /// Parses `root` and everything it sources.
+    ///
+    /// `srcarch: nil` sources every architecture's Kconfig for `$(SRCARCH)` (from
+    /// `architectures`): modcheck asks whether a driver can be modular on *any* architecture, so
+    /// arch symbols from all of them are merged. A `$(SRCARCH)` path missing for some of them is
+    /// then skipped silently (`arch/$(SRCARCH)/Kconfig.debug` exists for a few arches only).
     public static func parse(
         root: String = "Kconfig", srcarch: String?, architectures: [String] = [],
         read: @escaping (String) -> String?
     ) -> KconfigTree {
         var state = ParseState(read: read, srcarch: srcarch, architectures: architectures)
+        if read(root) == nil {
+            state.diagnose(root, 0, "cannot read the root Kconfig file")
+        }
         state.parseFile(root, stack: [])
         var tree = KconfigTree(
-            symbols: state.symbols, files: state.files, diagnostics: state.diagnostics, selectedBy: [:], impliedBy: [:],
-            isArchitectureUnion: srcarch == nil)
+            symbols: state.symbols, files: state.files, diagnostics: state.diagnostics, selectedBy: [:],
+            impliedBy: [:], isArchitectureUnion: srcarch == nil)
         tree.fileContext = state.fileContext
+        tree.fileVisibility = state.fileVisibility
         tree.sourcedFiles = state.sourcedFiles
         return indexed(tree)
     }
 
     /// Recomputes who selects and implies whom.
     static func indexed(_ tree: KconfigTree) -> KconfigTree {
-        var tree = tree
+        var tree = resolvingNumericSymbols(tree)
         var selectedBy: [String: [(selector: String, condition: KconfigExpression?)]] = [:]
         var impliedBy: [String: [(selector: String, condition: KconfigExpression?)]] = [:]
-        for (name, symbol) in tree.symbols {
+        // Sorted so that evaluation order, and so any capped iteration, is reproducible.
+        for name in tree.symbols.keys.sorted() {
+            guard let symbol = tree.symbols[name] else { continue }
             for d in symbol.definitions {
                 for s in d.selects {
-                    if case .symbol(let target) = s.value { selectedBy[target, default: []].append((name, s.condition)) }
+                    if case .symbol(let target) = s.value {
+                        selectedBy[target, default: []].append((name, s.condition))
+                    }
                 }
                 for s in d.implies {
-                    if case .symbol(let target) = s.value { impliedBy[target, default: []].append((name, s.condition)) }
+                    if case .symbol(let target) = s.value {
+                        impliedBy[target, default: []].append((name, s.condition))
+                    }
                 }
             }
         }
@@ -39,23 +53,63 @@ public enum KconfigParser {
         return tree
     }
 
+    /// Symbols may be all digits (powerpc's `config 8272`); the parser cannot tell `8272` from a
+    /// number, so once the tree is known, numbers naming a defined symbol become that symbol.
+    static func resolvingNumericSymbols(_ tree: KconfigTree) -> KconfigTree {
+        let numeric = Set(
+            tree.symbols.keys.filter { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } })
+        if numeric.isEmpty { return tree }
+        func fix(_ e: KconfigExpression) -> KconfigExpression {
+            switch e {
+            case .constant(let c): return numeric.contains(c) ? .symbol(c) : e
+            case .symbol: return e
+            case .not(let a): return .not(fix(a))
+            case .and(let a, let b): return .and(fix(a), fix(b))
+            case .or(let a, let b): return .or(fix(a), fix(b))
+            case .compare(let op, let a, let b): return .compare(op, fix(a), fix(b))
+            }
+        }
+        func fix(_ v: ConditionalValue) -> ConditionalValue {
+            ConditionalValue(value: fix(v.value), condition: v.condition.map(fix))
+        }
+        var tree = tree
+        for (name, var symbol) in tree.symbols {
+            for k in symbol.definitions.indices {
+                var d = symbol.definitions[k]
+                d.dependency = d.dependency.map(fix)
+                d.ownDependency = d.ownDependency.map(fix)
+                d.promptCondition = d.promptCondition.map(fix)
+                d.defaults = d.defaults.map(fix)
+                d.selects = d.selects.map(fix)
+                d.implies = d.implies.map(fix)
+                symbol.definitions[k] = d
+            }
+            tree.symbols[name] = symbol
+        }
+        return tree
+    }
+
     /// Re-reads only the changed files of a parsed tree, each in the context (enclosing `if` and
     /// `menu` dependencies) it was sourced in. Returns nil when that is not enough — a file is new,
     /// or its `source` lines changed — and the caller parses the whole tree again.
-    public static func reparse(_ tree: KconfigTree, changed: [String], read: @escaping (String) -> String?) -> KconfigTree? {
+    public static func reparse(_ tree: KconfigTree, changed: [String], read: @escaping (String) -> String?)
+        -> KconfigTree?
+    {
         var result = tree
         for path in changed {
             guard let context = tree.fileContext[path], read(path) != nil else { return nil }
             var state = ParseState(read: read, srcarch: nil, architectures: [], followSource: false)
-            if let dependency = KconfigExpression.all(context) { state.blocks = [.ifBlock(dependency)] }
+            state.blocks = [.menu(context, tree.fileVisibility[path] ?? [])]
             state.parseFile(path, stack: [])
             guard (state.sourcedFiles[path] ?? []) == (tree.sourcedFiles[path] ?? []) else { return nil }
-            for (name, var symbol) in result.symbols where symbol.definitions.contains(where: { $0.location.file == path }) {
+            for (name, var symbol) in result.symbols
+            where symbol.definitions.contains(where: { $0.location.file == path }) {
                 symbol.definitions.removeAll { $0.location.file == path }
                 result.symbols[name] = symbol.definitions.isEmpty ? nil : symbol
             }
             for (name, symbol) in state.symbols {
-                result.symbols[name, default: KconfigSymbol(name: name, definitions: [])].definitions += symbol.definitions
+                result.symbols[name, default: KconfigSymbol(name: name, definitions: [])].definitions +=
+                    symbol.definitions
             }
             result.diagnostics.removeAll { $0.file == path }
             result.diagnostics += state.diagnostics
@@ -63,7 +117,8 @@ public enum KconfigParser {
         return indexed(result)
     }
 
-    /// Entries of one file, without following `source` (for per-file change extraction).
+    /// Entries of one file in file order, without following `source` (for per-file change
+    /// extraction). Each entry's `dependsOn` is its own `depends on` text.
     public static func parseFile(path: String, text: String) -> (
         entries: [KconfigEntry], diagnostics: [KconfigDiagnostic]
     ) {
@@ -76,11 +131,77 @@ public enum KconfigParser {
                 entries.append(
                     KconfigEntry(
                         name: name, type: d.type, dependsOn: d.ownDependency?.description,
-                        line: d.location.line))
+                        line: d.location.line, definition: d))
             }
         }
         entries.sort { $0.line < $1.line }
         return (entries, state.diagnostics)
+    }
+}
+
+/// Text split into lines over UTF-8 bytes: Kconfig is ASCII syntax, and grapheme-aware `String`
+/// splitting would dominate the parse time of a whole tree.
+struct KconfigSourceLines {
+    let bytes: [UInt8]
+    /// Byte ranges of each line without its `\n` (and without a `\r` before it).
+    let lines: [Range<Int>]
+
+    init(_ text: String) {
+        bytes = Array(text.utf8)
+        var lines: [Range<Int>] = []
+        var start = 0
+        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
+            let end = i > start && bytes[i - 1] == UInt8(ascii: "\r") ? i - 1 : i
+            lines.append(start..<end)
+            start = i + 1
+        }
+        if start < bytes.count {
+            var end = bytes.count
+            if bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            lines.append(start..<end)
+        }
+        self.lines = lines
+    }
+
+    func isBlank(_ i: Int) -> Bool {
+        bytes[lines[i]].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0C }
+    }
+
+    /// Indentation in columns, a tab advancing to the next multiple of 8 (as zconf.l counts it).
+    func indentWidth(_ i: Int) -> Int {
+        var w = 0
+        for b in bytes[lines[i]] {
+            if b == 0x20 {
+                w += 1
+            } else if b == 0x09 {
+                w = (w / 8 + 1) * 8
+            } else {
+                break
+            }
+        }
+        return w
+    }
+
+    /// The line with `columns` columns of indentation removed.
+    func dedented(_ i: Int, columns: Int) -> String {
+        var w = 0
+        var index = lines[i].lowerBound
+        while index < lines[i].upperBound, w < columns {
+            let b = bytes[index]
+            if b == 0x20 {
+                w += 1
+            } else if b == 0x09 {
+                let next = (w / 8 + 1) * 8
+                if next > columns { break }
+                w = next
+            } else {
+                break
+            }
+            index += 1
+        }
+        var end = lines[i].upperBound
+        while end > index, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return String(decoding: bytes[index..<end], as: UTF8.self)
     }
 }
 
@@ -93,6 +214,7 @@ struct ParseState {
     var files: [String] = []
     var diagnostics: [KconfigDiagnostic] = []
     var fileContext: [String: [KconfigExpression]] = [:]
+    var fileVisibility: [String: [KconfigExpression]] = [:]
     var sourcedFiles: [String: [String]] = [:]
 
     init(
@@ -107,33 +229,65 @@ struct ParseState {
 
     enum Block {
         case ifBlock(KconfigExpression)
-        case menu([KconfigExpression])
+        /// A menu's `depends on` lines and its `visible if` lines.
+        case menu([KconfigExpression], [KconfigExpression])
         case choice([KconfigExpression])
     }
 
-    /// Dependencies contributed by enclosing blocks (shared across `source`d files).
+    /// Enclosing blocks; they span `source`d files, as kconfig's menu tree does.
     var blocks: [Block] = []
 
     var enclosingDependency: [KconfigExpression] {
         blocks.flatMap { b -> [KconfigExpression] in
             switch b {
             case .ifBlock(let e): return [e]
-            case .menu(let deps), .choice(let deps): return deps
+            case .menu(let deps, _), .choice(let deps): return deps
             }
         }
     }
+
+    /// `visible if` of enclosing menus: menu_add_prompt() AND's them into every prompt below.
+    var enclosingVisibility: [KconfigExpression] {
+        blocks.flatMap { b -> [KconfigExpression] in
+            if case .menu(_, let visible) = b { return visible }
+            return []
+        }
+    }
+
+    var inChoice: Bool { blocks.contains { if case .choice = $0 { return true } else { return false } } }
 
     mutating func diagnose(_ file: String, _ line: Int, _ message: String) {
         diagnostics.append(KconfigDiagnostic(file: file, line: line, message: message))
     }
 
-    func expandPath(_ path: String) -> [String] {
-        guard path.contains("$(") || path.contains("$SRCARCH") else { return [path] }
-        let arches = srcarch.map { [$0] } ?? architectures
-        return arches.map { arch in
-            path.replacingOccurrencesSimple("$(SRCARCH)", arch).replacingOccurrencesSimple("$(ARCH)", arch)
-                .replacingOccurrencesSimple("$SRCARCH", arch)
+    static let architectureVariables: Set<String> = ["SRCARCH", "ARCH", "HEADER_ARCH", "SUBARCH"]
+
+    /// Expands `$(SRCARCH)`-style variables of a `source` path. Returns the paths and whether they
+    /// stand for "each architecture" (then a missing one is not an error).
+    mutating func expandPath(_ path: String, file: String, line: Int) -> (
+        paths: [String], perArchitecture: Bool
+    ) {
+        guard path.utf8.contains(UInt8(ascii: "$")) else { return ([path], false) }
+        var names: [String] = []
+        var rest = Substring(path)
+        while let open = rest.range(of: "$(") {
+            guard let close = rest[open.upperBound...].firstIndex(of: ")") else { break }
+            names.append(String(rest[open.upperBound..<close]))
+            rest = rest[rest.index(after: close)...]
         }
+        if path.replacingOccurrencesSimple("$SRCARCH", "") != path { names.append("SRCARCH") }
+        let unknown = names.filter { !ParseState.architectureVariables.contains($0) }
+        if !unknown.isEmpty {
+            diagnose(file, line, "undefined variable $(\(unknown[0])) in source path \"\(path)\"")
+            return ([], false)
+        }
+        func substitute(_ arch: String) -> String {
+            var p = path.replacingOccurrencesSimple("$SRCARCH", arch)
+            for name in names { p = p.replacingOccurrencesSimple("$(\(name))", arch) }
+            return p
+        }
+        if let srcarch { return ([substitute(srcarch)], false) }
+        return (architectures.map(substitute), true)
     }
 
     enum Current {
@@ -157,43 +311,36 @@ struct ParseState {
         }
         guard let text = read(path) else { return }
         files.append(path)
-        if fileContext[path] == nil { fileContext[path] = enclosingDependency }
+        if fileContext[path] == nil {
+            fileContext[path] = enclosingDependency
+            fileVisibility[path] = enclosingVisibility
+        }
         let blockDepthAtStart = blocks.count
         var current = Current.none
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
-            line -> String in
-            var l = String(line)
-            if l.hasSuffix("\r") { l.removeLast() }
-            return l
-        }
+        let source = KconfigSourceLines(text)
+        let lines = source.lines
+        let bytes = source.bytes
         var i = 0
         while i < lines.count {
             let lineNumber = i + 1
-            var line = lines[i]
+            var line = Array(bytes[lines[i]])
             i += 1
-            while line.hasSuffix("\\") && i < lines.count {
-                line = String(line.dropLast()) + " " + lines[i]
+            while line.last == UInt8(ascii: "\\"), i < lines.count {
+                line.removeLast()
+                line.append(0x20)
+                line += bytes[lines[i]]
                 i += 1
             }
-            let trimmed = line.trimmed
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            if ParseState.isMacroAssignment(trimmed) { continue }
+            guard
+                let first = line.firstIndex(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0C && $0 != 0x0D }),
+                line[first] != UInt8(ascii: "#")
+            else { continue }
+            if KconfigLexer.isMacroAssignment(line[first...]) { continue }
             var tokens: [KconfigToken]
             do {
-                tokens = try KconfigLexer.tokenize(trimmed)
+                tokens = try KconfigLexer.tokenize(line[first...])
             } catch {
                 diagnose(path, lineNumber, "\(error)")
-                continue
-            }
-            // Kconfig macro language: `cc-option = $(success,...)`, `SRCARCH := arm64` define variables.
-            if tokens.count >= 2, case .word = tokens[0],
-                tokens[1] == .op("=") || tokens[1] == .word(":=") || tokens[1] == .word("+=")
-            {
-                continue
-            }
-            if case .word(let w) = tokens.first, w.hasSuffix(":") || w.hasSuffix("+"), tokens.count >= 2,
-                tokens[1] == .op("=")
-            {
                 continue
             }
             if case .word(let w) = tokens.first, w.hasPrefix("$(") {
@@ -201,40 +348,48 @@ struct ParseState {
                 continue
             }
             guard case .word(let keyword) = tokens.first else {
-                diagnose(path, lineNumber, "unexpected '\(trimmed.prefix(40))'")
+                let text = String(decoding: line[first...].prefix(40), as: UTF8.self)
+                diagnose(path, lineNumber, "unexpected '\(text)'")
                 continue
             }
             tokens.removeFirst()
             switch keyword {
             case "config", "menuconfig":
-                guard case .word(let name) = tokens.first else {
-                    diagnose(path, lineNumber, "\(keyword) without a symbol name")
+                guard case .word(let name) = tokens.first, tokens.count == 1, KconfigLexer.isSymbolName(name)
+                else {
+                    diagnose(path, lineNumber, "\(keyword) needs exactly one symbol name")
+                    current = .comment  // swallow its attributes rather than report each
                     continue
                 }
-                let definition = KconfigDefinition(
+                var definition = KconfigDefinition(
                     location: SourceLocation(file: path, line: lineNumber), type: .unknown, prompt: nil,
-                    promptCondition: nil,
-                    ownDependency: nil, dependency: KconfigExpression.all(enclosingDependency), defaults: [],
-                    selects: [], implies: [],
-                    help: nil)
+                    promptCondition: nil, ownDependency: nil,
+                    dependency: KconfigExpression.all(enclosingDependency),
+                    defaults: [], selects: [], implies: [], help: nil)
+                definition.inChoice = inChoice
+                definition.isMenuconfig = keyword == "menuconfig"
                 symbols[name, default: KconfigSymbol(name: name, definitions: [])].definitions.append(
                     definition)
-                current = .config(name: name, index: symbols[name]!.definitions.count - 1)
+                current = .config(name: name, index: (symbols[name]?.definitions.count ?? 1) - 1)
             case "choice":
                 blocks.append(.choice([]))
                 current = .choice
             case "endchoice":
-                if case .choice = blocks.last {
+                if case .choice = blocks.last, blocks.count > blockDepthAtStart {
                     blocks.removeLast()
                 } else {
                     diagnose(path, lineNumber, "endchoice without choice")
                 }
                 current = .none
             case "menu":
-                blocks.append(.menu([]))
+                if case .string = tokens.first {
+                } else {
+                    diagnose(path, lineNumber, "menu without a quoted title")
+                }
+                blocks.append(.menu([], []))
                 current = .menu
             case "endmenu":
-                if case .menu = blocks.last {
+                if case .menu = blocks.last, blocks.count > blockDepthAtStart {
                     blocks.removeLast()
                 } else {
                     diagnose(path, lineNumber, "endmenu without menu")
@@ -249,47 +404,66 @@ struct ParseState {
                 }
                 current = .none
             case "endif":
-                if case .ifBlock = blocks.last {
+                if case .ifBlock = blocks.last, blocks.count > blockDepthAtStart {
                     blocks.removeLast()
                 } else {
                     diagnose(path, lineNumber, "endif without if")
                 }
                 current = .none
             case "comment", "mainmenu":
+                if case .string = tokens.first {
+                } else {
+                    diagnose(path, lineNumber, "\(keyword) without a quoted text")
+                }
                 current = .comment
             case "source", "rsource", "osource", "orsource":
-                guard case .string(var target) = tokens.first else {
-                    diagnose(path, lineNumber, "\(keyword) without a quoted path")
+                current = .none
+                guard case .string(var target) = tokens.first, tokens.count == 1 else {
+                    diagnose(path, lineNumber, "\(keyword) needs one quoted path")
                     continue
                 }
-                if keyword.hasPrefix("r") || keyword == "orsource" {
+                if keyword == "rsource" || keyword == "orsource" {
                     let dir = path.split(separator: "/").dropLast().joined(separator: "/")
                     target = dir.isEmpty ? target : dir + "/" + target
                 }
-                current = .none
-                let expandedPaths = followSource ? expandPath(target) : [target]
-                sourcedFiles[path, default: []] += expandedPaths
-                guard followSource else { continue }
-                for expanded in expandedPaths { parseFile(expanded, stack: stack + [path]) }
+                let optional = keyword.hasPrefix("o")
+                guard followSource else {
+                    sourcedFiles[path, default: []].append(target)
+                    continue
+                }
+                let (expanded, perArchitecture) = expandPath(target, file: path, line: lineNumber)
+                sourcedFiles[path, default: []] += expanded
+                for p in expanded {
+                    if read(p) == nil {
+                        if !optional && !perArchitecture {
+                            diagnose(path, lineNumber, "\(keyword): cannot read \"\(p)\"")
+                        }
+                        continue
+                    }
+                    parseFile(p, stack: stack + [path])
+                }
             case "help", "---help---":
-                // Help text: every following line indented deeper than the first help line.
+                // Help text: every following line indented at least as deep as its first line,
+                // blank lines included; keywords inside it are text.
                 var helpLines: [String] = []
                 var indent: Int?
                 while i < lines.count {
-                    let l = lines[i]
-                    if l.trimmed.isEmpty {
+                    if source.isBlank(i) {
                         helpLines.append("")
                         i += 1
                         continue
                     }
-                    let width = l.indentWidth
+                    let width = source.indentWidth(i)
                     if indent == nil { indent = width }
                     if let indent, width < indent || width == 0 { break }
-                    helpLines.append(l.trimmed)
+                    helpLines.append(source.dedented(i, columns: indent ?? 0))
                     i += 1
                 }
+                while helpLines.last == "" { helpLines.removeLast() }
                 if case .config(let name, let index) = current {
-                    symbols[name]!.definitions[index].help = helpLines.joined(separator: "\n").trimmed
+                    symbols[name]?.definitions[index].help = helpLines.joined(separator: "\n")
+                } else if case .none = current {
+                    diagnose(path, lineNumber, "help outside of a config entry")
                 }
             default:
                 attribute(keyword, tokens, current: current, path: path, line: lineNumber)
@@ -302,25 +476,22 @@ struct ParseState {
         }
     }
 
-    /// `name := value`, `name = value`, `name += value`: Kconfig's macro language (kconfig-macro-language.rst).
-    static func isMacroAssignment(_ line: String) -> Bool {
-        var sawName = false
-        var rest = Substring(line)
-        while let c = rest.first, c.isLetter || c.isNumber || c == "_" || c == "-" {
-            sawName = true
-            rest = rest.dropFirst()
-        }
-        guard sawName else { return false }
-        rest = rest.drop { $0 == " " || $0 == "\t" }
-        return rest.hasPrefix(":=") || rest.hasPrefix("+=") || rest.hasPrefix("=")
-    }
+    static let types: [String: KconfigType] = [
+        "bool": .bool, "boolean": .bool, "tristate": .tristate, "string": .string, "int": .int, "hex": .hex,
+    ]
+
+    static let configAttributes: Set<String> = [
+        "bool", "boolean", "tristate", "string", "int", "hex", "def_bool", "def_tristate", "prompt",
+        "depends",
+        "select", "imply", "default", "range", "option", "modules", "visible", "optional", "transitional",
+    ]
 
     mutating func attribute(
         _ keyword: String, _ tokens: [KconfigToken], current: Current, path: String, line: Int
     ) {
+        /// `value [if cond]`.
         func expression(_ t: ArraySlice<KconfigToken>) -> (KconfigExpression?, KconfigExpression?) {
-            // `value [if cond]`
-            if let ifIndex = t.firstIndex(where: { $0 == .word("if") }) {
+            if let ifIndex = t.firstIndex(of: .word("if")) {
                 let value = try? KconfigExpressionParser.parse(Array(t[..<ifIndex]))
                 let cond = try? KconfigExpressionParser.parse(Array(t[(ifIndex + 1)...]))
                 if value == nil || cond == nil {
@@ -328,7 +499,6 @@ struct ParseState {
                 }
                 return (value, cond)
             }
-            if t.isEmpty { return (nil, nil) }
             do {
                 return (try KconfigExpressionParser.parse(Array(t)), nil)
             } catch {
@@ -336,48 +506,81 @@ struct ParseState {
                 return (nil, nil)
             }
         }
-        let types: [String: KconfigType] = [
-            "bool": .bool, "boolean": .bool, "tristate": .tristate, "string": .string, "int": .int,
-            "hex": .hex,
-        ]
+        func dependsOn() -> KconfigExpression? {
+            guard tokens.first == .word("on") else {
+                diagnose(path, line, "expected 'depends on'")
+                return nil
+            }
+            return expression(tokens.dropFirst()).0
+        }
+        /// `"text" [if cond]`, with enclosing `visible if` AND'ed in.
+        func prompt(_ t: ArraySlice<KconfigToken>) -> (String, KconfigExpression?)? {
+            guard case .string(let text) = t.first else { return nil }
+            var conditions = enclosingVisibility
+            let rest = t.dropFirst()
+            if rest.first == .word("if") {
+                if let c = expression(rest.dropFirst()).0 { conditions.append(c) }
+            } else if !rest.isEmpty {
+                diagnose(path, line, "unexpected text after the prompt of \(keyword)")
+            }
+            return (text, KconfigExpression.all(conditions))
+        }
         switch current {
         case .comment:
-            return
-        case .menu, .choice:
-            if keyword == "depends", tokens.first == .word("on") {
-                let (e, _) = expression(tokens.dropFirst())
-                if let e {
-                    switch blocks.last {
-                    case .menu(var deps):
-                        deps.append(e)
-                        blocks[blocks.count - 1] = .menu(deps)
-                    case .choice(var deps):
-                        deps.append(e)
-                        blocks[blocks.count - 1] = .choice(deps)
-                    default: break
-                    }
-                }
+            if keyword == "depends" {
+                _ = dependsOn()
+            } else {
+                diagnose(path, line, "unknown attribute '\(keyword)' of a comment")
             }
-            return
+        case .menu:
+            switch keyword {
+            case "depends":
+                if let e = dependsOn(), case .menu(var deps, let visible) = blocks.last {
+                    deps.append(e)
+                    blocks[blocks.count - 1] = .menu(deps, visible)
+                }
+            case "visible":
+                guard tokens.first == .word("if") else {
+                    diagnose(path, line, "expected 'visible if'")
+                    return
+                }
+                if let e = expression(tokens.dropFirst()).0, case .menu(let deps, var visible) = blocks.last {
+                    visible.append(e)
+                    blocks[blocks.count - 1] = .menu(deps, visible)
+                }
+            default:
+                diagnose(path, line, "unknown attribute '\(keyword)' of a menu")
+            }
+        case .choice:
+            switch keyword {
+            case "depends":
+                if let e = dependsOn(), case .choice(var deps) = blocks.last {
+                    deps.append(e)
+                    blocks[blocks.count - 1] = .choice(deps)
+                }
+            case "bool", "boolean", "tristate", "prompt", "default", "optional", "option", "transitional":
+                break
+            default:
+                diagnose(path, line, "unknown attribute '\(keyword)' of a choice")
+            }
         case .none:
-            if ["depends", "select", "default", "prompt", "bool", "tristate", "help"].contains(keyword) {
+            if ParseState.configAttributes.contains(keyword) {
                 diagnose(path, line, "'\(keyword)' outside of a config entry")
-            } else if ![
-                "option", "visible", "optional", "modules", "range", "imply", "def_bool", "def_tristate",
-                "string", "int", "hex", "transitional",
-            ].contains(keyword) {
+            } else {
                 diagnose(path, line, "unknown keyword '\(keyword)'")
             }
-            return
         case .config(let name, let index):
-            var d = symbols[name]!.definitions[index]
-            defer { symbols[name]!.definitions[index] = d }
-            if let type = types[keyword] {
+            guard var d = symbols[name]?.definitions[index] else { return }
+            defer { symbols[name]?.definitions[index] = d }
+            if let type = ParseState.types[keyword] {
                 d.type = type
-                if case .string(let prompt) = tokens.first {
-                    d.prompt = prompt
-                    d.promptCondition =
-                        expression(tokens.dropFirst().drop { $0 != .word("if") }.dropFirst()).0
+                if !tokens.isEmpty {
+                    if let (text, condition) = prompt(tokens[...]) {
+                        d.prompt = text
+                        d.promptCondition = condition
+                    } else {
+                        diagnose(path, line, "expected a quoted prompt after \(keyword)")
+                    }
                 }
                 return
             }
@@ -387,33 +590,61 @@ struct ParseState {
                 let (v, c) = expression(tokens[...])
                 if let v { d.defaults.append(ConditionalValue(value: v, condition: c)) }
             case "prompt":
-                if case .string(let prompt) = tokens.first {
-                    d.prompt = prompt
-                    d.promptCondition =
-                        expression(tokens.dropFirst().drop { $0 != .word("if") }.dropFirst()).0
+                if let (text, condition) = prompt(tokens[...]) {
+                    d.prompt = text
+                    d.promptCondition = condition
+                } else {
+                    diagnose(path, line, "expected a quoted prompt")
                 }
             case "depends":
-                guard tokens.first == .word("on") else {
-                    diagnose(path, line, "expected 'depends on'")
-                    return
-                }
-                if let e = expression(tokens.dropFirst()).0 {
+                if let e = dependsOn() {
                     d.ownDependency = d.ownDependency.map { .and($0, e) } ?? e
                     d.dependency = d.dependency.map { .and($0, e) } ?? e
                 }
             case "select", "imply":
                 let (v, c) = expression(tokens[...])
-                if let v {
-                    if keyword == "select" {
-                        d.selects.append(ConditionalValue(value: v, condition: c))
-                    } else {
-                        d.implies.append(ConditionalValue(value: v, condition: c))
-                    }
+                guard var v else { return }
+                if case .constant(let c) = v, KconfigLexer.isSymbolName(c), Tristate(text: c) == nil {
+                    v = .symbol(c)  // `select 8272`: an all-digit symbol name
+                }
+                guard case .symbol = v else {
+                    diagnose(path, line, "\(keyword) needs a symbol")
+                    return
+                }
+                if keyword == "select" {
+                    d.selects.append(ConditionalValue(value: v, condition: c))
+                } else {
+                    d.implies.append(ConditionalValue(value: v, condition: c))
                 }
             case "default":
                 let (v, c) = expression(tokens[...])
                 if let v { d.defaults.append(ConditionalValue(value: v, condition: c)) }
-            case "range", "option", "modules", "visible", "optional", "transitional":
+            case "range":
+                let ifIndex = tokens.firstIndex(of: .word("if")) ?? tokens.endIndex
+                let bounds = tokens[..<ifIndex].compactMap { t -> KconfigExpression? in
+                    switch t {
+                    case .word(let w): return KconfigExpressionParser.atom(w)
+                    case .string(let s): return .constant(s)
+                    case .op: return nil
+                    }
+                }
+                guard bounds.count == 2, ifIndex - tokens.startIndex == 2 else {
+                    diagnose(path, line, "range needs two bounds")
+                    return
+                }
+                let condition = ifIndex < tokens.endIndex ? expression(tokens[(ifIndex + 1)...]).0 : nil
+                d.ranges.append(KconfigRange(low: bounds[0], high: bounds[1], condition: condition))
+            case "option":
+                d.options.append(
+                    tokens.map { t -> String in
+                        switch t {
+                        case .word(let w), .op(let w): return w
+                        case .string(let s): return "\"\(s)\""
+                        }
+                    }.joined())
+            case "modules":
+                d.options.append("modules")
+            case "visible", "optional", "transitional":
                 break
             default:
                 diagnose(path, line, "unknown attribute '\(keyword)' in config \(name)")
@@ -433,14 +664,48 @@ struct KconfigSyntaxError: Error, CustomStringConvertible {
 }
 
 enum KconfigLexer {
+    static func isWordByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x20, 0x09, 0x0D, 0x0C, UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "!"),
+            UInt8(ascii: "("),
+            UInt8(ascii: ")"), UInt8(ascii: "="), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"),
+            UInt8(ascii: "|"), UInt8(ascii: "#"):
+            return false
+        default:
+            return true
+        }
+    }
+
+    static func isSymbolName(_ s: String) -> Bool {
+        !s.isEmpty
+            && s.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
+            }
+    }
+
+    /// `name := value`, `name = value`, `name += value`: Kconfig's macro language
+    /// (kconfig-macro-language.rst) defines variables; modcheck does not need their values.
+    static func isMacroAssignment(_ line: ArraySlice<UInt8>) -> Bool {
+        var i = line.startIndex
+        while i < line.endIndex, isWordByte(line[i]), line[i] != UInt8(ascii: "$") {
+            if line[i] == UInt8(ascii: ":") || line[i] == UInt8(ascii: "+") { break }
+            i += 1
+        }
+        guard i > line.startIndex else { return false }
+        while i < line.endIndex, line[i] == 0x20 || line[i] == 0x09 { i += 1 }
+        guard i < line.endIndex else { return false }
+        if line[i] == UInt8(ascii: "=") { return true }
+        return (line[i] == UInt8(ascii: ":") || line[i] == UInt8(ascii: "+")) && i + 1 < line.endIndex
+            && line[i + 1] == UInt8(ascii: "=")
+    }
+
     /// `$(name,args...)` from the `$` at `i` through its balanced `)`; `i` ends after it.
-    static func macroCall(_ chars: [Unicode.Scalar], _ i: inout Int) -> [Unicode.Scalar] {
-        var out: [Unicode.Scalar] = []
+    static func macroCall(_ chars: ArraySlice<UInt8>, _ i: inout Int) -> ArraySlice<UInt8> {
+        let start = i
         var level = 0
-        while i < chars.count {
-            out.append(chars[i])
-            if chars[i] == "(" { level += 1 }
-            if chars[i] == ")" {
+        while i < chars.endIndex {
+            if chars[i] == UInt8(ascii: "(") { level += 1 }
+            if chars[i] == UInt8(ascii: ")") {
                 level -= 1
                 if level == 0 {
                     i += 1
@@ -449,33 +714,35 @@ enum KconfigLexer {
             }
             i += 1
         }
-        return out
+        return chars[start..<i]
     }
 
-    static func tokenize(_ line: String) throws -> [KconfigToken] {
+    static func tokenize(_ chars: ArraySlice<UInt8>) throws -> [KconfigToken] {
         var out: [KconfigToken] = []
-        let chars = Array(line.unicodeScalars)
-        var i = 0
-        while i < chars.count {
+        var i = chars.startIndex
+        func isMacroStart(_ i: Int) -> Bool {
+            chars[i] == UInt8(ascii: "$") && i + 1 < chars.endIndex && chars[i + 1] == UInt8(ascii: "(")
+        }
+        while i < chars.endIndex {
             let c = chars[i]
-            if c == " " || c == "\t" {
+            if c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0C {
                 i += 1
                 continue
             }
-            if c == "#" { break }
-            if c == "\"" || c == "'" {
-                var s = ""
+            if c == UInt8(ascii: "#") { break }
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+                var s: [UInt8] = []
                 i += 1
                 var closed = false
-                while i < chars.count {
-                    if chars[i] == "\\" && i + 1 < chars.count {
-                        s.unicodeScalars.append(chars[i + 1])
+                while i < chars.endIndex {
+                    if chars[i] == UInt8(ascii: "\\") && i + 1 < chars.endIndex {
+                        s.append(chars[i + 1])
                         i += 2
                         continue
                     }
-                    if chars[i] == "$" && i + 1 < chars.count && chars[i + 1] == "(" {
+                    if isMacroStart(i) {
                         // A macro call inside a string may hold quotes of its own.
-                        s.unicodeScalars.append(contentsOf: macroCall(chars, &i))
+                        s += macroCall(chars, &i)
                         continue
                     }
                     if chars[i] == c {
@@ -483,49 +750,55 @@ enum KconfigLexer {
                         i += 1
                         break
                     }
-                    s.unicodeScalars.append(chars[i])
+                    s.append(chars[i])
                     i += 1
                 }
                 if !closed { throw KconfigSyntaxError(description: "unterminated string") }
-                out.append(.string(s))
+                out.append(.string(String(decoding: s, as: UTF8.self)))
                 continue
             }
-            if c == "$" && i + 1 < chars.count && chars[i + 1] == "(" {
-                // A Kconfig macro call `$(shell,...)`: one opaque word, parentheses balanced.
-                var w = ""
-                w.unicodeScalars.append(contentsOf: macroCall(chars, &i))
-                // A macro call glued to a word (`foo$(bar)baz`) stays one word.
-                while i < chars.count, !" \t\"'!()=<>&|#".unicodeScalars.contains(chars[i]) {
-                    w.unicodeScalars.append(chars[i])
-                    i += 1
-                }
-                out.append(.word(w))
-                continue
-            }
-            let two = i + 1 < chars.count ? String(String.UnicodeScalarView([c, chars[i + 1]])) : ""
-            if ["&&", "||", "!=", "<=", ">="].contains(two) {
-                out.append(.op(two))
-                i += 2
-                continue
-            }
-            if "!()=<>".unicodeScalars.contains(c) {
-                out.append(.op(String(c)))
-                i += 1
-                continue
-            }
-            var w = ""
-            while i < chars.count, !" \t\"'!()=<>&|#".unicodeScalars.contains(chars[i]) {
-                if chars[i] == "$" && i + 1 < chars.count && chars[i + 1] == "(" {
-                    w.unicodeScalars.append(contentsOf: macroCall(chars, &i))
+            if i + 1 < chars.endIndex {
+                let n = chars[i + 1]
+                let two: String? =
+                    switch (c, n) {
+                    case (UInt8(ascii: "&"), UInt8(ascii: "&")): "&&"
+                    case (UInt8(ascii: "|"), UInt8(ascii: "|")): "||"
+                    case (UInt8(ascii: "!"), UInt8(ascii: "=")): "!="
+                    case (UInt8(ascii: "<"), UInt8(ascii: "=")): "<="
+                    case (UInt8(ascii: ">"), UInt8(ascii: "=")): ">="
+                    default: nil
+                    }
+                if let two {
+                    out.append(.op(two))
+                    i += 2
                     continue
                 }
-                w.unicodeScalars.append(chars[i])
+            }
+            switch c {
+            case UInt8(ascii: "!"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "="),
+                UInt8(ascii: "<"),
+                UInt8(ascii: ">"):
+                out.append(.op(String(UnicodeScalar(c))))
+                i += 1
+                continue
+            default:
+                break
+            }
+            // A word; a macro call (`$(shell,...)`), also glued to a word, stays part of it.
+            var w: [UInt8] = []
+            while i < chars.endIndex {
+                if isMacroStart(i) {
+                    w += macroCall(chars, &i)
+                    continue
+                }
+                guard isWordByte(chars[i]) else { break }
+                w.append(chars[i])
                 i += 1
             }
             if w.isEmpty {
-                throw KconfigSyntaxError(description: "unexpected character '\(c)'")
+                throw KconfigSyntaxError(description: "unexpected character '\(UnicodeScalar(c))'")
             }
-            out.append(.word(w))
+            out.append(.word(String(decoding: w, as: UTF8.self)))
         }
         return out
     }
@@ -596,18 +869,22 @@ struct KconfigExpressionParser {
         index += 1
         switch t {
         case .word(let w):
-            if w == "y" || w == "m" || w == "n" { return .constant(w) }
-            if w.contains("$(") { return .constant("$?") }
-            // Numbers are constants; symbols may start with a digit (64BIT).
-            if Int(w) != nil || (w.hasPrefix("0x") && Int(w.dropFirst(2), radix: 16) != nil)
-                || (w.hasPrefix("-") && Int(w) != nil)
-            {
-                return .constant(w)
-            }
-            return .symbol(w)
+            if w == "if" { throw KconfigSyntaxError(description: "unexpected 'if'") }
+            return KconfigExpressionParser.atom(w)
         case .string(let s): return .constant(s)
         case .op(let o): throw KconfigSyntaxError(description: "unexpected '\(o)'")
         }
+    }
+
+    static func atom(_ w: String) -> KconfigExpression {
+        if w == "y" || w == "m" || w == "n" { return .constant(w) }
+        // A macro call's value depends on the toolchain: unknown.
+        if w.utf8.contains(UInt8(ascii: "$")) { return .constant("$?") }
+        // Numbers are constants; symbols may start with a digit (64BIT).
+        if Int(w) != nil || (w.hasPrefix("0x") && Int(w.dropFirst(2), radix: 16) != nil) {
+            return .constant(w)
+        }
+        return .symbol(w)
     }
 }
 
@@ -617,14 +894,6 @@ extension String {
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }
         return String(s)
-    }
-
-    var indentWidth: Int {
-        var w = 0
-        for c in self {
-            if c == " " { w += 1 } else if c == "\t" { w = (w / 8 + 1) * 8 } else { break }
-        }
-        return w
     }
 
     func replacingOccurrencesSimple(_ target: String, _ replacement: String) -> String {
