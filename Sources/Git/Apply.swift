@@ -1,122 +1,232 @@
 import CLibGit2
 
-/// A file a patch changed: where each hunk landed relative to its stated line.
+/// A file a patch changed, and where each of its hunks landed relative to its stated line
+/// (0: exactly there; 5: five lines further down, as `git apply` reports "offset 5 lines").
 public struct AppliedFile: Sendable, Hashable {
+    /// The resulting path (the removed path for a deletion).
     public var path: String
     public var oldBlob: ObjectID?
     public var newBlob: ObjectID?
     public var hunkOffsets: [Int]
-}
 
-/// Splits bytes into lines, each keeping its "\n" (the last may lack one).
-func splitLines(_ bytes: UnsafeRawBufferPointer) -> [[UInt8]] {
-    var lines: [[UInt8]] = []
-    var start = 0
-    for i in 0..<bytes.count where bytes[i] == 0x0a {
-        lines.append(Array(bytes[start...i]))
-        start = i + 1
+    public init(path: String, oldBlob: ObjectID?, newBlob: ObjectID?, hunkOffsets: [Int]) {
+        self.path = path
+        self.oldBlob = oldBlob
+        self.newBlob = newBlob
+        self.hunkOffsets = hunkOffsets
     }
-    if start < bytes.count { lines.append(Array(bytes[start...])) }
-    return lines
 }
 
-/// Applies a parsed patch to a tree the way `git apply` places hunks: each hunk's preimage
-/// (context and removed lines) must match exactly, searched outward from its stated line shifted
-/// by the offset of the file's previous hunks; no fuzz. libgit2's own git_apply_to_tree only
-/// tries the stated line, which real mailing-list patches routinely miss by a few lines.
-/// New blobs and trees go to the repository's (in-memory) object store.
-public func apply(_ patches: [FilePatch], to tree: ObjectID, in repo: Repository) throws -> (
+/// A patch that does not apply, naming the file and, for a hunk, its 0-based index and stated
+/// line: "drivers/iommu/foo.c: hunk 2 at line 3657: does not apply".
+public struct ApplyFailure: Error, CustomStringConvertible, Sendable, Hashable {
+    public var path: String
+    /// 0-based; the description counts from 1 as `git apply` does.
+    public var hunkIndex: Int?
+    public var line: Int?
+    public var reason: String
+
+    public init(path: String, hunkIndex: Int?, line: Int?, reason: String) {
+        self.path = path
+        self.hunkIndex = hunkIndex
+        self.line = line
+        self.reason = reason
+    }
+
+    public var description: String {
+        var place = path
+        if let hunkIndex { place += ": hunk \(hunkIndex + 1)" }
+        if let line { place += " at line \(line)" }
+        return "\(place): \(reason)"
+    }
+}
+
+/// Applies a parsed patch to `tree` and returns the new tree, placing hunks the way `git apply`
+/// does: each hunk's preimage (context and removed lines) must match byte for byte, searched from
+/// its stated line — shifted by where the file's previous hunks landed — alternately after and
+/// before; no fuzz. A hunk stated at line 0 or 1 must match at the top of the file and a hunk
+/// without trailing context at its end (git's rules). libgit2's git_apply_to_tree only tries the
+/// stated line, and real mailing-list patches routinely land a few lines off.
+///
+/// New blobs and the new tree are written to the repository's object store (memory, when opened
+/// so); only the trees on changed paths are rewritten. Throws ApplyFailure for a hunk that does
+/// not apply, a binary patch, a missing file to change or an existing file to create.
+public func apply(_ patch: [FilePatch], to tree: ObjectID, in repo: Repository) throws -> (
     tree: ObjectID, files: [AppliedFile]
 ) {
-    var changes: [String: ObjectID?] = [:]
-    var modes: [String: UInt32] = [:]
+    let base = try TreeHandle(repo, tree)
+    // Files this patch has already produced or removed: a patch may touch a file twice.
+    var produced: [String: (blob: ObjectID, mode: UInt32)?] = [:]
     var files: [AppliedFile] = []
-    // Contents already produced by this patch (a patch may touch a file twice).
-    var produced: [String: [UInt8]?] = [:]
-    for patch in patches {
-        let path = patch.path
-        if patch.isBinary {
+
+    func current(_ path: String) throws -> (blob: ObjectID, mode: UInt32)? {
+        if let known = produced[path] { return known }
+        return try repo.blobEntry(tree: base, path: path).map { ($0.id, $0.mode) }
+    }
+
+    for file in patch {
+        let path = file.path
+        if file.isBinary {
             throw ApplyFailure(
                 path: path, hunkIndex: nil, line: nil,
-                reason: "binary patch (modcheck applies text diffs only)")
+                reason: "binary patch; modcheck applies text hunks only")
         }
-        var old: [UInt8]?
-        var oldBlob: ObjectID?
-        if let oldPath = patch.oldPath, patch.status != .added {
-            if let known = produced[oldPath] {
-                old = known
-            } else {
-                guard let id = try repo.blobID(tree: tree, path: oldPath) else {
-                    throw ApplyFailure(
-                        path: oldPath, hunkIndex: nil, line: nil, reason: "does not exist in the base tree")
-                }
-                oldBlob = id
-                old = try repo.blobBytes(id)
+        var source: (blob: ObjectID, mode: UInt32)?
+        if file.status == .added {
+            if try current(path) != nil {
+                throw ApplyFailure(
+                    path: path, hunkIndex: nil, line: nil, reason: "already exists in the tree")
             }
-        } else if try (produced[path] ?? nil) != nil || repo.blobID(tree: tree, path: path) != nil {
-            throw ApplyFailure(
-                path: path, hunkIndex: nil, line: nil, reason: "already exists in the base tree")
+        } else {
+            let oldPath = file.oldPath ?? path
+            guard let found = try current(oldPath) else {
+                throw ApplyFailure(
+                    path: oldPath, hunkIndex: nil, line: nil, reason: "does not exist in the tree")
+            }
+            source = found
         }
-        if patch.status == .deleted {
-            changes[path] = .some(nil)
+        if file.status == .renamed, let oldPath = file.oldPath, oldPath != path, try current(path) != nil {
+            throw ApplyFailure(path: path, hunkIndex: nil, line: nil, reason: "rename target already exists")
+        }
+
+        var image = try source.map { try repo.withBlob($0.blob) { Image(bytes: $0) } } ?? Image()
+        let offsets = try place(file.hunks, in: &image, path: path)
+
+        if file.status == .deleted {
+            if !image.lines.isEmpty {
+                throw ApplyFailure(
+                    path: path, hunkIndex: nil, line: nil, reason: "removal patch leaves file contents")
+            }
             produced[path] = .some(nil)
-            files.append(
-                AppliedFile(
-                    path: path, oldBlob: oldBlob, newBlob: nil, hunkOffsets: patch.hunks.map { _ in 0 }))
+            files.append(AppliedFile(path: path, oldBlob: source?.blob, newBlob: nil, hunkOffsets: offsets))
             continue
         }
-        var lines = (old ?? []).withUnsafeBytes(splitLines)
-        var offsets: [Int] = []
-        var shift = 0  // lines added minus removed by earlier hunks
-        var drift = 0  // offset at which the previous hunk landed
-        for (index, hunk) in patch.hunks.enumerated() {
-            let preimage = hunk.lines.filter { $0.origin != .addition }.map(\.bytes)
-            let postimage = hunk.lines.filter { $0.origin != .deletion }.map(\.bytes)
-            // Stated position (0-based) in the file as modified by earlier hunks.
-            var stated = (hunk.oldCount == 0 ? hunk.oldStart : hunk.oldStart - 1) + shift + drift
-            stated = max(0, min(stated, lines.count))
-            guard let at = findPreimage(preimage, in: lines, near: stated) else {
-                throw ApplyFailure(
-                    path: path, hunkIndex: index, line: hunk.oldStart,
-                    reason: "does not apply (context not found)")
-            }
-            drift += at - stated
-            offsets.append(at - ((hunk.oldCount == 0 ? hunk.oldStart : hunk.oldStart - 1) + shift))
-            lines.replaceSubrange(at..<at + preimage.count, with: postimage)
-            shift += postimage.count - preimage.count
+        let newBlob: ObjectID
+        if file.hunks.isEmpty, let source {
+            newBlob = source.blob  // a pure rename or mode change
+        } else {
+            newBlob = try repo.writeBlob(image.bytes)
         }
-        let content = lines.flatMap { $0 }
-        let newBlob = try repo.writeBlob(content)
-        if let oldPath = patch.oldPath, oldPath != path, patch.status == .renamed {
-            changes[oldPath] = .some(nil)
+        let mode =
+            file.newMode.flatMap { isFileMode($0) ? $0 : nil } ?? source?.mode ?? GIT_FILEMODE_BLOB.rawValue
+        if file.status == .renamed, let oldPath = file.oldPath, oldPath != path {
             produced[oldPath] = .some(nil)
         }
-        changes[path] = newBlob
-        produced[path] = content
-        if let mode = patch.newMode, mode == 0o100755 || mode == 0o100644 { modes[path] = mode }
-        files.append(AppliedFile(path: path, oldBlob: oldBlob, newBlob: newBlob, hunkOffsets: offsets))
+        produced[path] = (newBlob, mode)
+        files.append(AppliedFile(path: path, oldBlob: source?.blob, newBlob: newBlob, hunkOffsets: offsets))
     }
-    let newTree = try repo.updatedTree(base: tree, changes: changes, modes: modes)
-    return (newTree, files)
+
+    var changes: [String: ObjectID?] = [:]
+    var modes: [String: UInt32] = [:]
+    for (path, result) in produced {
+        changes[path] = .some(result?.blob)
+        if let result { modes[path] = result.mode }
+    }
+    return (try repo.updatedTree(base: tree, changes: changes, modes: modes), files)
 }
 
-/// The first position, searching outward from `near` (near, near-1, near+1, ...), where
-/// `preimage` matches `lines` exactly.
-func findPreimage(_ preimage: [[UInt8]], in lines: [[UInt8]], near: Int) -> Int? {
+private func isFileMode(_ mode: UInt32) -> Bool {
+    mode == GIT_FILEMODE_BLOB.rawValue || mode == GIT_FILEMODE_BLOB_EXECUTABLE.rawValue
+        || mode == GIT_FILEMODE_LINK.rawValue
+}
+
+/// A file as lines; each line remembers whether a "\n" ended it (only the last may lack one).
+struct Image {
+    struct Line: Equatable {
+        var content: ArraySlice<UInt8>
+        var hasNewline: Bool
+    }
+
+    var lines: [Line] = []
+
+    init() {}
+
+    init(bytes: UnsafeRawBufferPointer) {
+        let all = Array(bytes)
+        var start = 0
+        all.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            while start < buffer.count {
+                if let hit = memchr(base + start, Int32(UInt8(ascii: "\n")), buffer.count - start) {
+                    let end = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    lines.append(Line(content: all[start..<end], hasNewline: true))
+                    start = end + 1
+                } else {
+                    lines.append(Line(content: all[start...], hasNewline: false))
+                    start = buffer.count
+                }
+            }
+        }
+    }
+
+    var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(lines.reduce(0) { $0 + $1.content.count + 1 })
+        for line in lines {
+            out.append(contentsOf: line.content)
+            if line.hasNewline { out.append(UInt8(ascii: "\n")) }
+        }
+        return out
+    }
+}
+
+/// Applies `hunks` to `image` in order; returns each hunk's offset from its stated line.
+func place(_ hunks: [Hunk], in image: inout Image, path: String) throws -> [Int] {
+    var offsets: [Int] = []
+    var lineDelta = 0  // lines added minus removed by the hunks applied so far
+    var drift = 0  // how far the previous hunk landed from its stated line
+    for (index, hunk) in hunks.enumerated() {
+        let preimage = hunk.lines.filter { $0.origin != .addition }.map {
+            Image.Line(content: $0.content[...], hasNewline: $0.hasNewline)
+        }
+        let postimage = hunk.lines.filter { $0.origin != .deletion }.map {
+            Image.Line(content: $0.content[...], hasNewline: $0.hasNewline)
+        }
+        let trailingContext = hunk.lines.reversed().prefix { $0.origin == .context }.count
+        // Where the hunk says it starts, in the file as changed by the earlier hunks.
+        let stated = (hunk.oldCount == 0 ? hunk.oldStart : hunk.oldStart - 1) + lineDelta
+        guard
+            let at = findPreimage(
+                preimage, in: image.lines, near: stated + drift, atStart: hunk.oldStart <= 1,
+                atEnd: trailingContext == 0)
+        else {
+            throw ApplyFailure(path: path, hunkIndex: index, line: hunk.oldStart, reason: "does not apply")
+        }
+        drift = at - stated
+        offsets.append(drift)
+        image.lines.replaceSubrange(at..<at + preimage.count, with: postimage)
+        lineDelta += postimage.count - preimage.count
+    }
+    return offsets
+}
+
+/// The first position where `preimage` matches `lines` exactly: `near` itself, then alternately
+/// one line further down and one line up, widening (git apply's find_pos order). `atStart` and
+/// `atEnd` pin the match to the top or bottom of the file.
+func findPreimage(_ preimage: [Image.Line], in lines: [Image.Line], near: Int, atStart: Bool, atEnd: Bool)
+    -> Int?
+{
     let last = lines.count - preimage.count
-    if last < 0 { return nil }
+    guard last >= 0 else { return nil }
     func matches(_ at: Int) -> Bool {
-        for (i, line) in preimage.enumerated() where lines[at + i] != line { return false }
+        for i in preimage.indices where lines[at + i] != preimage[i] { return false }
         return true
     }
-    if preimage.isEmpty { return min(near, lines.count) }
-    var distance = 0
-    while near - distance >= 0 || near + distance <= last {
-        let before = near - distance
-        if before >= 0 && before <= last && matches(before) { return before }
-        let after = near + distance
-        if distance > 0 && after <= last && after >= 0 && matches(after) { return after }
-        distance += 1
+    if atStart { return matches(0) && (!atEnd || last == 0) ? 0 : nil }
+    if atEnd { return matches(last) ? last : nil }
+    let start = max(0, min(near, last))
+    if matches(start) { return start }
+    var down = start
+    var up = start
+    while down < last || up > 0 {
+        if down < last {
+            down += 1
+            if matches(down) { return down }
+        }
+        if up > 0 {
+            up -= 1
+            if matches(up) { return up }
+        }
     }
     return nil
 }

@@ -1,19 +1,25 @@
 import CLibGit2
 
-/// A failing libgit2 call: the operation and libgit2's own message (git_error_last()).
+/// A failing libgit2 call: what modcheck was doing and libgit2's own message (git_error_last()).
 public struct GitError: Error, CustomStringConvertible, Sendable {
     public var operation: String
     public var message: String
+    /// libgit2's return code (GIT_ENOTFOUND = -3, ...); -1 for errors raised by this layer.
     public var code: Int32
+
+    public init(operation: String, message: String, code: Int32 = -1) {
+        self.operation = operation
+        self.message = message
+        self.code = code
+    }
 
     public var description: String { "\(operation): \(message)" }
 
+    /// The error libgit2 recorded for the failing call on this thread.
     static func last(_ operation: String, _ code: Int32) -> GitError {
-        let message: String
-        if let err = git_error_last(), let text = err.pointee.message {
+        var message = "libgit2 error \(code)"
+        if let error = git_error_last(), let text = error.pointee.message {
             message = String(cString: text)
-        } else {
-            message = "libgit2 error \(code)"
         }
         return GitError(operation: operation, message: message, code: code)
     }
@@ -25,14 +31,30 @@ func check(_ operation: @autoclosure () -> String, _ code: Int32) throws {
     if code < 0 { throw GitError.last(operation(), code) }
 }
 
-/// libgit2 is initialised once per process; strict hash verification is off (it costs ~45% of
-/// blob reading and modcheck never trusts a blob's content for security), and repositories owned
-/// by another user are readable (modcheck only reads them).
+/// Calls a libgit2 constructor that hands its result back through an out-parameter and returns
+/// the pointer, or throws naming `operation`.
+@inline(__always)
+func construct(_ operation: @autoclosure () -> String, _ body: (inout OpaquePointer?) -> Int32) throws
+    -> OpaquePointer
+{
+    var out: OpaquePointer?
+    let code = body(&out)
+    if code < 0 { throw GitError.last(operation(), code) }
+    guard let out else { throw GitError(operation: operation(), message: "libgit2 returned no object") }
+    return out
+}
+
+/// libgit2 is initialised exactly once per process, lazily, by the first Repository or parse.
 enum LibGit2 {
     static let initialized: Bool = {
         git_libgit2_init()
-        modcheck_git_set_strict_hash_verification(0)
-        modcheck_git_set_owner_validation(0)
+        // Hash verification re-hashes every object read (~45% of blob reading time); modcheck reads
+        // repositories it trusts and never writes what it reads back, so a corrupt object can only
+        // produce wrong findings, never a wrong repository.
+        _ = modcheck_git_set_strict_hash_verification(0)
+        // modcheck only reads the checked repository (writes go to memory), so a repository owned
+        // by another user (a shared mirror, a CI checkout) is safe to open.
+        _ = modcheck_git_set_owner_validation(0)
         return true
     }()
 

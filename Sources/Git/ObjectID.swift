@@ -1,63 +1,80 @@
 import CLibGit2
 
-/// A git object id (SHA-1), stored inline so it is cheap to hash, compare and share across threads.
+/// A git object id (SHA-1), stored inline as three big-endian words so that hashing, equality and
+/// byte order are a few integer operations and ids are freely shared across threads.
 public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    var a: UInt64
-    var b: UInt64
-    var c: UInt32
+    private var high: UInt64
+    private var middle: UInt64
+    private var low: UInt32
+
+    /// The id of 20 raw bytes at `raw` (a git_oid, a tree entry's id).
+    init(rawPointer raw: UnsafeRawPointer) {
+        high = UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self))
+        middle = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        low = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+    }
 
     init(_ oid: git_oid) {
         var copy = oid
-        var a: UInt64 = 0
-        var b: UInt64 = 0
-        var c: UInt32 = 0
-        withUnsafeBytes(of: &copy.id) { raw in
-            for i in 0..<8 { a = a << 8 | UInt64(raw[i]) }
-            for i in 8..<16 { b = b << 8 | UInt64(raw[i]) }
-            for i in 16..<20 { c = c << 8 | UInt32(raw[i]) }
+        self = withUnsafeBytes(of: &copy.id) { ObjectID(rawPointer: $0.baseAddress!) }
+    }
+
+    init(_ oid: UnsafePointer<git_oid>) {
+        self.init(rawPointer: UnsafeRawPointer(oid))
+    }
+
+    /// An id from its 20 raw bytes; nil for any other length.
+    public init?(raw bytes: some Collection<UInt8>) {
+        guard bytes.count == 20 else { return nil }
+        let array = Array(bytes)
+        self = array.withUnsafeBytes { ObjectID(rawPointer: $0.baseAddress!) }
+    }
+
+    /// An id from 40 hex digits (either case); nil for anything else.
+    public init?(hex: String) {
+        let digits = Array(hex.utf8)
+        guard digits.count == 40 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 20)
+        for i in 0..<20 {
+            guard let hi = Self.nibble(digits[2 * i]), let lo = Self.nibble(digits[2 * i + 1]) else {
+                return nil
+            }
+            bytes[i] = hi << 4 | lo
         }
-        self.a = a
-        self.b = b
-        self.c = c
+        self.init(raw: bytes)
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     /// The 20 raw bytes.
     public var rawBytes: [UInt8] {
-        var out = [UInt8](repeating: 0, count: 20)
-        for i in 0..<8 { out[i] = UInt8(truncatingIfNeeded: a >> (56 - 8 * UInt64(i))) }
-        for i in 0..<8 { out[8 + i] = UInt8(truncatingIfNeeded: b >> (56 - 8 * UInt64(i))) }
-        for i in 0..<4 { out[16 + i] = UInt8(truncatingIfNeeded: c >> (24 - 8 * UInt32(i))) }
-        return out
+        var words = (high.bigEndian, middle.bigEndian, low.bigEndian)
+        return withUnsafeBytes(of: &words) { Array($0.prefix(20)) }
     }
 
-    public init?(raw: [UInt8]) {
-        guard raw.count == 20 else { return nil }
-        var oid = git_oid()
-        withUnsafeMutableBytes(of: &oid.id) { dst in
-            for i in 0..<20 { dst[i] = raw[i] }
-        }
-        self.init(oid)
-    }
-
-    public init?(hex: String) {
-        guard hex.utf8.count == 40 else { return nil }
-        var oid = git_oid()
-        guard git_oid_fromstrn(&oid, hex, 40) == 0 else { return nil }
-        self.init(oid)
-    }
-
+    /// The id as libgit2 takes it.
     var oid: git_oid {
         var oid = git_oid()
-        let raw = rawBytes
-        withUnsafeMutableBytes(of: &oid.id) { dst in
-            for i in 0..<20 { dst[i] = raw[i] }
+        var words = (high.bigEndian, middle.bigEndian, low.bigEndian)
+        withUnsafeBytes(of: &words) { source in
+            withUnsafeMutableBytes(of: &oid.id) {
+                $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(20)))
+            }
         }
         return oid
     }
 
+    /// The 40 lowercase hex digits.
     public var hex: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
         out.reserveCapacity(40)
         for byte in rawBytes {
             out.append(digits[Int(byte >> 4)])
@@ -68,5 +85,7 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public var description: String { hex }
 
-    public static func < (l: ObjectID, r: ObjectID) -> Bool { (l.a, l.b, l.c) < (r.a, r.b, r.c) }
+    public static func < (l: ObjectID, r: ObjectID) -> Bool {
+        (l.high, l.middle, l.low) < (r.high, r.middle, r.low)
+    }
 }

@@ -1,179 +1,227 @@
 import CLibGit2
 import Foundation
 
-/// One line of a hunk; `content` has no line terminator, `hasNewline` says whether one followed
-/// (false after "\ No newline at end of file").
+/// One line of a hunk. `content` has no line terminator ("\r" of a CRLF line stays);
+/// `hasNewline` is false for a last line followed by "\ No newline at end of file".
 public struct HunkLine: Sendable, Hashable {
-    public enum Origin: Sendable { case context, addition, deletion }
+    public enum Origin: Sendable, Hashable { case context, addition, deletion }
     public var origin: Origin
     public var content: [UInt8]
     public var hasNewline: Bool
 
-    var bytes: [UInt8] { hasNewline ? content + [0x0a] : content }
+    public init(origin: Origin, content: [UInt8], hasNewline: Bool = true) {
+        self.origin = origin
+        self.content = content
+        self.hasNewline = hasNewline
+    }
 }
 
+/// One `@@ -oldStart,oldCount +newStart,newCount @@` section of a file's diff.
 public struct Hunk: Sendable, Hashable {
     public var oldStart: Int
     public var oldCount: Int
     public var newStart: Int
     public var newCount: Int
+    /// The header line, e.g. "@@ -388,7 +388,7 @@ config ARM_SMMU_DISABLE_BYPASS_BY_DEFAULT".
     public var header: String
     public var lines: [HunkLine]
+
+    public init(oldStart: Int, oldCount: Int, newStart: Int, newCount: Int, header: String, lines: [HunkLine])
+    {
+        self.oldStart = oldStart
+        self.oldCount = oldCount
+        self.newStart = newStart
+        self.newCount = newCount
+        self.header = header
+        self.lines = lines
+    }
 }
 
 /// The changes a patch makes to one file.
 public struct FilePatch: Sendable, Hashable {
-    public enum Status: Sendable { case added, deleted, modified, renamed, copied }
+    public enum Status: Sendable, Hashable { case added, deleted, modified, renamed, copied }
+    /// The path before the change; nil for a new file.
     public var oldPath: String?
+    /// The path after the change; nil for a deleted file.
     public var newPath: String?
     public var status: Status
+    /// A "GIT binary patch" or "Binary files differ": no hunks modcheck can apply.
     public var isBinary: Bool
+    public var oldMode: UInt32?
     public var newMode: UInt32?
     public var hunks: [Hunk]
 
-    /// The path the result lands at.
+    public init(
+        oldPath: String?, newPath: String?, status: Status, isBinary: Bool = false, oldMode: UInt32? = nil,
+        newMode: UInt32? = nil, hunks: [Hunk]
+    ) {
+        self.oldPath = oldPath
+        self.newPath = newPath
+        self.status = status
+        self.isBinary = isBinary
+        self.oldMode = oldMode
+        self.newMode = newMode
+        self.hunks = hunks
+    }
+
+    /// The path the result lands at (the old path for a deletion).
     public var path: String { newPath ?? oldPath ?? "" }
 }
 
-/// A patch that cannot be parsed or placed: names the file and hunk.
-public struct ApplyFailure: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var hunkIndex: Int?
-    public var line: Int?
-    public var reason: String
-
-    public init(path: String, hunkIndex: Int?, line: Int?, reason: String) {
-        self.path = path
-        self.hunkIndex = hunkIndex
-        self.line = line
-        self.reason = reason
-    }
-
-    public var description: String {
-        var where_ = path
-        if let hunkIndex { where_ += ": hunk \(hunkIndex + 1)" }
-        if let line { where_ += " at line \(line)" }
-        return "\(where_): \(reason)"
-    }
-}
-
-/// Parses unified git diffs with libgit2's patch parser (`git_diff_from_buffer`), which skips a
-/// mail's headers, message and diffstat before the first `diff --git`.
+/// Parses git diffs with libgit2's patch parser (`git_diff_from_buffer`).
+///
+/// The parser skips everything before a `diff --git` line (a mail's headers, message, `---`
+/// and diffstat) and reads each hunk by its line counts, so the format-patch signature after the
+/// last hunk ("-- \n2.24.0") and a list footer are ignored. What it does not accept is handled
+/// here: input without any `diff --git` (a cover letter, a reply: no patches rather than an
+/// error), a `@@ -` line in the message before the diff (cut off), a last line without "\n".
+/// Plain `diff -u` output without `diff --git` headers is not recognised.
 public enum PatchParser {
     public static func parse(_ bytes: [UInt8]) throws -> [FilePatch] {
         LibGit2.ensure()
-        guard let start = firstDiff(bytes) else { return [] }
-        var text = Array(bytes[start...])
-        // The signature separator after the last hunk ("-- \n2.24.0") is not part of the diff.
-        if let sig = signatureStart(text) { text = Array(text[..<sig]) }
-        var diff: OpaquePointer?
-        try text.withUnsafeBytes { raw in
-            try check(
-                "parse the diff",
-                git_diff_from_buffer(&diff, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count))
+        guard let start = lineStart(of: "diff --git ", in: bytes) else { return [] }
+        var text = withIndexLines(Array(bytes[start...]))
+        if text.last != UInt8(ascii: "\n") { text.append(UInt8(ascii: "\n")) }
+        let diff: DiffHandle
+        do {
+            diff = try parseDiff(text)
+        } catch {
+            // Text after the signature that looks like a hunk header (a quoted reply, a footer)
+            // is an error to libgit2; retry without the signature block.
+            guard let signature = lastLine("-- ", in: text), signature > 0 else { throw error }
+            diff = try parseDiff(Array(text[..<signature]))
         }
-        defer { git_diff_free(diff) }
         var out: [FilePatch] = []
-        for i in 0..<git_diff_num_deltas(diff) {
-            var patch: OpaquePointer?
-            try check("read the diff of file \(i + 1)", git_patch_from_diff(&patch, diff, i))
-            defer { git_patch_free(patch) }
-            guard let delta = git_patch_get_delta(patch)?.pointee else { continue }
-            let status: FilePatch.Status
-            switch delta.status {
-            case GIT_DELTA_ADDED: status = .added
-            case GIT_DELTA_DELETED: status = .deleted
-            case GIT_DELTA_RENAMED: status = .renamed
-            case GIT_DELTA_COPIED: status = .copied
-            default: status = .modified
-            }
-            let binary = (delta.flags & GIT_DIFF_FLAG_BINARY.rawValue) != 0
-            var hunks: [Hunk] = []
-            for h in 0..<git_patch_num_hunks(patch) {
-                var hunkPointer: UnsafePointer<git_diff_hunk>?
-                var lineCount = 0
-                try check("read hunk \(h + 1)", git_patch_get_hunk(&hunkPointer, &lineCount, patch, h))
-                guard let hunk = hunkPointer?.pointee else { continue }
-                let header = withUnsafeBytes(of: hunk.header) { raw in
-                    String(decoding: raw.prefix(Int(hunk.header_len)), as: UTF8.self).trimmingCharacters(
-                        in: .whitespacesAndNewlines)
-                }
-                var lines: [HunkLine] = []
-                for l in 0..<lineCount {
-                    var linePointer: UnsafePointer<git_diff_line>?
-                    try check(
-                        "read line \(l + 1) of hunk \(h + 1)",
-                        git_patch_get_line_in_hunk(&linePointer, patch, h, l))
-                    guard let line = linePointer?.pointee else { continue }
-                    var content: [UInt8] = []
-                    if let p = line.content, line.content_len > 0 {
-                        content = Array(UnsafeRawBufferPointer(start: p, count: Int(line.content_len)))
-                    }
-                    let origin = UInt8(bitPattern: line.origin)
-                    switch origin {
-                    case UInt8(ascii: " "), UInt8(ascii: "+"), UInt8(ascii: "-"):
-                        var hasNewline = false
-                        if content.last == 0x0a {
-                            content.removeLast()
-                            hasNewline = true
-                        }
-                        let o: HunkLine.Origin =
-                            origin == UInt8(ascii: "+")
-                            ? .addition : origin == UInt8(ascii: "-") ? .deletion : .context
-                        lines.append(HunkLine(origin: o, content: content, hasNewline: hasNewline))
-                    case UInt8(ascii: "="), UInt8(ascii: ">"), UInt8(ascii: "<"):
-                        // "\ No newline at end of file" applies to the line before it.
-                        if !lines.isEmpty { lines[lines.count - 1].hasNewline = false }
-                    default:
-                        continue
-                    }
-                }
-                hunks.append(
-                    Hunk(
-                        oldStart: Int(hunk.old_start), oldCount: Int(hunk.old_lines),
-                        newStart: Int(hunk.new_start),
-                        newCount: Int(hunk.new_lines), header: header, lines: lines))
-            }
-            out.append(
-                FilePatch(
-                    oldPath: status == .added ? nil : delta.old_file.path.map { String(cString: $0) },
-                    newPath: status == .deleted ? nil : delta.new_file.path.map { String(cString: $0) },
-                    status: status,
-                    isBinary: binary, newMode: delta.new_file.mode == 0 ? nil : UInt32(delta.new_file.mode),
-                    hunks: hunks))
+        for index in 0..<git_diff_num_deltas(diff.pointer) {
+            out.append(try filePatch(PatchHandle(diff, index: index)))
         }
         return out
     }
 
-    /// The offset of the first line starting with "diff --git " (or "--- " followed by "+++ ").
-    static func firstDiff(_ bytes: [UInt8]) -> Int? {
-        let marker = Array("diff --git ".utf8)
-        var lineStart = 0
-        while lineStart < bytes.count {
-            if bytes.count - lineStart >= marker.count,
-                Array(bytes[lineStart..<lineStart + marker.count]) == marker
-            {
-                return lineStart
+    private static func parseDiff(_ text: [UInt8]) throws -> DiffHandle {
+        let raw = try text.withUnsafeBytes { buffer in
+            try construct("parse the diff") {
+                git_diff_from_buffer(
+                    &$0, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), buffer.count)
             }
-            guard let nl = bytes[lineStart...].firstIndex(of: 0x0a) else { break }
-            lineStart = nl + 1
+        }
+        return DiffHandle(owning: raw, repository: nil)
+    }
+
+    private static func filePatch(_ patch: PatchHandle) throws -> FilePatch {
+        guard let delta = git_patch_get_delta(patch.pointer)?.pointee else {
+            throw GitError(operation: "read a parsed diff", message: "a file without a delta")
+        }
+        let status: FilePatch.Status
+        switch delta.status {
+        case GIT_DELTA_ADDED: status = .added
+        case GIT_DELTA_DELETED: status = .deleted
+        case GIT_DELTA_RENAMED: status = .renamed
+        case GIT_DELTA_COPIED: status = .copied
+        default: status = .modified
+        }
+        var hunks: [Hunk] = []
+        for h in 0..<git_patch_num_hunks(patch.pointer) {
+            var hunkPointer: UnsafePointer<git_diff_hunk>?
+            var lineCount = 0
+            try check("read hunk \(h + 1)", git_patch_get_hunk(&hunkPointer, &lineCount, patch.pointer, h))
+            guard let hunk = hunkPointer?.pointee else { continue }
+            var header = hunk.header
+            let headerText = withUnsafeBytes(of: &header) { raw in
+                String(decoding: raw.prefix(min(Int(hunk.header_len), raw.count)), as: UTF8.self)
+            }
+            var lines: [HunkLine] = []
+            lines.reserveCapacity(lineCount)
+            for l in 0..<lineCount {
+                var linePointer: UnsafePointer<git_diff_line>?
+                try check(
+                    "read line \(l + 1) of hunk \(h + 1)",
+                    git_patch_get_line_in_hunk(&linePointer, patch.pointer, h, l))
+                guard let line = linePointer?.pointee else { continue }
+                let origin: HunkLine.Origin
+                switch UInt8(bitPattern: line.origin) {
+                case UInt8(ascii: " "): origin = .context
+                case UInt8(ascii: "+"): origin = .addition
+                case UInt8(ascii: "-"): origin = .deletion
+                case UInt8(ascii: "="), UInt8(ascii: ">"), UInt8(ascii: "<"):
+                    // "\ No newline at end of file" belongs to the line before it.
+                    if !lines.isEmpty { lines[lines.count - 1].hasNewline = false }
+                    continue
+                default:
+                    continue
+                }
+                var content: [UInt8] = []
+                if let p = line.content, line.content_len > 0 {
+                    content = Array(UnsafeRawBufferPointer(start: p, count: Int(line.content_len)))
+                }
+                if content.last == UInt8(ascii: "\n") { content.removeLast() }
+                lines.append(HunkLine(origin: origin, content: content))
+            }
+            hunks.append(
+                Hunk(
+                    oldStart: Int(hunk.old_start), oldCount: Int(hunk.old_lines),
+                    newStart: Int(hunk.new_start),
+                    newCount: Int(hunk.new_lines),
+                    header: headerText.trimmingCharacters(in: .newlines), lines: lines))
+        }
+        func mode(_ m: UInt16) -> UInt32? { m == 0 ? nil : UInt32(m) }
+        return FilePatch(
+            oldPath: status == .added ? nil : delta.old_file.path.map { String(cString: $0) },
+            newPath: status == .deleted ? nil : delta.new_file.path.map { String(cString: $0) },
+            status: status, isBinary: delta.flags & GIT_DIFF_FLAG_BINARY.rawValue != 0,
+            oldMode: status == .added ? nil : mode(delta.old_file.mode),
+            newMode: status == .deleted ? nil : mode(delta.new_file.mode), hunks: hunks)
+    }
+
+    /// libgit2 wants an `index` line between a rename, copy or mode header and the `---` line
+    /// (git always writes one; hand-made and some tools' patches do not): supply a neutral one.
+    static func withIndexLines(_ text: [UInt8]) -> [UInt8] {
+        let needsIndex = ["rename to ", "rename new ", "copy to ", "new mode "].map { Array($0.utf8) }
+        let oldPath = Array("--- ".utf8)
+        var out: [UInt8] = []
+        var previousNeedsIndex = false
+        var changed = false
+        var start = 0
+        while start < text.count {
+            let end = text[start...].firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? text.count
+            let line = text[start..<end]
+            if previousNeedsIndex && line.starts(with: oldPath) {
+                out.append(contentsOf: Array("index 0000000..0000000\n".utf8))
+                changed = true
+            }
+            previousNeedsIndex = needsIndex.contains { line.starts(with: $0) }
+            out.append(contentsOf: line)
+            start = end
+        }
+        return changed ? out : text
+    }
+
+    /// The offset of the first line that starts with `marker`.
+    static func lineStart(of marker: String, in bytes: [UInt8]) -> Int? {
+        let m = Array(marker.utf8)
+        var start = 0
+        while start < bytes.count {
+            if bytes.count - start >= m.count && bytes[start..<start + m.count].elementsEqual(m) {
+                return start
+            }
+            guard let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            start = newline + 1
         }
         return nil
     }
 
-    /// Where a format-patch signature ("-- " alone on a line) starts after the last hunk.
-    static func signatureStart(_ bytes: [UInt8]) -> Int? {
-        let sig: [UInt8] = [0x2d, 0x2d, 0x20, 0x0a]
-        var i = bytes.count - sig.count
-        while i >= 0 {
-            if i == 0 || bytes[i - 1] == 0x0a, Array(bytes[i..<i + sig.count]) == sig {
-                // A signature is a short tail ("2.24.0"); a hunk line deleting "- " is not.
-                let tail = bytes[(i + sig.count)...]
-                let lines = tail.filter { $0 == 0x0a }.count
-                return lines <= 4 && !tail.starts(with: [0x40, 0x40]) ? i : nil
+    /// The offset of the last line that is exactly `line`.
+    static func lastLine(_ line: String, in bytes: [UInt8]) -> Int? {
+        let whole = Array(line.utf8) + [UInt8(ascii: "\n")]
+        var found: Int?
+        var start = 0
+        while start < bytes.count {
+            if bytes.count - start >= whole.count && bytes[start..<start + whole.count].elementsEqual(whole) {
+                found = start
             }
-            i -= 1
+            guard let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { break }
+            start = newline + 1
         }
-        return nil
+        return found
     }
 }

@@ -2,81 +2,88 @@ import CLibGit2
 import Foundation
 
 /// A commit's metadata.
-public struct CommitInfo: Sendable {
+public struct CommitInfo: Sendable, Hashable {
     public var id: ObjectID
     public var tree: ObjectID
     public var parents: [ObjectID]
+    /// The first paragraph of the message, on one line (git's "subject").
     public var summary: String
     public var message: String
     public var authorName: String
     public var authorEmail: String
+    /// Author time, seconds since the epoch.
     public var time: Int64
 }
 
 /// Who wrote a commit modcheck creates (fixtures, the demo, series commits).
-public struct Signature: Sendable {
+public struct Signature: Sendable, Hashable {
     public var name: String
     public var email: String
+    /// Seconds since the epoch.
     public var time: Int64
+    public var timeZoneOffsetMinutes: Int
 
-    public init(name: String, email: String, time: Int64) {
+    public init(name: String, email: String, time: Int64, timeZoneOffsetMinutes: Int = 0) {
         self.name = name
         self.email = email
         self.time = time
+        self.timeZoneOffsetMinutes = timeZoneOffsetMinutes
     }
 }
 
-/// A blob of a tree, with its path from the tree's root.
-public struct TreeEntry: Sendable, Hashable {
-    public var path: String
-    public var blob: ObjectID
-    public var mode: UInt32
-    public var isSymlink: Bool { mode == 0o120000 }
-}
-
-/// A path that differs between two trees.
-public struct ChangedPath: Sendable, Hashable {
-    public enum Status: Sendable { case added, deleted, modified, renamed, typeChanged }
-    public var oldPath: String?
-    public var newPath: String?
-    public var oldBlob: ObjectID?
-    public var newBlob: ObjectID?
-    public var status: Status
-}
-
-/// Owns one `git_repository`. A handle is used by one thread at a time; parallel readers open one
-/// Repository per worker (libgit2 shares pack files between handles underneath).
+/// Owns one `git_repository` (and its object database).
 ///
-/// Writes (blobs, trees, commits) never touch the checked repository when `inMemoryWrites` is set:
-/// a `git_mempack` backend with the highest priority receives them, and an object that already
-/// exists is never written again — libgit2 would otherwise "freshen" it, touching the mtime of
-/// files in the repository's objects directory.
+/// A Repository is not Sendable: one thread uses a handle at a time. Parallel readers open one
+/// Repository per worker — libgit2 shares the mapped pack files between handles underneath, so a
+/// second handle costs little.
+///
+/// With `inMemoryWrites` (the default for `open` and `discover`) every object modcheck writes —
+/// blobs, trees, commits, index trees — lands in a `git_mempack` store attached with the highest
+/// priority, and the on-disk object stores are made read-only: their write and "freshen"
+/// entry points are removed. Freshening matters because libgit2 writes an object that already
+/// exists by touching the mtime of its loose file or pack, which would modify the checked
+/// repository. Reads still see every on-disk object.
 public final class Repository {
     let handle: OpaquePointer
     let odb: OpaquePointer
+    /// The in-memory store (owned by `odb`), when writes go to memory.
+    private let mempack: UnsafeMutablePointer<git_odb_backend>?
     public let gitDirectory: String
     public let workingDirectory: String?
     public let inMemoryWrites: Bool
 
     private init(handle: OpaquePointer, inMemoryWrites: Bool) throws {
-        self.handle = handle
-        var odb: OpaquePointer?
-        do {
-            try check("open the object database", git_repository_odb(&odb, handle))
-        } catch {
+        var odbOut: OpaquePointer?
+        let code = git_repository_odb(&odbOut, handle)
+        guard code >= 0, let odbOut else {
+            let error = GitError.last("open the object database", code)
             git_repository_free(handle)
             throw error
         }
-        self.odb = odb!
+        self.handle = handle
+        odb = odbOut
         gitDirectory = String(cString: git_repository_path(handle))
         workingDirectory = git_repository_workdir(handle).map { String(cString: $0) }
         self.inMemoryWrites = inMemoryWrites
-        if inMemoryWrites {
-            var backend: UnsafeMutablePointer<git_odb_backend>?
-            try check("create the in-memory object store", git_mempack_new(&backend))
-            // Priority above the loose (1) and packed (2) backends: every write lands in memory.
-            try check("attach the in-memory object store", git_odb_add_backend(self.odb, backend, 1000))
+        guard inMemoryWrites else {
+            mempack = nil
+            return
         }
+        for position in 0..<git_odb_num_backends(odbOut) {
+            var backend: UnsafeMutablePointer<git_odb_backend>?
+            guard git_odb_get_backend(&backend, odbOut, position) == 0, let backend else { continue }
+            // Without `freshen`, libgit2 falls back to `exists` for an object written again.
+            backend.pointee.write = nil
+            backend.pointee.writestream = nil
+            backend.pointee.writepack = nil
+            backend.pointee.writemidx = nil
+            backend.pointee.freshen = nil
+        }
+        var store: UnsafeMutablePointer<git_odb_backend>?
+        try check("create the in-memory object store", git_mempack_new(&store))
+        // Above the packed (2) and loose (1) stores: reads see what modcheck wrote first.
+        try check("attach the in-memory object store", git_odb_add_backend(odbOut, store, 999))
+        mempack = store
     }
 
     deinit {
@@ -84,260 +91,179 @@ public final class Repository {
         git_repository_free(handle)
     }
 
-    /// Opens a repository at `path` (its work tree or its git directory; bare or not).
+    /// Opens the repository at `path`: a work tree, its `.git` directory, or a bare repository.
     public static func open(_ path: String, inMemoryWrites: Bool = true) throws -> Repository {
         LibGit2.ensure()
-        var repo: OpaquePointer?
-        try check(
-            "open repository \(path)",
-            git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil))
-        return try Repository(handle: repo!, inMemoryWrites: inMemoryWrites)
+        let handle = try construct("open repository \(path)") {
+            git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+        }
+        return try Repository(handle: handle, inMemoryWrites: inMemoryWrites)
     }
 
-    /// Opens the repository containing `directory` (searching upwards, as git does).
+    /// Opens the repository containing `directory`, searching upwards as git does.
     public static func discover(from directory: String, inMemoryWrites: Bool = true) throws -> Repository {
         LibGit2.ensure()
-        var repo: OpaquePointer?
-        try check(
-            "find a repository containing \(directory)", git_repository_open_ext(&repo, directory, 0, nil))
-        return try Repository(handle: repo!, inMemoryWrites: inMemoryWrites)
+        let handle = try construct("find a repository containing \(directory)") {
+            git_repository_open_ext(&$0, directory, 0, nil)
+        }
+        return try Repository(handle: handle, inMemoryWrites: inMemoryWrites)
     }
 
-    /// Creates a new repository on disk (fixtures, the demo); its writes go to disk.
+    /// Creates a repository on disk (fixtures, tests, the demo); its writes go to disk.
     public static func create(at path: String, bare: Bool) throws -> Repository {
         LibGit2.ensure()
-        var repo: OpaquePointer?
-        try check("create repository \(path)", git_repository_init(&repo, path, bare ? 1 : 0))
-        return try Repository(handle: repo!, inMemoryWrites: false)
+        let handle = try construct("create repository \(path)") {
+            git_repository_init(&$0, path, bare ? 1 : 0)
+        }
+        return try Repository(handle: handle, inMemoryWrites: false)
     }
 
+    /// True for a shallow clone: history ends at grafted commits, so "introduced by" may be wrong.
     public var isShallow: Bool { git_repository_is_shallow(handle) == 1 }
+
+    /// Drops every object written to memory so far (a long triage run between series).
+    /// Ids returned by earlier writes become unreadable unless they also exist on disk.
+    public func discardInMemoryObjects() throws {
+        guard let mempack else { return }
+        try check("reset the in-memory object store", git_mempack_reset(mempack))
+    }
 
     // MARK: Revisions
 
-    /// Resolves any revision expression (`HEAD~2`, `v5.4`, an id) to a commit.
+    /// Resolves any revision expression (`HEAD~2`, `v5.4`, an id, `main@{1}`) to a commit.
     public func resolveCommit(_ revision: String) throws -> ObjectID {
-        var object: OpaquePointer?
-        try check("resolve '\(revision)'", git_revparse_single(&object, handle, revision))
-        defer { git_object_free(object) }
-        var commit: OpaquePointer?
-        try check("'\(revision)' is not a commit", git_object_peel(&commit, object, GIT_OBJECT_COMMIT))
-        defer { git_object_free(commit) }
-        return ObjectID(git_object_id(commit).pointee)
+        let object = try construct("resolve '\(revision)'") { git_revparse_single(&$0, handle, revision) }
+        return try ObjectHandle(self, owning: object).peeledToCommit(revision)
     }
 
+    /// The metadata of commit `id`.
     public func commit(_ id: ObjectID) throws -> CommitInfo {
-        var oid = id.oid
-        var commit: OpaquePointer?
-        try check("read commit \(id)", git_commit_lookup(&commit, handle, &oid))
-        defer { git_commit_free(commit) }
+        let commit = try CommitHandle(self, id)
+        let c = commit.pointer
         var parents: [ObjectID] = []
-        for i in 0..<git_commit_parentcount(commit) {
-            if let p = git_commit_parent_id(commit, i) { parents.append(ObjectID(p.pointee)) }
+        for i in 0..<git_commit_parentcount(c) {
+            if let parent = git_commit_parent_id(c, i) { parents.append(ObjectID(parent)) }
         }
-        let author = git_commit_author(commit)
+        let author = git_commit_author(c)
         return CommitInfo(
-            id: id, tree: ObjectID(git_commit_tree_id(commit).pointee), parents: parents,
-            summary: git_commit_summary(commit).map { String(cString: $0) } ?? "",
-            message: git_commit_message(commit).map { String(cString: $0) } ?? "",
+            id: id, tree: ObjectID(git_commit_tree_id(c)), parents: parents,
+            summary: git_commit_summary(c).map { String(cString: $0) } ?? "",
+            message: git_commit_message(c).map { String(cString: $0) } ?? "",
             authorName: author?.pointee.name.map { String(cString: $0) } ?? "",
             authorEmail: author?.pointee.email.map { String(cString: $0) } ?? "",
-            time: Int64(git_commit_time(commit)))
+            time: Int64(author?.pointee.when.time ?? git_commit_time(c)))
     }
 
-    public func tree(ofCommit id: ObjectID) throws -> ObjectID { try commit(id).tree }
+    /// The root tree of commit `id`.
+    public func tree(ofCommit id: ObjectID) throws -> ObjectID {
+        ObjectID(git_commit_tree_id(try CommitHandle(self, id).pointer))
+    }
 
-    /// The commits of a range, oldest first: `A..B`, `A...B` (symmetric difference) or a single
-    /// revision (its whole history). With `paths`, only commits whose tree differs from their
-    /// first parent's under one of the prefixes (compared by subtree id: no diff needed).
+    /// The commits of a range, oldest first (topological, then commit time, reversed):
+    /// `A..B`, `A...B` (symmetric difference) or a single revision (its whole history).
+    /// With `paths`, only commits whose tree differs from their first parent's under one of the
+    /// path prefixes — compared by the prefix's subtree id, so no diff is computed.
     public func commits(range: String, paths: [String] = [], firstParentOnly: Bool = false) throws
         -> [ObjectID]
     {
-        var walk: OpaquePointer?
-        try check("start a revision walk", git_revwalk_new(&walk, handle))
-        defer { git_revwalk_free(walk) }
-        git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_REVERSE.rawValue)
-        if firstParentOnly { git_revwalk_simplify_first_parent(walk) }
-        if range.contains("...") {
-            let parts = range.components(separatedBy: "...")
-            let a = try resolveCommit(parts[0].isEmpty ? "HEAD" : parts[0])
-            let b = try resolveCommit(parts[1].isEmpty ? "HEAD" : parts[1])
-            var oa = a.oid
-            var ob = b.oid
-            var base = git_oid()
-            try check("merge base of '\(range)'", git_merge_base(&base, handle, &oa, &ob))
-            try check("walk '\(range)'", git_revwalk_push(walk, &oa))
-            try check("walk '\(range)'", git_revwalk_push(walk, &ob))
-            try check("walk '\(range)'", git_revwalk_hide(walk, &base))
-        } else if range.contains("..") {
-            let parts = range.components(separatedBy: "..")
-            var from = try resolveCommit(parts[0].isEmpty ? "HEAD" : parts[0]).oid
-            var to = try resolveCommit(parts[1].isEmpty ? "HEAD" : parts[1]).oid
-            try check("walk '\(range)'", git_revwalk_push(walk, &to))
-            try check("walk '\(range)'", git_revwalk_hide(walk, &from))
-        } else {
-            var tip = try resolveCommit(range).oid
-            try check("walk '\(range)'", git_revwalk_push(walk, &tip))
+        let walk = try RevisionWalk(self)
+        git_revwalk_sorting(
+            walk.pointer, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue | GIT_SORT_REVERSE.rawValue)
+        if firstParentOnly {
+            try check("walk first parents", git_revwalk_simplify_first_parent(walk.pointer))
         }
+
+        var spec = git_revspec()
+        try check("resolve '\(range)'", git_revparse(&spec, handle, range))
+        let from = spec.from.map { ObjectHandle(self, owning: $0) }
+        let to = spec.to.map { ObjectHandle(self, owning: $0) }
+        let flags = spec.flags
+        if flags & GIT_REVSPEC_SINGLE.rawValue != 0 {
+            guard let from else { throw GitError(operation: "resolve '\(range)'", message: "no revision") }
+            var tip = try from.peeledToCommit(range).oid
+            try check("walk '\(range)'", git_revwalk_push(walk.pointer, &tip))
+        } else {
+            guard let from, let to else {
+                throw GitError(operation: "resolve '\(range)'", message: "incomplete range")
+            }
+            var a = try from.peeledToCommit(range).oid
+            var b = try to.peeledToCommit(range).oid
+            try check("walk '\(range)'", git_revwalk_push(walk.pointer, &b))
+            if flags & GIT_REVSPEC_MERGE_BASE.rawValue != 0 {
+                // A...B: both sides, minus everything reachable from any of their merge bases.
+                try check("walk '\(range)'", git_revwalk_push(walk.pointer, &a))
+                var bases = git_oidarray()
+                let code = git_merge_bases(&bases, handle, &a, &b)
+                if code != GIT_ENOTFOUND.rawValue { try check("merge bases of '\(range)'", code) }
+                defer { git_oidarray_dispose(&bases) }
+                for i in 0..<bases.count {
+                    try check("walk '\(range)'", git_revwalk_hide(walk.pointer, bases.ids.advanced(by: i)))
+                }
+            } else {
+                try check("walk '\(range)'", git_revwalk_hide(walk.pointer, &a))
+            }
+        }
+
+        let prefixes = paths.map(normalizedPath)
         var out: [ObjectID] = []
         var oid = git_oid()
-        while git_revwalk_next(&oid, walk) == 0 {
+        while true {
+            let code = git_revwalk_next(&oid, walk.pointer)
+            if code == GIT_ITEROVER.rawValue { break }
+            try check("walk '\(range)'", code)
             let id = ObjectID(oid)
-            if !paths.isEmpty {
-                let info = try commit(id)
-                let parentTree = try info.parents.first.map { try tree(ofCommit: $0) }
-                var touched = false
-                for prefix in paths {
-                    if try entryID(tree: info.tree, path: prefix)
-                        != parentTree.flatMap({ try? entryID(tree: $0, path: prefix) })
-                    {
-                        touched = true
-                        break
-                    }
-                }
-                if !touched { continue }
-            }
-            out.append(id)
+            if try prefixes.isEmpty || touches(commit: id, prefixes: prefixes) { out.append(id) }
         }
         return out
     }
 
-    // MARK: Trees and blobs
-
-    func withTree<T>(_ id: ObjectID, _ body: (OpaquePointer) throws -> T) throws -> T {
-        var oid = id.oid
-        var tree: OpaquePointer?
-        try check("read tree \(id)", git_tree_lookup(&tree, handle, &oid))
-        defer { git_tree_free(tree) }
-        return try body(tree!)
-    }
-
-    /// The id of the entry (blob or tree) at `path`, or nil.
-    public func entryID(tree: ObjectID, path: String) throws -> ObjectID? {
-        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
-        if trimmed.isEmpty { return tree }
-        return try withTree(tree) { t in
-            var entry: OpaquePointer?
-            guard git_tree_entry_bypath(&entry, t, trimmed) == 0 else { return nil }
-            defer { git_tree_entry_free(entry) }
-            return ObjectID(git_tree_entry_id(entry).pointee)
+    /// Whether `commit` changes anything under one of `prefixes` relative to its first parent.
+    private func touches(commit id: ObjectID, prefixes: [String]) throws -> Bool {
+        let commit = try CommitHandle(self, id)
+        let tree = try TreeHandle(self, ObjectID(git_commit_tree_id(commit.pointer)))
+        var parentTree: TreeHandle?
+        if git_commit_parentcount(commit.pointer) > 0 {
+            // A shallow clone's boundary commit names a parent it does not have: like git log, treat
+            // the commit as adding everything.
+            parentTree = try? TreeHandle(
+                self, try self.tree(ofCommit: ObjectID(git_commit_parent_id(commit.pointer, 0))))
         }
+        for prefix in prefixes {
+            let now = try entryID(in: tree, path: prefix)
+            let before = try parentTree.flatMap { try entryID(in: $0, path: prefix) }
+            if now != before { return true }
+        }
+        return false
     }
 
-    public func blobID(tree: ObjectID, path: String) throws -> ObjectID? {
-        try entryID(tree: tree, path: path)
-    }
-
-    /// Every blob under the prefixes (all of them when empty), recursively; submodules skipped.
-    public func entries(tree: ObjectID, under prefixes: [String] = []) throws -> [TreeEntry] {
-        let normalized = prefixes.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        var out: [TreeEntry] = []
-        out.reserveCapacity(prefixes.isEmpty ? 70_000 : 256)
-        try collect(tree: tree, base: "", prefixes: normalized, into: &out)
+    /// The commits reachable from `tip` that no remote-tracking branch has (a branch being pushed).
+    public func commitsNotOnRemotes(_ tip: ObjectID) throws -> [ObjectID] {
+        let walk = try RevisionWalk(self)
+        git_revwalk_sorting(walk.pointer, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_REVERSE.rawValue)
+        var oid = tip.oid
+        try check("walk \(tip)", git_revwalk_push(walk.pointer, &oid))
+        // No remote-tracking branches is not an error: everything is new.
+        _ = git_revwalk_hide_glob(walk.pointer, "refs/remotes/*")
+        var out: [ObjectID] = []
+        var next = git_oid()
+        while git_revwalk_next(&next, walk.pointer) == 0 { out.append(ObjectID(next)) }
         return out
     }
 
-    private func collect(tree: ObjectID, base: String, prefixes: [String], into out: inout [TreeEntry]) throws
-    {
-        try withTree(tree) { t in
-            let count = git_tree_entrycount(t)
-            for i in 0..<count {
-                guard let entry = git_tree_entry_byindex(t, i) else { continue }
-                let name = String(cString: git_tree_entry_name(entry))
-                let path = base.isEmpty ? name : base + "/" + name
-                let id = ObjectID(git_tree_entry_id(entry).pointee)
-                let mode = git_tree_entry_filemode(entry).rawValue
-                switch git_tree_entry_type(entry) {
-                case GIT_OBJECT_TREE:
-                    // Descend into a subtree only on the way to, or inside, a wanted prefix.
-                    let wanted =
-                        prefixes.isEmpty
-                        || prefixes.contains {
-                            path == $0 || path.hasPrefix($0 + "/") || $0.hasPrefix(path + "/")
-                        }
-                    if wanted {
-                        let inside =
-                            prefixes.isEmpty || prefixes.contains { path == $0 || path.hasPrefix($0 + "/") }
-                        try collect(tree: id, base: path, prefixes: inside ? [] : prefixes, into: &out)
-                    }
-                case GIT_OBJECT_BLOB:
-                    if prefixes.isEmpty
-                        || prefixes.contains(where: { path == $0 || path.hasPrefix($0 + "/") })
-                    {
-                        out.append(TreeEntry(path: path, blob: id, mode: UInt32(mode)))
-                    }
-                default:
-                    continue
-                }
-            }
-        }
+    /// A string value of the repository's configuration (`core.hooksPath`), or nil.
+    public func configString(_ key: String) -> String? {
+        guard let config = try? ConfigHandle(snapshotOf: self) else { return nil }
+        var value: UnsafePointer<CChar>?
+        guard git_config_get_string(&value, config.pointer, key) == 0, let value else { return nil }
+        return String(cString: value)
     }
+}
 
-    /// Lends the blob's bytes without copying them. Throws (naming the id) when it is missing.
-    public func withBlob<T>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
-        var oid = id.oid
-        var blob: OpaquePointer?
-        try check("read blob \(id)", git_blob_lookup(&blob, handle, &oid))
-        defer { git_blob_free(blob) }
-        let size = Int(git_blob_rawsize(blob))
-        guard size > 0, let raw = git_blob_rawcontent(blob) else {
-            return try body(UnsafeRawBufferPointer(start: nil, count: 0))
-        }
-        return try body(UnsafeRawBufferPointer(start: raw, count: size))
-    }
-
-    public func blobBytes(_ id: ObjectID) throws -> [UInt8] { try withBlob(id) { Array($0) } }
-
-    public func contains(_ id: ObjectID) -> Bool {
-        var oid = id.oid
-        return git_odb_exists(odb, &oid) == 1
-    }
-
-    /// Paths that differ between two trees (under the prefixes, when given).
-    public func diff(from old: ObjectID?, to new: ObjectID, under prefixes: [String] = []) throws
-        -> [ChangedPath]
-    {
-        var oldTree: OpaquePointer?
-        var newTree: OpaquePointer?
-        if let old {
-            var oid = old.oid
-            try check("read tree \(old)", git_tree_lookup(&oldTree, handle, &oid))
-        }
-        defer { if oldTree != nil { git_tree_free(oldTree) } }
-        var newOID = new.oid
-        try check("read tree \(new)", git_tree_lookup(&newTree, handle, &newOID))
-        defer { git_tree_free(newTree) }
-        var options = git_diff_options()
-        git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION))
-        var diff: OpaquePointer?
-        let cStrings = prefixes.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
-        var pointers: [UnsafeMutablePointer<CChar>?] = cStrings
-        try pointers.withUnsafeMutableBufferPointer { buffer in
-            options.pathspec = git_strarray(strings: buffer.baseAddress, count: buffer.count)
-            try check("diff trees", git_diff_tree_to_tree(&diff, handle, oldTree, newTree, &options))
-        }
-        defer { git_diff_free(diff) }
-        var out: [ChangedPath] = []
-        for i in 0..<git_diff_num_deltas(diff) {
-            guard let delta = git_diff_get_delta(diff, i)?.pointee else { continue }
-            let oldID = ObjectID(delta.old_file.id)
-            let newID = ObjectID(delta.new_file.id)
-            let status: ChangedPath.Status
-            switch delta.status {
-            case GIT_DELTA_ADDED: status = .added
-            case GIT_DELTA_DELETED: status = .deleted
-            case GIT_DELTA_RENAMED: status = .renamed
-            case GIT_DELTA_TYPECHANGE: status = .typeChanged
-            default: status = .modified
-            }
-            out.append(
-                ChangedPath(
-                    oldPath: status == .added ? nil : delta.old_file.path.map { String(cString: $0) },
-                    newPath: status == .deleted ? nil : delta.new_file.path.map { String(cString: $0) },
-                    oldBlob: status == .added ? nil : oldID, newBlob: status == .deleted ? nil : newID,
-                    status: status))
-        }
-        return out
-    }
+/// A path as libgit2 looks it up: no leading "./" or "/", no trailing "/".
+func normalizedPath(_ path: String) -> String {
+    var p = Substring(path)
+    while p.hasPrefix("./") { p = p.dropFirst(2) }
+    while p.hasPrefix("/") { p = p.dropFirst() }
+    while p.hasSuffix("/") { p = p.dropLast() }
+    return p == "." ? "" : String(p)
 }

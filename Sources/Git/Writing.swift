@@ -2,98 +2,72 @@ import CLibGit2
 import Foundation
 
 extension Repository {
-    /// Writes an object unless it already exists. Checking first matters: libgit2 "freshens"
-    /// (touches the mtime of) an existing object's file when it is written again, which would
-    /// modify the checked repository even with an in-memory store attached.
+    /// Writes an object unless the store already has it. Checking first keeps libgit2 from
+    /// "freshening" (touching the mtime of) an existing object's file, and keeps the in-memory
+    /// store from growing with copies of on-disk objects.
     func writeObject(_ bytes: UnsafeRawBufferPointer, type: git_object_t) throws -> ObjectID {
-        var oid = git_oid()
-        try check("hash object", git_odb_hash(&oid, bytes.baseAddress, bytes.count, type))
-        if git_odb_exists(odb, &oid) == 1 { return ObjectID(oid) }
-        var written = git_oid()
-        try check("write object", git_odb_write(&written, odb, bytes.baseAddress, bytes.count, type))
-        return ObjectID(written)
+        // libgit2 rejects a NULL buffer even when it is empty.
+        var empty: UInt8 = 0
+        return try withUnsafeMutablePointer(to: &empty) { placeholder in
+            let data = bytes.baseAddress ?? UnsafeRawPointer(placeholder)
+            var oid = git_oid()
+            try check("hash an object", git_odb_hash(&oid, data, bytes.count, type))
+            if git_odb_exists(odb, &oid) == 1 { return ObjectID(oid) }
+            try check("write an object", git_odb_write(&oid, odb, data, bytes.count, type))
+            return ObjectID(oid)
+        }
     }
 
+    /// Writes a blob (to memory when the repository was opened with in-memory writes).
     public func writeBlob(_ bytes: [UInt8]) throws -> ObjectID {
         try bytes.withUnsafeBytes { try writeObject($0, type: GIT_OBJECT_BLOB) }
     }
 
-    struct RawTreeEntry {
-        var name: String
-        var mode: UInt32
-        var id: ObjectID
-        var isTree: Bool { mode == 0o040000 }
+    /// Writes a blob from borrowed bytes.
+    public func writeBlob(_ bytes: UnsafeRawBufferPointer) throws -> ObjectID {
+        try writeObject(bytes, type: GIT_OBJECT_BLOB)
     }
 
-    func rawEntries(_ tree: ObjectID) throws -> [String: RawTreeEntry] {
-        try withTree(tree) { t in
-            var out: [String: RawTreeEntry] = [:]
-            for i in 0..<git_tree_entrycount(t) {
-                guard let e = git_tree_entry_byindex(t, i) else { continue }
-                let name = String(cString: git_tree_entry_name(e))
-                out[name] = RawTreeEntry(
-                    name: name, mode: UInt32(git_tree_entry_filemode(e).rawValue),
-                    id: ObjectID(git_tree_entry_id(e).pointee))
-            }
-            return out
-        }
-    }
-
-    /// Serializes entries in git's tree order (a tree sorts as if its name ended in "/").
-    func writeTreeObject(_ entries: [RawTreeEntry]) throws -> ObjectID {
-        let sorted = entries.sorted { l, r in
-            let lk = Array(l.name.utf8) + (l.isTree ? [0x2f] : [])
-            let rk = Array(r.name.utf8) + (r.isTree ? [0x2f] : [])
-            return lk.lexicographicallyPrecedes(rk)
-        }
-        var bytes: [UInt8] = []
-        for e in sorted {
-            bytes += Array(String(e.mode, radix: 8).utf8)
-            bytes.append(0x20)
-            bytes += Array(e.name.utf8)
-            bytes.append(0)
-            bytes += e.id.rawBytes
-        }
-        return try bytes.withUnsafeBytes { try writeObject($0, type: GIT_OBJECT_TREE) }
-    }
-
-    /// A tree equal to `base` with some paths changed (`nil` deletes a path). Only the trees on
-    /// the changed paths are rewritten, so a patch costs a few objects even on a 65k-file tree.
+    /// A tree equal to `base` (the empty tree when nil) with some files changed: a blob id
+    /// replaces or adds the file, nil deletes it; directories left empty disappear. Only the trees
+    /// on the changed paths are rewritten (git_tree_create_updated), so a patch costs a few objects
+    /// even on a 65k-file tree. A file keeps its mode unless `modes` gives one; new files are
+    /// 0o100644.
     public func updatedTree(base: ObjectID?, changes: [String: ObjectID?], modes: [String: UInt32] = [:])
         throws -> ObjectID
     {
-        var entries = try base.map(rawEntries) ?? [:]
-        var files: [String: ObjectID?] = [:]
-        var subdirs: [String: [String: ObjectID?]] = [:]
-        var subModes: [String: [String: UInt32]] = [:]
-        for (path, blob) in changes {
-            let parts = path.split(separator: "/", maxSplits: 1).map(String.init)
-            guard let first = parts.first, !first.isEmpty else { continue }
-            if parts.count == 1 {
-                files[first] = blob
-            } else {
-                subdirs[first, default: [:]][parts[1]] = blob
-                if let mode = modes[path] { subModes[first, default: [:]][parts[1]] = mode }
+        let baseTree = try base.map { try TreeHandle(self, $0) }
+        var paths: [String] = []
+        var updates: [git_tree_update] = []
+        for (rawPath, blob) in changes {
+            let path = normalizedPath(rawPath)
+            guard !path.isEmpty else {
+                throw GitError(operation: "update tree", message: "empty path '\(rawPath)'")
             }
-        }
-        for (name, blob) in files {
+            let existing = try baseTree.flatMap { try blobEntry(tree: $0, path: path) }
+            var update = git_tree_update()
             if let blob {
-                let mode = modes[name] ?? (entries[name].flatMap { $0.isTree ? nil : $0.mode } ?? 0o100644)
-                entries[name] = RawTreeEntry(name: name, mode: mode, id: blob)
+                update.action = GIT_TREE_UPDATE_UPSERT
+                update.id = blob.oid
+                update.filemode = git_filemode_t(
+                    modes[rawPath] ?? existing?.mode ?? GIT_FILEMODE_BLOB.rawValue)
             } else {
-                entries[name] = nil
+                // Deleting a path that is not there is a no-op, as in an index.
+                guard existing != nil else { continue }
+                update.action = GIT_TREE_UPDATE_REMOVE
             }
+            paths.append(path)
+            updates.append(update)
         }
-        for (name, sub) in subdirs {
-            let existing = entries[name].flatMap { $0.isTree ? $0.id : nil }
-            let tree = try updatedTree(base: existing, changes: sub, modes: subModes[name] ?? [:])
-            if try rawEntries(tree).isEmpty {
-                entries[name] = nil
-            } else {
-                entries[name] = RawTreeEntry(name: name, mode: 0o040000, id: tree)
-            }
+        let names = CStrings(paths)
+        for i in updates.indices { updates[i].path = UnsafePointer(names.pointers[i]) }
+        var oid = git_oid()
+        try withExtendedLifetime(names) {
+            try check(
+                "update tree \(base?.description ?? "(empty)")",
+                git_tree_create_updated(&oid, handle, baseTree?.pointer, updates.count, updates))
         }
-        return try writeTreeObject(Array(entries.values))
+        return ObjectID(oid)
     }
 
     /// A whole tree from path -> contents (fixtures, the demo).
@@ -103,42 +77,67 @@ extension Repository {
         return try updatedTree(base: nil, changes: changes)
     }
 
-    /// Writes a commit object; with `updateRef` ("HEAD" or "refs/heads/x") also moves that ref —
-    /// which writes to disk, so only fixtures use it.
+    /// Writes a commit (author and committer are `author`). `updateRef` ("HEAD", "refs/heads/x")
+    /// also moves that ref — a write to disk, so it is refused on a repository opened with
+    /// in-memory writes.
     @discardableResult
     public func createCommit(
         tree: ObjectID, parents: [ObjectID], message: String, author: Signature, updateRef: String?
     ) throws -> ObjectID {
-        let who = "\(author.name) <\(author.email)> \(author.time) +0000"
-        var text = "tree \(tree.hex)\n"
-        for p in parents { text += "parent \(p.hex)\n" }
-        text += "author \(who)\ncommitter \(who)\n\n\(message)"
-        if !text.hasSuffix("\n") { text += "\n" }
-        let id = try Array(text.utf8).withUnsafeBytes { try writeObject($0, type: GIT_OBJECT_COMMIT) }
-        if let updateRef {
-            var name = updateRef
-            if updateRef == "HEAD" {
-                var head: OpaquePointer?
-                if git_reference_lookup(&head, handle, "HEAD") == 0 {
-                    defer { git_reference_free(head) }
-                    if let target = git_reference_symbolic_target(head) { name = String(cString: target) }
-                }
-            }
-            var ref: OpaquePointer?
-            var oid = id.oid
-            try check("update \(name)", git_reference_create(&ref, handle, name, &oid, 1, "modcheck"))
-            git_reference_free(ref)
+        if updateRef != nil && inMemoryWrites {
+            throw GitError(
+                operation: "create a commit updating \(updateRef ?? "")",
+                message: "refs cannot move in a repository opened with in-memory writes")
         }
+        let signature = try SignatureHandle(author)
+        let treeHandle = try TreeHandle(self, tree)
+        let parentHandles = try parents.map { try CommitHandle(self, $0) }
+        var parentPointers: [OpaquePointer?] = parentHandles.map(\.pointer)
+        var oid = git_oid()
+        try withExtendedLifetime((parentHandles, treeHandle, signature)) {
+            try check(
+                "create a commit on \(tree)",
+                git_commit_create(
+                    &oid, handle, nil, signature.pointer, signature.pointer, nil, message,
+                    treeHandle.pointer, parentPointers.count, &parentPointers))
+        }
+        let id = ObjectID(oid)
+        if let updateRef { try setReference(updateRef, to: id) }
         return id
     }
 
-    /// Creates a lightweight tag (fixtures).
+    /// Creates or moves the lightweight tag `name` (fixtures).
     public func createTag(_ name: String, at id: ObjectID) throws {
-        var ref: OpaquePointer?
+        try setReference("refs/tags/" + name, to: id)
+    }
+
+    /// Points the reference `name` at `id`, creating or moving it whatever it pointed at before
+    /// (fixtures build side branches and merges freely). "HEAD" moves the branch HEAD names, even
+    /// an unborn one. Refused with in-memory writes.
+    public func setReference(_ name: String, to id: ObjectID) throws {
+        guard !inMemoryWrites else {
+            throw GitError(
+                operation: "set \(name)",
+                message: "refs cannot move in a repository opened with in-memory writes")
+        }
+        var name = name
+        if name == "HEAD", let head = try? construct("", { git_reference_lookup(&$0, handle, "HEAD") }) {
+            let reference = ReferenceHandle(self, owning: head)
+            if let branch = git_reference_symbolic_target(reference.pointer) { name = String(cString: branch) }
+        }
         var oid = id.oid
-        try check(
-            "create tag \(name)", git_reference_create(&ref, handle, "refs/tags/" + name, &oid, 1, "modcheck")
-        )
-        git_reference_free(ref)
+        let ref = try construct("set \(name) to \(id)") {
+            git_reference_create(&$0, handle, name, &oid, 1, "modcheck")
+        }
+        _ = ReferenceHandle(self, owning: ref)
+    }
+
+    /// The staged index written as a tree — what a pre-commit hook checks. The trees go to the
+    /// object store like every other write (memory, when opened so); the index file is untouched.
+    public func indexTree() throws -> ObjectID {
+        let index = try IndexHandle(self)
+        var oid = git_oid()
+        try check("write the index as a tree", git_index_write_tree_to(&oid, index.pointer, handle))
+        return ObjectID(oid)
     }
 }

@@ -1,0 +1,182 @@
+import CLibGit2
+import Foundation
+
+/// A file of a tree (submodules are not files), with its path from the tree's root.
+public struct TreeEntry: Sendable, Hashable {
+    public var path: String
+    public var blob: ObjectID
+    /// git's file mode: 0o100644, 0o100755 or 0o120000 (symlink; the blob holds the link target).
+    public var mode: UInt32
+
+    public init(path: String, blob: ObjectID, mode: UInt32) {
+        self.path = path
+        self.blob = blob
+        self.mode = mode
+    }
+
+    public var isSymlink: Bool { mode == GIT_FILEMODE_LINK.rawValue }
+    public var isExecutable: Bool { mode == GIT_FILEMODE_BLOB_EXECUTABLE.rawValue }
+}
+
+/// A path that differs between two trees.
+public struct ChangedPath: Sendable, Hashable {
+    public enum Status: Sendable, Hashable { case added, deleted, modified, renamed, typeChanged }
+    public var oldPath: String?
+    public var newPath: String?
+    public var oldBlob: ObjectID?
+    public var newBlob: ObjectID?
+    public var status: Status
+}
+
+extension Repository {
+    /// The id of the entry at `path` in `tree`: nil when absent; a subtree's id for a directory.
+    func entryID(in tree: TreeHandle, path: String) throws -> ObjectID? {
+        if path.isEmpty { return ObjectID(git_tree_id(tree.pointer)) }
+        return try TreeEntryHandle(tree, path: path)?.id
+    }
+
+    /// The id of the entry (blob or subtree) at `path`, or nil when there is none.
+    public func entryID(tree: ObjectID, path: String) throws -> ObjectID? {
+        try entryID(in: TreeHandle(self, tree), path: normalizedPath(path))
+    }
+
+    /// The blob at `path`, or nil when the path is absent, a directory or a submodule.
+    public func blobID(tree: ObjectID, path: String) throws -> ObjectID? {
+        try blobEntry(tree: TreeHandle(self, tree), path: normalizedPath(path))?.id
+    }
+
+    /// The blob at `path` with its mode, or nil when the path is not a file.
+    func blobEntry(tree: TreeHandle, path: String) throws -> (id: ObjectID, mode: UInt32)? {
+        guard !path.isEmpty, let entry = try TreeEntryHandle(tree, path: path),
+            git_tree_entry_type(entry.pointer) == GIT_OBJECT_BLOB
+        else { return nil }
+        return (entry.id, entry.mode)
+    }
+
+    /// Every file under the path prefixes (of the whole tree when empty), recursively, in git's
+    /// tree order. Submodules are skipped; symlinks are listed and flagged. Subtrees outside the
+    /// prefixes are never read.
+    public func entries(tree: ObjectID, under prefixes: [String] = []) throws -> [TreeEntry] {
+        let root = try TreeHandle(self, tree)
+        let wanted = outermost(prefixes.map(normalizedPath))
+        var out: [TreeEntry] = []
+        if wanted.isEmpty || wanted.contains("") {
+            out.reserveCapacity(1024)
+            try collect(root, base: [], into: &out)
+            return out
+        }
+        for prefix in wanted {
+            guard let entry = try TreeEntryHandle(root, path: prefix) else { continue }
+            switch git_tree_entry_type(entry.pointer) {
+            case GIT_OBJECT_TREE:
+                try collect(TreeHandle(self, entry.id), base: Array(prefix.utf8), into: &out)
+            case GIT_OBJECT_BLOB:
+                out.append(TreeEntry(path: prefix, blob: entry.id, mode: entry.mode))
+            default:
+                continue
+            }
+        }
+        return out
+    }
+
+    private func collect(_ tree: TreeHandle, base: [UInt8], into out: inout [TreeEntry]) throws {
+        var path = base
+        if !path.isEmpty { path.append(UInt8(ascii: "/")) }
+        let stem = path.count
+        for i in 0..<tree.count {
+            guard let entry = git_tree_entry_byindex(tree.pointer, i), let name = git_tree_entry_name(entry)
+            else { continue }
+            path.removeSubrange(stem...)
+            path.append(contentsOf: UnsafeRawBufferPointer(start: name, count: strlen(name)))
+            let mode = git_tree_entry_filemode(entry).rawValue
+            switch git_tree_entry_type(entry) {
+            case GIT_OBJECT_TREE:
+                try collect(TreeHandle(self, ObjectID(git_tree_entry_id(entry))), base: path, into: &out)
+            case GIT_OBJECT_BLOB:
+                out.append(
+                    TreeEntry(
+                        path: String(decoding: path, as: UTF8.self), blob: ObjectID(git_tree_entry_id(entry)),
+                        mode: mode))
+            default:
+                continue  // a submodule's commit
+            }
+        }
+    }
+
+    /// Lends the blob's bytes without copying them. Throws a GitError naming the id when the
+    /// object is missing (a shallow or partial clone) or is not a blob.
+    public func withBlob<T>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        let blob = try BlobHandle(self, id)
+        return try withExtendedLifetime(blob) { try body(blob.bytes) }
+    }
+
+    /// A copy of the blob's bytes.
+    public func blobBytes(_ id: ObjectID) throws -> [UInt8] { try withBlob(id) { Array($0) } }
+
+    /// Whether the object store (on disk or in memory) has object `id`.
+    public func contains(_ id: ObjectID) -> Bool {
+        var oid = id.oid
+        return git_odb_exists(odb, &oid) == 1
+    }
+
+    /// The files that differ between two trees (`old` nil: the empty tree), restricted to the
+    /// path prefixes when given; renames are detected (50% similarity, as git). Submodules are
+    /// skipped.
+    public func diff(from old: ObjectID?, to new: ObjectID, under prefixes: [String] = []) throws
+        -> [ChangedPath]
+    {
+        let oldTree = try old.map { try TreeHandle(self, $0) }
+        let newTree = try TreeHandle(self, new)
+        var options = git_diff_options()
+        try check("set up a diff", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
+        // Prefixes are paths, not fnmatch patterns; a type change is one change, not two.
+        options.flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH.rawValue | GIT_DIFF_INCLUDE_TYPECHANGE.rawValue
+        let specs = CStrings(prefixes.map(normalizedPath).filter { !$0.isEmpty })
+        var pointers = specs.pointers
+        let raw = try pointers.withUnsafeMutableBufferPointer { buffer in
+            options.pathspec = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+            return try construct("diff \(old?.description ?? "the empty tree") to \(new)") {
+                git_diff_tree_to_tree(&$0, handle, oldTree?.pointer, newTree.pointer, &options)
+            }
+        }
+        let diff = DiffHandle(owning: raw, repository: self)
+        var find = git_diff_find_options()
+        try check(
+            "set up rename detection",
+            git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)))
+        find.flags = GIT_DIFF_FIND_RENAMES.rawValue
+        try check("detect renames", git_diff_find_similar(diff.pointer, &find))
+
+        var out: [ChangedPath] = []
+        for i in 0..<git_diff_num_deltas(diff.pointer) {
+            guard let delta = git_diff_get_delta(diff.pointer, i)?.pointee else { continue }
+            let submodule = UInt16(GIT_FILEMODE_COMMIT.rawValue)
+            if delta.old_file.mode == submodule || delta.new_file.mode == submodule { continue }
+            let status: ChangedPath.Status
+            switch delta.status {
+            case GIT_DELTA_ADDED: status = .added
+            case GIT_DELTA_DELETED: status = .deleted
+            case GIT_DELTA_RENAMED: status = .renamed
+            case GIT_DELTA_TYPECHANGE: status = .typeChanged
+            default: status = .modified
+            }
+            let hasOld = status != .added
+            let hasNew = status != .deleted
+            out.append(
+                ChangedPath(
+                    oldPath: hasOld ? delta.old_file.path.map { String(cString: $0) } : nil,
+                    newPath: hasNew ? delta.new_file.path.map { String(cString: $0) } : nil,
+                    oldBlob: hasOld ? ObjectID(delta.old_file.id) : nil,
+                    newBlob: hasNew ? ObjectID(delta.new_file.id) : nil, status: status))
+        }
+        return out
+    }
+}
+
+/// The prefixes that are not inside another one ("drivers" covers "drivers/iommu").
+func outermost(_ prefixes: [String]) -> [String] {
+    let unique = Set(prefixes).sorted()
+    return unique.filter { p in
+        !unique.contains { q in q != p && (q.isEmpty || p.hasPrefix(q + "/")) }
+    }
+}
