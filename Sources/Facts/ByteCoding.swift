@@ -107,18 +107,18 @@ public struct ByteReader {
 }
 
 /// A result buffer that parallel workers fill at disjoint indices (each index written by one worker).
-struct ParallelSlots<T>: @unchecked Sendable {
+public struct ParallelSlots<T>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<T?>
 
-    init(count: Int) {
+    public init(count: Int) {
         buffer = .allocate(capacity: count)
         buffer.initialize(repeating: nil)
     }
 
-    func set(_ i: Int, _ value: T?) { buffer[i] = value }
-    func get(_ i: Int) -> T? { buffer[i] }
+    public func set(_ i: Int, _ value: T?) { buffer[i] = value }
+    public func get(_ i: Int) -> T? { buffer[i] }
 
-    func free() {
+    public func free() {
         buffer.deinitialize()
         buffer.deallocate()
     }

@@ -52,7 +52,8 @@ public enum KernelFileKind: Sendable {
     case cSource, header, assembly, kconfig, kbuild, other
 
     public init(path: String) {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        // Asked for every path of a tree: no array of components, just the last one.
+        let name = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
         if name.hasSuffix(".c") {
             self = .cSource
         } else if name.hasSuffix(".h") {

@@ -97,6 +97,9 @@ public struct KbuildMap: Sendable {
     public var diagnostics: [KbuildDiagnostic]
     /// `.o` path to the unit(s) it lands in; an object can be in several.
     public var objectToUnits: [String: [KbuildUnit]]
+    /// The parsed Makefile of each directory, so that a patch touching one Makefile re-reads
+    /// only that one (`KbuildReader.resolve(updating:directories:)`).
+    public var makefiles: [String: KbuildMakefile] = [:]
 
     public init(units: [KbuildUnit], diagnostics: [KbuildDiagnostic]) {
         self.units = units
@@ -439,7 +442,22 @@ public enum KbuildReader {
         for (dir, text) in directories {
             parsed[dir] = parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: text)
         }
-        return resolve(parsed: parsed, rootMakefiles: [])
+        var map = resolve(parsed: parsed, rootMakefiles: [])
+        map.makefiles = parsed
+        return map
+    }
+
+    /// `base` with some directories' Makefile text replaced (nil: the directory has none any
+    /// more); the other directories are not parsed again. nil when `base` kept no parsed files.
+    public static func resolve(updating base: KbuildMap, directories: [String: String?]) -> KbuildMap? {
+        guard !base.makefiles.isEmpty else { return nil }
+        var parsed = base.makefiles
+        for (dir, text) in directories {
+            parsed[dir] = text.map { parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: $0) }
+        }
+        var map = resolve(parsed: parsed, rootMakefiles: [])
+        map.makefiles = parsed
+        return map
     }
 
     /// Resolves a tree given as file path → text (`drivers/iommu/Makefile`, `arch/x86/Kbuild`).

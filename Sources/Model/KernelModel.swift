@@ -23,11 +23,11 @@ public final class KernelModel: @unchecked Sendable {
     public let changedSinceBase: Set<String>?
     public let unitsBySource: [String: [ModuleUnit]]
     /// Non-static definitions in .c and .S files, by name.
-    public let definitions: [String: [SymbolProvider]]
+    public let definitions: OverlayTable<[SymbolProvider]>
     /// EXPORT_SYMBOL* sites, by name.
-    public let exports: [String: [ExportSite]]
+    public let exports: OverlayTable<[ExportSite]>
     /// Per-path symbol facts the indexes were built from (to update them incrementally).
-    let symbolFacts: [String: SourceFacts]
+    let symbolFacts: OverlayTable<SourceFacts>
     public let configText: DotConfig?
     /// Problems met while building the model (missing objects, Kconfig syntax errors, ...).
     public private(set) var problems: [String]
@@ -83,9 +83,11 @@ public final class KernelModel: @unchecked Sendable {
             blobsForKconfig[path].flatMap { store.text($0, path: path) }
         }
         let changedKconfig = changed?.filter { KernelFileKind(path: $0) == .kconfig } ?? []
+        var reusedKconfig = false
         if let base, changed != nil, changedKconfig.isEmpty {
             kconfig = base.kconfig
             evaluator = base.evaluator
+            reusedKconfig = true
         } else if let base,
             let updated = KconfigParser.reparse(base.kconfig, changed: changedKconfig, read: readKconfig)
         {
@@ -113,8 +115,26 @@ public final class KernelModel: @unchecked Sendable {
         Timing.mark("kconfig")
         // kbuild: re-resolved only when a Makefile or Kbuild file changed (or a source appeared).
         let kbuild: KbuildMap
+        var reusedKbuild = false
         if let base, let changed, !changed.contains(where: { KernelFileKind(path: $0) == .kbuild }) {
             kbuild = base.kbuild
+            reusedKbuild = true
+        } else if let base, let changed,
+            let updated = KbuildReader.resolve(
+                updating: base.kbuild,
+                directories: Dictionary(
+                    uniqueKeysWithValues: Set(
+                        changed.filter { KernelFileKind(path: $0) == .kbuild }.map {
+                            ($0 as NSString).deletingLastPathComponent
+                        }
+                    ).map { dir in
+                        // kbuild prefers a directory's Kbuild file over its Makefile.
+                        let prefix = dir.isEmpty ? "" : dir + "/"
+                        let blob = tree.blobs[prefix + "Kbuild"] ?? tree.blobs[prefix + "Makefile"]
+                        return (dir, blob.flatMap { store.text($0, path: prefix + "Makefile") })
+                    }))
+        {
+            kbuild = updated
         } else {
             var directories: [String: String] = [:]
             var kbuildFiles: Set<String> = []
@@ -163,52 +183,70 @@ public final class KernelModel: @unchecked Sendable {
         version = tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
             KernelTree.kernelVersion)
 
-        // Units: every kbuild unit with at least one existing source.
+        // Units: every kbuild unit with at least one existing source. They depend only on Kconfig,
+        // kbuild and which .c files exist: most patches change none of these.
         var units: [ModuleUnit] = []
         var bySource: [String: [ModuleUnit]] = [:]
-        for unit in kbuild.units {
-            let sources = unit.objects.compactMap { object -> String? in
-                let c = String(object.dropLast(2)) + ".c"
-                return tree.blobs[c] != nil ? c : nil
+        let sameSourceFiles =
+            changed?.allSatisfy { path in
+                !path.hasSuffix(".c") || (tree.blobs[path] != nil) == (base?.tree.blobs[path] != nil)
+            } ?? false
+        let reusedUnits = reusedKconfig && reusedKbuild && sameSourceFiles && config == nil
+        if let base, reusedUnits {
+            units = base.units
+            bySource = base.unitsBySource
+        } else {
+            for unit in kbuild.units {
+                let sources = unit.objects.compactMap { object -> String? in
+                    let c = String(object.dropLast(2)) + ".c"
+                    return tree.blobs[c] != nil ? c : nil
+                }
+                if sources.isEmpty { continue }
+                let own = unit.builtinOnly ? nil : unit.configs.last
+                let chainAllowsModule = unit.configs.dropLast().allSatisfy {
+                    evaluator.range($0, assuming: [:]).upperBound >= .m
+                }
+                let canBeModule: Bool
+                let canBeBuiltin: Bool
+                if let config {
+                    let value = own.map { evaluator.value($0, config: config) } ?? .y
+                    canBeModule = !unit.builtinOnly && value == .m
+                    canBeBuiltin = unit.builtinOnly || value == .y
+                } else {
+                    canBeModule =
+                        !unit.builtinOnly && own.map { evaluator.canBeModule($0) } == true && chainAllowsModule
+                    canBeBuiltin = unit.builtinOnly || own.map { evaluator.canBeBuiltin($0) } ?? true
+                }
+                let model = ModuleUnit(
+                    name: unit.name, sources: sources, config: own, configs: unit.configs,
+                    canBeModule: canBeModule,
+                    canBeBuiltin: canBeBuiltin)
+                units.append(model)
+                for s in sources { bySource[s, default: []].append(model) }
             }
-            if sources.isEmpty { continue }
-            let own = unit.builtinOnly ? nil : unit.configs.last
-            let chainAllowsModule = unit.configs.dropLast().allSatisfy {
-                evaluator.range($0, assuming: [:]).upperBound >= .m
-            }
-            let canBeModule: Bool
-            let canBeBuiltin: Bool
-            if let config {
-                let value = own.map { evaluator.value($0, config: config) } ?? .y
-                canBeModule = !unit.builtinOnly && value == .m
-                canBeBuiltin = unit.builtinOnly || value == .y
-            } else {
-                canBeModule =
-                    !unit.builtinOnly && own.map { evaluator.canBeModule($0) } == true && chainAllowsModule
-                canBeBuiltin = unit.builtinOnly || own.map { evaluator.canBeBuiltin($0) } ?? true
-            }
-            let model = ModuleUnit(
-                name: unit.name, sources: sources, config: own, configs: unit.configs,
-                canBeModule: canBeModule,
-                canBeBuiltin: canBeBuiltin)
-            units.append(model)
-            for s in sources { bySource[s, default: []].append(model) }
         }
         self.units = units
         self.unitsBySource = bySource
         self.changedSinceBase = changed
         self.baseModelIdentity = base
         let scopeList = scope
-        scoped = units.filter { unit in
-            unit.sources.contains { path in
-                scopeList.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+        if let base, reusedUnits, base.scope == scope {
+            scoped = base.scoped
+        } else {
+            scoped = units.filter { unit in
+                unit.sources.contains { path in
+                    scopeList.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+                }
             }
         }
 
         // The symbol index over every .c and .S file, updated incrementally from a base model.
-        var symbolFacts: [String: SourceFacts]
-        var definitions: [String: [SymbolProvider]]
-        var exports: [String: [ExportSite]]
+        var symbolFacts: OverlayTable<SourceFacts>
+        var definitions: OverlayTable<[SymbolProvider]>
+        var exports: OverlayTable<[ExportSite]>
+        var reusedIndex = false
+        // Names whose definitions or exports a patch may have changed (when the index changed).
+        var changedNames = Set<String>()
         let relevant: (String) -> Bool = { path in
             let kind = KernelFileKind(path: path)
             return kind == .cSource || kind == .assembly
@@ -231,9 +269,15 @@ public final class KernelModel: @unchecked Sendable {
                         KernelModel.contributions($0) == KernelModel.contributions(f)
                     } ?? false
                 }
+            reusedIndex = unchanged
             if !unchanged {
+                for f in fresh { changedNames.formUnion(KernelModel.contributedNames(f)) }
                 for path in changed where relevant(path) {
-                    if let old = symbolFacts.removeValue(forKey: path) {
+                    if let old = base.symbolFacts[path] { changedNames.formUnion(KernelModel.contributedNames(old)) }
+                }
+                for path in changed where relevant(path) {
+                    if let old = symbolFacts[path] {
+                        symbolFacts[path] = nil
                         KernelModel.remove(old, from: &definitions, &exports)
                     }
                 }
@@ -243,22 +287,50 @@ public final class KernelModel: @unchecked Sendable {
                 }
             }
         } else {
-            symbolFacts = [:]
-            definitions = [:]
-            exports = [:]
+            var allFacts: [String: SourceFacts] = [:]
+            var allDefinitions: [String: [SymbolProvider]] = [:]
+            var allExports: [String: [ExportSite]] = [:]
             let files = tree.blobs.filter { relevant($0.key) }.map { (path: $0.key, blob: $0.value) }.sorted {
                 $0.path < $1.path
             }
             for facts in store.facts(of: files, depth: .symbols) {
-                symbolFacts[facts.path] = facts
-                KernelModel.add(facts, to: &definitions, &exports)
+                allFacts[facts.path] = facts
+                for d in facts.definitions where d.storage == .global {
+                    allDefinitions[d.name, default: []].append(SymbolProvider(path: facts.path, line: d.line))
+                }
+                for e in facts.exports {
+                    allExports[e.name, default: []].append(
+                        ExportSite(path: facts.path, line: e.line, flavour: e.flavour))
+                }
             }
+            symbolFacts = OverlayTable(allFacts)
+            definitions = OverlayTable(allDefinitions)
+            exports = OverlayTable(allExports)
         }
         Timing.mark("symbol index")
         self.symbolFacts = symbolFacts
         self.definitions = definitions
         self.exports = exports
         self.problems = problems
+        // How a unit's references resolve depends on its own sources, the headers it includes, the
+        // units, and the tree-wide indexes: when a patch changed none of these but the sources of
+        // other units, the base's resolutions of the untouched units still hold.
+        // When the index changed, a unit whose references name none of the changed symbols
+        // resolves as before too.
+        if let base, let changed, reusedUnits,
+            !changed.contains(where: { KernelFileKind(path: $0) == .header })
+        {
+            let inherited = base.memoLock.withLock { base.resolutionMemo }
+            let touched = Set(changed.flatMap { unitsBySource[$0] ?? [] }.map(\.name))
+            resolutionMemo = inherited.filter { unit, references in
+                !touched.contains(unit)
+                    && (reusedIndex || !references.contains { changedNames.contains($0.reference.name) })
+            }
+        }
+    }
+
+    static func contributedNames(_ f: SourceFacts) -> [String] {
+        f.definitions.filter { $0.storage == .global }.map(\.name) + f.exports.map(\.name)
     }
 
     /// What a file contributes to the tree-wide indexes, independent of line numbers.
@@ -268,29 +340,29 @@ public final class KernelModel: @unchecked Sendable {
     }
 
     static func add(
-        _ facts: SourceFacts, to definitions: inout [String: [SymbolProvider]],
-        _ exports: inout [String: [ExportSite]]
+        _ facts: SourceFacts, to definitions: inout OverlayTable<[SymbolProvider]>,
+        _ exports: inout OverlayTable<[ExportSite]>
     ) {
         for d in facts.definitions where d.storage == .global {
-            definitions[d.name, default: []].append(SymbolProvider(path: facts.path, line: d.line))
+            definitions[d.name] = (definitions[d.name] ?? []) + [SymbolProvider(path: facts.path, line: d.line)]
         }
         for e in facts.exports {
-            exports[e.name, default: []].append(
-                ExportSite(path: facts.path, line: e.line, flavour: e.flavour))
+            exports[e.name] =
+                (exports[e.name] ?? []) + [ExportSite(path: facts.path, line: e.line, flavour: e.flavour)]
         }
     }
 
     static func remove(
-        _ facts: SourceFacts, from definitions: inout [String: [SymbolProvider]],
-        _ exports: inout [String: [ExportSite]]
+        _ facts: SourceFacts, from definitions: inout OverlayTable<[SymbolProvider]>,
+        _ exports: inout OverlayTable<[ExportSite]>
     ) {
         for d in facts.definitions where d.storage == .global {
-            definitions[d.name]?.removeAll { $0.path == facts.path }
-            if definitions[d.name]?.isEmpty == true { definitions[d.name] = nil }
+            let left = (definitions[d.name] ?? []).filter { $0.path != facts.path }
+            definitions[d.name] = left.isEmpty ? nil : left
         }
         for e in facts.exports {
-            exports[e.name]?.removeAll { $0.path == facts.path }
-            if exports[e.name]?.isEmpty == true { exports[e.name] = nil }
+            let left = (exports[e.name] ?? []).filter { $0.path != facts.path }
+            exports[e.name] = left.isEmpty ? nil : left
         }
     }
 
@@ -451,7 +523,21 @@ public final class KernelModel: @unchecked Sendable {
     }
 
     static func normalize(_ path: String) -> String {
-        guard path.contains("..") || path.contains("./") else { return path }
+        // Called for every include candidate: a byte scan, not Foundation's substring search.
+        var previous: UInt8 = 0
+        var hasDotSegment = false
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: ".") && (previous == UInt8(ascii: ".") || previous == 0) {
+                hasDotSegment = true
+                break
+            }
+            if byte == UInt8(ascii: "/") && previous == UInt8(ascii: ".") {
+                hasDotSegment = true
+                break
+            }
+            previous = byte
+        }
+        guard hasDotSegment else { return path }
         var parts: [Substring] = []
         for part in path.split(separator: "/") {
             if part == "." { continue }

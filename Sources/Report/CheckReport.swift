@@ -62,6 +62,8 @@ public struct CheckReport: Sendable {
 
 public enum ReportFormat: String, Sendable, CaseIterable {
     case text, json, sarif, markdown
+    /// patchwork checks, one JSON line per patch (series, log, triage).
+    case patchwork
 }
 
 public enum ReportRenderer {
@@ -73,6 +75,7 @@ public enum ReportRenderer {
         case .json: JSONRenderer.render(report)
         case .sarif: SARIFRenderer.render(report, catalog: catalog)
         case .markdown: MarkdownRenderer.render(report)
+        case .patchwork: PatchworkRenderer.render(report)
         }
     }
 }

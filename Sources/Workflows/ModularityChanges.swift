@@ -71,41 +71,62 @@ public struct ChangeExtractor {
         }
     }
 
-    func facts(_ tree: KernelTree, _ path: String) -> SourceFacts? {
-        tree.blobs[path].flatMap { store.facts(path: path, blob: $0, depth: .full) }
+    func facts(_ blob: ObjectID?, _ path: String) -> SourceFacts? {
+        blob.flatMap { store.facts(path: path, blob: $0, depth: .full) }
     }
 
     /// Names the scoped sources reference, in either tree: exports of these matter anywhere.
     func scopedReferences(_ trees: [KernelTree]) -> Set<String> {
         var names = Set<String>()
         for tree in trees {
-            for path in tree.blobs.keys where inScope(path) && path.hasSuffix(".c") {
-                if let f = facts(tree, path) { for r in f.references { names.insert(r.name) } }
+            for (path, blob) in tree.blobs where inScope(path) && path.hasSuffix(".c") {
+                if let f = facts(blob, path) { for r in f.references { names.insert(r.name) } }
             }
         }
         return names
+    }
+
+    /// References of each scoped `.c` file of `tree`, for callers that check many small changes
+    /// against one base (triage): the tree-wide walk is done once.
+    public func scopedReferencesByPath(_ tree: KernelTree) -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for (path, blob) in tree.blobs where inScope(path) && path.hasSuffix(".c") {
+            out[path] = Set(facts(blob, path)?.references.map(\.name) ?? [])
+        }
+        return out
     }
 
     public func changes(from old: KernelTree, to new: KernelTree) -> [ModularityChange] {
         var changed: [String] = []
         for (path, blob) in new.blobs where old.blobs[path] != blob { changed.append(path) }
         for path in old.blobs.keys where new.blobs[path] == nil { changed.append(path) }
-        changed.sort()
+        return changes(
+            paths: changed, old: { old.blobs[$0] }, new: { new.blobs[$0] },
+            scopedReferences: { scopedReferences([old, new]) })
+    }
+
+    /// The modularity changes of `paths` between two trees given as blob lookups;
+    /// `scopedReferences` (asked only when an out-of-scope source changed) names what the scoped
+    /// sources of either tree reference.
+    public func changes(
+        paths: [String], old: (String) -> ObjectID?, new: (String) -> ObjectID?,
+        scopedReferences: () -> Set<String>
+    ) -> [ModularityChange] {
         var out: [ModularityChange] = []
         var used: Set<String>?
-        for path in changed {
+        for path in paths.sorted() {
             switch KernelFileKind(path: path) {
             case .kconfig where inScope(path):
-                out += kconfigChanges(path, old: old, new: new)
+                out += kconfigChanges(path, old: old(path), new: new(path))
             case .kbuild where inScope(path):
-                out += kbuildChanges(path, old: old, new: new)
+                out += kbuildChanges(path, old: old(path), new: new(path))
             case .cSource, .header:
-                let before = facts(old, path)
-                let after = facts(new, path)
+                let before = facts(old(path), path)
+                let after = facts(new(path), path)
                 if inScope(path) {
                     out += sourceChanges(path, before: before, after: after, exportFilter: nil)
-                } else {
-                    if used == nil { used = scopedReferences([old, new]) }
+                } else if before?.exports.isEmpty == false || after?.exports.isEmpty == false {
+                    if used == nil { used = scopedReferences() }
                     out += sourceChanges(path, before: before, after: after, exportFilter: used)
                 }
             default:
@@ -115,9 +136,9 @@ public struct ChangeExtractor {
         return out
     }
 
-    func kconfigChanges(_ path: String, old: KernelTree, new: KernelTree) -> [ModularityChange] {
-        func entries(_ tree: KernelTree) -> [String: KconfigEntry] {
-            guard let blob = tree.blobs[path], let text = store.text(blob, path: path) else { return [:] }
+    func kconfigChanges(_ path: String, old: ObjectID?, new: ObjectID?) -> [ModularityChange] {
+        func entries(_ blob: ObjectID?) -> [String: KconfigEntry] {
+            guard let blob, let text = store.text(blob, path: path) else { return [:] }
             var map: [String: KconfigEntry] = [:]
             for e in KconfigParser.parseFile(path: path, text: text).entries where map[e.name] == nil {
                 map[e.name] = e
@@ -163,9 +184,9 @@ public struct ChangeExtractor {
         return out
     }
 
-    func kbuildChanges(_ path: String, old: KernelTree, new: KernelTree) -> [ModularityChange] {
-        func units(_ tree: KernelTree) -> [String: [String]] {
-            guard let blob = tree.blobs[path], let text = store.text(blob, path: path) else { return [:] }
+    func kbuildChanges(_ path: String, old: ObjectID?, new: ObjectID?) -> [ModularityChange] {
+        func units(_ blob: ObjectID?) -> [String: [String]] {
+            guard let blob, let text = store.text(blob, path: path) else { return [:] }
             let dir = (path as NSString).deletingLastPathComponent
             let map = KbuildReader.resolve(directories: [dir: text])
             var out: [String: [String]] = [:]

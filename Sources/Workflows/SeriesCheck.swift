@@ -79,6 +79,16 @@ public enum SeriesCheck {
     static func apply(_ patch: SeriesPatch, to tree: KernelTree, session: Session) -> Result<
         (KernelTree, [AppliedFile], Set<String>), ApplyFailure
     > {
+        apply(patch, toTree: tree.tree, session: session).map { (newTree, files, changes) in
+            (tree.applying(changes, newTree: newTree), files, Set(changes.keys))
+        }
+    }
+
+    /// Applies one patch to a git tree: the new tree, the files as applied, and each changed
+    /// path's new blob (nil: deleted or renamed away).
+    static func apply(_ patch: SeriesPatch, toTree tree: ObjectID, session: Session) -> Result<
+        (ObjectID, [AppliedFile], [String: ObjectID?]), ApplyFailure
+    > {
         let filePatches: [FilePatch]
         do {
             filePatches = try PatchParser.parse(patch.message.patchText ?? [])
@@ -94,7 +104,7 @@ public enum SeriesCheck {
                     path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "no diff found"))
         }
         do {
-            let result = try Git.apply(filePatches, to: tree.tree, in: session.repository)
+            let result = try Git.apply(filePatches, to: tree, in: session.repository)
             var changes: [String: ObjectID?] = [:]
             for file in filePatches {
                 if let old = file.oldPath, file.status == .renamed || file.status == .deleted {
@@ -104,7 +114,7 @@ public enum SeriesCheck {
             for file in result.files {
                 changes[file.path] = .some(file.newBlob)
             }
-            return .success((tree.applying(changes, newTree: result.tree), result.files, Set(changes.keys)))
+            return .success((result.tree, result.files, changes))
         } catch let failure as ApplyFailure {
             return .failure(failure)
         } catch {

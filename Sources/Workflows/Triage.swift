@@ -7,202 +7,194 @@ import Report
 import Rules
 
 /// `modcheck triage`: which series on a list touch module-ability in scope, and which break it.
+///
+/// Every posted version of every series is applied in memory to the base and its modularity
+/// changes extracted from the changed files alone (cheap); only the relevant versions are checked
+/// against the rules in full, all on one shared checked base.
 public enum Triage {
-    public struct Entry: Sendable {
+    public struct Options: Sendable {
+        public var window = MailArchive.Window()
+        /// Check at most this many relevant series in full (the rest are listed, unchecked).
+        public var limit: Int?
+        /// Called now and then with a one-line status (for a progress line on a terminal).
+        public var progress: (@Sendable (String) -> Void)?
+
+        public init() {}
+    }
+
+    /// One posted version of a series and what triage found in it.
+    public struct Posting: Sendable {
         public var series: PatchSeries
-        public var versions: [Int]
         public var relevant: Bool
+        /// Every patch applied to the base in order.
         public var applied: Bool
         public var changes: [ModularityChange]
-        public var findings: [Finding]
+        /// The full check (relevant versions only), one section per patch.
+        public var report: CheckReport?
         public var problem: String?
+
+        public var findings: [Finding] { report?.findings ?? [] }
+        public var isChecked: Bool { report != nil }
     }
 
-    /// Messages of an mbox file, or of a public-inbox v2 epoch (a git directory whose commits each
-    /// add one message as the blob `m`; a commit with `d` deletes one) or a directory of epochs.
-    public static func readMessages(_ source: String) throws -> (messages: [MailMessage], notes: [String]) {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDir) else {
-            throw InputError("\(source): no such file or directory")
-        }
-        if !isDir.boolValue {
-            guard let data = FileManager.default.contents(atPath: source) else {
-                throw InputError("\(source): cannot read")
-            }
-            let read = PatchInput.read(path: source, bytes: [UInt8](data))
-            return (read.messages, read.diagnostics.map(\.description))
-        }
-        var epochs: [String] = []
-        let gitDir = source + "/git"
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: gitDir) {
-            epochs = names.filter { $0.hasSuffix(".git") }.sorted {
-                (Int($0.dropLast(4)) ?? 0) < (Int($1.dropLast(4)) ?? 0)
-            }.map { gitDir + "/" + $0 }
-        }
-        if epochs.isEmpty { epochs = [source] }
-        var messages: [MailMessage] = []
-        var notes: [String] = []
-        var deleted = Set<String>()
-        for epoch in epochs {
-            let repo: Repository
-            do {
-                repo = try Repository.open(epoch)
-            } catch {
-                throw InputError("\(epoch): not a public-inbox git repository (\(error))")
-            }
-            let commits: [ObjectID]
-            do {
-                commits = try repo.commits(range: "HEAD")
-            } catch {
-                throw InputError("\(epoch): not a public-inbox git repository (no commits: \(error))")
-            }
-            var sawMessage = false
-            for id in commits {
-                guard let tree = try? repo.tree(ofCommit: id) else { continue }
-                if let blob = try? repo.blobID(tree: tree, path: "m") {
-                    sawMessage = true
-                    do {
-                        messages.append(
-                            try MailParser.parse(
-                                try repo.blobBytes(blob), sourceName: "\(epoch)@\(id.hex.prefix(12))"))
-                    } catch {
-                        notes.append("\(epoch)@\(id.hex.prefix(12)): \(error)")
-                    }
-                } else if let blob = try? repo.blobID(tree: tree, path: "d"),
-                    let m = try? MailParser.parse(try repo.blobBytes(blob), sourceName: "d"),
-                    let mid = m.messageID
-                {
-                    deleted.insert(mid)
-                }
-            }
-            if !sawMessage && !commits.isEmpty {
-                throw InputError(
-                    "\(epoch): not a public-inbox repository (no commit adds a message file 'm')")
-            }
-        }
-        if !deleted.isEmpty { messages.removeAll { $0.messageID.map(deleted.contains) ?? false } }
-        return (messages, notes)
+    /// A series across its posted versions (oldest first).
+    public struct Entry: Sendable {
+        public var versions: [Posting]
+        /// The version a maintainer acts on: the newest complete one, else the newest.
+        public var primary: Int
+
+        public var latest: Posting { versions[primary] }
+        public var relevant: Bool { versions.contains { $0.relevant } }
     }
 
-    public static func run(
-        session: Session, source: String, baseRevision: String, since: Date?, until: Date?, limit: Int?
-    ) throws -> (entries: [Entry], notes: [String], messageCount: Int) {
-        var (messages, notes) = try readMessages(source)
-        let total = messages.count
-        if since != nil || until != nil {
-            messages = messages.filter { m in
-                guard let d = m.date else { return false }
-                return (since.map { d >= $0 } ?? true) && (until.map { d <= $0 } ?? true)
-            }
-        }
-        let grouped = SeriesGrouper.linkVersions(SeriesGrouper.group(messages))
+    public struct Outcome: Sendable {
+        public var entries: [Entry]
+        public var notes: [String]
+        /// Messages in the archive, and those inside the date window.
+        public var messagesRead: Int
+        public var messagesInWindow: Int
+        /// Messages that carry a diff.
+        public var patchMessages: Int
+
+        public var relevantCount: Int { entries.filter(\.relevant).count }
+        public var checkedFindings: [Finding] { entries.flatMap(\.latest.findings) }
+        public var exitCode: Int32 { checkedFindings.contains { $0.severity == .error } ? 1 : 0 }
+    }
+
+    public static func run(session: Session, source: String, baseRevision: String, options: Options) throws
+        -> Outcome
+    {
+        let progress = options.progress
+        let contents = try MailArchive.read(
+            source, window: options.window, progress: progress.map { p in { p("\($0) messages read") } })
+        Timing.mark("read \(contents.total) messages")
+        let groups = SeriesGrouper.linkVersions(SeriesGrouper.group(contents.messages))
+        Timing.mark("group \(groups.count) series")
+        progress?("\(contents.messages.count) messages, \(groups.count) series")
+
         let baseTree = try session.tree(at: baseRevision)
+        let relevance = RelevanceCheck(session: session, base: baseTree)
         var checkedBase: SeriesCheck.BaseState?
-        let extractor = ChangeExtractor(store: session.store, scope: session.options.scope)
+        var checkedSeries = 0
         var entries: [Entry] = []
-        for versions in grouped {
-            guard let newest = versions.last, !newest.patches.isEmpty else { continue }
-            if let limit, entries.count >= limit { break }
-            let patches = newest.patches.filter { $0.patchText != nil }.map(SeriesPatch.init)
-            var tree = baseTree
-            var applied = true
-            var changes: [ModularityChange] = []
-            for patch in patches {
-                switch SeriesCheck.apply(patch, to: tree, session: session) {
-                case .success(let (next, _, _)):
-                    changes += extractor.changes(from: tree, to: next)
-                    tree = next
-                case .failure:
-                    applied = false
-                    // Patch-local: the patch alone on the base.
-                    if case .success(let (alone, _, _)) = SeriesCheck.apply(
-                        patch, to: baseTree, session: session)
-                    {
-                        changes += extractor.changes(from: baseTree, to: alone)
-                    }
-                }
+        for versions in groups {
+            var postings: [Posting] = []
+            for series in versions where !series.patches.isEmpty {
+                let patches = series.patches.filter { $0.patchText != nil }.map(SeriesPatch.init)
+                let (changes, applied, problem) = relevance.changes(of: patches)
+                postings.append(
+                    Posting(
+                        series: series, relevant: !changes.isEmpty, applied: applied, changes: changes,
+                        report: nil, problem: problem))
             }
-            let relevant = !changes.isEmpty
-            var findings: [Finding] = []
-            var problem: String?
-            if relevant {
-                do {
-                    // The base model is built once and shared by every relevant series.
+            guard !postings.isEmpty else { continue }
+            let primary = postings.lastIndex { $0.series.isComplete } ?? postings.count - 1
+            var entry = Entry(versions: postings, primary: primary)
+            if entry.relevant {
+                if let limit = options.limit, checkedSeries >= limit {
+                    for i in entry.versions.indices where entry.versions[i].relevant {
+                        entry.versions[i].problem = "not checked: --limit \(limit) reached"
+                    }
+                } else {
+                    checkedSeries += 1
                     if checkedBase == nil {
                         checkedBase = try SeriesCheck.baseState(session: session, baseRevision: baseRevision)
                     }
-                    let report = try SeriesCheck.run(
-                        session: session, baseRevision: baseRevision, patches: patches, base: checkedBase)
-                    findings = report.findings
-                    problem = report.sections.compactMap(\.problem).first
-                } catch {
-                    problem = "\(error)"
+                    for i in entry.versions.indices where entry.versions[i].relevant {
+                        check(&entry.versions[i], session: session, baseRevision: baseRevision, base: checkedBase!)
+                    }
+                    progress?("\(contents.messages.count) messages, \(groups.count) series, \(checkedSeries) checked")
                 }
             }
-            entries.append(
-                Entry(
-                    series: newest, versions: versions.map(\.version), relevant: relevant, applied: applied,
-                    changes: changes,
-                    findings: findings,
-                    problem: applied
-                        ? problem : "does not apply to \(baseRevision)" + (problem.map { "; \($0)" } ?? "")))
+            entries.append(entry)
         }
+        Timing.mark("relevance and checks")
         session.finish()
-        return (entries, notes, total)
+        return Outcome(
+            entries: entries, notes: contents.notes, messagesRead: contents.total,
+            messagesInWindow: contents.messages.count,
+            patchMessages: contents.messages.filter(\.hasDiff).count)
     }
 
-    static func cell(_ s: String) -> String {
-        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
-    }
-
-    public static func markdown(_ entries: [Entry], messages: Int) -> String {
-        var out = [
-            "| series | author | date | version | patches | relevant | errors | warnings | rules | link |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        let f = DateFormatter()
-        f.dateFormat = "yyyy-MM-dd"
-        f.timeZone = TimeZone(identifier: "UTC")
-        for e in entries {
-            let errors = e.findings.filter { $0.severity == .error }.count
-            let warnings = e.findings.filter { $0.severity == .warning }.count
-            let rules = Set(e.findings.filter { $0.severity != .info }.map(\.rule)).sorted().joined(
-                separator: ", ")
-            let patches =
-                "\(e.series.patches.count)/\(e.series.total ?? e.series.patches.count)"
-                + (e.series.missing.isEmpty
-                    ? "" : " (missing \(e.series.missing.map(String.init).joined(separator: ",")))")
-            out.append(
-                "| \(cell(e.series.title)) | \(cell(e.series.author ?? "")) | \(e.series.date.map(f.string) ?? "") | v\(e.series.version)\(e.versions.count > 1 ? " (of \(e.versions.map { "v\($0)" }.joined(separator: ", ")))" : "") | \(patches) | \(e.relevant ? "yes" : "no") | \(errors) | \(warnings) | \(cell(e.problem ?? rules)) | \(e.series.messageID.map { "<\($0)>" } ?? "") |"
-            )
+    static func check(
+        _ posting: inout Posting, session: Session, baseRevision: String, base: SeriesCheck.BaseState
+    ) {
+        let patches = posting.series.patches.filter { $0.patchText != nil }.map(SeriesPatch.init)
+        do {
+            posting.report = try SeriesCheck.run(
+                session: session, baseRevision: baseRevision, patches: patches, base: base)
+        } catch {
+            posting.problem = [posting.problem, "\(error)"].compactMap { $0 }.joined(separator: "; ")
         }
-        out.append("")
-        out.append(
-            "\(messages) messages, \(entries.count) series, \(entries.filter(\.relevant).count) relevant")
-        return out.joined(separator: "\n") + "\n"
     }
 
-    public static func json(_ entries: [Entry], messages: Int) -> String {
-        let series: [[String: Any]] = entries.map { e in
-            var o: [String: Any] = [
-                "subject": e.series.title, "version": e.series.version, "patches": e.series.patches.count,
-                "applied": e.applied,
-                "relevant": e.relevant, "changes": e.changes.map(\.description),
-                "findings": e.findings.map(JSONRenderer.object),
-            ]
-            if let v = e.series.messageID { o["messageId"] = v }
-            if let v = e.problem { o["problem"] = v }
-            return o
+    /// Applies a series' patches to the base in memory and extracts the modularity changes of the
+    /// changed files only; the base's tree-wide facts (scoped references) are computed once.
+    final class RelevanceCheck {
+        let session: Session
+        let base: KernelTree
+        let extractor: ChangeExtractor
+        lazy var baseReferences: [String: Set<String>] = extractor.scopedReferencesByPath(base)
+
+        init(session: Session, base: KernelTree) {
+            self.session = session
+            self.base = base
+            extractor = ChangeExtractor(store: session.store, scope: session.options.scope)
         }
-        let all = entries.flatMap(\.findings)
-        return JSONRenderer.encode([
-            "findings": all.map(JSONRenderer.object),
-            "summary": [
-                "messages": messages, "series": entries.count, "relevant": entries.filter(\.relevant).count,
-                "errors": all.filter { $0.severity == .error }.count,
-                "warnings": all.filter { $0.severity == .warning }.count,
-            ],
-            "series": series,
-        ])
+
+        /// The series' changes; whether every patch applied in order; the first failure. A patch
+        /// that does not apply on its predecessors is tried alone on the base (patch-local).
+        func changes(of patches: [SeriesPatch]) -> ([ModularityChange], Bool, String?) {
+            var overlay: [String: ObjectID?] = [:]
+            var tree = base.tree
+            var changes: [ModularityChange] = []
+            var problem: String?
+            for patch in patches {
+                switch SeriesCheck.apply(patch, toTree: tree, session: session) {
+                case .success(let (next, _, changed)):
+                    let before = overlay
+                    for (path, blob) in changed { overlay[path] = blob }
+                    changes += extract(Array(changed.keys), before: before, after: overlay)
+                    tree = next
+                case .failure(let failure):
+                    if problem == nil { problem = "does not apply: \(failure.description)" }
+                    if tree != base.tree,
+                        case .success(let (_, _, changed)) = SeriesCheck.apply(
+                            patch, toTree: base.tree, session: session)
+                    {
+                        changes += extract(Array(changed.keys), before: [:], after: changed)
+                    }
+                }
+            }
+            return (changes, problem == nil, problem)
+        }
+
+        func extract(_ paths: [String], before: [String: ObjectID?], after: [String: ObjectID?])
+            -> [ModularityChange]
+        {
+            func lookup(_ overlay: [String: ObjectID?]) -> (String) -> ObjectID? {
+                { path in
+                    if let changed = overlay[path] { return changed }
+                    return self.base.blobs[path]
+                }
+            }
+            return extractor.changes(
+                paths: paths, old: lookup(before), new: lookup(after),
+                scopedReferences: {
+                    // The base's scoped references, with the files the series touched read in
+                    // both their states.
+                    var names = Set<String>()
+                    let touched = Set(before.keys).union(after.keys)
+                    for (path, refs) in self.baseReferences where !touched.contains(path) {
+                        names.formUnion(refs)
+                    }
+                    for path in touched where self.extractor.inScope(path) && path.hasSuffix(".c") {
+                        for blob in [lookup(before)(path), lookup(after)(path)].compactMap({ $0 }) {
+                            for r in self.extractor.facts(blob, path)?.references ?? [] { names.insert(r.name) }
+                        }
+                    }
+                    return names
+                })
+        }
     }
 }

@@ -1,0 +1,21 @@
+/// A string-keyed table that derived models change in a few keys: the tree-wide dictionary of the
+/// first model is shared by every model derived from it and never copied (a patch changes a
+/// handful of names among the tree's ~400,000 definitions).
+public struct OverlayTable<Value>: @unchecked Sendable {
+    private let shared: [String: Value]
+    /// Keys changed since `shared`: a value, or `.some(nil)` for removed.
+    private var changes: [String: Value?] = [:]
+
+    public init(_ shared: [String: Value] = [:]) { self.shared = shared }
+
+    public subscript(key: String) -> Value? {
+        get {
+            if let changed = changes[key] { return changed }
+            return shared[key]
+        }
+        set { changes[key] = .some(newValue) }
+    }
+
+    /// Keys changed relative to the shared table (for tests and diagnostics).
+    public var changedKeyCount: Int { changes.count }
+}

@@ -1,0 +1,211 @@
+import Facts
+import Foundation
+import Git
+import Mail
+
+/// A mailing-list archive as `modcheck triage` reads it: an mbox file (mboxo or mboxrd), a
+/// maildir, or a public-inbox v2 git repository (one epoch, or an inbox directory holding
+/// `git/0.git`, `git/1.git`, …) read with libgit2.
+public enum MailArchive {
+    public struct Contents: Sendable {
+        public var messages: [MailMessage]
+        /// Problems with single messages (the others are kept), named by file or epoch@commit.
+        public var notes: [String]
+        /// Messages in the archive before any date window was applied.
+        public var total: Int
+    }
+
+    /// Which messages to keep: by the message's `Date:` (the commit's author date when the
+    /// message has none).
+    public struct Window: Sendable {
+        public var since: Date?
+        public var until: Date?
+
+        public init(since: Date? = nil, until: Date? = nil) {
+            self.since = since
+            self.until = until
+        }
+
+        var isOpen: Bool { since == nil && until == nil }
+
+        func contains(_ date: Date?) -> Bool {
+            guard !isOpen else { return true }
+            guard let date else { return false }
+            return (since.map { date >= $0 } ?? true) && (until.map { date <= $0 } ?? true)
+        }
+
+        /// public-inbox stamps each commit with the message's date; a mail client's clock can be
+        /// days off, so the cheap pre-filter on commit time keeps a margin and `contains` decides.
+        func mayContain(commitTime: Int64) -> Bool {
+            guard !isOpen else { return true }
+            let margin: TimeInterval = 14 * 86_400
+            let date = Date(timeIntervalSince1970: TimeInterval(commitTime))
+            return (since.map { date >= $0.addingTimeInterval(-margin) } ?? true)
+                && (until.map { date <= $0.addingTimeInterval(margin) } ?? true)
+        }
+    }
+
+    public static func read(
+        _ source: String, window: Window = Window(), progress: ((Int) -> Void)? = nil
+    ) throws -> Contents {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDir) else {
+            throw InputError("\(source): no such file or directory")
+        }
+        var contents: Contents
+        if !isDir.boolValue {
+            guard let data = FileManager.default.contents(atPath: source) else {
+                throw InputError("\(source): cannot read")
+            }
+            let bytes = [UInt8](data)
+            guard !bytes.isEmpty else { throw InputError("\(source): empty file, no messages") }
+            let read = PatchInput.read(path: source, bytes: bytes)
+            if read.messages.isEmpty {
+                throw InputError(
+                    "\(source): no mail message found"
+                        + (read.diagnostics.first.map { " (\($0.message))" } ?? ""))
+            }
+            contents = Contents(
+                messages: read.messages, notes: read.diagnostics.map(\.description), total: read.messages.count)
+        } else if isMaildir(source) {
+            let read = PatchInput.readMaildir(path: source)
+            contents = Contents(
+                messages: read.messages, notes: read.diagnostics.map(\.description), total: read.messages.count)
+        } else {
+            contents = try readPublicInbox(source, window: window, progress: progress)
+        }
+        if !window.isOpen { contents.messages.removeAll { !window.contains($0.date) } }
+        return contents
+    }
+
+    static func isMaildir(_ path: String) -> Bool {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        return ["cur", "new"].allSatisfy {
+            fm.fileExists(atPath: path + "/" + $0, isDirectory: &isDir) && isDir.boolValue
+        }
+    }
+
+    /// The epochs of an inbox (`git/N.git`, in N order) or the directory itself.
+    static func epochs(_ source: String) -> [String] {
+        let gitDir = source + "/git"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: gitDir) else { return [source] }
+        let numbered = names.compactMap { name -> (Int, String)? in
+            guard name.hasSuffix(".git"), let n = Int(name.dropLast(4)) else { return nil }
+            return (n, gitDir + "/" + name)
+        }
+        return numbered.isEmpty ? [source] : numbered.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// One message-carrying commit of an epoch.
+    struct Posting: Sendable {
+        var epoch: Int
+        var commit: ObjectID
+        var blob: ObjectID
+        var isDeletion: Bool
+    }
+
+    static func readPublicInbox(_ source: String, window: Window, progress: ((Int) -> Void)?) throws
+        -> Contents
+    {
+        let paths = epochs(source)
+        var found: [Posting] = []
+        var total = 0
+        for (n, epoch) in paths.enumerated() {
+            let repo: Repository
+            do {
+                repo = try Repository.open(epoch)
+            } catch {
+                throw InputError("\(epoch): not a git repository, so not a public-inbox archive (\(error))")
+            }
+            let commits: [ObjectID]
+            do {
+                commits = try repo.commits(range: "HEAD")
+            } catch {
+                throw InputError("\(epoch): not a public-inbox archive: HEAD has no commits (\(error))")
+            }
+            var sawMessage = false
+            for id in commits {
+                guard let info = try? repo.commit(id), let tree = try? repo.tree(ofCommit: id) else { continue }
+                if let blob = try? repo.blobID(tree: tree, path: "m") {
+                    sawMessage = true
+                    total += 1
+                    if window.mayContain(commitTime: info.time) {
+                        found.append(Posting(epoch: n, commit: id, blob: blob, isDeletion: false))
+                    }
+                } else if let blob = try? repo.blobID(tree: tree, path: "d") {
+                    found.append(Posting(epoch: n, commit: id, blob: blob, isDeletion: true))
+                }
+            }
+            if !sawMessage && !commits.isEmpty {
+                throw InputError(
+                    "\(epoch): not a public-inbox archive: no commit adds a message file 'm'")
+            }
+        }
+
+        // Parsing is the expensive part and every message is independent: split the postings over
+        // the cores, each worker with its own repository handle (libgit2 objects are per thread).
+        let postings = found
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let chunk = (postings.count + workers - 1) / max(workers, 1)
+        let results = ParallelSlots<([MailMessage?], [String])>(count: workers)
+        defer { results.free() }
+        let done = ProgressCounter(report: progress)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let range = (w * chunk)..<min(postings.count, (w + 1) * chunk)
+            var parsed: [MailMessage?] = []
+            var notes: [String] = []
+            var repos: [Int: Repository] = [:]
+            for posting in postings[range.clamped(to: 0..<postings.count)] {
+                let name = "\(paths[posting.epoch])@\(posting.commit.hex.prefix(12))"
+                do {
+                    if repos[posting.epoch] == nil { repos[posting.epoch] = try Repository.open(paths[posting.epoch]) }
+                    let bytes = try repos[posting.epoch]!.blobBytes(posting.blob)
+                    parsed.append(try MailParser.parse(bytes, sourceName: name))
+                } catch {
+                    parsed.append(nil)
+                    notes.append("\(name): \(error)")
+                }
+                done.add(1)
+            }
+            results.set(w, (parsed, notes))
+        }
+        var messages: [MailMessage] = []
+        var notes: [String] = []
+        var deleted = Set<String>()
+        var index = 0
+        for w in 0..<workers {
+            guard let (parsed, workerNotes) = results.get(w) else { continue }
+            notes += workerNotes
+            for message in parsed {
+                defer { index += 1 }
+                guard let message else { continue }
+                if postings[index].isDeletion {
+                    if let id = message.messageID { deleted.insert(id) }
+                } else {
+                    messages.append(message)
+                }
+            }
+        }
+        if !deleted.isEmpty { messages.removeAll { $0.messageID.map(deleted.contains) ?? false } }
+        return Contents(messages: messages, notes: notes, total: total)
+    }
+}
+
+/// Counts work done across threads and reports it now and then (for a progress line).
+final class ProgressCounter: @unchecked Sendable {
+    private var count = 0
+    private let lock = NSLock()
+    private let report: ((Int) -> Void)?
+
+    init(report: ((Int) -> Void)?) { self.report = report }
+
+    func add(_ n: Int) {
+        guard let report else { return }
+        let now = lock.withLock {
+            count += n
+            return count
+        }
+        if now % 1000 == 0 { report(now) }
+    }
+}
