@@ -317,14 +317,22 @@ public final class KernelModel: @unchecked Sendable {
         // other units, the base's resolutions of the untouched units still hold.
         // When the index changed, a unit whose references name none of the changed symbols
         // resolves as before too.
-        if let base, let changed, reusedUnits,
-            !changed.contains(where: { KernelFileKind(path: $0) == .header })
-        {
+        // A changed header matters only to the units whose include closure read it (when no
+        // header appeared or vanished, the closures themselves are unchanged).
+        let changedHeaders = Set(changed?.filter { KernelFileKind(path: $0) == .header } ?? [])
+        if let base, let changed, reusedUnits, changedHeaders.isEmpty || headerPaths == base.headerPaths {
             let inherited = base.memoLock.withLock { base.resolutionMemo }
             let touched = Set(changed.flatMap { unitsBySource[$0] ?? [] }.map(\.name))
+            let sourcesByUnit = Dictionary(units.map { ($0.name, $0.sources) }, uniquingKeysWith: { a, _ in a })
             resolutionMemo = inherited.filter { unit, references in
-                !touched.contains(unit)
-                    && (reusedIndex || !references.contains { changedNames.contains($0.reference.name) })
+                guard !touched.contains(unit),
+                    reusedIndex || !references.contains(where: { changedNames.contains($0.reference.name) })
+                else { return false }
+                if changedHeaders.isEmpty { return true }
+                guard let sources = sourcesByUnit[unit],
+                    let index = inheritedHeaderIndexes[headerIndexKey(sources)]
+                else { return false }
+                return !index.headerBlobs.keys.contains(where: changedHeaders.contains)
             }
         }
     }
@@ -550,10 +558,15 @@ public final class KernelModel: @unchecked Sendable {
         return parts.joined(separator: "/")
     }
 
+    /// Header indexes are keyed by the sources and their blobs.
+    func headerIndexKey(_ sources: [String]) -> String {
+        sources.sorted().map { "\($0)@\(tree.blobs[$0]?.hex ?? "-")" }.joined(separator: "\n")
+    }
+
     /// Names a unit's sources can use without linking: macros and static inlines of every header
     /// they include (transitively), plus struct definitions seen there.
     public func headerIndex(for sources: [String]) -> HeaderIndex {
-        let key = sources.sorted().map { "\($0)@\(tree.blobs[$0]?.hex ?? "-")" }.joined(separator: "\n")
+        let key = headerIndexKey(sources)
         if let known = lock.withLock({ headerIndexes[key] }) { return known }
         // The base model's index still holds when the sources and every header it read are unchanged.
         if let inherited = inheritedHeaderIndexes[key],

@@ -66,11 +66,13 @@ public enum MailArchive {
                         + (read.diagnostics.first.map { " (\($0.message))" } ?? ""))
             }
             contents = Contents(
-                messages: read.messages, notes: read.diagnostics.map(\.description), total: read.messages.count)
+                messages: read.messages.map { $0.compactedForArchive() }, notes: read.diagnostics.map(\.description),
+                total: read.messages.count)
         } else if isMaildir(source) {
             let read = PatchInput.readMaildir(path: source)
             contents = Contents(
-                messages: read.messages, notes: read.diagnostics.map(\.description), total: read.messages.count)
+                messages: read.messages.map { $0.compactedForArchive() }, notes: read.diagnostics.map(\.description),
+                total: read.messages.count)
         } else {
             contents = try readPublicInbox(source, window: window, progress: progress)
         }
@@ -143,52 +145,70 @@ public enum MailArchive {
             }
         }
 
-        // Parsing is the expensive part and every message is independent: split the postings over
-        // the cores, each worker with its own repository handle (libgit2 objects are per thread).
         let postings = found
+        Timing.mark("walk \(paths.count) epoch(s): \(postings.count) messages")
+        // Parsing is the expensive part and every message is independent: the cores take batches
+        // in turn (message sizes vary a lot), each with its own repository handle (libgit2
+        // objects are per thread); results land in per-message slots, so order is kept.
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        let chunk = (postings.count + workers - 1) / max(workers, 1)
-        let results = ParallelSlots<([MailMessage?], [String])>(count: workers)
-        defer { results.free() }
-        let done = ProgressCounter(report: progress)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let range = (w * chunk)..<min(postings.count, (w + 1) * chunk)
-            var parsed: [MailMessage?] = []
-            var notes: [String] = []
-            var repos: [Int: Repository] = [:]
-            for posting in postings[range.clamped(to: 0..<postings.count)] {
-                let name = "\(paths[posting.epoch])@\(posting.commit.hex.prefix(12))"
-                do {
-                    if repos[posting.epoch] == nil { repos[posting.epoch] = try Repository.open(paths[posting.epoch]) }
-                    let bytes = try repos[posting.epoch]!.blobBytes(posting.blob)
-                    parsed.append(try MailParser.parse(bytes, sourceName: name))
-                } catch {
-                    parsed.append(nil)
-                    notes.append("\(name): \(error)")
-                }
-                done.add(1)
-            }
-            results.set(w, (parsed, notes))
+        let batch = 256
+        let slots = ParallelSlots<MailMessage>(count: postings.count)
+        let failures = ParallelSlots<String>(count: postings.count)
+        defer {
+            slots.free()
+            failures.free()
         }
+        let next = BatchCounter()
+        let done = ProgressCounter(report: progress)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            var repos: [Int: Repository] = [:]
+            while true {
+                let start = next.take(batch)
+                guard start < postings.count else { break }
+                for i in start..<min(postings.count, start + batch) {
+                    let posting = postings[i]
+                    let name = "\(paths[posting.epoch])@\(posting.commit.hex.prefix(12))"
+                    do {
+                        if repos[posting.epoch] == nil {
+                            repos[posting.epoch] = try Repository.open(paths[posting.epoch])
+                        }
+                        let bytes = try repos[posting.epoch]!.blobBytes(posting.blob)
+                        slots.set(i, try MailParser.parse(bytes, sourceName: name).compactedForArchive())
+                    } catch {
+                        failures.set(i, "\(name): \(error)")
+                    }
+                }
+                done.add(min(batch, postings.count - start))
+            }
+        }
+        Timing.mark("parse \(postings.count) messages")
         var messages: [MailMessage] = []
         var notes: [String] = []
         var deleted = Set<String>()
-        var index = 0
-        for w in 0..<workers {
-            guard let (parsed, workerNotes) = results.get(w) else { continue }
-            notes += workerNotes
-            for message in parsed {
-                defer { index += 1 }
-                guard let message else { continue }
-                if postings[index].isDeletion {
-                    if let id = message.messageID { deleted.insert(id) }
-                } else {
-                    messages.append(message)
-                }
+        for (i, posting) in postings.enumerated() {
+            if let failure = failures.get(i) { notes.append(failure) }
+            guard let message = slots.get(i) else { continue }
+            if posting.isDeletion {
+                if let id = message.messageID { deleted.insert(id) }
+            } else {
+                messages.append(message)
             }
         }
         if !deleted.isEmpty { messages.removeAll { $0.messageID.map(deleted.contains) ?? false } }
         return Contents(messages: messages, notes: notes, total: total)
+    }
+}
+
+/// Hands out batch start indexes to parallel workers.
+final class BatchCounter: @unchecked Sendable {
+    private var next = 0
+    private let lock = NSLock()
+
+    func take(_ n: Int) -> Int {
+        lock.withLock {
+            defer { next += n }
+            return next
+        }
     }
 }
 
@@ -206,6 +226,6 @@ final class ProgressCounter: @unchecked Sendable {
             count += n
             return count
         }
-        if now % 1000 == 0 { report(now) }
+        if now / 1000 != (now - n) / 1000 { report(now) }
     }
 }

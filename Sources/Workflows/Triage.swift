@@ -65,6 +65,7 @@ public enum Triage {
         -> Outcome
     {
         let progress = options.progress
+        Timing.mark("triage")
         let contents = try MailArchive.read(
             source, window: options.window, progress: progress.map { p in { p("\($0) messages read") } })
         Timing.mark("read \(contents.total) messages")
