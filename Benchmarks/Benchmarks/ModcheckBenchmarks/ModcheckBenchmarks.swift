@@ -65,7 +65,7 @@ let benchmarks: @Sendable () -> Void = {
             let dir = NSTemporaryDirectory() + "modcheck-bench-\(UUID().uuidString)"
             let s = session(cache: dir)
             let tree = try! s.tree(at: "HEAD")
-            blackHole(s.model(of: tree).definitions.count)
+            blackHole(s.model(of: tree).units.count)
             s.finish()
             try? FileManager.default.removeItem(atPath: dir)
         }
@@ -75,7 +75,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("tree model, warm cache", configuration: warm) { benchmark in
         for _ in benchmark.scaledIterations {
             let s = session(cache: warmCache)
-            blackHole(s.model(of: try! s.tree(at: "HEAD")).definitions.count)
+            blackHole(s.model(of: try! s.tree(at: "HEAD")).units.count)
             s.finish()
         }
     }
@@ -158,6 +158,33 @@ let benchmarks: @Sendable () -> Void = {
             o.cacheDirectory = warmCache
             let s = try! Session(options: o)
             blackHole(try! LogCheck.run(session: s, range: "HEAD~1000..HEAD").sections.count)
+        }
+    }
+
+    // Issue 5: whole-archive triage of a public-inbox epoch against a grep-level pass over the
+    // same archive (every message's diff searched for EXPORT_SYMBOL, no parsing).
+    if let archive = env["MODCHECK_BENCH_ARCHIVE"] {
+        Benchmark("anchor: git log -p -G EXPORT_SYMBOL over the archive", configuration: single) { benchmark in
+            for _ in benchmark.scaledIterations {
+                shell("/usr/bin/git", ["-C", archive, "log", "-p", "--format=%H", "-G", "EXPORT_SYMBOL"])
+            }
+        }
+        Benchmark("triage, whole archive on v5.4, warm cache", configuration: historyWarm) { benchmark in
+            for _ in benchmark.scaledIterations {
+                let outcome = try! Triage.run(
+                    session: session(cache: warmCache), source: archive, baseRevision: "HEAD", options: Triage.Options())
+                blackHole(outcome.relevantCount)
+            }
+        }
+        Benchmark("triage, 2019-10-01..2019-12-31 on v5.4, warm cache", configuration: historyWarm) { benchmark in
+            var options = Triage.Options()
+            options.window = MailArchive.Window(
+                since: Date(timeIntervalSince1970: 1_569_888_000), until: Date(timeIntervalSince1970: 1_577_836_799))
+            for _ in benchmark.scaledIterations {
+                let outcome = try! Triage.run(
+                    session: session(cache: warmCache), source: archive, baseRevision: "HEAD", options: options)
+                blackHole(outcome.relevantCount)
+            }
         }
     }
 
