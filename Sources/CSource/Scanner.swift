@@ -912,7 +912,9 @@ struct FileScanner {
                 limit(
                     .blockTokens, line: t.line,
                     "block longer than \(CSourceScanner.maxBlockTokens) tokens; the rest of it is not read")
-                continue
+                // The rest only needs its braces matched, at byte speed.
+                skipBraces(downTo: base)
+                return out
             }
             out.append(t)
             if withConditions { tokenConditions.append(condition) }
@@ -923,6 +925,11 @@ struct FileScanner {
     mutating func skipBlock() {
         let base = depth
         depth += 1
+        skipBraces(downTo: base)
+    }
+
+    /// Reads on to the `}` that brings the depth back to `base`.
+    mutating func skipBraces(downTo base: Int) {
         while true {
             let t = lx.nextBrace()
             if t.kind == .end {
