@@ -12,6 +12,7 @@ extension FileScanner {
         let p = lx.p
         let count = lx.count
         while lx.pos < count {
+            if lx.tick() { break }
             // At a line start: blanks, then a directive, a comment or a macro use.
             while lx.pos < count && (p[lx.pos] == 0x20 || p[lx.pos] == 0x09) { lx.pos += 1 }
             guard lx.pos < count else { break }

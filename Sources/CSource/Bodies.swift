@@ -31,11 +31,21 @@ extension FileScanner {
         }
         // `int i, ret;` / `struct foo *a, *b = x;`: every declarator of a declaration statement.
         var statementStart = 0
+        // What the statement's head holds, read once per token: `int a, b, c, ...` with a
+        // hundred thousand declarators stays linear. Locals are only added once the head holds
+        // one, so a token read before that cannot have become a local since.
+        var headRead = 0
+        var headHasLocal = false
+        var headHasParen = false
         var j = 0
         while j < body.count {
+            if lx.tick() { break }
             let t = body[j]
             if t.isPunct(0x3b) || t.isPunct(0x7b) || t.isPunct(0x7d) {
                 statementStart = j + 1
+                headRead = j + 1
+                headHasLocal = false
+                headHasParen = false
             } else if t.kind == .identifier, j > statementStart, j + 1 < body.count,
                 body[j + 1].isPunct(0x2c) || body[j + 1].isPunct(0x3b) || body[j + 1].isPunct(0x3d)
                     || body[j + 1].isPunct(0x5b),
@@ -43,10 +53,16 @@ extension FileScanner {
                 body[statementStart].kind == .identifier
             {
                 // Only when the statement already declared a local (its first declarator).
-                let head = body[statementStart..<j]
-                if head.contains(where: { $0.kind == .identifier && locals.contains(lx.text($0)) })
-                    && !head.contains(where: { $0.isPunct(0x28) })
-                {
+                while headRead < j {
+                    let h = body[headRead]
+                    if h.isPunct(0x28) {
+                        headHasParen = true
+                    } else if !headHasLocal && h.kind == .identifier && locals.contains(lx.text(h)) {
+                        headHasLocal = true
+                    }
+                    headRead += 1
+                }
+                if headHasLocal && !headHasParen {
                     locals.insert(lx.text(t))
                 }
             }
@@ -58,6 +74,7 @@ extension FileScanner {
         var members: [String: String] = [:]
         var i = 0
         while i < body.count {
+            if lx.tick() { break }
             let t = body[i]
             let cond = i < conditions.count ? conditions[i] : defCondition
             if t.kind == .identifier {
@@ -121,6 +138,7 @@ extension FileScanner {
         var level = 0
         var i = open
         while i < tokens.count {
+            if lx.tick() { return nil }
             if tokens[i].isPunct(0x28) { level += 1 }
             if tokens[i].isPunct(0x29) {
                 level -= 1

@@ -44,11 +44,16 @@ struct ConditionParser {
         return out
     }
 
-    static func parse(_ text: String) -> PreprocessorCondition {
+    /// Set when the nesting cap cut the expression short (it then reads as unknown there).
+    var tooDeep = false
+
+    static func parse(_ text: String) -> PreprocessorCondition { parseReportingDepth(text).condition }
+
+    static func parseReportingDepth(_ text: String) -> (condition: PreprocessorCondition, tooDeep: Bool) {
         var p = ConditionParser(text)
         let result = p.parseOr()
-        if p.index != p.tokens.count { return .opaque(text) }
-        return result
+        if p.index != p.tokens.count { return (.opaque(text), p.tooDeep) }
+        return (result, p.tooDeep)
     }
 
     mutating func peek() -> String? { index < tokens.count ? tokens[index] : nil }
@@ -75,6 +80,7 @@ struct ConditionParser {
         depth += 1
         defer { depth -= 1 }
         guard depth < ConditionParser.maxDepth, let t = peek() else {
+            if depth >= ConditionParser.maxDepth { tooDeep = true }
             index = tokens.count
             return .opaque("")
         }

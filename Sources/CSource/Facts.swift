@@ -234,10 +234,14 @@ public struct StructDefinition: Hashable, Sendable {
 public struct CSourceDiagnostic: Hashable, Sendable, CustomStringConvertible {
     public var line: Int
     public var message: String
+    /// A cap of the scanner cut the file short (nesting, length, time): the facts may be
+    /// incomplete, so the fact layer reports these; ordinary syntax oddities it does not.
+    public var isLimit: Bool
 
-    public init(line: Int, message: String) {
+    public init(line: Int, message: String, isLimit: Bool = false) {
         self.line = line
         self.message = message
+        self.isLimit = isLimit
     }
 
     public var description: String { "\(line): \(message)" }
@@ -256,6 +260,9 @@ public struct SourceFacts: Hashable, Sendable {
     public var structs: [StructDefinition] = []
     public var includes: [String] = []
     public var diagnostics: [CSourceDiagnostic] = []
+    /// The scan hit its time limit: what is here is only the start of the file, and depends on
+    /// the machine's speed, so it must not be cached.
+    public var timedOut = false
 
     public init(path: String) { self.path = path }
 

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Byte classes for the C lexer.
 enum ByteClass {
     @inline(__always) static func isIdentStart(_ b: UInt8) -> Bool {
@@ -76,6 +78,14 @@ struct Lexer {
     var atLineStart = true
     var sawNewline = false
     var diagnostics: [CSourceDiagnostic] = []
+    /// The wall-clock guard (DispatchTime uptime nanoseconds; `.max`: none). Reading the clock
+    /// costs more than a token, so it is read once every `clockStride` ticks.
+    var deadline: UInt64 = .max
+    var ticksUntilClock = Lexer.clockStride
+    /// Set when the deadline passed: the lexer then sits at the end of the file, so every loop
+    /// of the scanner finishes as it would at a real end of file.
+    private(set) var expiredAtLine: Int?
+    static let clockStride = 4096
 
     init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -263,7 +273,21 @@ struct Lexer {
         }
     }
 
+    /// Counts one unit of work; past the deadline, jumps to the end of the file and returns true.
+    @inline(__always) mutating func tick() -> Bool {
+        if deadline == .max { return false }
+        ticksUntilClock -= 1
+        if ticksUntilClock > 0 { return expiredAtLine != nil }
+        ticksUntilClock = Lexer.clockStride
+        if expiredAtLine == nil && DispatchTime.now().uptimeNanoseconds > deadline {
+            expiredAtLine = line
+            pos = count
+        }
+        return expiredAtLine != nil
+    }
+
     mutating func next() -> Token {
+        _ = tick()
         sawNewline = false
         skipTrivia()
         let newline = sawNewline || pos == 0
@@ -339,6 +363,7 @@ struct Lexer {
     /// The next `{`, `}` or directive, skipping everything else at byte speed: function bodies
     /// need only brace matching when no facts are wanted from them.
     mutating func nextBrace() -> Token {
+        _ = tick()
         let stops = braceStops
         var i = pos
         while true {

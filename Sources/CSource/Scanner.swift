@@ -1,7 +1,9 @@
+import Dispatch
+
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 3
+    public static let version = 4
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -15,20 +17,50 @@ public enum CSourceScanner {
     /// Words whose presence in a macro body matters (a helper that sets `->owner = THIS_MODULE`).
     public static let watchedMentions: [String] = ["THIS_MODULE", "owner", "try_module_get", "module_put"]
 
-    /// Files larger than this many nesting levels of braces/parentheses are cut off (with a diagnostic).
+    /// Brace nesting inside one block beyond which a limit diagnostic is given (once per block).
     static let maxNesting = 256
+    /// `#if` nesting kept as conditions; deeper `#if`s are matched but their conditions ignored
+    /// (each level would otherwise cost every later directive a longer conjunction).
+    static let maxConditionalNesting = 64
+    /// `#elif` branches of one `#if` whose conditions are kept; later ones are approximated
+    /// (each branch's condition negates all earlier ones).
+    static let maxElifBranches = 256
+    /// Tokens kept of one block (a function body, an initializer, a struct); the rest of the block is
+    /// brace-matched but not read, which bounds memory at about 40 bytes a token.
+    static let maxBlockTokens = 1 << 20
+    /// File-scope statement length at which the statement is dropped.
+    static let maxStatementTokens = 4096
 
+    /// `timeLimit` (seconds): the wall-clock guard for pathological input; a scan past it stops,
+    /// keeps what it read, and says so in a limit diagnostic (`SourceFacts.timedOut`).
     public static func scan(
         path: String, bytes: UnsafeRawBufferPointer, depth: ScanDepth,
-        watchedCalls: Set<String> = defaultWatchedCalls
+        watchedCalls: Set<String> = defaultWatchedCalls, timeLimit: Double? = nil
     ) -> SourceFacts {
         var scanner = FileScanner(path: path, bytes: bytes, full: depth == .full, watchedCalls: watchedCalls)
+        if let timeLimit {
+            scanner.lx.deadline =
+                DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, min(timeLimit, 1e9)) * 1e9)
+        }
         if path.hasSuffix(".S") {
             scanner.runAssembly()
         } else {
             scanner.run()
         }
+        if let line = scanner.lx.expiredAtLine, let timeLimit {
+            scanner.facts.timedOut = true
+            scanner.facts.diagnostics.append(
+                CSourceDiagnostic(
+                    line: line,
+                    message:
+                        "scan stopped after \(seconds(timeLimit)) s (the time limit) at line \(line); the rest of the file is not read",
+                    isLimit: true))
+        }
         return scanner.facts
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() && value < 1e15 ? "\(Int(value))" : "\(value)"
     }
 
     public static func scan(path: String, text: String, depth: ScanDepth) -> SourceFacts {
@@ -99,6 +131,29 @@ struct FileScanner {
     var localDefiningMacros = Set<String>()
     /// The name of a leading `#ifndef NAME` that may be an include guard, until the next directive.
     var pendingGuard: String?
+    /// `#if`s nested beyond `maxConditionalNesting`: matched with their `#endif`, conditions ignored.
+    var ignoredConditionals = 0
+
+    enum Limit: Hashable { case statement, conditionalNesting, elifChain, expression, braceNesting, blockTokens }
+    var reportedLimits = Set<Limit>()
+
+    /// A cap was hit: reported once per file and kind (a file-long run of `{` is one problem, not
+    /// millions of diagnostics).
+    mutating func limit(_ kind: Limit, line: Int, _ message: String) {
+        guard reportedLimits.insert(kind).inserted else { return }
+        facts.diagnostics.append(CSourceDiagnostic(line: line, message: message, isLimit: true))
+    }
+
+    /// `#if` / `#elif` expression, with its nesting cap reported.
+    mutating func directiveCondition(_ rest: UnsafeRawBufferPointer, line: Int) -> PreprocessorCondition {
+        let (parsed, tooDeep) = ConditionParser.parseReportingDepth(FileScanner.cleanDirective(rest))
+        if tooDeep {
+            limit(
+                .expression, line: line,
+                "#if expression nested deeper than \(ConditionParser.maxDepth); read as unknown")
+        }
+        return parsed
+    }
 
     init(path: String, bytes: UnsafeRawBufferPointer, full: Bool, watchedCalls: Set<String>) {
         lx = Lexer(bytes)
@@ -158,12 +213,15 @@ struct FileScanner {
                     stmt.removeAll(keepingCapacity: true)
                 }
                 stmt.append(t)
-                if stmt.count > 4096 {
-                    facts.diagnostics.append(
-                        CSourceDiagnostic(line: t.line, message: "declaration too long; skipped"))
-                    stmt.removeAll(keepingCapacity: true)
-                    parens = 0
-                }
+            }
+            // Punctuation counts too: a file-long `((((` or `a, a, a` must not grow one statement
+            // without bound.
+            if stmt.count > CSourceScanner.maxStatementTokens {
+                limit(
+                    .statement, line: stmt[0].line,
+                    "declaration too long (over \(CSourceScanner.maxStatementTokens) tokens); skipped")
+                stmt.removeAll(keepingCapacity: true)
+                parens = 0
             }
         }
         if !frames.isEmpty {
@@ -226,12 +284,24 @@ struct FileScanner {
         let rest = UnsafeRawBufferPointer(rebasing: raw[i...])
         let guardName = pendingGuard
         pendingGuard = nil
+        if word == .if || word == .ifdef || word == .ifndef,
+            frames.count >= CSourceScanner.maxConditionalNesting || ignoredConditionals > 0
+        {
+            ignoredConditionals += 1
+            limit(
+                .conditionalNesting, line: t.line,
+                "#if nested deeper than \(CSourceScanner.maxConditionalNesting); the conditions inside are ignored")
+            return
+        }
+        if ignoredConditionals > 0 {
+            if word == .endif { ignoredConditionals -= 1 }
+            if word == .endif || word == .elif || word == .elifdef || word == .elifndef || word == .else {
+                return
+            }
+        }
         switch word {
         case .if:
-            frames.append(
-                Frame(
-                    previous: [], current: ConditionParser.parse(FileScanner.cleanDirective(rest)),
-                    depthAtIf: depth))
+            frames.append(Frame(previous: [], current: directiveCondition(rest, line: t.line), depthAtIf: depth))
             updateCondition()
         case .ifdef:
             frames.append(
@@ -259,10 +329,21 @@ struct FileScanner {
             // Each branch starts from the brace depth at #if (ctags' rule): branches that open a
             // function each (`#ifdef A int f(a) { #else int f(b) { #endif`) count once.
             depth = frame.depthAtIf
-            frame.previous.append(frame.test)
-            let others = PreprocessorCondition.all(frame.previous.map(PreprocessorCondition.negation))
+            var others: PreprocessorCondition
+            if frame.previous.count < CSourceScanner.maxElifBranches {
+                frame.previous.append(frame.test)
+                others = PreprocessorCondition.all(frame.previous.map(PreprocessorCondition.negation))
+            } else {
+                // Negating every earlier branch makes a chain quadratic; past the cap, "none of
+                // the earlier branches held" is unknown.
+                limit(
+                    .elifChain, line: t.line,
+                    "#elif chain longer than \(CSourceScanner.maxElifBranches) branches; later branches' conditions approximated"
+                )
+                others = .opaque("#elif branch beyond \(CSourceScanner.maxElifBranches)")
+            }
             var branch = PreprocessorCondition.always
-            if word == .elif { branch = ConditionParser.parse(FileScanner.cleanDirective(rest)) }
+            if word == .elif { branch = directiveCondition(rest, line: t.line) }
             if word == .elifdef { branch = ConditionParser.config(firstWord(rest), .defined) }
             if word == .elifndef { branch = .negation(ConditionParser.config(firstWord(rest), .defined)) }
             frame.test = branch
@@ -816,10 +897,9 @@ struct FileScanner {
             if t.isPunct(0x7b) {
                 depth += 1
                 if depth - base > CSourceScanner.maxNesting {
-                    facts.diagnostics.append(
-                        CSourceDiagnostic(
-                            line: t.line,
-                            message: "nesting deeper than \(CSourceScanner.maxNesting); block skipped"))
+                    limit(
+                        .braceNesting, line: t.line,
+                        "braces nested deeper than \(CSourceScanner.maxNesting) in one block")
                 }
             } else if t.isPunct(0x7d) {
                 depth -= 1
@@ -827,6 +907,14 @@ struct FileScanner {
                     depth = base
                     return out
                 }
+            }
+            if out.count >= CSourceScanner.maxBlockTokens {
+                limit(
+                    .blockTokens, line: t.line,
+                    "block longer than \(CSourceScanner.maxBlockTokens) tokens; the rest of it is not read")
+                // The rest only needs its braces matched, at byte speed.
+                skipBraces(downTo: base)
+                return out
             }
             out.append(t)
             if withConditions { tokenConditions.append(condition) }
@@ -837,6 +925,11 @@ struct FileScanner {
     mutating func skipBlock() {
         let base = depth
         depth += 1
+        skipBraces(downTo: base)
+    }
+
+    /// Reads on to the `}` that brings the depth back to `base`.
+    mutating func skipBraces(downTo base: Int) {
         while true {
             let t = lx.nextBrace()
             if t.kind == .end {

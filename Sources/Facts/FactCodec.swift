@@ -94,6 +94,7 @@ public enum FactCodec {
         for d in f.diagnostics {
             w.int(d.line)
             w.string(d.message)
+            w.int(d.isLimit ? 1 : 0)
         }
         return w.bytes
     }
@@ -170,7 +171,9 @@ public enum FactCodec {
                     condition: try condition(&$0))
             }
             f.includes = try r.strings()
-            f.diagnostics = try list(&r) { CSourceDiagnostic(line: try $0.int(), message: try $0.string()) }
+            f.diagnostics = try list(&r) {
+                CSourceDiagnostic(line: try $0.int(), message: try $0.string(), isLimit: try $0.int() != 0)
+            }
             guard r.isAtEnd else { throw ByteDecodingError() }
             return f
         }

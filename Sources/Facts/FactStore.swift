@@ -13,8 +13,14 @@ public final class FactStore: @unchecked Sendable {
     private let lock = NSLock()
     private var memory: [CacheSlot: SourceFacts] = [:]
     public private(set) var problems: [String] = []
+    private var reported = Set<String>()
     /// Files larger than this are not scanned (generated register headers); reported, not silent.
-    public var maxFileSize = 8 << 20
+    public var maxFileSize = FactStore.defaultMaxFileSize
+    public static let defaultMaxFileSize = 8 << 20
+    /// Seconds one file's scan may take before it stops with a note (nil: no limit). A real
+    /// kernel file scans in milliseconds; only pathological input gets near this.
+    public var scanTimeLimit: Double? = FactStore.defaultScanTimeLimit
+    public static let defaultScanTimeLimit = 10.0
 
     struct CacheSlot: Hashable {
         var blob: ObjectID
@@ -27,7 +33,18 @@ public final class FactStore: @unchecked Sendable {
         self.cache = cache
     }
 
-    public func report(_ problem: String) { lock.withLock { problems.append(problem) } }
+    /// Records a problem for the report, once: a blob read at two depths or by two models is
+    /// one problem.
+    public func report(_ problem: String) {
+        lock.withLock {
+            if reported.insert(problem).inserted { problems.append(problem) }
+        }
+    }
+
+    /// The scanner's caps that cut this file short (the facts may be incomplete).
+    func reportLimits(_ facts: SourceFacts, path: String) {
+        for d in facts.diagnostics where d.isLimit { report("\(path):\(d.line): \(d.message)") }
+    }
 
     /// Worker threads for tree passes: one per core (`MODCHECK_WORKERS` overrides).
     public static var defaultWorkers: Int {
@@ -52,26 +69,42 @@ public final class FactStore: @unchecked Sendable {
         let key = FactCache.Key(blob: blob.rawBytes, kind: slot.depth)
         if let bytes = cache?.get(key), let decoded = try? FactCodec.decode(bytes, path: path) {
             lock.withLock { memory[slot] = decoded }
+            reportLimits(decoded, path: path)
             return decoded
         }
         let scanned: SourceFacts
+        var tooLarge = false
         do {
             scanned = try repository.withBlob(blob) { buffer -> SourceFacts in
                 if buffer.count > maxFileSize {
+                    tooLarge = true
                     report(
-                        "\(path): \(buffer.count) bytes, larger than the scan limit of \(maxFileSize); not scanned"
+                        "\(path): \(buffer.count) bytes, larger than the scan limit of \(maxFileSize) (--max-file-size); not scanned"
                     )
                     return SourceFacts.empty(path: path)
                 }
-                return CSourceScanner.scan(path: path, bytes: buffer, depth: depth)
+                return CSourceScanner.scan(path: path, bytes: buffer, depth: depth, timeLimit: scanTimeLimit)
             }
         } catch {
-            if !quiet { report("\(path): cannot read blob \(blob): \(error)") }
+            if !quiet { report("\(path): \(FactStore.unreadable(blob, error))") }
             return nil
         }
+        // Skipped and timed-out files are not cached: their empty or partial facts depend on this
+        // run's limits, and a later run must report them again, never read them back silently.
+        reportLimits(scanned, path: path)
         lock.withLock { memory[slot] = scanned }
-        cache?.put(key, FactCodec.encode(scanned))
+        if !tooLarge && !scanned.timedOut { cache?.put(key, FactCodec.encode(scanned)) }
         return scanned
+    }
+
+    /// Why a blob could not be read, in a user's words.
+    static func unreadable(_ blob: ObjectID, _ error: Error) -> String {
+        guard let git = error as? GitError else { return "cannot read blob \(blob): \(error)" }
+        // GIT_ENOTFOUND: libgit2's message repeats the id; say what it means instead.
+        if git.code == -3 {
+            return "blob \(blob) is missing from the object store (a shallow or partial clone, or a damaged repository); not scanned"
+        }
+        return "blob \(blob) cannot be read (\(git.message)): a damaged object or pack; not scanned"
     }
 
     /// Scans many files in parallel (cached ones are decoded, not scanned).
@@ -117,13 +150,20 @@ public final class FactStore: @unchecked Sendable {
         return out
     }
 
+    /// A Kconfig file or Makefile as text; nil (reported) when unreadable or over the size limit.
     public func text(_ blob: ObjectID, path: String) -> String? {
         do {
-            return try repository.withBlob(blob) { buffer in
-                String(decoding: buffer, as: UTF8.self)
+            return try repository.withBlob(blob) { buffer -> String? in
+                if buffer.count > maxFileSize {
+                    report(
+                        "\(path): \(buffer.count) bytes, larger than the scan limit of \(maxFileSize) (--max-file-size); not read"
+                    )
+                    return nil
+                }
+                return String(decoding: buffer, as: UTF8.self)
             }
         } catch {
-            report("\(path): cannot read blob \(blob): \(error)")
+            report("\(path): \(FactStore.unreadable(blob, error))")
             return nil
         }
     }

@@ -298,15 +298,17 @@ struct ParseState {
         case comment
     }
 
-    mutating func parseFile(_ path: String, stack: [String]) {
+    /// `sourceLine`: the line of the `source` in `stack.last` that led here, so that a cycle or
+    /// a nesting cap names the line that closes it.
+    mutating func parseFile(_ path: String, stack: [String], sourceLine: Int = 0) {
         if stack.contains(path) {
             diagnose(
-                stack.last ?? path, 0,
+                stack.last ?? path, sourceLine,
                 "source cycle: \(path) sources itself through \(stack.joined(separator: " -> "))")
             return
         }
         if stack.count > 64 {
-            diagnose(path, 0, "source nesting deeper than 64")
+            diagnose(stack.last ?? path, sourceLine, "source nesting deeper than 64; \(path) not read")
             return
         }
         guard let text = read(path) else { return }
@@ -440,7 +442,7 @@ struct ParseState {
                         }
                         continue
                     }
-                    parseFile(p, stack: stack + [path])
+                    parseFile(p, stack: stack + [path], sourceLine: lineNumber)
                 }
             case "help", "---help---":
                 // Help text: every following line indented at least as deep as its first line,
@@ -809,6 +811,19 @@ struct KconfigExpressionParser {
     var tokens: [KconfigToken]
     var index = 0
     var depth = 0
+    /// `&&` and `||` read so far. Chains build a left-nested tree, one level per operator, and
+    /// every later pass (evaluation, even freeing it) recurses through it: capping operators as
+    /// well as parentheses bounds that depth. Real dependencies have a few dozen.
+    var operators = 0
+    static let maxOperators = 1024
+
+    mutating func countOperator() throws {
+        operators += 1
+        if operators > KconfigExpressionParser.maxOperators {
+            throw KconfigSyntaxError(
+                description: "expression longer than \(KconfigExpressionParser.maxOperators) '&&'/'||' operators")
+        }
+    }
 
     static func parse(_ tokens: [KconfigToken]) throws -> KconfigExpression {
         var p = KconfigExpressionParser(tokens: tokens)
@@ -823,6 +838,7 @@ struct KconfigExpressionParser {
         var e = try parseAnd()
         while index < tokens.count, tokens[index] == .op("||") {
             index += 1
+            try countOperator()
             e = .or(e, try parseAnd())
         }
         return e
@@ -832,6 +848,7 @@ struct KconfigExpressionParser {
         var e = try parseNot()
         while index < tokens.count, tokens[index] == .op("&&") {
             index += 1
+            try countOperator()
             e = .and(e, try parseNot())
         }
         return e

@@ -34,6 +34,10 @@ public enum JSONRenderer {
                 if !section.notes.isEmpty { s["notes"] = section.notes }
                 return s
             }
+        } else {
+            // Files skipped or cut short by a limit, unreadable objects: never silent in JSON either.
+            let notes = report.sections.flatMap(\.notes)
+            if !notes.isEmpty { summary["notes"] = notes }
         }
         return summary
     }

@@ -19,6 +19,9 @@ enum MarkdownRenderer {
             )
         }
         out.append("")
+        for section in report.sections {
+            for note in section.notes { out.append("- note: \(cell(note))") }
+        }
         out.append("total: \(report.count(.error)) errors, \(report.count(.warning)) warnings")
         return out.joined(separator: "\n") + "\n"
     }

@@ -55,6 +55,15 @@ enum SARIFRenderer {
                         ]
                     ],
                     "results": results,
+                    // Notes (skipped files, limits hit, unreadable objects) as SARIF tool notifications.
+                    "invocations": [
+                        [
+                            "executionSuccessful": true,
+                            "toolExecutionNotifications": report.sections.flatMap(\.notes).map {
+                                ["level": "note", "message": ["text": $0]]
+                            },
+                        ]
+                    ],
                 ]
             ],
         ]

@@ -20,7 +20,7 @@ public enum ChangesWorkflow {
         do {
             commits = try session.repository.commits(range: range)
         } catch {
-            throw InputError("\(session.repositoryPath): cannot walk '\(range)' (\(error))")
+            throw session.walkError(range, error)
         }
         let extractor = ChangeExtractor(store: session.store, scope: session.options.scope)
         var steps: [Step] = []
@@ -38,6 +38,7 @@ public enum ChangesWorkflow {
                     changes: extractor.changes(from: old, to: new), notes: []))
         }
         session.finish()
+        if !steps.isEmpty { steps[0].notes += Session.capped(session.factNotes) }
         return steps
     }
 
@@ -66,6 +67,7 @@ public enum ChangesWorkflow {
             }
         }
         session.finish()
+        if !steps.isEmpty { steps[0].notes += Session.capped(session.factNotes) }
         return steps
     }
 

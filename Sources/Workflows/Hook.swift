@@ -129,7 +129,11 @@ public enum Hook {
             before: beforeFindings, after: session.engine.check(CheckContext(model: after, base: before)))
         session.finish()
         return CheckReport(
-            sections: [CheckSection(title: "staged changes", findings: delta.introduced, fixed: delta.fixed)],
+            sections: [
+                CheckSection(
+                    title: "staged changes", findings: delta.introduced, fixed: delta.fixed,
+                    notes: Session.capped(session.factNotes))
+            ],
             isRegressionMode: true)
     }
 }

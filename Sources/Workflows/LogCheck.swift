@@ -25,7 +25,7 @@ public enum LogCheck {
                     ? [id] : try repo.commits(range: "\(id.hex)^..\(id.hex)")
             }
         } catch {
-            throw InputError("\(session.repositoryPath): cannot walk '\(range)' (\(error))")
+            throw session.walkError(range, error)
         }
         guard !commits.isEmpty else {
             throw InputError("\(session.repositoryPath): '\(range)' has no commits")
@@ -90,7 +90,7 @@ public enum LogCheck {
             }
         }
         session.finish()
-        if !sections.isEmpty { sections[0].notes += session.factNotes.prefix(20) }
+        if !sections.isEmpty { sections[0].notes += Session.capped(session.factNotes) }
         return CheckReport(sections: sections, isRegressionMode: true)
     }
 }

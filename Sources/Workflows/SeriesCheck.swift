@@ -204,7 +204,7 @@ public enum SeriesCheck {
             }
         }
         session.finish()
-        if !sections.isEmpty { sections[0].notes += session.factNotes.prefix(20) }
+        if !sections.isEmpty { sections[0].notes += Session.capped(session.factNotes) }
         if checked == 0 {
             let reasons = sections.compactMap(\.problem).joined(separator: "; ")
             throw InputError("nothing could be checked: \(reasons)")

@@ -23,6 +23,10 @@ public struct CommonOptions: Sendable {
     public var scopeGiven = false
     /// GKI KMI symbol lists (`--kmi-symbol-list`, several allowed).
     public var kmiSymbolLists: [String] = []
+    /// Files larger than this many bytes are skipped with a note (`--max-file-size`).
+    public var maxFileSize = FactStore.defaultMaxFileSize
+    /// Seconds one file's scan may take (`--scan-time-limit`); nil: no limit.
+    public var scanTimeLimit: Double? = FactStore.defaultScanTimeLimit
 
     public init() {}
 }
@@ -53,11 +57,14 @@ public final class Session: @unchecked Sendable {
             throw InputError("\(path): not a git repository (\(error))")
         }
         repositoryPath = repository.gitDirectory
+        Session.opened.set(repositoryPath)
         var cache: FactCache?
         if options.useCache {
             cache = try? FactCache(directory: options.cacheDirectory ?? FactCache.defaultDirectory())
         }
         store = FactStore(repository: repository, repositoryPath: repositoryPath, cache: cache)
+        store.maxFileSize = options.maxFileSize
+        store.scanTimeLimit = options.scanTimeLimit
         policy = try Session.loadPolicy(repository)
         if let policy, let scope = policy.scope, !options.scopeGiven { self.options.scope = scope }
         var rulesDir = options.rulesDirectory ?? Session.bundledRulesDirectory()
@@ -128,7 +135,44 @@ public final class Session: @unchecked Sendable {
         } catch {
             throw InputError("\(repositoryPath): cannot resolve revision '\(revision)' (\(error))")
         }
-        return try KernelTree.load(repository, tree: try repository.tree(ofCommit: commit))
+        do {
+            return try KernelTree.load(repository, tree: try repository.tree(ofCommit: commit))
+        } catch let error as GitError {
+            throw InputError(Session.describe(error, repository: repositoryPath, revision: revision))
+        }
+    }
+
+    /// A libgit2 failure on the checked repository as one line for the user: which repository,
+    /// which revision, and what a missing object most likely means.
+    public static func describe(_ error: GitError, repository: String, revision: String? = nil) -> String {
+        var text = "\(repository): "
+        if let revision { text += "cannot read '\(revision)': " }
+        text += error.description
+        if error.code == -3 {
+            text += " (an object is missing: a shallow or partial clone, or a damaged repository)"
+        }
+        return text
+    }
+
+    /// A range that cannot be walked; in a shallow clone the walk usually ran into its boundary.
+    public func walkError(_ range: String, _ error: Error) -> InputError {
+        var text = "\(repositoryPath): cannot walk '\(range)' (\(error))"
+        if repository.isShallow {
+            text +=
+                "; this is a shallow clone and the range reaches past its oldest commits: fetch more history (git fetch --deepen=N) or give a shorter range"
+        }
+        return InputError(text)
+    }
+
+    /// The repository the last Session opened: what the command line names when a libgit2
+    /// error escapes a workflow (one session per modcheck process).
+    public static var lastOpenedRepository: String? { opened.get() }
+    static let opened = LockedValue<String>()
+
+    /// Notes for a report, at most `limit` of them; what is left out is counted, never dropped silently.
+    public static func capped(_ notes: [String], _ limit: Int = 20) -> [String] {
+        guard notes.count > limit else { return notes }
+        return Array(notes.prefix(limit)) + ["\(notes.count - limit) more notes not shown"]
     }
 
     public func finish() { store.flush() }
@@ -162,4 +206,13 @@ public final class Session: @unchecked Sendable {
             throw InputError(error.description)
         }
     }
+}
+
+/// One value shared across threads behind a lock.
+final class LockedValue<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T?
+
+    func set(_ new: T) { lock.withLock { value = new } }
+    func get() -> T? { lock.withLock { value } }
 }

@@ -29,8 +29,8 @@ public enum TreeCheck {
         let tree = try session.tree(at: revision)
         let model = session.model(of: tree)
         let findings = session.engine.check(CheckContext(model: model))
-        var notes = model.problems.prefix(20).map { $0 }
-        notes += session.factNotes.prefix(20)
+        var notes = Session.capped(model.problems)
+        notes += Session.capped(session.factNotes)
         session.finish()
         let units = model.scopedUnits
         notes.insert(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Facts
 import Report
 import Workflows
 
@@ -30,6 +31,22 @@ struct CommonArguments: ParsableArguments {
         help: "GKI KMI symbol list: modular code may use only these exports (repeatable).")
     var kmiSymbolList: [String] = []
 
+    @Option(
+        name: .customLong("max-file-size"),
+        help: "Skip (with a note) files larger than this: bytes, or with a K, M or G suffix.")
+    var maxFileSize: ByteSize = ByteSize(bytes: FactStore.defaultMaxFileSize)
+
+    @Option(
+        name: .customLong("scan-time-limit"),
+        help: "Stop scanning one file (with a note) after this many seconds; 0: no limit.")
+    var scanTimeLimit: Double = FactStore.defaultScanTimeLimit
+
+    func validate() throws {
+        if !(scanTimeLimit >= 0) || !scanTimeLimit.isFinite {
+            throw ValidationError("--scan-time-limit expects seconds (0 or more), got \(scanTimeLimit)")
+        }
+    }
+
     var options: CommonOptions {
         var o = CommonOptions()
         o.repository = repo
@@ -42,11 +59,43 @@ struct CommonArguments: ParsableArguments {
         }
         o.configFile = config
         o.kmiSymbolLists = kmiSymbolList
+        o.maxFileSize = maxFileSize.bytes
+        o.scanTimeLimit = scanTimeLimit > 0 ? scanTimeLimit : nil
         return o
     }
 }
 
 extension ReportFormat: ExpressibleByArgument {}
+
+/// A byte count from the command line: `65536`, `64K`, `8M`, `1G` (powers of 1024).
+struct ByteSize: ExpressibleByArgument {
+    var bytes: Int
+
+    init(bytes: Int) { self.bytes = bytes }
+
+    init?(argument: String) {
+        var digits = Substring(argument)
+        var unit = 1
+        switch digits.last.map({ Character($0.uppercased()) }) {
+        case "K": unit = 1 << 10
+        case "M": unit = 1 << 20
+        case "G": unit = 1 << 30
+        default: break
+        }
+        if unit > 1 { digits = digits.dropLast() }
+        guard let n = Int(digits), n > 0 else { return nil }
+        let (product, overflow) = n.multipliedReportingOverflow(by: unit)
+        guard !overflow else { return nil }
+        bytes = product
+    }
+
+    var defaultValueDescription: String {
+        for (suffix, unit) in [("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)] where bytes % unit == 0 {
+            return "\(bytes / unit)\(suffix)"
+        }
+        return "\(bytes)"
+    }
+}
 
 struct OutputArguments: ParsableArguments {
     @Option(name: .long, help: "Output format: text, json, sarif or markdown.")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Git
 import Workflows
 
 @main
@@ -32,9 +33,21 @@ struct Modcheck: ParsableCommand {
         } catch let error as InputError {
             FileHandle.standardError.write(Data("modcheck: \(error.message)\n".utf8))
             Foundation.exit(2)
+        } catch let error as GitError {
+            // A repository libgit2 cannot read (a missing or damaged object) is bad input too.
+            let repository = Session.lastOpenedRepository ?? "the repository"
+            FileHandle.standardError.write(
+                Data("modcheck: \(Session.describe(error, repository: repository))\n".utf8))
+            Foundation.exit(2)
         } catch {
             let code = exitCode(for: error)
-            if code == .success || code.rawValue == 1 && error is ExitCode {
+            if code == .success {
+                // --help and --version arrive as a clean-exit "error" whose message is the text.
+                let text = fullMessage(for: error)
+                if !text.isEmpty { emit(text + "\n") }
+                Foundation.exit(0)
+            }
+            if code.rawValue == 1 && error is ExitCode {
                 Foundation.exit(code.rawValue)
             }
             if code == .validationFailure || code.rawValue == 64 {

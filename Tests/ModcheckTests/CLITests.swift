@@ -139,26 +139,170 @@ final class CLITests: ScratchTestCase {
         XCTAssertEqual(sarif["version"] as? String, "2.1.0")
     }
 
-    /// modcheck never writes to the repository it checks (cache outside, patches in memory).
-    func testRepositoryIsUnchangedByEveryReadOnlySubcommand() throws {
-        let (repo, patches) = try seriesCase()
-        func snapshot() -> [String: String] {
-            var out: [String: String] = [:]
-            let walker = FileManager.default.enumerator(atPath: repo)
-            while let rel = walker?.nextObject() as? String {
-                let attrs = try? FileManager.default.attributesOfItem(atPath: repo + "/" + rel)
-                out[rel] =
-                    "\(attrs?[.size] ?? 0) \((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+    /// Every entry under `path`, `.git` included: a directory's mode; a file's mode, mtime and
+    /// bytes; a symlink's target. Equal snapshots mean the refs, HEAD, index, packed-refs, config,
+    /// objects and work tree are byte for byte what they were, and nothing was even rewritten with
+    /// the same bytes (git's "freshen" touches mtimes).
+    func byteSnapshot(_ path: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: path) else { return out }
+        for case let relative as String in walker {
+            let full = path + "/" + relative
+            let a = try fm.attributesOfItem(atPath: full)
+            let mode = (a[.posixPermissions] as? Int).map { String($0, radix: 8) } ?? "?"
+            switch a[.type] as? FileAttributeType {
+            case .typeDirectory?:
+                out[relative] = "dir \(mode)"
+            case .typeSymbolicLink?:
+                out[relative] = "link " + ((try? fm.destinationOfSymbolicLink(atPath: full)) ?? "?")
+            default:
+                let mtime = (a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: full))
+                out[relative] = "file \(mode) \(mtime) \(bytes.base64EncodedString())"
             }
-            return out
         }
-        let before = snapshot()
-        Thread.sleep(forTimeInterval: 1.1)
-        run(["tree", "--repo", repo])
-        run(["series", "--repo", repo, "--base", "HEAD"] + patches)
-        run(["changes", "--repo", repo, "--base", "HEAD"] + patches)
-        run(["changes", "--repo", repo, "HEAD"])
-        XCTAssertEqual(snapshot(), before)
+        return out
+    }
+
+    /// What differs between two snapshots, for a readable failure.
+    func difference(_ a: [String: String], _ b: [String: String]) -> [String] {
+        Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted().map { key in
+            "\(key): \(a[key].map { String($0.prefix(60)) } ?? "absent") -> \(b[key].map { String($0.prefix(60)) } ?? "absent")"
+        }
+    }
+
+    /// A repository in every state modcheck reads: packed and loose objects, packed-refs, a tag,
+    /// a remote-tracking branch, staged and unstaged changes and an untracked file; all mtimes
+    /// set to 2001 so that any rewrite shows.
+    func busyRepository() throws -> (repo: String, patches: [String]) {
+        let (repo, patches) = try seriesCase()
+        let git = { (args: [String]) in XCTAssertEqual(runGit(args, in: repo).status, 0, "git \(args)") }
+        git(["reset", "-q", "--hard"])
+        try "notes\n".write(toFile: repo + "/README", atomically: true, encoding: .utf8)
+        git(["add", "README"])
+        git(["commit", "-q", "-m", "docs: README"])
+        git(["tag", "v0.1", "HEAD~1"])
+        git(["update-ref", "refs/remotes/origin/main", "HEAD~1"])
+        git(["gc", "-q"])
+        try "more notes\n".write(toFile: repo + "/README", atomically: true, encoding: .utf8)
+        git(["commit", "-q", "-a", "-m", "docs: more"])
+        let kconfig = repo + "/drivers/iommu/Kconfig"
+        try (try String(contentsOfFile: kconfig, encoding: .utf8)).replacingOccurrences(
+            of: "\tbool \"ARM Ltd. System MMU Version 3", with: "\ttristate \"ARM Ltd. System MMU Version 3"
+        ).write(toFile: kconfig, atomically: true, encoding: .utf8)
+        git(["add", "drivers/iommu/Kconfig"])
+        try "unstaged\n".write(toFile: repo + "/README", atomically: true, encoding: .utf8)
+        try "untracked\n".write(toFile: repo + "/untracked.txt", atomically: true, encoding: .utf8)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: repo + "/.git/packed-refs"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: repo + "/.git/index"))
+        age(repo)
+        return (repo, patches)
+    }
+
+    func age(_ path: String) {
+        let fm = FileManager.default
+        for case let relative as String in fm.enumerator(atPath: path) ?? FileManager.DirectoryEnumerator() {
+            try? fm.setAttributes(
+                [.modificationDate: Date(timeIntervalSince1970: 1_000_000_000)], ofItemAtPath: path + "/" + relative)
+        }
+    }
+
+    /// A public-inbox v2 epoch: one commit per message, each adding the message as blob `m`.
+    func inbox(_ messages: [String]) throws -> String {
+        let path = root + "/inbox.git"
+        let repo = try Repository.create(at: path, bare: true)
+        var parents: [ObjectID] = []
+        for text in messages {
+            let tree = try repo.writeTree(files: ["m": Array(text.utf8)])
+            parents = [
+                try repo.createCommit(tree: tree, parents: parents, message: "m", author: Fixtures.author, updateRef: "HEAD")
+            ]
+        }
+        age(path)
+        return path
+    }
+
+    /// modcheck never writes to the repository it checks (cache outside, patches in memory):
+    /// every subcommand, in every input mode, leaves the repository (and a public-inbox archive
+    /// it reads) byte for byte as it was.
+    func testRepositoryIsUnchangedByEverySubcommand() throws {
+        let (repo, patches) = try busyRepository()
+        let texts = try patches.map { try String(contentsOfFile: $0, encoding: .utf8) }
+        let mboxText = texts.map { "From mboxrd@z Thu Jan  1 00:00:00 1970\n" + $0.split(separator: "\n", maxSplits: 1)[1] + "\n" }
+            .joined()
+        let mbox = root + "/series.mbox"
+        try mboxText.write(toFile: mbox, atomically: true, encoding: .utf8)
+        let archive = try inbox(texts.enumerated().map { i, t in
+            "Message-Id: <p\(i)@example.invalid>\n" + t.split(separator: "\n", maxSplits: 1)[1]
+        })
+        let config = root + "/dot-config"
+        try "CONFIG_ARM64=y\nCONFIG_IOMMU_SUPPORT=y\nCONFIG_ARM_SMMU_V3=m\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
+        let head = runGit(["rev-parse", "HEAD"], in: repo).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let zero = String(repeating: "0", count: 40)
+
+        let before = try byteSnapshot(repo)
+        let inboxBefore = try byteSnapshot(archive)
+        var ran: [String] = []
+        func check(_ args: [String], stdin: String? = nil, cwd: String? = nil, allowed: Set<Int32> = [0, 1]) {
+            let r = runModcheck(args + ["--cache", root + "/cache"], stdin: stdin.map { Array($0.utf8) }, cwd: cwd, cache: root + "/cache")
+            XCTAssertTrue(allowed.contains(r.status), "\(args): \(r.status) \(r.err.prefix(300))")
+            ran.append(args.prefix(2).joined(separator: " "))
+        }
+        func plain(_ args: [String], cwd: String, allowed: Set<Int32> = [0]) {
+            // rules, explain and demo take no --cache: run them from inside the repository.
+            let r = runModcheck(args, cwd: cwd, cache: root + "/cache")
+            XCTAssertTrue(allowed.contains(r.status), "\(args): \(r.status) \(r.err.prefix(300))")
+            ran.append(args.prefix(2).joined(separator: " "))
+        }
+        for format in ["text", "json", "sarif", "markdown"] { check(["tree", "--repo", repo, "--format", format]) }
+        check(["tree"], cwd: repo)
+        check(["tree", "--repo", repo, "--rev", "v0.1", "--config", config, "--max-file-size", "1K"])
+        check(["changes", "--repo", repo, "HEAD~2..HEAD"])
+        check(["changes", "--repo", repo, "--base", "HEAD", "--format", "json"] + patches)
+        check(["series", "--repo", repo, "--base", "HEAD"] + patches)
+        check(["series", "--repo", repo, "--base", "v0.1", mbox, "--format", "sarif"])
+        check(["series", "--repo", repo, "--base", "HEAD", "-"], stdin: mboxText)
+        check(["log", "--repo", repo, "HEAD~2..HEAD", "--format", "json"])
+        check(["log", "HEAD", "--all-parents", "--scan-time-limit", "5"], cwd: repo)
+        check(["hook", "run", "--pre-commit"], cwd: repo)
+        check(["hook", "run", "--pre-push", "origin", "file:///nowhere"], stdin: "refs/heads/main \(head) refs/heads/main \(zero)\n", cwd: repo)
+        check(["b4-check"], stdin: texts[5], cwd: repo)
+        check(["b4-check", "--review"], stdin: texts[5], cwd: repo)
+        check(["b4-check", "--review-series"], stdin: mboxText, cwd: repo)
+        check(["triage", "--repo", repo, mbox])
+        check(["triage", "--repo", repo, archive, "--format", "json"])
+        // Input errors write nothing either.
+        check(["tree", "--repo", repo, "--rev", "no-such-revision"], allowed: [2])
+        check(["series", "--repo", repo, "--base", "HEAD", root + "/missing.patch"], allowed: [2])
+        plain(["rules"], cwd: repo)
+        plain(["explain", "required-export"], cwd: repo)
+        plain(["demo", "--at", root + "/demo"], cwd: repo, allowed: [1])
+
+        XCTAssertEqual(difference(before, try byteSnapshot(repo)), [], "changed by: \(Set(ran).sorted())")
+        XCTAssertEqual(difference(inboxBefore, try byteSnapshot(archive)), [])
+        XCTAssertEqual(
+            Set(ran.map { $0.split(separator: " ")[0] }),
+            ["tree", "changes", "series", "log", "hook", "b4-check", "triage", "rules", "explain", "demo"],
+            "every subcommand but hook install (tested apart)")
+    }
+
+    /// `hook install`, the one subcommand that writes to the repository, adds the hook file and
+    /// nothing else.
+    func testHookInstallOnlyAddsTheHook() throws {
+        let (repo, _) = try busyRepository()
+        for kind in ["pre-push", "pre-commit"] {
+            let before = try byteSnapshot(repo)
+            let r = runModcheck(["hook", "install", "--" + kind, "--repo", repo], cache: root + "/cache")
+            XCTAssertEqual(r.status, 0, r.err)
+            let changed = difference(before, try byteSnapshot(repo))
+            let hooksExisted = before[".git/hooks"] != nil
+            XCTAssertEqual(
+                changed.map { String($0.prefix { $0 != ":" }) },
+                (hooksExisted ? [] : [".git/hooks"]) + [".git/hooks/" + kind], "\(changed)")
+            XCTAssertTrue(changed.last?.contains("absent -> file 755") ?? false, "\(changed)")
+        }
     }
 }
 

@@ -234,20 +234,20 @@ final class TriageTests: ScratchTestCase {
     func testCommandLine() throws {
         let tree = try baseTree()
         try writeMbox(root + "/list.mbox", try posting(version: 1, day: 30) + [typo])
-        let json = try runModcheck(["triage", "--repo", tree, "--no-cache", "--format", "json", root + "/list.mbox"])
+        let json = runModcheck(["triage", "--repo", tree, "--no-cache", "--format", "json", root + "/list.mbox"], cache: root + "/cache")
         XCTAssertEqual(json.status, 1, "error findings in a checked series")
-        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
         let series = try XCTUnwrap(object["series"] as? [[String: Any]])
         XCTAssertEqual(series.count, 2)
         XCTAssertEqual(series.filter { $0["relevant"] as? Bool == true }.count, 1)
         for key in ["subject", "messageId", "version", "patches", "applied", "relevant", "changes", "findings"] {
             XCTAssertNotNil(series.first { $0["relevant"] as? Bool == true }?[key], key)
         }
-        XCTAssertTrue(json.stderr.isEmpty, "no progress line when stderr is not a terminal: \(json.stderr)")
-        let bad = try runModcheck(["triage", "--repo", tree, "--no-cache", root + "/nothing-here"])
+        XCTAssertTrue(json.err.isEmpty, "no progress line when stderr is not a terminal: \(json.err)")
+        let bad = runModcheck(["triage", "--repo", tree, "--no-cache", root + "/nothing-here"], cache: root + "/cache")
         XCTAssertEqual(bad.status, 2)
-        XCTAssertTrue(bad.stderr.contains("nothing-here"), bad.stderr)
-        let dates = try runModcheck(["triage", "--repo", tree, "--since", "yesterday", root + "/list.mbox"])
+        XCTAssertTrue(bad.err.contains("nothing-here"), bad.err)
+        let dates = runModcheck(["triage", "--repo", tree, "--since", "yesterday", root + "/list.mbox"], cache: root + "/cache")
         XCTAssertEqual(dates.status, 2)
     }
 }
