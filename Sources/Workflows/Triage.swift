@@ -74,7 +74,7 @@ public enum Triage {
         progress?("\(contents.messages.count) messages, \(groups.count) series")
 
         let baseTree = try session.tree(at: baseRevision)
-        let relevance = RelevanceCheck(session: session, base: baseTree)
+        let relevance = RelevanceCheck(session: session, base: baseTree, baseRevision: baseRevision)
         var checkedBase: SeriesCheck.BaseState?
         var checkedSeries = 0
         var entries: [Entry] = []
@@ -134,12 +134,14 @@ public enum Triage {
     final class RelevanceCheck {
         let session: Session
         let base: KernelTree
+        let baseRevision: String
         let extractor: ChangeExtractor
         lazy var baseReferences: [String: Set<String>] = extractor.scopedReferencesByPath(base)
 
-        init(session: Session, base: KernelTree) {
+        init(session: Session, base: KernelTree, baseRevision: String) {
             self.session = session
             self.base = base
+            self.baseRevision = baseRevision
             extractor = ChangeExtractor(store: session.store, scope: session.options.scope)
         }
 
@@ -158,7 +160,7 @@ public enum Triage {
                     changes += extract(Array(changed.keys), before: before, after: overlay)
                     tree = next
                 case .failure(let failure):
-                    if problem == nil { problem = "does not apply: \(failure.description)" }
+                    if problem == nil { problem = "does not apply to \(baseRevision): \(failure.description)" }
                     if tree != base.tree,
                         case .success(let (_, _, changed)) = SeriesCheck.apply(
                             patch, toTree: base.tree, session: session)

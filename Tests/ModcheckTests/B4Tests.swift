@@ -9,32 +9,14 @@ final class B4Tests: ScratchTestCase {
     enum Verdict { case pass, warn, fail }
 
     func b4(_ args: [String], patch: String, cwd: String) -> (verdict: Verdict, stdout: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: modcheckBinary)
-        p.arguments = ["b4-check"] + args
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        var env = ProcessInfo.processInfo.environment
-        env["MODCHECK_RULES"] = PackagePaths.rules
-        env["XDG_CACHE_HOME"] = root + "/cache"
-        p.environment = env
-        let input = Pipe()
-        let out = Pipe()
-        let err = Pipe()
-        p.standardInput = input
-        p.standardOutput = out
-        p.standardError = err
-        try? p.run()
-        input.fileHandleForWriting.write(Data(patch.utf8))
-        try? input.fileHandleForWriting.close()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let r = runModcheck(["b4-check"] + args, stdin: Array(patch.utf8), cwd: cwd, cache: root + "/cache")
+        let (o, e) = (r.out, r.err)
         // b4's LoreMessage.run_local_check classification.
         if !e.isEmpty { return (.fail, o) }
         let lines = o.split(separator: "\n")
         if lines.contains(where: { $0.contains("ERROR:") }) { return (.fail, o) }
         if !lines.isEmpty { return (.warn, o) }
-        return (p.terminationStatus == 0 ? .pass : .fail, o)
+        return (r.status == 0 ? .pass : .fail, o)
     }
 
     func setUpTree() throws -> (repo: String, patches: [String]) {

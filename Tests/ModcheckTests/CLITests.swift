@@ -5,29 +5,10 @@ import XCTest
 
 /// End-to-end: the real binary on real repositories built with the Git layer.
 final class CLITests: ScratchTestCase {
-    var binary: String { modcheckBinary }
 
     @discardableResult
     func run(_ args: [String], stdin: String? = nil) -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args + ["--cache", root + "/cache"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["MODCHECK_RULES": PackagePaths.rules]) {
-            _, new in new
-        }
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try? p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        runModcheck(args + ["--cache", root + "/cache"], stdin: stdin.map { Array($0.utf8) }, cache: root + "/cache")
     }
 
     func seriesCase() throws -> (repo: String, patches: [String]) {
