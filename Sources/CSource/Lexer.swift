@@ -183,7 +183,7 @@ struct Lexer {
                     line += 1
                     pos += 1
                 }
-                pos += 2
+                pos = min(pos + 2, count)
                 continue
             }
             if b == quote {
@@ -247,7 +247,9 @@ struct Lexer {
                         line += 1
                         pos += 1
                     }
-                    pos += 2
+                    // A backslash as the file's last byte must not step past the end (found by
+                    // the fuzzer: the directive token then ended beyond the buffer).
+                    pos = min(pos + 2, count)
                     continue
                 }
                 if c == b {

@@ -168,6 +168,24 @@ public struct RuleCatalog: Sendable {
     /// The tree every rule example starts from, beside the rules (not a rule itself).
     public static let exampleBaseFile = "examples/base.yaml"
 
+    static func topMapping(_ text: String, file: String) throws -> Node.Mapping {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw RuleLoadError(file: file, key: nil, line: nil, reason: "YAML syntax: \(error)")
+        }
+        guard let mapping = node?.mapping else {
+            throw RuleLoadError(file: file, key: nil, line: nil, reason: "expected a mapping at the top level")
+        }
+        return mapping
+    }
+
+    /// One rule file's text read into a spec (what `load` does per file; the fuzzer's entry).
+    public static func rule(yaml text: String, file: String) throws -> RuleSpec {
+        try RuleFileReader(file: file).rule(try topMapping(text, file: file))
+    }
+
     public static func load(directory: String) throws -> RuleCatalog {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else {
@@ -180,16 +198,7 @@ public struct RuleCatalog: Sendable {
             guard let data = fm.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw RuleLoadError(file: path, key: nil, line: nil, reason: "cannot read the file as UTF-8")
             }
-            let node: Node?
-            do {
-                node = try Yams.compose(yaml: text)
-            } catch {
-                throw RuleLoadError(file: path, key: nil, line: nil, reason: "YAML syntax: \(error)")
-            }
-            guard let mapping = node?.mapping else {
-                throw RuleLoadError(file: path, key: nil, line: nil, reason: "expected a mapping at the top level")
-            }
-            return mapping
+            return try topMapping(text, file: path)
         }
         for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             let path = (directory as NSString).appendingPathComponent(name)
