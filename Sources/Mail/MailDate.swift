@@ -23,6 +23,9 @@ enum MailDate {
             let month = months.firstIndex(of: String(monthToken.prefix(3)).lowercased()).map({ $0 + 1 }),
             var year = Int(tokens[2])
         else { return nil }
+        // A hostile or mangled year ("22222222222222019", found by the fuzzer) overflowed the
+        // day arithmetic; no list message comes from outside four-digit years.
+        guard (0...9999).contains(year) else { return nil }
         if year < 50 {
             year += 2000
         } else if year < 1000 {
