@@ -176,14 +176,7 @@ struct Lexer {
             let b = p[pos]
             if b == 0x5c {
                 // An escape, or a continuation (`\\\n`, `\\\r\n`) that keeps the literal going.
-                let n = byte(pos + 1)
-                if n == 0x0a {
-                    line += 1
-                } else if n == 0x0d && byte(pos + 2) == 0x0a {
-                    line += 1
-                    pos += 1
-                }
-                pos = min(pos + 2, count)
+                skipLiteralEscape()
                 continue
             }
             if b == quote {
@@ -201,6 +194,20 @@ struct Lexer {
         }
         diagnostics.append(CSourceDiagnostic(line: startLine, message: "unterminated literal at end of file"))
         pos = count
+    }
+
+    /// Steps over a backslash escape or continuation (`\\\n`, `\\\r\n`) inside a literal. A
+    /// backslash as the file's last byte must not step past the end (found by the fuzzer: the
+    /// token then ended beyond the buffer).
+    mutating func skipLiteralEscape() {
+        let n = byte(pos + 1)
+        if n == 0x0a {
+            line += 1
+        } else if n == 0x0d && byte(pos + 2) == 0x0a {
+            line += 1
+            pos += 1
+        }
+        pos = min(pos + 2, count)
     }
 
     /// The end of a preprocessor line: the first newline not escaped by a backslash (comments
@@ -240,16 +247,7 @@ struct Lexer {
             while pos < count {
                 let c = p[pos]
                 if c == 0x5c {
-                    let n = byte(pos + 1)
-                    if n == 0x0a {
-                        line += 1
-                    } else if n == 0x0d && byte(pos + 2) == 0x0a {
-                        line += 1
-                        pos += 1
-                    }
-                    // A backslash as the file's last byte must not step past the end (found by
-                    // the fuzzer: the directive token then ended beyond the buffer).
-                    pos = min(pos + 2, count)
+                    skipLiteralEscape()
                     continue
                 }
                 if c == b {
