@@ -15,7 +15,4 @@ public struct OverlayTable<Value>: @unchecked Sendable {
         }
         set { changes[key] = .some(newValue) }
     }
-
-    /// Keys changed relative to the shared table (for tests and diagnostics).
-    public var changedKeyCount: Int { changes.count }
 }

@@ -78,11 +78,7 @@ public struct ChangeExtractor {
     /// Names the scoped sources reference, in either tree: exports of these matter anywhere.
     func scopedReferences(_ trees: [KernelTree]) -> Set<String> {
         var names = Set<String>()
-        for tree in trees {
-            for (path, blob) in tree.blobs where inScope(path) && path.hasSuffix(".c") {
-                if let f = facts(blob, path) { for r in f.references { names.insert(r.name) } }
-            }
-        }
+        for tree in trees { for refs in scopedReferencesByPath(tree).values { names.formUnion(refs) } }
         return names
     }
 

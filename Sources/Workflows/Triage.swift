@@ -25,6 +25,8 @@ public enum Triage {
     /// One posted version of a series and what triage found in it.
     public struct Posting: Sendable {
         public var series: PatchSeries
+        /// The series' messages that carry a diff, as patches.
+        var patches: [SeriesPatch]
         public var relevant: Bool
         /// Every patch applied to the base in order.
         public var applied: Bool
@@ -85,8 +87,8 @@ public enum Triage {
                 let (changes, applied, problem) = relevance.changes(of: patches)
                 postings.append(
                     Posting(
-                        series: series, relevant: !changes.isEmpty, applied: applied, changes: changes,
-                        report: nil, problem: problem))
+                        series: series, patches: patches, relevant: !changes.isEmpty, applied: applied,
+                        changes: changes, report: nil, problem: problem))
             }
             guard !postings.isEmpty else { continue }
             let primary = postings.lastIndex { $0.series.isComplete } ?? postings.count - 1
@@ -120,10 +122,9 @@ public enum Triage {
     static func check(
         _ posting: inout Posting, session: Session, baseRevision: String, base: SeriesCheck.BaseState
     ) {
-        let patches = posting.series.patches.filter { $0.patchText != nil }.map(SeriesPatch.init)
         do {
             posting.report = try SeriesCheck.run(
-                session: session, baseRevision: baseRevision, patches: patches, base: base)
+                session: session, baseRevision: baseRevision, patches: posting.patches, base: base)
         } catch {
             posting.problem = [posting.problem, "\(error)"].compactMap { $0 }.joined(separator: "; ")
         }

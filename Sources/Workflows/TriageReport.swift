@@ -143,6 +143,7 @@ public enum TriageReport {
 
     public static func json(_ outcome: Triage.Outcome) -> String {
         var series: [[String: Any]] = []
+        let iso8601 = ISO8601DateFormatter()
         for entry in outcome.entries {
             let versions = entry.versions.map(\.series.version)
             for (i, p) in entry.versions.enumerated() {
@@ -160,7 +161,7 @@ public enum TriageReport {
                 if !s.missing.isEmpty { o["missing"] = s.missing }
                 if let v = s.messageID { o["messageId"] = v }
                 if let v = s.author { o["author"] = v }
-                if let v = s.date { o["date"] = ISO8601DateFormatter().string(from: v) }
+                if let v = s.date { o["date"] = iso8601.string(from: v) }
                 if let v = p.problem { o["problem"] = v }
                 series.append(o)
             }
