@@ -192,9 +192,10 @@ extension FileScanner {
             let t = body[i]
             if t.isPunct(0x7b) {
                 level += 1
-                if prefixStack.count <= level {
+                // Stray closing braces may have taken the level below zero (found by the fuzzer).
+                if level >= prefixStack.count {
                     prefixStack.append(prefix)
-                } else {
+                } else if level >= 0 {
                     prefixStack[level] = prefix
                 }
                 i += 1

@@ -125,6 +125,16 @@ public func apply(_ patch: [FilePatch], to tree: ObjectID, in repo: Repository) 
     return (try repo.updatedTree(base: tree, changes: changes, modes: modes), files)
 }
 
+/// Applies one file's text hunks to its contents, as `apply` does for each file of a tree, and
+/// returns the new contents and each hunk's offset from its stated line.
+public func applyHunks(_ hunks: [Hunk], to contents: [UInt8], path: String) throws -> (
+    contents: [UInt8], offsets: [Int]
+) {
+    var image = contents.withUnsafeBytes { Image(bytes: $0) }
+    let offsets = try place(hunks, in: &image, path: path)
+    return (image.bytes, offsets)
+}
+
 private func isFileMode(_ mode: UInt32) -> Bool {
     mode == GIT_FILEMODE_BLOB.rawValue || mode == GIT_FILEMODE_BLOB_EXECUTABLE.rawValue
         || mode == GIT_FILEMODE_LINK.rawValue

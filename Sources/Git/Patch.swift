@@ -80,6 +80,21 @@ public enum PatchParser {
     public static func parse(_ bytes: [UInt8]) throws -> [FilePatch] {
         LibGit2.ensure()
         guard let start = lineStart(of: "diff --git ", in: bytes) else { return [] }
+        // libgit2's patch parser mishandles a NUL inside a hunk line (it reports a line longer
+        // than the memory behind it; found by the fuzzer). git apply would take the byte as
+        // text; modcheck refuses the patch with a clear error rather than read past the buffer.
+        if let nul = bytes[start...].firstIndex(of: 0) {
+            let line = bytes[..<nul].reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            throw GitError(
+                operation: "parse the diff",
+                message: "a NUL byte on line \(line) of the patch; modcheck reads text patches only")
+        }
+        if let problem = headerProblem(bytes, from: start) {
+            // libgit2 1.5 leaks the path of a rename/copy line it cannot unquote, or of one that
+            // repeats after a second similarity line (both found by the fuzzer). git never writes
+            // either; refuse them before libgit2 sees them.
+            throw GitError(operation: "parse the diff", message: problem)
+        }
         var text = withIndexLines(Array(bytes[start...]))
         if text.last != UInt8(ascii: "\n") { text.append(UInt8(ascii: "\n")) }
         let diff: DiffHandle
@@ -194,6 +209,77 @@ public enum PatchParser {
             start = end
         }
         return changed ? out : text
+    }
+
+    /// What is wrong with a file header libgit2 would mishandle, naming the 1-based line in
+    /// `bytes`: a header line (rename, copy, similarity, `---`, `+++`) repeated within one file's
+    /// header, or a rename/copy path that is empty or badly quoted. A header runs from
+    /// `diff --git` to the first `@@` or binary line, as libgit2 reads it.
+    static func headerProblem(_ bytes: [UInt8], from offset: Int) -> String? {
+        let paths = ["rename from ", "rename to ", "copy from ", "copy to "]
+        let keywords = (paths + ["similarity index ", "dissimilarity index ", "--- ", "+++ "]).map {
+            ($0, Array($0.utf8))
+        }
+        let ends = ["@@ ", "GIT binary patch", "Binary files "].map { Array($0.utf8) }
+        let fileStart = Array("diff --git ".utf8)
+        var line = bytes[..<offset].reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        var seen: Set<String> = []
+        var inHeader = false
+        var start = offset
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            let text = bytes[start..<end]
+            if text.starts(with: fileStart) {
+                inHeader = true
+                seen = []
+            } else if inHeader {
+                if ends.contains(where: { text.starts(with: $0) }) {
+                    inHeader = false
+                } else if let (keyword, prefix) = keywords.first(where: { text.starts(with: $0.1) }) {
+                    let name = keyword.trimmingCharacters(in: .whitespaces)
+                    if !seen.insert(keyword).inserted {
+                        return "line \(line) of the patch: a second \"\(name)\" line in one file's header"
+                    }
+                    if paths.contains(keyword) && !isHeaderPath(text.dropFirst(prefix.count)) {
+                        return "line \(line) of the patch: an empty or badly quoted path after \"\(name)\""
+                    }
+                }
+            }
+            line += 1
+            start = end + 1
+        }
+        return nil
+    }
+
+    /// Whether libgit2 reads a rename/copy header's path: up to the first space (or the closing
+    /// quote of a quoted path), not empty, and if quoted, only git's escapes (`\"`, `\\`, `\a`
+    /// ... `\v`, three octal digits) before a closing quote.
+    static func isHeaderPath(_ rest: ArraySlice<UInt8>) -> Bool {
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (0x09...0x0d).contains(c) }
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        guard rest.first == quote else {
+            return !rest.prefix { !isSpace($0) }.isEmpty
+        }
+        var i = rest.startIndex + 1
+        while i < rest.endIndex {
+            let c = rest[i]
+            if c == quote { return i > rest.startIndex + 1 }
+            if c == backslash {
+                guard i + 1 < rest.endIndex else { return false }
+                let e = rest[i + 1]
+                if Array("\"\\abfnrtv".utf8).contains(e) {
+                    i += 2
+                    continue
+                }
+                guard (UInt8(ascii: "0")...UInt8(ascii: "3")).contains(e), i + 3 < rest.endIndex,
+                    rest[(i + 2)...(i + 3)].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "7")).contains($0) })
+                else { return false }
+                i += 4
+                continue
+            }
+            i += 1
+        }
+        return false
     }
 
     /// The offset of the first line that starts with `marker`.

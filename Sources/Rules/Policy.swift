@@ -29,12 +29,7 @@ public final class Policy: @unchecked Sendable {
         func fail(_ key: String, _ reason: String) -> RuleLoadError {
             RuleLoadError(file: file, key: key, line: nil, reason: reason)
         }
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch {
-            throw RuleLoadError(file: file, key: nil, line: nil, reason: "YAML syntax: \(error)")
-        }
+        let node = try YAMLInput.compose(text, file: file)
         let policy = Policy()
         guard let mapping = node?.mapping else { return policy }
         for (k, v) in mapping {

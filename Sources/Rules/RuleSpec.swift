@@ -169,12 +169,7 @@ public struct RuleCatalog: Sendable {
     public static let exampleBaseFile = "examples/base.yaml"
 
     static func topMapping(_ text: String, file: String) throws -> Node.Mapping {
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch {
-            throw RuleLoadError(file: file, key: nil, line: nil, reason: "YAML syntax: \(error)")
-        }
+        let node = try YAMLInput.compose(text, file: file)
         guard let mapping = node?.mapping else {
             throw RuleLoadError(file: file, key: nil, line: nil, reason: "expected a mapping at the top level")
         }

@@ -96,7 +96,7 @@ public enum SeriesCheck {
             return .failure(
                 ApplyFailure(
                     path: patch.message.sourceName, hunkIndex: nil, line: nil,
-                    reason: "cannot parse the diff: \(error)"))
+                    reason: "cannot parse the diff: \((error as? GitError)?.message ?? "\(error)")"))
         }
         if filePatches.isEmpty {
             return .failure(

@@ -98,7 +98,7 @@ struct ByteSize: ExpressibleByArgument {
 }
 
 struct OutputArguments: ParsableArguments {
-    @Option(name: .long, help: "Output format: text, json, sarif or markdown.")
+    @Option(name: .long, help: "Output format: text, json, sarif, markdown or patchwork.")
     var format: ReportFormat = .text
 
     @Flag(name: .long, help: "Also show info-level findings (references modcheck could not resolve).")

@@ -51,11 +51,24 @@ struct Modcheck: ParsableCommand {
                 Foundation.exit(code.rawValue)
             }
             if code == .validationFailure || code.rawValue == 64 {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                FileHandle.standardError.write(Data((usageLine(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }
             exit(withError: error)
         }
+    }
+}
+
+extension Modcheck {
+    /// A usage error as one line: ArgumentParser's message (without its usage block) and where
+    /// to read more, e.g. `modcheck: Missing expected argument '--base <base>' (see 'modcheck
+    /// series --help')`.
+    static func usageLine(for error: Error) -> String {
+        let message = Modcheck.message(for: error).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
+        let names = Set(configuration.subcommands.map { $0._commandName })
+        let subcommand = CommandLine.arguments.dropFirst().first { names.contains($0) }
+        return "modcheck: \(message) (see 'modcheck\(subcommand.map { " " + $0 } ?? "") --help')"
     }
 }
 

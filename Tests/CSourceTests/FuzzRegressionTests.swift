@@ -23,4 +23,12 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertTrue(facts.exports.isEmpty)
         _ = scanExact("EXPORT_SYMBOL(f); char c = '\\")
     }
+
+    /// An initializer whose stray closing braces take the brace level below zero before another
+    /// opens: the designator prefix stack was indexed at -1 (index out of range).
+    func testStrayClosingBracesInAnInitializer() {
+        _ = scanExact("={.p=o{{{]]]}}}{")
+        let facts = scanExact("static struct platform_driver d[] = { } } } { .probe = p }, { .remove = r };\n")
+        XCTAssertTrue(facts.exports.isEmpty)
+    }
 }

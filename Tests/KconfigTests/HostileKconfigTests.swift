@@ -40,6 +40,56 @@ final class HostileKconfigTests: XCTestCase {
         XCTAssertNil(t.symbols["S999"])
     }
 
+    /// Twelve files that each source all the others: no cycle is ever closed on a path, but the
+    /// number of paths through them is 11! (found by the fuzzer as a timeout). Each file is
+    /// parsed at most `parsesPerFile` times, with one diagnostic naming it.
+    func testDiamondOfSourcesIsBounded() {
+        let names = (0..<12).map { "k/\($0)" }
+        var files = ["Kconfig": names.map { "source \"\($0)\"\n" }.joined()]
+        for (i, name) in names.enumerated() {
+            files[name] = "config S\(i)\n\tbool\n" + names.map { "source \"\($0)\"\n" }.joined()
+        }
+        let (t, seconds) = parse(files)
+        XCTAssertLessThan(seconds, 10)
+        XCTAssertLessThanOrEqual(t.files.count, 12 * 64)
+        XCTAssertEqual(Dictionary(grouping: t.files, by: { $0 }).values.map(\.count).max(), 64)
+        let capped = t.diagnostics.filter { $0.message.contains("sourced more than 64 times") }
+        let cappedFiles = capped.map { $0.message.components(separatedBy: " ").first ?? "" }
+        XCTAssertFalse(cappedFiles.isEmpty)
+        XCTAssertEqual(Set(cappedFiles).count, cappedFiles.count, "one diagnostic per file")
+        XCTAssertTrue(capped.allSatisfy { $0.file.hasPrefix("k/") && $0.line > 2 }, "\(capped)")
+        XCTAssertNotNil(t.symbols["S11"])
+
+        // The total cap, with small limits: one diagnostic, at the source line it stopped at.
+        let small = KconfigParser.parse(
+            root: "Kconfig", srcarch: "x86", limits: SourceLimits(parsesPerFile: 100, parses: 50),
+            read: { files[$0] })
+        XCTAssertEqual(small.files.count, 50)
+        let total = small.diagnostics.filter { $0.message.contains("more than 50 Kconfig files parsed") }
+        XCTAssertEqual(total.count, 1, "\(small.diagnostics)")
+        XCTAssertGreaterThan(total.first?.line ?? 0, 0)
+    }
+
+    /// 10,000 nested `if` blocks, a config in each: every entry would carry every enclosing
+    /// condition (quadratic). Past 64 levels blocks are only counted: one diagnostic, their ends
+    /// still match, and what follows them is parsed as before.
+    func testDeeplyNestedBlocksAreCapped() {
+        let depth = 10_000
+        var text = ""
+        for i in 0..<depth { text += "if A\(i)\nconfig N\(i)\n\tbool \"n\"\n" }
+        text += String(repeating: "endif\n", count: depth)
+        text += "menu \"m\"\n" + String(repeating: "menu \"x\"\n", count: 100) + "depends on Z\n"
+            + String(repeating: "endmenu\n", count: 101) + "config AFTER\n\tbool \"after\"\n"
+        let (t, seconds) = parse(["Kconfig": text])
+        XCTAssertLessThan(seconds, 20)
+        let deep = t.diagnostics.filter { $0.message.contains("nested deeper than 64") }
+        XCTAssertEqual(deep.map(\.line), [193, 3 * depth + depth + 65], "\(deep)")
+        XCTAssertFalse(t.diagnostics.contains { $0.message.contains("without") || $0.message.contains("unterminated") }, "\(t.diagnostics.prefix(3))")
+        XCTAssertEqual(t.symbols["N63"]?.definitions.first?.dependency?.symbols.count, 64)
+        XCTAssertEqual(t.symbols["N9999"]?.definitions.first?.dependency?.symbols.count, 64)
+        XCTAssertNil(t.symbols["AFTER"]?.definitions.first?.dependency, "every block closed again")
+    }
+
     /// 100,000 nested parentheses in a dependency, and a 1 MB line of `&&`: diagnostics, not a
     /// stack overflow or a hang.
     func testDeepAndLongExpressions() {

@@ -88,6 +88,14 @@ final class CLITests: ScratchTestCase {
         XCTAssertEqual(r.status, 2)
         r = run(["series", "--repo", repo])
         XCTAssertEqual(r.status, 2, "usage error")
+        XCTAssertEqual(r.err, "modcheck: Missing expected argument '--base <base>' (see 'modcheck series --help')\n")
+        // Every usage error is one line naming what to read, like every other input error.
+        for args in [["frob"], ["tree", "--format", "xml"], ["triage", "--since", "yesterday-ish"], ["log", "--bogus"]] {
+            r = run(args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.err)")
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, "one line for \(args): \(r.err)")
+            XCTAssertTrue(r.err.hasPrefix("modcheck: ") && r.err.contains("--help')"), r.err)
+        }
         r = run(["explain", "no-such-rule"])
         XCTAssertEqual(r.status, 2)
         let badRules = root + "/rules"

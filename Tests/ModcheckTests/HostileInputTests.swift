@@ -417,4 +417,27 @@ final class HostileInputTests: ScratchTestCase {
         let b4 = modcheck(["b4-check", "--review-series"], stdin: Array(big.utf8), cwd: repo)
         XCTAssertTrue(b4.status == 0 || b4.status == 1, b4.err)
     }
+
+    /// Patches libgit2's diff parser mishandles (found by the patch fuzz target): a NUL byte in a
+    /// hunk line and a repeated rename header. Each is one line naming the file and the line.
+    func testPatchesLibgit2Mishandles() throws {
+        let repo = try baseRepository()
+        let patch = try String(contentsOfFile: patches[2], encoding: .utf8)
+        let nul = root + "/nul.patch"
+        let start = try XCTUnwrap(patch.range(of: "\n+", range: try XCTUnwrap(patch.range(of: "@@ -")).upperBound..<patch.endIndex))
+        try Data((patch[..<start.upperBound] + "\0" + patch[start.upperBound...]).utf8).write(to: URL(fileURLWithPath: nul))
+        let r = modcheck(["series", "--repo", repo, "--base", "HEAD", nul])
+        assertInputError(r, ["nul.patch", "a NUL byte on line", "text patches only"])
+        XCTAssertFalse(r.err.contains("parse the diff: parse the diff"), r.err)
+
+        let renamed = root + "/rename.patch"
+        try (
+            "From: a@example.invalid\nSubject: [PATCH] rename\n\n---\n"
+                + "diff --git a/drivers/iommu/Kconfig b/drivers/iommu/Kconfig.new\nsimilarity index 100%\n"
+                + "rename from drivers/iommu/Kconfig\nrename to drivers/iommu/Kconfig.new\nsimilarity index 100%\n"
+                + "rename from drivers/iommu/Makefile\n"
+        ).write(toFile: renamed, atomically: true, encoding: .utf8)
+        let second = modcheck(["series", "--repo", repo, "--base", "HEAD", renamed])
+        assertInputError(second, ["rename.patch", "line 9 of the patch", "second \"similarity index\""])
+    }
 }

@@ -1,5 +1,6 @@
 import CSource
 import Foundation
+import Git
 import Kbuild
 import Kconfig
 import Mail
@@ -10,11 +11,11 @@ import Rules
 // -timeout and -rss_limit_mb enforce the last two).
 
 enum FuzzTarget: String {
-    case csource, kconfig, kbuild, mail, rules
+    case csource, kconfig, kbuild, mail, patch, rules
 }
 
 let target = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["MODCHECK_FUZZ_TARGET"] ?? "") ?? {
-    FileHandle.standardError.write(Data("MODCHECK_FUZZ_TARGET must be csource, kconfig, kbuild, mail or rules\n".utf8))
+    FileHandle.standardError.write(Data("MODCHECK_FUZZ_TARGET must be csource, kconfig, kbuild, mail, patch or rules\n".utf8))
     exit(2)
 }()
 
@@ -30,7 +31,11 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .kconfig:
         // The input is both the root Kconfig and every file it sources (cycles included).
         let text = String(decoding: bytes, as: UTF8.self)
-        let tree = KconfigParser.parse(root: "Kconfig", srcarch: "x86", read: { _ in text })
+        // Small source caps: every sourced path reads the same text, so a few `source` lines
+        // already make a deep diamond; the caps' own handling is what is under test there.
+        let tree = KconfigParser.parse(
+            root: "Kconfig", srcarch: "x86", limits: SourceLimits(parsesPerFile: 8, parses: 256),
+            read: { _ in text })
         let evaluator = KconfigEvaluator(tree: tree)
         for name in tree.symbols.keys.sorted().prefix(64) {
             _ = evaluator.range(name)
@@ -47,6 +52,22 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         for m in compact { _ = m.patchText; _ = m.date; _ = m.headers }
         _ = SeriesGrouper.linkVersions(SeriesGrouper.group(compact))
         _ = SeriesGrouper.ordered(read.messages)
+    case .patch:
+        // The input is a patch (libgit2's diff parser behind PatchParser). Each file's hunks are
+        // applied to the preimage they describe (so placement succeeds and the offsets are
+        // exercised) and to the input itself (so it mostly fails, cleanly).
+        guard let files = try? PatchParser.parse(Array(bytes)) else { break }
+        for file in files {
+            var preimage: [UInt8] = []
+            for hunk in file.hunks {
+                for line in hunk.lines where line.origin != .addition {
+                    preimage += line.content
+                    if line.hasNewline { preimage.append(UInt8(ascii: "\n")) }
+                }
+            }
+            _ = try? applyHunks(file.hunks, to: preimage, path: file.path)
+            _ = try? applyHunks(file.hunks, to: Array(bytes), path: file.path)
+        }
     case .rules:
         let text = String(decoding: bytes, as: UTF8.self)
         _ = try? RuleCatalog.rule(yaml: text, file: "rules/fuzz.yaml")
