@@ -29,6 +29,25 @@ public final class KconfigEvaluator: @unchecked Sendable {
         self.graph = KconfigSymbolGraph(tree: tree)
     }
 
+    /// The evaluator of `tree`, which is `base.tree` with the Kconfig files `changedFiles`
+    /// reparsed (`KconfigParser.reparse`): the dependency graph keeps the edges of every symbol
+    /// those files cannot have changed. The memo tables start empty.
+    public init(tree: KconfigTree, updating base: KconfigEvaluator, changedFiles: [String]) {
+        self.tree = tree
+        let files = Set(changedFiles)
+        var changed = Set<String>()
+        for t in [base.tree, tree] {
+            for (name, symbol) in t.symbols where symbol.definitions.contains(where: { files.contains($0.location.file) }) {
+                changed.insert(name)
+                // A select or imply changes its target's edges (selectedBy, impliedBy).
+                for d in symbol.definitions where files.contains(d.location.file) {
+                    for v in d.selects + d.implies { changed.formUnion(v.value.symbols) }
+                }
+            }
+        }
+        self.graph = KconfigSymbolGraph(tree: tree, updating: base.graph, changed: changed)
+    }
+
     /// Symbols that occur more than once in one expression and are enumerated exactly; beyond
     /// this, interval arithmetic (which over-approximates) takes over.
     static let maxEnumeratedSymbols = 10
@@ -503,12 +522,22 @@ struct KconfigSymbolGraph: Sendable {
     var isCyclic: [Bool] = []
 
     init(tree: KconfigTree) {
+        self.init(tree: tree, updating: nil, changed: [])
+    }
+
+    /// With `base`, the graph of a tree that differs from base's only in the symbols `changed`
+    /// (their definitions, or who selects or implies them): every other symbol keeps its edges.
+    /// When the set of bool/tristate symbols differs, a symbol's edges can change without the
+    /// symbol changing (it mentions one that appeared), so everything is computed again.
+    init(tree: KconfigTree, updating base: KconfigSymbolGraph?, changed: Set<String>) {
         for name in tree.symbols.keys.sorted() {
             guard let s = tree.symbols[name], s.type == .bool || s.type == .tristate else { continue }
             index[name] = names.count
             names.append(name)
         }
-        dependencies = names.map { name -> [Int] in
+        let reusable = base.flatMap { $0.names == names ? $0 : nil }
+        dependencies = names.enumerated().map { (i, name) -> [Int] in
+            if let reusable, !changed.contains(name) { return reusable.dependencies[i] }
             var mentioned = Set<String>()
             if let s = tree.symbols[name] {
                 for d in s.definitions {

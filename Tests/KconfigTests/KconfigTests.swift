@@ -1,5 +1,6 @@
-import Kconfig
 import XCTest
+
+@testable import Kconfig
 
 final class KconfigTests: XCTestCase {
     func tree(_ files: [String: String], srcarch: String? = nil) -> KconfigTree {
@@ -187,5 +188,46 @@ final class KconfigIncrementalTests: XCTestCase {
         var moved = after
         moved["drivers/Kconfig"]! += "source \"drivers/new/Kconfig\"\n"
         XCTAssertNil(KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { moved[$0] }))
+    }
+
+    /// The evaluator of a reparsed tree keeps the graph edges of untouched symbols: its graph
+    /// and answers equal a fresh evaluator's, when a file flips a type and moves a select, and
+    /// when the set of symbols changes (then everything is computed again).
+    func testUpdatedEvaluatorMatchesAFreshOne() throws {
+        let before = [
+            "Kconfig": "source \"drivers/Kconfig\"\nsource \"lib/Kconfig\"\n",
+            "drivers/Kconfig":
+                "config SMMU\n\tbool \"smmu\"\n\tdepends on OF\n\tselect API\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
+            "lib/Kconfig": "config API\n\tbool\nconfig IOVA\n\ttristate\nconfig OF\n\tbool \"of\"\nconfig PCI\n\tbool \"pci\"\n\tselect IOVA\n",
+        ]
+        let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
+        let base = KconfigEvaluator(tree: old)
+        for text in [
+            // tristate flip, the select moves from API to IOVA: API's and IOVA's edges change
+            "config SMMU\n\ttristate \"smmu\"\n\tdepends on OF || PCI\n\tselect IOVA\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
+            // a new symbol: recomputed in full
+            "config SMMU\n\ttristate \"smmu\"\nconfig NEW\n\tbool \"new\"\n\tdepends on SMMU\nconfig USER\n\ttristate \"user\"\n\tdepends on NEW\n",
+        ] {
+            var after = before
+            after["drivers/Kconfig"] = text
+            let tree = try XCTUnwrap(KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { after[$0] }))
+            let updated = KconfigEvaluator(tree: tree, updating: base, changedFiles: ["drivers/Kconfig"])
+            let fresh = KconfigEvaluator(tree: tree)
+            let graph = KconfigSymbolGraph(tree: tree)
+            let reused = KconfigSymbolGraph(tree: tree, updating: KconfigSymbolGraph(tree: old), changed: ["SMMU", "API", "IOVA", "USER", "NEW"])
+            XCTAssertEqual(reused.dependencies, graph.dependencies)
+            for name in tree.symbols.keys.sorted() {
+                XCTAssertEqual(updated.range(name), fresh.range(name), name)
+                XCTAssertEqual(updated.canBeModule(name), fresh.canBeModule(name), name)
+            }
+        }
+        // What `changedFiles` yields must cover the select's old and new target: without them
+        // the edges would be stale (this is what the test above relies on).
+        var after = before
+        after["drivers/Kconfig"] = "config SMMU\n\tbool \"smmu\"\n\tselect IOVA\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n"
+        let tree = try XCTUnwrap(KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { after[$0] }))
+        let stale = KconfigSymbolGraph(tree: tree, updating: KconfigSymbolGraph(tree: old), changed: ["SMMU"])
+        XCTAssertNotEqual(stale.dependencies, KconfigSymbolGraph(tree: tree).dependencies)
+        XCTAssertEqual(KconfigEvaluator(tree: tree, updating: base, changedFiles: ["drivers/Kconfig"]).range("API"), KconfigEvaluator(tree: tree).range("API"))
     }
 }
