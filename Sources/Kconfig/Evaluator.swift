@@ -518,6 +518,8 @@ struct KconfigSymbolGraph: Sendable {
     var names: [String] = []
     var index: [String: Int] = [:]
     var dependencies: [[Int]] = []
+    /// Every name each symbol's range reads (bool/tristate or not), to renumber without rereading.
+    var mentions: [[String]] = []
     var component: [Int] = []
     var isCyclic: [Bool] = []
 
@@ -526,18 +528,20 @@ struct KconfigSymbolGraph: Sendable {
     }
 
     /// With `base`, the graph of a tree that differs from base's only in the symbols `changed`
-    /// (their definitions, or who selects or implies them): every other symbol keeps its edges.
-    /// When the set of bool/tristate symbols differs, a symbol's edges can change without the
-    /// symbol changing (it mentions one that appeared), so everything is computed again.
+    /// (their definitions, or who selects or implies them): every other symbol keeps the names
+    /// it mentions, and only the numbering of the graph is redone (a patch may add or remove
+    /// symbols, which renumbers them and can give an unchanged symbol a new edge).
     init(tree: KconfigTree, updating base: KconfigSymbolGraph?, changed: Set<String>) {
-        for name in tree.symbols.keys.sorted() {
-            guard let s = tree.symbols[name], s.type == .bool || s.type == .tristate else { continue }
-            index[name] = names.count
-            names.append(name)
+        let boolish = tree.symbols.values.lazy.filter { $0.type == .bool || $0.type == .tristate }
+        if let base, base.names.count == boolish.count, boolish.allSatisfy({ base.index[$0.name] != nil }) {
+            names = base.names
+            index = base.index
+        } else {
+            names = boolish.map(\.name).sorted()
+            for (i, name) in names.enumerated() { index[name] = i }
         }
-        let reusable = base.flatMap { $0.names == names ? $0 : nil }
-        dependencies = names.enumerated().map { (i, name) -> [Int] in
-            if let reusable, !changed.contains(name) { return reusable.dependencies[i] }
+        mentions = names.map { name -> [String] in
+            if let base, !changed.contains(name), let old = base.index[name] { return base.mentions[old] }
             var mentioned = Set<String>()
             if let s = tree.symbols[name] {
                 for d in s.definitions {
@@ -554,8 +558,9 @@ struct KconfigSymbolGraph: Sendable {
                 mentioned.insert(selector)
                 if let c = condition { mentioned.formUnion(c.symbols) }
             }
-            return mentioned.compactMap { index[$0] }.sorted()
+            return Array(mentioned)
         }
+        dependencies = mentions.map { $0.compactMap { index[$0] }.sorted() }
         computeComponents()
     }
 

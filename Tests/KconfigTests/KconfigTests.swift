@@ -190,22 +190,24 @@ final class KconfigIncrementalTests: XCTestCase {
         XCTAssertNil(KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { moved[$0] }))
     }
 
-    /// The evaluator of a reparsed tree keeps the graph edges of untouched symbols: its graph
-    /// and answers equal a fresh evaluator's, when a file flips a type and moves a select, and
-    /// when the set of symbols changes (then everything is computed again).
+    /// The evaluator of a reparsed tree keeps what untouched symbols mention: its graph and
+    /// answers equal a fresh evaluator's, when a file flips a type and moves a select, and when
+    /// it adds a symbol an untouched one already depends on.
     func testUpdatedEvaluatorMatchesAFreshOne() throws {
         let before = [
             "Kconfig": "source \"drivers/Kconfig\"\nsource \"lib/Kconfig\"\n",
             "drivers/Kconfig":
                 "config SMMU\n\tbool \"smmu\"\n\tdepends on OF\n\tselect API\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
-            "lib/Kconfig": "config API\n\tbool\nconfig IOVA\n\ttristate\nconfig OF\n\tbool \"of\"\nconfig PCI\n\tbool \"pci\"\n\tselect IOVA\n",
+            "lib/Kconfig":
+                "config API\n\tbool\nconfig IOVA\n\ttristate\nconfig OF\n\tbool \"of\"\nconfig PCI\n\tbool \"pci\"\n\tselect IOVA\n"
+                + "config LATE\n\ttristate \"late\"\n\tdepends on NEW\n",
         ]
         let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
         let base = KconfigEvaluator(tree: old)
         for text in [
             // tristate flip, the select moves from API to IOVA: API's and IOVA's edges change
             "config SMMU\n\ttristate \"smmu\"\n\tdepends on OF || PCI\n\tselect IOVA\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
-            // a new symbol: recomputed in full
+            // a new symbol, which the unchanged LATE already mentions: renumbered, LATE gains an edge
             "config SMMU\n\ttristate \"smmu\"\nconfig NEW\n\tbool \"new\"\n\tdepends on SMMU\nconfig USER\n\ttristate \"user\"\n\tdepends on NEW\n",
         ] {
             var after = before
@@ -216,6 +218,7 @@ final class KconfigIncrementalTests: XCTestCase {
             let graph = KconfigSymbolGraph(tree: tree)
             let reused = KconfigSymbolGraph(tree: tree, updating: KconfigSymbolGraph(tree: old), changed: ["SMMU", "API", "IOVA", "USER", "NEW"])
             XCTAssertEqual(reused.dependencies, graph.dependencies)
+            XCTAssertEqual(reused.names, graph.names)
             for name in tree.symbols.keys.sorted() {
                 XCTAssertEqual(updated.range(name), fresh.range(name), name)
                 XCTAssertEqual(updated.canBeModule(name), fresh.canBeModule(name), name)
