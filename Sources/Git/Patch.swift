@@ -222,7 +222,9 @@ public enum PatchParser {
         }
         let ends = ["@@ ", "GIT binary patch", "Binary files "].map { Array($0.utf8) }
         let fileStart = Array("diff --git ".utf8)
-        var line = bytes[..<offset].reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        // Lines are counted from `offset`; the lines before it only when there is a problem.
+        var line = 0
+        func place() -> Int { bytes[..<offset].reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 } + line }
         var seen: Set<String> = []
         var inHeader = false
         var start = offset
@@ -238,10 +240,10 @@ public enum PatchParser {
                 } else if let (keyword, prefix) = keywords.first(where: { text.starts(with: $0.1) }) {
                     let name = keyword.trimmingCharacters(in: .whitespaces)
                     if !seen.insert(keyword).inserted {
-                        return "line \(line) of the patch: a second \"\(name)\" line in one file's header"
+                        return "line \(place()) of the patch: a second \"\(name)\" line in one file's header"
                     }
                     if paths.contains(keyword) && !isHeaderPath(text.dropFirst(prefix.count)) {
-                        return "line \(line) of the patch: an empty or badly quoted path after \"\(name)\""
+                        return "line \(place()) of the patch: an empty or badly quoted path after \"\(name)\""
                     }
                 }
             }
