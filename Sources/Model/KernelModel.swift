@@ -44,6 +44,9 @@ public final class KernelModel: @unchecked Sendable {
     private(set) weak var baseModelIdentity: KernelModel?
     /// Header indexes carried over from the base model; reused when none of their headers changed.
     private let inheritedHeaderIndexes: [String: HeaderIndex]
+    /// Which header blobs provide each name: one table for this model and every model derived
+    /// from it, filled as header indexes are built.
+    let headerNames: HeaderNameTable
     public let headerPaths: Set<String>
     public let architectures: [String]
 
@@ -176,6 +179,7 @@ public final class KernelModel: @unchecked Sendable {
             ).sorted()
         }
         inheritedHeaderIndexes = base?.allHeaderIndexes() ?? [:]
+        headerNames = base?.headerNames ?? HeaderNameTable()
         if let base, headerPaths == base.headerPaths {
             includeMemo = base.lock.withLock { base.includeMemo }
         }
@@ -584,6 +588,7 @@ public final class KernelModel: @unchecked Sendable {
             }
         }
         var index = HeaderIndex()
+        index.names = headerNames
         var i = 0
         while i < queue.count {
             let h = queue[i]
@@ -591,8 +596,11 @@ public final class KernelModel: @unchecked Sendable {
             guard let blob = tree.blobs[h], let f = store.facts(path: h, blob: blob, depth: .symbols) else {
                 continue
             }
-            index.summaries.append(store.headerSummary(blob) { HeaderSummary(f) })
+            let summary = store.headerSummary(blob) { HeaderSummary(f) }
+            headerNames.register(blob, summary)
+            index.summaries.append(summary)
             index.headerBlobs[h] = blob
+            index.blobs.insert(blob)
             for inc in f.includes {
                 for next in resolveIncludeMemo(inc, from: h) where seen.insert(next).inserted {
                     queue.append(next)
@@ -664,10 +672,26 @@ public struct HeaderIndex: Sendable {
     /// The blob of each header read, to know when the index is still valid for another tree.
     public var headerBlobs: [String: ObjectID] = [:]
 
-    public func provides(_ name: String) -> Bool { summaries.contains { $0.names.contains(name) } }
+    /// The blobs of `headers`, and the table that says which of them provide a name.
+    public var blobs: Set<ObjectID> = []
+    var names: HeaderNameTable?
 
-    public func conditions(_ name: String) -> [PreprocessorCondition] {
-        summaries.flatMap { $0.conditions[name] ?? [] }
+    public func provides(_ name: String) -> Bool { lookup(name) != nil }
+
+    public func conditions(_ name: String) -> [PreprocessorCondition] { lookup(name) ?? [] }
+
+    /// The conditions under which the headers provide `name` (a macro or inline outside any
+    /// `#if` has `.always`), or nil when none provides it. Asks the shared table, which lists the
+    /// few headers defining a name, instead of every header the unit includes.
+    public func lookup(_ name: String) -> [PreprocessorCondition]? {
+        guard let names else {
+            var out: [PreprocessorCondition]?
+            for s in summaries { if let c = s.conditions[name] { out = (out ?? []) + c } }
+            return out
+        }
+        var out: [PreprocessorCondition]?
+        for p in names.providers(name) where blobs.contains(p.blob) { out = (out ?? []) + p.conditions }
+        return out
     }
 
     public func structMembers(_ tag: String) -> Set<String>? {
@@ -681,4 +705,29 @@ public struct HeaderIndex: Sendable {
         for s in summaries { if let m = s.mentions[name] { out = (out ?? []).union(m) } }
         return out
     }
+}
+
+/// Name -> the header blobs that provide it, with the conditions, over every header summary
+/// registered. Shared by a model and the models derived from it (a series, a history), so a
+/// header read once is indexed once.
+final class HeaderNameTable: @unchecked Sendable {
+    struct Provider: Sendable {
+        var blob: ObjectID
+        var conditions: [PreprocessorCondition]
+    }
+
+    private let lock = NSLock()
+    private var table: [String: [Provider]] = [:]
+    private var registered: Set<ObjectID> = []
+
+    func register(_ blob: ObjectID, _ summary: HeaderSummary) {
+        lock.withLock {
+            guard registered.insert(blob).inserted else { return }
+            for (name, conditions) in summary.conditions {
+                table[name, default: []].append(Provider(blob: blob, conditions: conditions))
+            }
+        }
+    }
+
+    func providers(_ name: String) -> [Provider] { lock.withLock { table[name] ?? [] } }
 }

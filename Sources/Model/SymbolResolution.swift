@@ -38,11 +38,10 @@ extension KernelModel {
         _ name: String, own: UnitNames, headers: HeaderIndex, ownSources: Set<String>, unit: ModuleUnit? = nil
     ) -> SymbolResolution {
         if own.names.contains(name) { return .own }
-        if headers.provides(name) {
+        if let conditions = headers.lookup(name) {
             // A stub under `#ifndef CONFIG_X` does not count in the allmodconfig-like build the
             // module is checked in (X is y there, and the real, exported definition is used).
             guard let unit else { return .header }
-            let conditions = headers.conditions(name)
             if conditions.isEmpty || conditions.contains(where: { holdsInAllModConfig($0, unit: unit) }) {
                 return .header
             }
