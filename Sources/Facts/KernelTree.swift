@@ -47,6 +47,13 @@ public struct KernelTree: Sendable {
     }
 }
 
+/// The directory of a tree path ("drivers/iommu/Kconfig" -> "drivers/iommu", "Makefile" -> "").
+/// Tree paths have no leading or trailing "/"; on hot paths, so no Foundation path handling.
+public func treeDirectory(of path: String) -> String {
+    guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
+    return String(path[..<slash])
+}
+
 /// The kinds of file modcheck reads facts from.
 public enum KernelFileKind: Sendable {
     case cSource, header, assembly, kconfig, kbuild, other

@@ -128,7 +128,7 @@ public final class KernelModel: @unchecked Sendable {
                 directories: Dictionary(
                     uniqueKeysWithValues: Set(
                         changed.filter { KernelFileKind(path: $0) == .kbuild }.map {
-                            ($0 as NSString).deletingLastPathComponent
+                            treeDirectory(of: $0)
                         }
                     ).map { dir in
                         // kbuild prefers a directory's Kbuild file over its Makefile.
@@ -145,7 +145,7 @@ public final class KernelModel: @unchecked Sendable {
                 kbuildFiles.insert(path)
             }
             for path in kbuildFiles {
-                let dir = (path as NSString).deletingLastPathComponent
+                let dir = treeDirectory(of: path)
                 // kbuild prefers a directory's Kbuild file over its Makefile.
                 if path.hasSuffix("/Makefile") || path == "Makefile",
                     kbuildFiles.contains(dir.isEmpty ? "Kbuild" : dir + "/Kbuild")
@@ -508,7 +508,7 @@ public final class KernelModel: @unchecked Sendable {
     }
 
     func resolveIncludeMemo(_ name: String, from path: String) -> [String] {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = treeDirectory(of: path)
         // Quoted includes resolve against the includer's directory first, so the key keeps it.
         let key = dir + "\u{0}" + name
         if let known = lock.withLock({ includeMemo[key] }) { return known }
@@ -520,7 +520,7 @@ public final class KernelModel: @unchecked Sendable {
     /// Where `#include` of `name` can land, on any architecture (modcheck reasons across all).
     func resolveInclude(_ name: String, from path: String) -> [String] {
         var candidates: [String] = []
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = treeDirectory(of: path)
         candidates.append(dir.isEmpty ? name : dir + "/" + name)
         candidates.append("include/" + name)
         candidates.append("include/uapi/" + name)

@@ -183,7 +183,7 @@ public struct ChangeExtractor {
     func kbuildChanges(_ path: String, old: ObjectID?, new: ObjectID?) -> [ModularityChange] {
         func units(_ blob: ObjectID?) -> [String: [String]] {
             guard let blob, let text = store.text(blob, path: path) else { return [:] }
-            let dir = (path as NSString).deletingLastPathComponent
+            let dir = treeDirectory(of: path)
             let map = KbuildReader.resolve(directories: [dir: text])
             var out: [String: [String]] = [:]
             for u in map.units { out[u.name] = u.objects }

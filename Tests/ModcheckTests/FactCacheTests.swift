@@ -4,6 +4,13 @@ import Foundation
 import XCTest
 
 final class FactCacheTests: XCTestCase {
+    /// The byte-level directory of a tree path agrees with Foundation's for every tree path shape.
+    func testTreeDirectory() {
+        for path in ["drivers/iommu/Kconfig", "Makefile", "a/b", "arch/arm64/include/asm/io.h", "dir.d/x.y/z", "é/ü.c"] {
+            XCTAssertEqual(treeDirectory(of: path), (path as NSString).deletingLastPathComponent, path)
+        }
+    }
+
     func testRoundTripPersistenceAndCorruptShardRebuild() throws {
         let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
