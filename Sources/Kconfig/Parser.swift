@@ -44,9 +44,10 @@ public enum KconfigParser {
         return indexed(tree)
     }
 
-    /// Recomputes who selects and implies whom.
-    static func indexed(_ tree: KconfigTree) -> KconfigTree {
-        var tree = resolvingNumericSymbols(tree)
+    /// Recomputes who selects and implies whom. `numericFixOnly`: the symbols whose definitions
+    /// may still hold a number that names a symbol (nil: all of them).
+    static func indexed(_ tree: KconfigTree, numericFixOnly: Set<String>? = nil) -> KconfigTree {
+        var tree = resolvingNumericSymbols(tree, only: numericFixOnly)
         var selectedBy: [String: [(selector: String, condition: KconfigExpression?)]] = [:]
         var impliedBy: [String: [(selector: String, condition: KconfigExpression?)]] = [:]
         // Sorted so that evaluation order, and so any capped iteration, is reproducible.
@@ -72,9 +73,13 @@ public enum KconfigParser {
 
     /// Symbols may be all digits (powerpc's `config 8272`); the parser cannot tell `8272` from a
     /// number, so once the tree is known, numbers naming a defined symbol become that symbol.
-    static func resolvingNumericSymbols(_ tree: KconfigTree) -> KconfigTree {
-        let numeric = Set(
-            tree.symbols.keys.filter { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } })
+    static func numericSymbols(_ tree: KconfigTree) -> Set<String> {
+        Set(tree.symbols.keys.filter { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } })
+    }
+
+    /// `only`: rewrite just these symbols' definitions (the others are already rewritten).
+    static func resolvingNumericSymbols(_ tree: KconfigTree, only: Set<String>? = nil) -> KconfigTree {
+        let numeric = numericSymbols(tree)
         if numeric.isEmpty { return tree }
         func fix(_ e: KconfigExpression) -> KconfigExpression {
             switch e {
@@ -90,7 +95,8 @@ public enum KconfigParser {
             ConditionalValue(value: fix(v.value), condition: v.condition.map(fix))
         }
         var tree = tree
-        for (name, var symbol) in tree.symbols {
+        for name in only.map(Array.init) ?? Array(tree.symbols.keys) {
+            guard var symbol = tree.symbols[name] else { continue }
             for k in symbol.definitions.indices {
                 var d = symbol.definitions[k]
                 d.dependency = d.dependency.map(fix)
@@ -113,6 +119,7 @@ public enum KconfigParser {
         -> KconfigTree?
     {
         var result = tree
+        var touched = Set<String>()
         for path in changed {
             guard let context = tree.fileContext[path], read(path) != nil else { return nil }
             var state = ParseState(read: read, srcarch: nil, architectures: [], followSource: false)
@@ -127,11 +134,15 @@ public enum KconfigParser {
             for (name, symbol) in state.symbols {
                 result.symbols[name, default: KconfigSymbol(name: name, definitions: [])].definitions +=
                     symbol.definitions
+                touched.insert(name)
             }
             result.diagnostics.removeAll { $0.file == path }
             result.diagnostics += state.diagnostics
         }
-        return indexed(result)
+        // The unchanged definitions already had numbers naming symbols rewritten; again only
+        // when the set of such symbols changed.
+        let sameNumeric = numericSymbols(result) == numericSymbols(tree)
+        return indexed(result, numericFixOnly: sameNumeric ? touched : nil)
     }
 
     /// Entries of one file in file order, without following `source` (for per-file change

@@ -165,12 +165,13 @@ final class KconfigIncrementalTests: XCTestCase {
     func testReparsingOneFileMatchesAFullParse() throws {
         let before = [
             "Kconfig":
-                "menu \"Drivers\"\n\tdepends on MMU\nsource \"drivers/Kconfig\"\nendmenu\nconfig MMU\n\tdef_bool y\n",
+                "menu \"Drivers\"\n\tdepends on MMU\nsource \"drivers/Kconfig\"\nendmenu\nconfig MMU\n\tdef_bool y\n"
+                + "config 8272\n\tbool \"a symbol named by digits, as powerpc has\"\n",
             "drivers/Kconfig": "config SMMU\n\tbool \"smmu\"\n\tselect API\nconfig API\n\tbool\n",
         ]
         var after = before
         after["drivers/Kconfig"] =
-            "config SMMU\n\ttristate \"smmu\"\n\tselect API\nconfig API\n\tbool\nconfig LEGACY\n\tbool \"legacy\"\n\tdepends on SMMU=y\n"
+            "config SMMU\n\ttristate \"smmu\"\n\tselect API\nconfig API\n\tbool\nconfig LEGACY\n\tbool \"legacy\"\n\tdepends on SMMU=y && 8272\n"
         let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
         let updated = try XCTUnwrap(
             KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { after[$0] }))
@@ -182,6 +183,9 @@ final class KconfigIncrementalTests: XCTestCase {
         XCTAssertEqual(
             updated.symbols["SMMU"]?.definitions.first?.dependency, .symbol("MMU"),
             "the menu's dependency is kept")
+        XCTAssertTrue(
+            updated.symbols["LEGACY"]?.definitions.first?.ownDependency?.symbols.contains("8272") ?? false,
+            "a number naming a symbol is that symbol in a reparsed file too")
         XCTAssertEqual(
             KconfigEvaluator(tree: updated).range("LEGACY", assuming: ["SMMU": .m]), Tristate.n...Tristate.n)
         // A changed `source` line needs a full parse.
