@@ -204,15 +204,19 @@ final class KconfigIncrementalTests: XCTestCase {
                 "config SMMU\n\tbool \"smmu\"\n\tdepends on OF\n\tselect API\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
             "lib/Kconfig":
                 "config API\n\tbool\nconfig IOVA\n\ttristate\nconfig OF\n\tbool \"of\"\nconfig PCI\n\tbool \"pci\"\n\tselect IOVA\n"
-                + "config LATE\n\ttristate \"late\"\n\tdepends on NEW\n",
+                + "config LATE\n\ttristate \"late\"\n\tdepends on NEW\nconfig NEEDS_NAME\n\ttristate \"needs\"\n\tdepends on NAME\n",
         ]
         let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
         let base = KconfigEvaluator(tree: old)
+        _ = base.allRanges()
+        XCTAssertEqual(base.range("LATE"), Tristate.n...Tristate.n)
         for text in [
             // tristate flip, the select moves from API to IOVA: API's and IOVA's edges change
             "config SMMU\n\ttristate \"smmu\"\n\tdepends on OF || PCI\n\tselect IOVA\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
             // a new symbol, which the unchanged LATE already mentions: renumbered, LATE gains an edge
             "config SMMU\n\ttristate \"smmu\"\nconfig NEW\n\tbool \"new\"\n\tdepends on SMMU\nconfig USER\n\ttristate \"user\"\n\tdepends on NEW\n",
+            // a new string symbol (not in the graph) that the unchanged NEEDS_NAME reads
+            "config SMMU\n\tbool \"smmu\"\n\tdepends on OF\n\tselect API\nconfig USER\n\ttristate \"user\"\n\tdepends on API\nconfig NAME\n\tstring \"name\"\n",
         ] {
             var after = before
             after["drivers/Kconfig"] = text
@@ -223,6 +227,7 @@ final class KconfigIncrementalTests: XCTestCase {
             let reused = KconfigSymbolGraph(tree: tree, updating: KconfigSymbolGraph(tree: old), changed: ["SMMU", "API", "IOVA", "USER", "NEW"])
             XCTAssertEqual(reused.dependencies, graph.dependencies)
             XCTAssertEqual(reused.names, graph.names)
+            XCTAssertEqual(updated.allRanges(), fresh.allRanges())
             for name in tree.symbols.keys.sorted() {
                 XCTAssertEqual(updated.range(name), fresh.range(name), name)
                 XCTAssertEqual(updated.canBeModule(name), fresh.canBeModule(name), name)
