@@ -84,10 +84,9 @@ public enum PatchParser {
         // than the memory behind it; found by the fuzzer). git apply would take the byte as
         // text; modcheck refuses the patch with a clear error rather than read past the buffer.
         if let nul = bytes[start...].firstIndex(of: 0) {
-            let line = bytes[..<nul].reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
             throw GitError(
                 operation: "parse the diff",
-                message: "a NUL byte on line \(line) of the patch; modcheck reads text patches only")
+                message: "a NUL byte on line \(lineNumber(of: nul, in: bytes)) of the patch; modcheck reads text patches only")
         }
         if let problem = headerProblem(bytes, from: start) {
             // libgit2 1.5 leaks the path of a rename/copy line it cannot unquote, or of one that
@@ -224,7 +223,7 @@ public enum PatchParser {
         let fileStart = Array("diff --git ".utf8)
         // Lines are counted from `offset`; the lines before it only when there is a problem.
         var line = 0
-        func place() -> Int { bytes[..<offset].reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 } + line }
+        func place() -> Int { lineNumber(of: offset, in: bytes) + line }
         var seen: Set<String> = []
         var inHeader = false
         var start = offset
@@ -282,6 +281,11 @@ public enum PatchParser {
             i += 1
         }
         return false
+    }
+
+    /// The 1-based line of `bytes` that holds the byte at `offset`.
+    static func lineNumber(of offset: Int, in bytes: [UInt8]) -> Int {
+        bytes[..<offset].reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
     }
 
     /// The offset of the first line that starts with `marker`.
