@@ -59,7 +59,9 @@ enum YAMLInput {
             case UInt8(ascii: "#") where previous.map(isBlank) ?? true:
                 while i < bytes.count && bytes[i] != newline { i += 1 }
                 continue
-            case UInt8(ascii: "\""), UInt8(ascii: "'") where tokenStart:
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                // Inside a plain scalar (`don't`) a quote is text.
+                guard tokenStart else { break }
                 // A quoted scalar: skip to its end (it may span lines); \ escapes in "...",
                 // '' in '...'. Brackets inside still count while it lasts, so that a quote
                 // misread here (`a:'x` is a plain scalar to YAML) cannot hide nesting after it.
