@@ -268,8 +268,9 @@ struct ParseState {
 
     /// Enclosing blocks; they span `source`d files, as kconfig's menu tree does.
     var blocks: [Block] = []
-    /// Blocks opened past `maxBlockDepth`, innermost last ("if", "menu" or "choice").
-    var ignoredBlocks: [String] = []
+    enum BlockKind { case ifBlock, menu, choice }
+    /// Blocks opened past `maxBlockDepth`, innermost last.
+    var ignoredBlocks: [BlockKind] = []
 
     var enclosingDependency: [KconfigExpression] {
         blocks.flatMap { b -> [KconfigExpression] in
@@ -428,7 +429,7 @@ struct ParseState {
                 push(.choice([]), path: path, line: lineNumber)
                 current = .choice
             case "endchoice":
-                if endsIgnoredBlock("choice") {
+                if endsIgnoredBlock(.choice) {
                 } else if case .choice = blocks.last, blocks.count > blockDepthAtStart {
                     blocks.removeLast()
                 } else {
@@ -443,7 +444,7 @@ struct ParseState {
                 push(.menu([], []), path: path, line: lineNumber)
                 current = .menu
             case "endmenu":
-                if endsIgnoredBlock("menu") {
+                if endsIgnoredBlock(.menu) {
                 } else if case .menu = blocks.last, blocks.count > blockDepthAtStart {
                     blocks.removeLast()
                 } else {
@@ -459,7 +460,7 @@ struct ParseState {
                 }
                 current = .none
             case "endif":
-                if endsIgnoredBlock("if") {
+                if endsIgnoredBlock(.ifBlock) {
                 } else if case .ifBlock = blocks.last, blocks.count > blockDepthAtStart {
                     blocks.removeLast()
                 } else {
@@ -547,14 +548,14 @@ struct ParseState {
                 "if/menu/choice nested deeper than \(ParseState.maxBlockDepth); deeper blocks' conditions are ignored")
         }
         switch block {
-        case .ifBlock: ignoredBlocks.append("if")
-        case .menu: ignoredBlocks.append("menu")
-        case .choice: ignoredBlocks.append("choice")
+        case .ifBlock: ignoredBlocks.append(.ifBlock)
+        case .menu: ignoredBlocks.append(.menu)
+        case .choice: ignoredBlocks.append(.choice)
         }
     }
 
     /// Closes the innermost ignored block if it is a `kind` block.
-    mutating func endsIgnoredBlock(_ kind: String) -> Bool {
+    mutating func endsIgnoredBlock(_ kind: BlockKind) -> Bool {
         guard ignoredBlocks.last == kind else { return false }
         ignoredBlocks.removeLast()
         return true

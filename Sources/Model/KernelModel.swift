@@ -587,8 +587,7 @@ public final class KernelModel: @unchecked Sendable {
                 for h in resolveInclude(inc, from: s) where seen.insert(h).inserted { queue.append(h) }
             }
         }
-        var index = HeaderIndex()
-        index.names = headerNames
+        var index = HeaderIndex(names: headerNames)
         var i = 0
         while i < queue.count {
             let h = queue[i]
@@ -674,21 +673,14 @@ public struct HeaderIndex: Sendable {
 
     /// The blobs of `headers`, and the table that says which of them provide a name.
     public var blobs: Set<ObjectID> = []
-    var names: HeaderNameTable?
+    let names: HeaderNameTable
 
-    public func provides(_ name: String) -> Bool { lookup(name) != nil }
-
-    public func conditions(_ name: String) -> [PreprocessorCondition] { lookup(name) ?? [] }
+    init(names: HeaderNameTable) { self.names = names }
 
     /// The conditions under which the headers provide `name` (a macro or inline outside any
     /// `#if` has `.always`), or nil when none provides it. Asks the shared table, which lists the
     /// few headers defining a name, instead of every header the unit includes.
     public func lookup(_ name: String) -> [PreprocessorCondition]? {
-        guard let names else {
-            var out: [PreprocessorCondition]?
-            for s in summaries { if let c = s.conditions[name] { out = (out ?? []) + c } }
-            return out
-        }
         var out: [PreprocessorCondition]?
         for p in names.providers(name) where blobs.contains(p.blob) { out = (out ?? []) + p.conditions }
         return out
