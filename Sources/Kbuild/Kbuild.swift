@@ -100,6 +100,14 @@ public struct KbuildMap: Sendable {
     /// The parsed Makefile of each directory, so that a patch touching one Makefile re-reads
     /// only that one (`KbuildReader.resolve(updating:directories:)`).
     public var makefiles: [String: KbuildMakefile] = [:]
+    /// The top and arch Makefiles read only for their root lists (`drivers-y := drivers/`) because
+    /// their directory has a Kbuild file, by directory.
+    public var rootMakefiles: [String: KbuildMakefile] = [:]
+    /// Directories the top-level descent reaches: only their objects are ever compiled (`tools/`,
+    /// `samples/` without CONFIG_SAMPLES, `scripts/`, `Documentation/` are not kbuild objects).
+    /// Nil when the tree names no top-level descent at all (a partial tree): then every
+    /// directory counts as reached.
+    public var reachableDirectories: Set<String>?
 
     public init(units: [KbuildUnit], diagnostics: [KbuildDiagnostic]) {
         self.units = units
@@ -429,35 +437,60 @@ public enum KbuildReader {
     }
 
     /// Resolves every directory's Makefile text (directory "" is the top) into units.
+    /// `rootMakefiles` are the top and arch Makefiles of directories whose Kbuild file is in
+    /// `directories` (kbuild reads the Kbuild file for objects; the Makefile still names the
+    /// top-level directories in `core-y`/`drivers-y`/...).
     ///
     /// A directory inherits the condition of the parent entry that names it
-    /// (`obj-$(CONFIG_X) += dir/`) and, through it, the parent's own. A directory no entry names
-    /// is a root with no condition: Linux's top Makefile lists the top-level directories through
-    /// `core-y`/`drivers-y`/..., which are read when present (tree-relative, as are arch
-    /// Makefiles' `core-y += arch/x86/`), and anything still unnamed is taken as built.
+    /// (`obj-$(CONFIG_X) += dir/`) and, through it, the parent's own. Only directories reached
+    /// from the top-level descent are built: the root lists of the top and arch Makefiles
+    /// (`drivers-y := drivers/`, `core-y += arch/x86/`) and the top directory's own entries
+    /// (v6.1's top Kbuild: `obj-y += drivers/`). A tree that names no descent at all (a partial
+    /// tree) has every directory taken as built.
     /// A directory named by several entries takes an unconditional one if any, else the first
     /// (kbuild descends if any holds; a conjunction cannot say "either").
-    public static func resolve(directories: [String: String]) -> KbuildMap {
+    public static func resolve(directories: [String: String], rootMakefiles: [String: String] = [:]) -> KbuildMap {
         var parsed: [String: KbuildMakefile] = [:]
         for (dir, text) in directories {
             parsed[dir] = parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: text)
         }
-        var map = resolve(parsed: parsed, rootMakefiles: [])
+        var roots: [String: KbuildMakefile] = [:]
+        for (dir, text) in rootMakefiles {
+            roots[dir] = parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: text)
+        }
+        var map = resolve(parsed: parsed, rootMakefiles: roots.keys.sorted().compactMap { roots[$0] })
         map.makefiles = parsed
+        map.rootMakefiles = roots
         return map
     }
 
     /// `base` with some directories' Makefile text replaced (nil: the directory has none any
     /// more); the other directories are not parsed again. nil when `base` kept no parsed files.
-    public static func resolve(updating base: KbuildMap, directories: [String: String?]) -> KbuildMap? {
+    /// `rootMakefiles` replaces root-list-only Makefiles the same way.
+    public static func resolve(
+        updating base: KbuildMap, directories: [String: String?], rootMakefiles: [String: String?] = [:]
+    ) -> KbuildMap? {
         guard !base.makefiles.isEmpty else { return nil }
         var parsed = base.makefiles
         for (dir, text) in directories {
             parsed[dir] = text.map { parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: $0) }
         }
-        var map = resolve(parsed: parsed, rootMakefiles: [])
+        var roots = base.rootMakefiles
+        for (dir, text) in rootMakefiles {
+            roots[dir] = text.map { parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: $0) }
+        }
+        var map = resolve(parsed: parsed, rootMakefiles: roots.keys.sorted().compactMap { roots[$0] })
         map.makefiles = parsed
+        map.rootMakefiles = roots
         return map
+    }
+
+    /// Whether a directory's Makefile may name top-level directories in root lists: the top
+    /// Makefile and `arch/<arch>/Makefile` (elsewhere `core-y` is a composite called core).
+    public static func isRootDirectory(_ dir: String) -> Bool {
+        if dir.isEmpty { return true }
+        let parts = dir.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts[0] == "arch"
     }
 
     /// Resolves a tree given as file path → text (`drivers/iommu/Makefile`, `arch/x86/Kbuild`).
@@ -494,6 +527,19 @@ public enum KbuildReader {
         let directories = parsed.keys.sorted()
         for dir in directories { diagnostics += parsed[dir]?.diagnostics ?? [] }
         for file in rootMakefiles { diagnostics += file.diagnostics }
+        // `arch/$(SRCARCH)/` names every architecture's directory (modcheck reasons across all).
+        let architectures = Set(
+            (directories + rootMakefiles.map { treeDirectoryOf($0.path) }).compactMap { dir -> String? in
+                let parts = dir.split(separator: "/")
+                return parts.count >= 2 && parts[0] == "arch" ? String(parts[1]) : nil
+            }
+        ).sorted()
+        func expandArch(_ entry: String) -> [String] {
+            for variable in ["$(SRCARCH)", "$(ARCH)"] where entry.hasBytes(variable) {
+                return architectures.map { entry.replacingOccurrences(of: variable, with: $0) }
+            }
+            return [entry]
+        }
 
         // Which entry names each directory: (parent directory, or nil for a root list; the gate).
         var childEntries: [String: (parent: String?, selector: String?, guards: [KbuildGuard])] = [:]
@@ -506,23 +552,46 @@ public enum KbuildReader {
             }
             childEntries[child] = entry
         }
-        let rootFiles = rootMakefiles + directories.compactMap { parsed[$0] }
+        let rootFiles = rootMakefiles + directories.filter(isRootDirectory).compactMap { parsed[$0] }
+        // The top-level descent: root lists name tree-relative directories; the top directory's
+        // own `obj-y += dir/` entries (a top Kbuild file) name them too.
+        var rootDirectories: [String] = []
         for file in rootFiles {
             for a in file.assignments where rootLists.contains(a.list) && a.selector != "n" {
                 for o in a.objects where o.hasSuffix("/") {
-                    record(normalized(String(o.dropLast())), (nil, a.selector, a.guards))
+                    for entry in expandArch(o) {
+                        let child = normalized(String(entry.dropLast()))
+                        record(child, (nil, a.selector, a.guards))
+                        rootDirectories.append(child)
+                    }
                 }
             }
         }
+        var children: [String: [String]] = [:]
         for dir in directories {
             guard let file = parsed[dir] else { continue }
             for a in file.assignments where (a.list == "obj" || a.list == "lib") && a.selector != "n" {
                 for o in a.objects where o.hasSuffix("/") {
-                    let child = join(dir, String(o.dropLast()))
-                    let extra = (a.objectConfigs[o] ?? []).map { KbuildGuard(config: $0) }
-                    if child != dir { record(child, (dir, a.selector, a.guards + extra)) }
+                    for entry in expandArch(o) {
+                        let child = join(dir, String(entry.dropLast()))
+                        let extra = (a.objectConfigs[o] ?? []).map { KbuildGuard(config: $0) }
+                        if child != dir {
+                            record(child, (dir, a.selector, a.guards + extra))
+                            children[dir, default: []].append(child)
+                        }
+                    }
                 }
             }
+        }
+        var reachable: Set<String>?
+        if !rootDirectories.isEmpty || !(children[""] ?? []).isEmpty {
+            var seen: Set<String> = [""]
+            var queue = [""] + rootDirectories
+            while let dir = queue.popLast() {
+                seen.insert(dir)
+                for child in children[dir] ?? [] where !seen.contains(child) { queue.append(child) }
+            }
+            reachable = seen
         }
         var gates: [String: DirectoryGate] = [:]
         func gate(of dir: String, depth: Int = 0) -> DirectoryGate {
@@ -542,7 +611,7 @@ public enum KbuildReader {
 
         var units: [KbuildUnit] = []
         var seen: Set<KbuildUnit> = []
-        for dir in directories {
+        for dir in directories where reachable?.contains(dir) ?? true {
             guard let file = parsed[dir] else { continue }
             let dirGate = gate(of: dir)
             // Composite parts of this file: stem -> [(object, extra configs)].
@@ -613,7 +682,14 @@ public enum KbuildReader {
                 }
             }
         }
-        return KbuildMap(units: units, diagnostics: diagnostics)
+        var map = KbuildMap(units: units, diagnostics: diagnostics)
+        map.reachableDirectories = reachable
+        return map
+    }
+
+    static func treeDirectoryOf(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
     }
 
     static func join(_ dir: String, _ name: String) -> String {

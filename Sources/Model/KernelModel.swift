@@ -49,6 +49,11 @@ public final class KernelModel: @unchecked Sendable {
     let headerNames: HeaderNameTable
     public let headerPaths: Set<String>
     public let architectures: [String]
+    /// Every C and assembly file kbuild compiles (objects of reached directories, and the `.c`
+    /// files they `#include`): only these define or export symbols.
+    public let compiledSources: Set<String>
+    /// `.c` files that other compiled `.c` files `#include`, by includer (transitively).
+    let includedSources: [String: [String]]
 
     public struct ExportSite: Sendable, Hashable {
         public var path: String
@@ -123,40 +128,29 @@ public final class KernelModel: @unchecked Sendable {
             kbuild = base.kbuild
             reusedKbuild = true
         } else if let base, let changed,
-            let updated = KbuildReader.resolve(
-                updating: base.kbuild,
-                directories: Dictionary(
-                    uniqueKeysWithValues: Set(
-                        changed.filter { KernelFileKind(path: $0) == .kbuild }.map {
-                            treeDirectory(of: $0)
-                        }
-                    ).map { dir in
-                        // kbuild prefers a directory's Kbuild file over its Makefile.
-                        let prefix = dir.isEmpty ? "" : dir + "/"
-                        let blob = tree.blobs[prefix + "Kbuild"] ?? tree.blobs[prefix + "Makefile"]
-                        return (dir, blob.flatMap { store.text($0, path: prefix + "Makefile") })
-                    }))
+            let updated = KernelModel.updatedKbuild(
+                base.kbuild, changedDirectories: Set(
+                    changed.filter { KernelFileKind(path: $0) == .kbuild }.map { treeDirectory(of: $0) }),
+                tree: tree, store: store)
         {
             kbuild = updated
         } else {
             var directories: [String: String] = [:]
-            var kbuildFiles: Set<String> = []
+            var rootMakefiles: [String: String] = [:]
+            var kbuildDirectories: Set<String> = []
             for path in tree.blobs.keys where KernelFileKind(path: path) == .kbuild {
-                kbuildFiles.insert(path)
+                kbuildDirectories.insert(treeDirectory(of: path))
             }
-            for path in kbuildFiles {
-                let dir = treeDirectory(of: path)
-                // kbuild prefers a directory's Kbuild file over its Makefile.
-                if path.hasSuffix("/Makefile") || path == "Makefile",
-                    kbuildFiles.contains(dir.isEmpty ? "Kbuild" : dir + "/Kbuild")
-                {
-                    continue
-                }
-                if let blob = tree.blobs[path], let text = store.text(blob, path: path) {
+            for dir in kbuildDirectories {
+                let files = KernelModel.kbuildFiles(of: dir, tree: tree)
+                if let objects = files.objects, let text = store.text(objects.blob, path: objects.path) {
                     directories[dir] = text
                 }
+                if let roots = files.rootLists, let text = store.text(roots.blob, path: roots.path) {
+                    rootMakefiles[dir] = text
+                }
             }
-            kbuild = KbuildReader.resolve(directories: directories)
+            kbuild = KbuildReader.resolve(directories: directories, rootMakefiles: rootMakefiles)
         }
 
         self.kconfig = kconfig
@@ -187,23 +181,38 @@ public final class KernelModel: @unchecked Sendable {
         version = tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
             KernelTree.kernelVersion)
 
+        // What kbuild compiles depends on kbuild and on which sources exist (and, rarely, on a
+        // source's `#include "x.c"`, read from its facts).
+        let sameSourceFiles =
+            changed?.allSatisfy { path in
+                let kind = KernelFileKind(path: path)
+                return (kind != .cSource && kind != .assembly)
+                    || (tree.blobs[path] != nil) == (base?.tree.blobs[path] != nil)
+            } ?? false
+        if let base, reusedKbuild, sameSourceFiles {
+            compiledSources = base.compiledSources
+            includedSources = base.includedSources
+        } else {
+            (compiledSources, includedSources) = KernelModel.compiledSources(kbuild: kbuild, tree: tree, store: store)
+        }
+        Timing.mark("compiled sources")
+
         // Units: every kbuild unit with at least one existing source. They depend only on Kconfig,
         // kbuild and which .c files exist: most patches change none of these.
         var units: [ModuleUnit] = []
         var bySource: [String: [ModuleUnit]] = [:]
-        let sameSourceFiles =
-            changed?.allSatisfy { path in
-                !path.hasSuffix(".c") || (tree.blobs[path] != nil) == (base?.tree.blobs[path] != nil)
-            } ?? false
         let reusedUnits = reusedKconfig && reusedKbuild && sameSourceFiles && config == nil
         if let base, reusedUnits {
             units = base.units
             bySource = base.unitsBySource
         } else {
             for unit in kbuild.units {
-                let sources = unit.objects.compactMap { object -> String? in
+                var sources: [String] = []
+                for object in unit.objects {
                     let c = String(object.dropLast(2)) + ".c"
-                    return tree.blobs[c] != nil ? c : nil
+                    guard tree.blobs[c] != nil else { continue }
+                    // A `.c` file another one includes is compiled as part of the includer's object.
+                    for s in [c] + (includedSources[c] ?? []) where !sources.contains(s) { sources.append(s) }
                 }
                 if sources.isEmpty { continue }
                 let own = unit.builtinOnly ? nil : unit.configs.last
@@ -219,7 +228,9 @@ public final class KernelModel: @unchecked Sendable {
                 } else {
                     canBeModule =
                         !unit.builtinOnly && own.map { evaluator.canBeModule($0) } == true && chainAllowsModule
-                    canBeBuiltin = unit.builtinOnly || own.map { evaluator.canBeBuiltin($0) } ?? true
+                    // Built in only when every gate is y: a directory entered through `obj-m`
+                    // links none of its objects into vmlinux.
+                    canBeBuiltin = unit.configs.allSatisfy { evaluator.canBeBuiltin($0) }
                 }
                 let model = ModuleUnit(
                     name: unit.name, sources: sources, config: own, configs: unit.configs,
@@ -251,23 +262,29 @@ public final class KernelModel: @unchecked Sendable {
         var reusedIndex = false
         // Names whose definitions or exports a patch may have changed (when the index changed).
         var changedNames = Set<String>()
-        let relevant: (String) -> Bool = { path in
-            let kind = KernelFileKind(path: path)
-            return kind == .cSource || kind == .assembly
-        }
+        let compiled = compiledSources
         if let base, let changed {
             symbolFacts = base.symbolFacts
             definitions = base.definitions
             exports = base.exports
-            let files = changed.filter(relevant).compactMap { path in
-                tree.blobs[path].map { (path: path, blob: $0) }
+            // Files that start or stop being compiled (a Makefile or an include changed) count as
+            // changed too.
+            var indexChanged = changed
+            if compiled != base.compiledSources {
+                indexChanged.formUnion(compiled.symmetricDifference(base.compiledSources))
+            }
+            let relevant: (String) -> Bool = { path in
+                compiled.contains(path) || base.compiledSources.contains(path)
+            }
+            let files = indexChanged.filter(relevant).compactMap { path in
+                compiled.contains(path) ? tree.blobs[path].map { (path: path, blob: $0) } : nil
             }
             let fresh = store.facts(of: files, depth: .symbols)
             let freshPaths = Set(fresh.map(\.path))
             // Most patches change function bodies, not what a file defines or exports: then the
             // base's indexes are reused as they are (no copy of the tree-wide dictionaries).
             let unchanged =
-                freshPaths.count == changed.filter(relevant).count
+                freshPaths.count == indexChanged.filter(relevant).count
                 && fresh.allSatisfy { f in
                     base.symbolFacts[f.path].map {
                         KernelModel.contributions($0) == KernelModel.contributions(f)
@@ -276,10 +293,10 @@ public final class KernelModel: @unchecked Sendable {
             reusedIndex = unchanged
             if !unchanged {
                 for f in fresh { changedNames.formUnion(KernelModel.contributedNames(f)) }
-                for path in changed where relevant(path) {
+                for path in indexChanged where relevant(path) {
                     if let old = base.symbolFacts[path] { changedNames.formUnion(KernelModel.contributedNames(old)) }
                 }
-                for path in changed where relevant(path) {
+                for path in indexChanged where relevant(path) {
                     if let old = symbolFacts[path] {
                         symbolFacts[path] = nil
                         KernelModel.remove(old, from: &definitions, &exports)
@@ -294,9 +311,7 @@ public final class KernelModel: @unchecked Sendable {
             var allFacts: [String: SourceFacts] = [:]
             var allDefinitions: [String: [SymbolProvider]] = [:]
             var allExports: [String: [ExportSite]] = [:]
-            let files = tree.blobs.filter { relevant($0.key) }.map { (path: $0.key, blob: $0.value) }.sorted {
-                $0.path < $1.path
-            }
+            let files = compiled.sorted().compactMap { path in tree.blobs[path].map { (path: path, blob: $0) } }
             for facts in store.facts(of: files, depth: .symbols) {
                 allFacts[facts.path] = facts
                 for d in facts.definitions where d.storage == .global {
@@ -339,6 +354,81 @@ public final class KernelModel: @unchecked Sendable {
                 return !index.headerBlobs.keys.contains(where: changedHeaders.contains)
             }
         }
+    }
+
+    /// The sources kbuild compiles: each object's `.c` (else `.S`) in a reached directory, and the
+    /// `.c` files those `#include "..."` (compiled as part of the includer), transitively.
+    static func compiledSources(kbuild: KbuildMap, tree: KernelTree, store: FactStore) -> (
+        Set<String>, [String: [String]]
+    ) {
+        var compiled = Set<String>()
+        for unit in kbuild.units {
+            for object in unit.objects {
+                let stem = String(object.dropLast(2))
+                if tree.blobs[stem + ".c"] != nil {
+                    compiled.insert(stem + ".c")
+                } else if tree.blobs[stem + ".S"] != nil {
+                    compiled.insert(stem + ".S")
+                }
+            }
+        }
+        var included: [String: [String]] = [:]
+        var pending = compiled.filter { $0.hasSuffix(".c") }.sorted()
+        var rounds = 0
+        while !pending.isEmpty, rounds < 8 {
+            rounds += 1
+            let files = pending.compactMap { path in tree.blobs[path].map { (path: path, blob: $0) } }
+            pending = []
+            for f in store.facts(of: files, depth: .symbols) {
+                let dir = treeDirectory(of: f.path)
+                for name in f.includes where name.hasSuffix(".c") {
+                    let path = normalize(dir.isEmpty ? name : dir + "/" + name)
+                    guard tree.blobs[path] != nil else { continue }
+                    included[f.path, default: []].append(path)
+                    if compiled.insert(path).inserted { pending.append(path) }
+                }
+            }
+        }
+        // Transitively: an includer also compiles what its included files include.
+        var closed: [String: [String]] = [:]
+        for root in included.keys {
+            var seen: [String] = []
+            var queue = included[root] ?? []
+            while let next = queue.popLast() {
+                guard !seen.contains(next), seen.count < 256 else { continue }
+                seen.append(next)
+                queue += included[next] ?? []
+            }
+            closed[root] = seen.sorted()
+        }
+        return (compiled, closed)
+    }
+
+    /// The file kbuild reads for a directory's objects (its Kbuild file, else its Makefile), and,
+    /// for the top and arch directories that have both, the Makefile read for its root lists.
+    static func kbuildFiles(of dir: String, tree: KernelTree) -> (
+        objects: (path: String, blob: ObjectID)?, rootLists: (path: String, blob: ObjectID)?
+    ) {
+        let prefix = dir.isEmpty ? "" : dir + "/"
+        let makefile = tree.blobs[prefix + "Makefile"].map { (path: prefix + "Makefile", blob: $0) }
+        guard let kbuild = tree.blobs[prefix + "Kbuild"].map({ (path: prefix + "Kbuild", blob: $0) }) else {
+            return (makefile, nil)
+        }
+        return (kbuild, KbuildReader.isRootDirectory(dir) ? makefile : nil)
+    }
+
+    /// The base's kbuild map with the changed directories' files read again.
+    static func updatedKbuild(
+        _ base: KbuildMap, changedDirectories: Set<String>, tree: KernelTree, store: FactStore
+    ) -> KbuildMap? {
+        var directories: [String: String?] = [:]
+        var rootMakefiles: [String: String?] = [:]
+        for dir in changedDirectories {
+            let files = kbuildFiles(of: dir, tree: tree)
+            directories[dir] = files.objects.flatMap { store.text($0.blob, path: $0.path) }
+            rootMakefiles[dir] = files.rootLists.flatMap { store.text($0.blob, path: $0.path) }
+        }
+        return KbuildReader.resolve(updating: base, directories: directories, rootMakefiles: rootMakefiles)
     }
 
     static func contributedNames(_ f: SourceFacts) -> [String] {

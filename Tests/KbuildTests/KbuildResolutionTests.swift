@@ -123,7 +123,7 @@ final class KbuildResolutionTests: XCTestCase {
                     "drivers-y := drivers/ sound/\ndrivers-$(CONFIG_SAMPLES) += samples/\ncore-y += kernel/\n",
                 "Kbuild": "always := bounds.h\n",
                 "arch/foo/Makefile":
-                    "core-y += arch/foo/kernel/\ndrivers-$(CONFIG_PCI) += arch/foo/pci/\nhead-y := arch/foo/kernel/head.o\n",
+                    "core-y += arch/foo/\ncore-y += arch/foo/kernel/\ndrivers-$(CONFIG_PCI) += arch/foo/pci/\nhead-y := arch/foo/kernel/head.o\n",
                 "arch/foo/Kbuild": "obj-y += mm/\n",
                 "arch/foo/mm/Makefile": "obj-y += init.o\n",
                 "arch/foo/kernel/Makefile": "obj-y += setup.o\n",
@@ -138,6 +138,7 @@ final class KbuildResolutionTests: XCTestCase {
                 "drivers/net/Makefile": "obj-m += netmod.o\n",
                 "samples/Makefile": "obj-$(CONFIG_SAMPLE_X) += x.o\n",
                 "orphan/Makefile": "obj-$(CONFIG_ORPHAN) += lonely.o\n",
+                "tools/testing/Makefile": "obj-m += test-module.o\n",
             ].compactMapValues { $0 })
         XCTAssertEqual(map.diagnostics, [])
         XCTAssertEqual(unit(map, "drivers/iommu/arm-smmu.ko")?.configs, ["IOMMU_SUPPORT", "ARM_SMMU"])
@@ -154,7 +155,9 @@ final class KbuildResolutionTests: XCTestCase {
         XCTAssertEqual(unit(map, "arch/foo/pci/common.ko")?.configs, ["PCI"], "arch Makefile, tree-relative")
         XCTAssertEqual(unit(map, "arch/foo/mm/init.ko")?.builtinOnly, true, "Kbuild wins over Makefile")
         XCTAssertEqual(unit(map, "arch/foo/kernel/head.ko")?.builtinOnly, true)
-        XCTAssertEqual(unit(map, "orphan/lonely.ko")?.configs, ["ORPHAN"], "an unnamed directory is a root")
+        XCTAssertNil(unit(map, "orphan/lonely.ko"), "a directory the top-level descent never reaches is not built")
+        XCTAssertNil(unit(map, "tools/testing/test-module.ko"), "tools/ is built by its own Makefiles, not kbuild's descent")
+        XCTAssertEqual(map.reachableDirectories?.contains("drivers/iommu/sub"), true)
         XCTAssertEqual(map.objectToUnits["drivers/iommu/arm-smmu.o"]?.count, 1)
         XCTAssertEqual(
             map.units(forSource: "drivers/iommu/arm-smmu.c").first?.makefile, "drivers/iommu/Makefile")
@@ -206,5 +209,63 @@ final class KbuildResolutionTests: XCTestCase {
             }
             _ = KbuildReader.resolve(directories: ["x": text, "": "obj-y += x/\n" + text])
         }
+    }
+}
+
+/// The top-level descent in its three shapes: root lists in the top Makefile beside a top Kbuild
+/// (v5.4), `obj-y += dir/` in the top Kbuild with `arch/$(SRCARCH)/` (v6.1), and a partial tree
+/// that names no descent at all.
+final class KbuildDescentTests: XCTestCase {
+    func testRootListsOfATopMakefileBesideATopKbuild() {
+        let map = KbuildReader.resolve(
+            directories: [
+                "": "always := bounds.h\n",
+                "drivers": "obj-y += base/\n",
+                "drivers/base": "obj-y += core.o\n",
+                "lib": "obj-y += sort.o\n",
+                "lib/raid6/test": "obj-y += test.o\n",
+                "samples": "obj-$(CONFIG_SAMPLE_KOBJECT) += kobject/\n",
+                "samples/kobject": "obj-m += kobject-example.o\n",
+                "tools/testing/nvdimm": "obj-m += nfit_test.o\n",
+            ],
+            rootMakefiles: ["": "drivers-y := drivers/\nlibs-y := lib/\ndrivers-$(CONFIG_SAMPLES) += samples/\n"])
+        let names = Set(map.units.map(\.name))
+        XCTAssertTrue(names.contains("drivers/base/core.ko"))
+        XCTAssertTrue(names.contains("lib/sort.ko"))
+        XCTAssertEqual(
+            map.units.first { $0.name == "samples/kobject/kobject-example.ko" }?.configs,
+            ["SAMPLES", "SAMPLE_KOBJECT"], "samples/ are built only with CONFIG_SAMPLES")
+        XCTAssertFalse(names.contains("lib/raid6/test/test.ko"), "lib/raid6/Makefile never names test/")
+        XCTAssertFalse(names.contains("tools/testing/nvdimm/nfit_test.ko"))
+    }
+
+    func testTopKbuildObjectsWithTheArchitectureVariable() {
+        let map = KbuildReader.resolve(directories: [
+            "": "obj-y += init/\nobj-y += arch/$(SRCARCH)/\nobj-y += drivers/\n",
+            "init": "obj-y += main.o\n",
+            "arch/x86": "obj-y += kernel/\n",
+            "arch/x86/kernel": "obj-y += setup.o\n",
+            "arch/arm64": "obj-y += kernel/\n",
+            "arch/arm64/kernel": "obj-y += setup.o\n",
+            "drivers": "obj-$(CONFIG_IOMMU_SUPPORT) += iommu/\n",
+            "drivers/iommu": "obj-$(CONFIG_FOO) += foo.o\n",
+            "scripts/mod": "obj-y += modpost.o\n",
+        ])
+        let names = Set(map.units.map(\.name))
+        XCTAssertEqual(
+            names,
+            [
+                "init/main.ko", "arch/x86/kernel/setup.ko", "arch/arm64/kernel/setup.ko",
+                "drivers/iommu/foo.ko",
+            ])
+    }
+
+    func testAPartialTreeWithoutDescentTakesEveryDirectoryAsBuilt() {
+        let map = KbuildReader.resolve(directories: [
+            "drivers/iommu": "obj-$(CONFIG_FOO) += foo.o\n",
+            "drivers/pci": "obj-$(CONFIG_PCI) += pci.o\n",
+        ])
+        XCTAssertNil(map.reachableDirectories)
+        XCTAssertEqual(Set(map.units.map(\.name)), ["drivers/iommu/foo.ko", "drivers/pci/pci.ko"])
     }
 }
