@@ -141,8 +141,13 @@ struct ConditionParser {
         }
     }
 
+    /// `MODULE` is no Kconfig symbol: kbuild defines it (`-DMODULE`) for objects linked into a
+    /// module, so `#ifdef MODULE` holds exactly in module context (the model knows which).
+    static let moduleMacro = "MODULE"
+
     static func config(_ name: String, _ test: ConfigTest) -> PreprocessorCondition {
-        name.hasPrefix("CONFIG_") ? .config(name, test) : .opaque("\(test) \(name)")
+        if name == moduleMacro && test == .defined { return .config(name, .defined) }
+        return name.hasPrefix("CONFIG_") ? .config(name, test) : .opaque("\(test) \(name)")
     }
 }
 

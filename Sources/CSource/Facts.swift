@@ -4,6 +4,8 @@
 public indirect enum PreprocessorCondition: Hashable, Sendable {
     case always
     case never
+    /// `CONFIG_X` with a test; also `MODULE` with `.defined` (`#ifdef MODULE`: the object is built
+    /// into a module).
     case config(String, ConfigTest)
     case not(PreprocessorCondition)
     case and([PreprocessorCondition])

@@ -48,6 +48,82 @@ public final class KconfigEvaluator: @unchecked Sendable {
         self.graph = KconfigSymbolGraph(tree: tree, updating: base.graph, changed: changed)
     }
 
+    private var witnessSearch: KconfigWitnessSearch?
+
+    /// A configuration kconfig accepts in which every `exactly` symbol has its value and every
+    /// `below` symbol stays under its bound (nil when the search finds none; see
+    /// KconfigWitnessSearch). Where the range reasoning says "possible", this says "here is one".
+    public func witness(exactly: [String: Tristate], below: [String: Tristate] = [:]) -> KconfigWitness? {
+        let search = lock.withLock {
+            if let known = witnessSearch { return known }
+            let made = KconfigWitnessSearch(tree: tree)
+            witnessSearch = made
+            return made
+        }
+        return search.find(exactly: exactly, below: below)
+    }
+
+    /// Every bool/tristate value of the configuration that `user` values give on `architecture`
+    /// (nil: the whole tree), other prompted symbols at `baseline` (y: allyesconfig) — what
+    /// `KCONFIG_ALLCONFIG=<user> make allyesconfig` writes, for comparing with the kernel's conf.
+    public func configuration(architecture: String?, user: [String: Tristate], baseline: Tristate = .y)
+        -> [String: Tristate]
+    {
+        let search = lock.withLock {
+            if let known = witnessSearch { return known }
+            let made = KconfigWitnessSearch(tree: tree)
+            witnessSearch = made
+            return made
+        }
+        let view = search.view(architecture)
+        var pinned: [Int: Tristate] = [:]
+        for (name, v) in user { if let i = view.index[name] { pinned[i] = v } }
+        let config = ConcreteConfiguration(view: view, user: pinned, baseline: baseline)
+        var out: [String: Tristate] = [:]
+        for (i, name) in view.names.enumerated() where view.isBoolean(i) { out[name] = config.value(i) }
+        return out
+    }
+
+    /// How one symbol's concrete value comes about under allyesconfig with `user` values on
+    /// `architecture`: its dependencies, prompts, selectors and defaults with their values (for
+    /// finding where modcheck and the kernel's conf disagree).
+    public func explain(_ symbol: String, architecture: String?, user: [String: Tristate]) -> String {
+        let search = lock.withLock {
+            if let known = witnessSearch { return known }
+            let made = KconfigWitnessSearch(tree: tree)
+            witnessSearch = made
+            return made
+        }
+        let view = search.view(architecture)
+        var pinned: [Int: Tristate] = [:]
+        for (name, v) in user { if let i = view.index[name] { pinned[i] = v } }
+        let config = ConcreteConfiguration(view: view, user: pinned)
+        guard let i = view.index[symbol] else { return "\(symbol): not defined on this architecture" }
+        func show(_ e: ArchitectureView.Expression) -> String {
+            switch e {
+            case .symbol(let j): return "\(view.names[j])[\(config.value(j))]"
+            case .undefined(let n): return "\(n)[undefined]"
+            case .constant(let c): return c
+            case .not(let a): return "!(\(show(a)))"
+            case .and(let a, let b): return "(\(show(a)) && \(show(b)))"
+            case .or(let a, let b): return "(\(show(a)) || \(show(b)))"
+            case .compare(let op, let a, let b): return "\(show(a))\(op.rawValue)\(show(b))"
+            }
+        }
+        var lines = ["\(symbol) = \(config.value(i)) (\(view.types[i]), visibility \(config.visibility(i)))"]
+        for d in view.definitions[i] {
+            lines.append("  definition: prompt \(d.hasPrompt), choice \(d.choice.map(String.init) ?? "-")")
+            if let dep = d.dependency { lines.append("    depends on \(show(dep)) = \(config.evaluate(dep))") }
+            if let c = d.promptCondition { lines.append("    prompt if \(show(c))") }
+            for v in d.defaults { lines.append("    default \(show(v.value))\(v.condition.map { " if " + show($0) } ?? "")") }
+        }
+        for s in view.selectors[i] {
+            lines.append("  selected by \(view.names[s.symbol])[\(config.value(s.symbol))]\(s.condition.map { " if " + show($0) } ?? "")")
+        }
+        for s in view.impliers[i] { lines.append("  implied by \(view.names[s.symbol])[\(config.value(s.symbol))]") }
+        return lines.joined(separator: "\n")
+    }
+
     /// Symbols that occur more than once in one expression and are enumerated exactly; beyond
     /// this, interval arithmetic (which over-approximates) takes over.
     static let maxEnumeratedSymbols = 10

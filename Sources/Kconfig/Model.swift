@@ -126,6 +126,11 @@ public struct KconfigDefinition: Hashable, Sendable {
     public var options: [String] = []
     /// Declared between `choice` and `endchoice`.
     public var inChoice = false
+    /// The choice it is a member of (`file:line` of its `choice`): one member of a choice is y.
+    public var choice: String?
+    /// The architecture whose Kconfig (read through `$(SRCARCH)`) declared it; nil in the common
+    /// tree. In a tree of every architecture, only one architecture's definitions exist at once.
+    public var architecture: String?
     /// `menuconfig` rather than `config`.
     public var isMenuconfig = false
 }
@@ -198,7 +203,8 @@ public struct KconfigTree: Sendable {
     public var symbols: [String: KconfigSymbol]
     public var files: [String]
     public var diagnostics: [KconfigDiagnostic]
-    /// target -> who selects it (with the select's condition).
+    /// target -> who selects it, with the condition it selects under besides its own value (the
+    /// select's `if` and the selecting definition's dependencies, as menu_finalize() builds rev_dep).
     public var selectedBy: [String: [(selector: String, condition: KconfigExpression?)]]
     public var impliedBy: [String: [(selector: String, condition: KconfigExpression?)]]
     /// Parsed with every architecture's Kconfig at once (modcheck's default): arch symbols are
@@ -208,6 +214,12 @@ public struct KconfigTree: Sendable {
     public var fileContext: [String: [KconfigExpression]] = [:]
     /// The `visible if` conditions of the menus enclosing each file where it was sourced.
     public var fileVisibility: [String: [KconfigExpression]] = [:]
+    /// The architecture each file was first read under (for incremental reparsing).
+    public var fileArchitecture: [String: String] = [:]
+    /// Each choice's `default` lines, by choice (`file:line` of its `choice`).
+    public var choiceDefaults: [String: [ConditionalValue]] = [:]
+    /// How this tree's own kconfig computes values, where kconfig changed over time.
+    public var semantics = KconfigSemantics()
     /// The files each file sources, after `$(SRCARCH)` expansion.
     public var sourcedFiles: [String: [String]] = [:]
 }
@@ -221,4 +233,23 @@ public struct KconfigEntry: Hashable, Sendable {
     public var line: Int
     /// The whole entry; its `dependency` includes the `if`/`menu`/`choice` blocks of this file.
     public var definition: KconfigDefinition
+}
+
+/// The parts of scripts/kconfig's value computation that changed between kernel versions.
+public struct KconfigSemantics: Sendable, Hashable {
+    /// Before v5.7, an `imply` from a y symbol promoted m to y, and `imply` ignored the implied
+    /// symbol's own dependencies ("kconfig: allow symbols implied by y to become m",
+    /// "kconfig: make 'imply' obey the direct dependency", both Masahiro Yamada, v5.7).
+    public var implyBeforeV57 = false
+
+    public init(implyBeforeV57: Bool = false) { self.implyBeforeV57 = implyBeforeV57 }
+
+    /// The semantics of a kernel `major.minor`.
+    public init(version: (major: Int, minor: Int)?) {
+        guard let version else {
+            self.init()
+            return
+        }
+        self.init(implyBeforeV57: (version.major, version.minor) < (5, 7))
+    }
 }

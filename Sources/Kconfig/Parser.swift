@@ -40,6 +40,8 @@ public enum KconfigParser {
             impliedBy: [:], isArchitectureUnion: srcarch == nil)
         tree.fileContext = state.fileContext
         tree.fileVisibility = state.fileVisibility
+        tree.fileArchitecture = state.fileArchitecture
+        tree.choiceDefaults = state.choiceDefaults
         tree.sourcedFiles = state.sourcedFiles
         return indexed(tree)
     }
@@ -54,14 +56,17 @@ public enum KconfigParser {
         for name in tree.symbols.keys.sorted() {
             guard let symbol = tree.symbols[name] else { continue }
             for d in symbol.definitions {
+                // menu_finalize(): a select or imply acts with the strength of `selector &&
+                // dependencies && if-condition`, so a bool promoted to y under an `m` dependency
+                // selects with m, not y.
                 for s in d.selects {
                     if case .symbol(let target) = s.value {
-                        selectedBy[target, default: []].append((name, s.condition))
+                        selectedBy[target, default: []].append((name, strength(d, s)))
                     }
                 }
                 for s in d.implies {
                     if case .symbol(let target) = s.value {
-                        impliedBy[target, default: []].append((name, s.condition))
+                        impliedBy[target, default: []].append((name, strength(d, s)))
                     }
                 }
             }
@@ -69,6 +74,15 @@ public enum KconfigParser {
         tree.selectedBy = selectedBy
         tree.impliedBy = impliedBy
         return tree
+    }
+
+    /// The condition a select or imply of `definition` acts under, besides its selector's value.
+    static func strength(_ definition: KconfigDefinition, _ v: ConditionalValue) -> KconfigExpression? {
+        switch (definition.dependency, v.condition) {
+        case (nil, let c): return c
+        case (let d?, nil): return d
+        case (let d?, let c?): return .and(d, c)
+        }
     }
 
     /// Symbols may be all digits (powerpc's `config 8272`); the parser cannot tell `8272` from a
@@ -124,6 +138,7 @@ public enum KconfigParser {
             guard let context = tree.fileContext[path], read(path) != nil else { return nil }
             var state = ParseState(read: read, srcarch: nil, architectures: [], followSource: false)
             state.blocks = [.menu(context, tree.fileVisibility[path] ?? [])]
+            state.architecture = tree.fileArchitecture[path]
             state.parseFile(path, stack: [])
             guard (state.sourcedFiles[path] ?? []) == (tree.sourcedFiles[path] ?? []) else { return nil }
             for (name, var symbol) in result.symbols
@@ -263,7 +278,9 @@ struct ParseState {
         case ifBlock(KconfigExpression)
         /// A menu's `depends on` lines and its `visible if` lines.
         case menu([KconfigExpression], [KconfigExpression])
-        case choice([KconfigExpression])
+        /// A choice's `depends on` lines, and where it starts (its identity: members of one
+        /// choice exclude each other).
+        case choice([KconfigExpression], id: String)
     }
 
     /// Enclosing blocks; they span `source`d files, as kconfig's menu tree does.
@@ -276,7 +293,7 @@ struct ParseState {
         blocks.flatMap { b -> [KconfigExpression] in
             switch b {
             case .ifBlock(let e): return [e]
-            case .menu(let deps, _), .choice(let deps): return deps
+            case .menu(let deps, _), .choice(let deps, _): return deps
             }
         }
     }
@@ -289,7 +306,19 @@ struct ParseState {
         }
     }
 
-    var inChoice: Bool { blocks.contains { if case .choice = $0 { return true } else { return false } } }
+    var inChoice: Bool { currentChoice != nil }
+
+    /// The innermost enclosing choice.
+    var currentChoice: String? {
+        for b in blocks.reversed() { if case .choice(_, let id) = b { return id } }
+        return nil
+    }
+
+    /// The architecture whose `arch/<arch>/Kconfig` (through `$(SRCARCH)`) led to the file being
+    /// parsed; nil for the common tree.
+    var architecture: String?
+    var fileArchitecture: [String: String] = [:]
+    var choiceDefaults: [String: [ConditionalValue]] = [:]
 
     mutating func diagnose(_ file: String, _ line: Int, _ message: String) {
         diagnostics.append(KconfigDiagnostic(file: file, line: line, message: message))
@@ -321,7 +350,10 @@ struct ParseState {
             for name in names { p = p.replacingOccurrencesSimple("$(\(name))", arch) }
             return p
         }
-        if let srcarch { return ([substitute(srcarch)], false) }
+        if let srcarch {
+            if architecture == nil { architecture = srcarch }
+            return ([substitute(srcarch)], false)
+        }
         return (architectures.map(substitute), true)
     }
 
@@ -367,6 +399,7 @@ struct ParseState {
         if fileContext[path] == nil {
             fileContext[path] = enclosingDependency
             fileVisibility[path] = enclosingVisibility
+            if let architecture { fileArchitecture[path] = architecture }
         }
         let blockDepthAtStart = blocks.count
         let ignoredAtStart = ignoredBlocks.count
@@ -421,12 +454,14 @@ struct ParseState {
                     dependency: KconfigExpression.all(enclosingDependency),
                     defaults: [], selects: [], implies: [], help: nil)
                 definition.inChoice = inChoice
+                definition.choice = currentChoice
+                definition.architecture = architecture
                 definition.isMenuconfig = keyword == "menuconfig"
                 symbols[name, default: KconfigSymbol(name: name, definitions: [])].definitions.append(
                     definition)
                 current = .config(name: name, index: (symbols[name]?.definitions.count ?? 1) - 1)
             case "choice":
-                push(.choice([]), path: path, line: lineNumber)
+                push(.choice([], id: "\(path):\(lineNumber)"), path: path, line: lineNumber)
                 current = .choice
             case "endchoice":
                 if endsIgnoredBlock(.choice) {
@@ -490,14 +525,21 @@ struct ParseState {
                 }
                 let (expanded, perArchitecture) = expandPath(target, file: path, line: lineNumber)
                 sourcedFiles[path, default: []] += expanded
-                for p in expanded {
+                for (k, p) in expanded.enumerated() {
                     if read(p) == nil {
                         if !optional && !perArchitecture {
                             diagnose(path, lineNumber, "\(keyword): cannot read \"\(p)\"")
                         }
                         continue
                     }
+                    // Everything read through one architecture's `$(SRCARCH)` belongs to it.
+                    let enclosing = architecture
+                    // (arch/um's `arch/$(HEADER_ARCH)/um/Kconfig` stays um's.)
+                    if perArchitecture, enclosing == nil, k < architectures.count {
+                        architecture = architectures[k]
+                    }
                     parseFile(p, stack: stack + [path], sourceLine: lineNumber)
+                    architecture = enclosing
                 }
             case "help", "---help---":
                 // Help text: every following line indented at least as deep as its first line,
@@ -643,11 +685,17 @@ struct ParseState {
         case .choice:
             switch keyword {
             case "depends":
-                if let e = dependsOn(), ignoredBlocks.isEmpty, case .choice(var deps) = blocks.last {
+                if let e = dependsOn(), ignoredBlocks.isEmpty, case .choice(var deps, let id) = blocks.last {
                     deps.append(e)
-                    blocks[blocks.count - 1] = .choice(deps)
+                    blocks[blocks.count - 1] = .choice(deps, id: id)
                 }
-            case "bool", "boolean", "tristate", "prompt", "default", "optional", "option", "transitional":
+            case "default":
+                // sym_choice_default(): the first visible default names the member chosen.
+                if case .choice(_, let id) = blocks.last, ignoredBlocks.isEmpty {
+                    let (v, c) = expression(tokens[...])
+                    if let v { choiceDefaults[id, default: []].append(ConditionalValue(value: v, condition: c)) }
+                }
+            case "bool", "boolean", "tristate", "prompt", "optional", "option", "transitional":
                 break
             default:
                 diagnose(path, line, "unknown attribute '\(keyword)' of a choice")
@@ -982,8 +1030,9 @@ struct KconfigExpressionParser {
 
     static func atom(_ w: String) -> KconfigExpression {
         if w == "y" || w == "m" || w == "n" { return .constant(w) }
-        // A macro call's value depends on the toolchain: unknown.
-        if w.utf8.contains(UInt8(ascii: "$")) { return .constant("$?") }
+        // A macro call's value depends on the toolchain: kept as written (evaluators treat any
+        // constant with a `$` as a toolchain test).
+        if w.utf8.contains(UInt8(ascii: "$")) { return .constant(w) }
         // Numbers are constants; symbols may start with a digit (64BIT).
         if Int(w) != nil || (w.hasPrefix("0x") && Int(w.dropFirst(2), radix: 16) != nil) {
             return .constant(w)

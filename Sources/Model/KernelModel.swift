@@ -114,8 +114,12 @@ public final class KernelModel: @unchecked Sendable {
                         ? String(parts[1]) : nil
                 }
             ).sorted()
-            kconfig = KconfigParser.parse(
+            var parsed = KconfigParser.parse(
                 root: "Kconfig", srcarch: nil, architectures: architectures, read: readKconfig)
+            parsed.semantics = KconfigSemantics(
+                version: tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
+                    KernelTree.kernelVersion))
+            kconfig = parsed
             evaluator = KconfigEvaluator(tree: kconfig)
             problems += kconfig.diagnostics.map { "\($0.file):\($0.line): \($0.message)" }
         }
@@ -232,10 +236,14 @@ public final class KernelModel: @unchecked Sendable {
                     // links none of its objects into vmlinux.
                     canBeBuiltin = unit.configs.allSatisfy { evaluator.canBeBuiltin($0) }
                 }
-                let model = ModuleUnit(
+                var model = ModuleUnit(
                     name: unit.name, sources: sources, config: own, configs: unit.configs,
                     canBeModule: canBeModule,
                     canBeBuiltin: canBeBuiltin)
+                for (object, configs) in unit.objectConditions {
+                    let c = String(object.dropLast(2)) + ".c"
+                    for s in [c] + (includedSources[c] ?? []) { model.sourceConditions[s] = configs }
+                }
                 units.append(model)
                 for s in sources { bySource[s, default: []].append(model) }
             }
@@ -526,6 +534,7 @@ public final class KernelModel: @unchecked Sendable {
             let ts = parts.map { truthRange($0, assuming: assuming, inModule: inModule) }
             return Truth(mayHold: ts.contains(where: \.mayHold), mayFail: ts.allSatisfy(\.mayFail))
         case .config(let name, let test):
+            if name == "MODULE" { return Truth(mayHold: inModule, mayFail: !inModule) }
             var symbol = name.hasPrefix("CONFIG_") ? String(name.dropFirst(7)) : name
             var test = test
             if test == .defined, symbol.hasSuffix("_MODULE"), evaluator.isDefined(String(symbol.dropLast(7)))
@@ -566,6 +575,7 @@ public final class KernelModel: @unchecked Sendable {
             case .and(let parts): return parts.allSatisfy(eval)
             case .or(let parts): return parts.contains(where: eval)
             case .config(let name, var test):
+                if name == "MODULE" { return unit.config != nil }
                 var symbol = name.hasPrefix("CONFIG_") ? String(name.dropFirst(7)) : name
                 if test == .defined, symbol.hasSuffix("_MODULE"),
                     evaluator.isDefined(String(symbol.dropLast(7)))

@@ -14,6 +14,16 @@ public struct ModuleUnit: Sendable, Hashable {
     public var canBeModule: Bool
     /// Whether some configuration links it into vmlinux.
     public var canBeBuiltin: Bool
+    /// Symbols a source needs beyond `configs` to be part of the unit: a composite's part
+    /// (`foo-$(CONFIG_FOO_ATA) += foo-ata.o`).
+    public var sourceConditions: [String: [String]] = [:]
+
+    /// Every symbol that must be y for `source` to be linked into vmlinux.
+    public func builtinChain(of source: String) -> [String] {
+        var chain = configs
+        for c in sourceConditions[source] ?? [] where !chain.contains(c) { chain.append(c) }
+        return chain
+    }
 
     public var shortName: String {
         String(name.split(separator: "/").last ?? Substring(name))

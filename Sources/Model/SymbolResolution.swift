@@ -63,6 +63,11 @@ extension KernelModel {
         return out
     }
 
+    /// Every reference site of a unit's sources, whatever its condition.
+    public func references(of unit: ModuleUnit) -> [(path: String, reference: SymbolReference)] {
+        unit.sources.flatMap { source in (facts(source)?.references ?? []).map { (source, $0) } }
+    }
+
     public func sourceFacts(_ unit: ModuleUnit) -> [SourceFacts] { unit.sources.compactMap { facts($0) } }
 
     /// Each distinct name a module references (first site), with its resolution; memoized per model.

@@ -150,12 +150,18 @@ extension ModuleUnit {
     var configLabel: String { config.map { "CONFIG_\($0)" } ?? "obj-y" }
 }
 
-/// Glob-style matching for macro name patterns such as `*_initcall`.
+/// Glob-style matching for macro name patterns such as `*_initcall` or `module_*_driver`: each
+/// `*` stands for any run of characters.
 func matchesPattern(_ name: String, _ pattern: String) -> Bool {
-    if pattern.hasPrefix("*") && pattern.hasSuffix("*") && pattern.count > 1 {
-        return name.contains(pattern.dropFirst().dropLast())
+    let parts = pattern.split(separator: "*", omittingEmptySubsequences: false)
+    if parts.count == 1 { return name == pattern }
+    guard name.hasPrefix(parts[0]) else { return false }
+    var rest = name.dropFirst(parts[0].count)
+    for (k, part) in parts.enumerated().dropFirst() {
+        if k == parts.count - 1 { return rest.hasSuffix(part) }
+        guard !part.isEmpty else { continue }
+        guard let r = rest.range(of: part) else { return false }
+        rest = rest[r.upperBound...]
     }
-    if pattern.hasPrefix("*") { return name.hasSuffix(pattern.dropFirst()) }
-    if pattern.hasSuffix("*") { return name.hasPrefix(pattern.dropLast()) }
-    return name == pattern
+    return true
 }

@@ -48,40 +48,104 @@ struct MissingModuleLicenseChecker: Checker {
     }
 }
 
+/// Registrations that work only for built-in code, in code that can be a module:
+/// - an initcall (`subsys_initcall(fn)`, and `builtin_*_driver()`, which expands to
+///   `device_initcall`): <linux/module.h>'s `MODULE` branch redefines these as `module_init()`,
+///   so with that header in the file's include closure the module loads but, without a
+///   `module_exit()`, can never be unloaded (a warning); without it the file does not compile
+///   as a module (`type defaults to 'int' in declaration of 'device_initcall'`, an error);
+/// - a linker-table declaration (`IOMMU_OF_DECLARE`, `CLK_OF_DECLARE`, ...): of.h emits the
+///   table entry only `!defined(MODULE)`, so in a module its init never runs — an error when the
+///   module has no other registration, a warning when it still registers through a driver.
 struct BuiltinRegistrationChecker: Checker {
     let spec: RuleSpec
-    let macros: Set<String>
-    let patterns: [String]
+    let initcalls: Set<String>
+    let initcallPatterns: [String]
+    let expandsTo: [String: String]
+    let linkerTables: Set<String>
+    let linkerTablePatterns: [String]
+    let exits: Set<String>
+    let exitPatterns: [String]
+    let inits: Set<String>
     let allowed: Set<String>
 
     init(spec: RuleSpec) throws {
         self.spec = spec
-        macros = Set(try spec.parameters.strings("macros"))
-        patterns = try spec.parameters.strings("macroPatterns")
+        initcalls = Set(try spec.parameters.strings("initcalls"))
+        initcallPatterns = try spec.parameters.strings("initcallPatterns")
+        expandsTo = try spec.parameters.mapping("expandsTo")
+        linkerTables = Set(try spec.parameters.strings("linkerTables"))
+        linkerTablePatterns = try spec.parameters.strings("linkerTablePatterns")
+        exits = Set(try spec.parameters.strings("exits"))
+        exitPatterns = try spec.parameters.strings("exitPatterns")
+        inits = Set(try spec.parameters.strings("inits"))
         allowed = Set(try spec.parameters.strings("allowed"))
     }
 
-    func isBuiltinOnly(_ name: String) -> Bool {
-        !allowed.contains(name) && (macros.contains(name) || patterns.contains { matchesPattern(name, $0) })
+    func matches(_ name: String, _ names: Set<String>, _ patterns: [String]) -> Bool {
+        names.contains(name) || patterns.contains { matchesPattern(name, $0) }
+    }
+
+    func builtinOnly(_ name: String, _ names: Set<String>, _ patterns: [String]) -> Bool {
+        !allowed.contains(name) && matches(name, names, patterns)
     }
 
     func check(_ context: CheckContext) -> [Finding] {
         let model = context.model
         var findings: [Finding] = []
         for unit in model.scopedUnits where unit.canBeModule {
-            for source in unit.sources {
-                guard let facts = model.facts(source) else { continue }
-                for inv in facts.invocations where inv.function == nil && isBuiltinOnly(inv.name) {
-                    guard model.existsInModule(inv.condition, unit: unit) else { continue }
-                    let arg = inv.arguments.first.map { "(\($0))" } ?? ""
+            let invocations = unit.sources.flatMap { source in
+                (model.facts(source)?.invocations ?? []).filter {
+                    $0.function == nil && model.existsInModule($0.condition, unit: unit)
+                }.map { (source, $0) }
+            }
+            let hasExit = invocations.contains { matches($0.1.name, exits, exitPatterns) }
+            let hasInit = invocations.contains {
+                matches($0.1.name, inits, exitPatterns) || builtinOnly($0.1.name, initcalls, initcallPatterns)
+            }
+            for (source, inv) in invocations {
+                let arg = inv.arguments.first.map { "(\($0))" } ?? ""
+                let label = moduleLabel(unit)
+                if builtinOnly(inv.name, linkerTables, linkerTablePatterns) {
+                    let initFunction = inv.arguments.last.map { "\($0)()" } ?? "its init"
                     findings.append(
                         spec.finding(
-                            "\(inv.name)\(arg) in \(moduleLabel(unit)): built-in-only registration cannot work in a module (no exit, or undeclared in module context) — use module_platform_driver()/module_init(), or move it under a symbol that depends on \(unit.configLabel)=y",
+                            hasInit
+                                ? "\(inv.name)\(arg) in \(label): a module's table entry is never walked (of.h emits it only !defined(MODULE)), so \(initFunction) does not run when the driver is a module — fine only if probing through its driver does the same work; otherwise move it under a symbol that depends on \(unit.configLabel)=y"
+                                : "\(inv.name)\(arg) in \(label): a module's table entry is never walked (of.h emits it only !defined(MODULE)) and the module registers nothing else, so \(initFunction) never runs — register a platform driver (module_platform_driver()) or make \(unit.configLabel) bool",
+                            file: source, line: inv.line, symbol: inv.name, module: unit,
+                            severity: hasInit ? .warning : spec.severity))
+                    continue
+                }
+                guard builtinOnly(inv.name, initcalls, initcallPatterns) else { continue }
+                let target = expandsTo[inv.name] ?? inv.name
+                if !definedForModules(target, source: source, unit: unit, model: model) {
+                    findings.append(
+                        spec.finding(
+                            "\(inv.name)\(arg) in \(label) does not compile as a module: nothing in \(source)'s includes defines \(target)() for module objects (<linux/init.h> defines it only !defined(MODULE); <linux/module.h> maps it to module_init()) — use module_platform_driver()/module_init() and module_exit()",
                             file: source, line: inv.line, symbol: inv.name, module: unit))
+                } else if !hasExit {
+                    findings.append(
+                        spec.finding(
+                            "\(inv.name)\(arg) in \(label) becomes module_init() but the module has no module_exit(): it loads and can never be unloaded — use module_platform_driver() or add module_exit(), or make \(unit.configLabel) bool",
+                            file: source, line: inv.line, symbol: inv.name, module: unit, severity: .warning))
                 }
             }
         }
         return findings
+    }
+
+    /// Whether the file (its own macros or its include closure) defines `macro` in module context.
+    func definedForModules(_ macro: String, source: String, unit: ModuleUnit, model: KernelModel) -> Bool {
+        let assuming: [String: Tristate] = unit.config.map { [$0: .m] } ?? [:]
+        if let own = model.facts(source)?.macros.filter({ $0.name == macro }), !own.isEmpty,
+            own.contains(where: { model.mayHold($0.condition, assuming: assuming, inModule: true) })
+        {
+            return true
+        }
+        guard let conditions = model.headerIndex(for: [source]).lookup(macro) else { return false }
+        return conditions.isEmpty
+            || conditions.contains { model.mayHold($0, assuming: assuming, inModule: true) }
     }
 }
 

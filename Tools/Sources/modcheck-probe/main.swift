@@ -6,6 +6,7 @@ import Workflows
 
 // modcheck-probe --repo DIR --rev REV [--scope P]... COMMAND ARGS
 //   range SYM [A=m ...]      the evaluator's range of SYM with the assumptions
+//   witness A=y B=m ...      a configuration with these values (KconfigEvaluator.witness)
 //   units                    scoped units: name, config, canBeModule, canBeBuiltin, sources
 //   refs UNIT...             resolved references of units (name kind resolution [provider])
 //   allrefs                  resolved references of every scoped unit that can be a module
@@ -52,6 +53,46 @@ case "range":
     }
     let r = model.evaluator.range(args[1], assuming: assuming)
     print("\(args[1]) \(r.lowerBound)...\(r.upperBound)")
+case "witness":
+    var exactly: [String: Tristate] = [:]
+    for a in args.dropFirst() {
+        let parts = a.split(separator: "=")
+        if parts.count == 2, let v = Tristate(text: String(parts[1])) { exactly[String(parts[0])] = v }
+    }
+    print(model.evaluator.witness(exactly: exactly).map(\.description) ?? "no configuration found")
+case "compare":
+    // compare ARCH ALLCONFIG DOTCONFIG: modcheck's value of every symbol under the ALLCONFIG
+    // assignments on ARCH against what conf wrote (`KCONFIG_ALLCONFIG=... make allyesconfig`).
+    func read(_ path: String) -> [String: Tristate] {
+        var out: [String: Tristate] = [:]
+        for line in (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n") ?? [] {
+            if line.hasPrefix("# CONFIG_"), line.hasSuffix(" is not set") {
+                out[String(line.dropFirst(9).dropLast(11))] = .n
+            } else if line.hasPrefix("CONFIG_"), let eq = line.firstIndex(of: "=") {
+                if let v = Tristate(text: String(line[line.index(after: eq)...])) {
+                    out[String(line[line.index(line.startIndex, offsetBy: 7)..<eq])] = v
+                }
+            }
+        }
+        return out
+    }
+    let arch = args[1] == "-" ? nil : args[1]
+    let ours = model.evaluator.configuration(architecture: arch, user: read(args[2]))
+    let theirs = read(args[3])
+    var differences = 0
+    for (name, v) in ours.sorted(by: { $0.key < $1.key }) where (theirs[name] ?? .n) != v {
+        differences += 1
+        if differences <= 60 { print("\(name): modcheck \(v), conf \(theirs[name].map { "\($0)" } ?? "unset")") }
+    }
+    print("\(differences) differences over \(ours.count) symbols")
+case "explain":
+    // explain ARCH SYM [A=m ...]
+    var user: [String: Tristate] = [:]
+    for a in args.dropFirst(3) {
+        let parts = a.split(separator: "=")
+        if parts.count == 2, let v = Tristate(text: String(parts[1])) { user[String(parts[0])] = v }
+    }
+    print(model.evaluator.explain(args[2], architecture: args[1] == "-" ? nil : args[1], user: user))
 case "units":
     for u in model.scopedUnits {
         print(

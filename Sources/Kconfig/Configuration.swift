@@ -1,0 +1,540 @@
+import Foundation
+
+/// One architecture's view of a Kconfig tree, compiled for evaluating many concrete
+/// configurations: symbols are numbered, expressions refer to numbers, and only the definitions
+/// that exist on the architecture are kept (in a tree of every architecture, `config X86` and
+/// `config ARM64` never exist at once).
+final class ArchitectureView: @unchecked Sendable {
+    indirect enum Expression {
+        case symbol(Int)
+        /// A name no definition on this architecture declares: n, and its own name as text.
+        case undefined(String)
+        case constant(String)
+        case not(Expression)
+        case and(Expression, Expression)
+        case or(Expression, Expression)
+        case compare(KconfigComparison, Expression, Expression)
+    }
+
+    struct Definition {
+        var dependency: Expression?
+        var hasPrompt: Bool
+        var promptCondition: Expression?
+        var defaults: [(value: Expression, condition: Expression?)]
+        var choice: Int?
+    }
+
+    let architecture: String?
+    let names: [String]
+    let index: [String: Int]
+    let types: [KconfigType]
+    let definitions: [[Definition]]
+    /// Who selects / implies each symbol, with the condition besides the selector's value.
+    let selectors: [[(symbol: Int, condition: Expression?)]]
+    let impliers: [[(symbol: Int, condition: Expression?)]]
+    /// Members of each choice, in declaration order, and its defaults.
+    let choices: [[Int]]
+    let choiceDefaults: [[(value: Expression, condition: Expression?)]]
+    /// The symbol with `option modules` (MODULES): without it every tristate acts as a bool.
+    let modules: Int?
+    let semantics: KconfigSemantics
+
+    /// `architecture: nil` keeps every definition.
+    init(tree: KconfigTree, architecture: String?) {
+        self.architecture = architecture
+        semantics = tree.semantics
+        func exists(_ d: KconfigDefinition) -> Bool {
+            guard let architecture, let own = d.architecture else { return true }
+            return own == architecture
+        }
+        var names: [String] = []
+        var index: [String: Int] = [:]
+        for (name, symbol) in tree.symbols where symbol.definitions.contains(where: exists) {
+            index[name] = names.count
+            names.append(name)
+        }
+        self.names = names
+        self.index = index
+        func compile(_ e: KconfigExpression) -> Expression {
+            switch e {
+            case .symbol(let s): return index[s].map { .symbol($0) } ?? .undefined(s)
+            case .constant(let c): return .constant(c)
+            case .not(let a): return .not(compile(a))
+            case .and(let a, let b): return .and(compile(a), compile(b))
+            case .or(let a, let b): return .or(compile(a), compile(b))
+            case .compare(let op, let a, let b): return .compare(op, compile(a), compile(b))
+            }
+        }
+        var choiceNumbers: [String: Int] = [:]
+        var choiceIDs: [String] = []
+        var members: [[(order: (Int, Int), symbol: Int)]] = []
+        var types: [KconfigType] = []
+        var definitions: [[Definition]] = []
+        var selectors: [[(symbol: Int, condition: Expression?)]] = Array(repeating: [], count: names.count)
+        var impliers: [[(symbol: Int, condition: Expression?)]] = Array(repeating: [], count: names.count)
+        let fileOrder = Dictionary(tree.files.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        for (i, name) in names.enumerated() {
+            let symbol = tree.symbols[name]!
+            types.append(symbol.type)
+            let active = symbol.definitions.filter(exists)
+            definitions.append(
+                active.map { d in
+                    var choice: Int?
+                    if let id = d.choice {
+                        if choiceNumbers[id] == nil {
+                            choiceNumbers[id] = choiceIDs.count
+                            choiceIDs.append(id)
+                            members.append([])
+                        }
+                        choice = choiceNumbers[id]
+                        members[choice!].append(((fileOrder[d.location.file] ?? 0, d.location.line), i))
+                    }
+                    return Definition(
+                        dependency: d.dependency.map(compile), hasPrompt: d.prompt != nil,
+                        promptCondition: d.promptCondition.map(compile),
+                        defaults: d.defaults.map { (compile($0.value), $0.condition.map(compile)) },
+                        choice: choice)
+                })
+            // Selects of the definitions that exist here only, with their strength.
+            for d in active {
+                for v in d.selects {
+                    if case .symbol(let target) = v.value, let t = index[target] {
+                        selectors[t].append((i, KconfigParser.strength(d, v).map(compile)))
+                    }
+                }
+                for v in d.implies {
+                    if case .symbol(let target) = v.value, let t = index[target] {
+                        impliers[t].append((i, KconfigParser.strength(d, v).map(compile)))
+                    }
+                }
+            }
+        }
+        self.types = types
+        self.definitions = definitions
+        choices = members.map { list in
+            var seen = Set<Int>()
+            return list.sorted { $0.order < $1.order }.map(\.symbol).filter { seen.insert($0).inserted }
+        }
+        choiceDefaults = choiceIDs.map { id in
+            (tree.choiceDefaults[id] ?? []).map { (compile($0.value), $0.condition.map(compile)) }
+        }
+        self.selectors = selectors
+        self.impliers = impliers
+        modules = names.indices.first { i in
+            tree.symbols[names[i]]?.definitions.contains { $0.options.contains("modules") } == true
+        }
+    }
+
+    func isBoolean(_ i: Int) -> Bool { types[i] == .bool || types[i] == .tristate }
+}
+
+/// The values of one concrete configuration, computed from user values the way
+/// scripts/kconfig/symbol.c does (sym_calc_visibility, sym_calc_value): a visible symbol takes
+/// its user value capped by its visibility; an invisible one its first active default, raised
+/// by `imply` within its dependencies; `select` raises any symbol, even past its dependencies
+/// (the "unmet direct dependencies" warning, recorded in `unmet`); `m` on a bool becomes `y`.
+/// Symbols with a prompt and no user value of their own take `baseline` (y: allyesconfig).
+final class ConcreteConfiguration {
+    let view: ArchitectureView
+    let user: [Int: Tristate]
+    let baseline: Tristate
+    private var memo: [Tristate?]
+    private var inProgress: [Bool]
+    private var chosen: [Int: Int?] = [:]
+    /// Symbols evaluated whose selects exceed their dependencies (a configuration kconfig
+    /// warns about; modcheck does not count it as one the kernel allows).
+    private(set) var unmet: Set<Int> = []
+
+    init(view: ArchitectureView, user: [Int: Tristate], baseline: Tristate = .y) {
+        self.view = view
+        self.user = user
+        self.baseline = baseline
+        memo = Array(repeating: nil, count: view.names.count)
+        inProgress = Array(repeating: false, count: view.names.count)
+    }
+
+    func value(_ name: String) -> Tristate { view.index[name].map(value) ?? .n }
+
+    func value(_ i: Int) -> Tristate {
+        if let known = memo[i] { return known }
+        guard view.isBoolean(i) else { return .n }
+        // A loop only a union of architectures or a broken tree can make: n breaks it.
+        if inProgress[i] { return .n }
+        inProgress[i] = true
+        defer { inProgress[i] = false }
+        let boolean = view.types[i] == .bool
+        func promoted(_ t: Tristate) -> Tristate { boolean && t == .m ? .y : t }
+        let definitions = view.definitions[i]
+        let directDependency = promoted(
+            definitions.map { $0.dependency.map(evaluate) ?? .y }.max() ?? .n)
+        let visibility = promoted(self.visibility(i))
+        var reverse = Tristate.n
+        for s in view.selectors[i] {
+            reverse = max(reverse, min(value(s.symbol), s.condition.map(evaluate) ?? .y))
+            if reverse == .y { break }
+        }
+        reverse = promoted(reverse)
+        var implied = Tristate.n
+        for s in view.impliers[i] {
+            implied = max(implied, min(value(s.symbol), s.condition.map(evaluate) ?? .y))
+            if implied == .y { break }
+        }
+        implied = promoted(implied)
+        var result = Tristate.n
+        if let choice = definitions.lazy.compactMap(\.choice).first, visibility != .n {
+            // One member of a visible choice is y: the one asked for, else the first visible.
+            result = chosenMember(choice) == i ? .y : .n
+        } else if visibility != .n, let wanted = user[i] ?? (definitions.contains(where: \.hasPrompt) ? baseline : nil) {
+            result = min(wanted, visibility)
+        } else {
+            // sym_get_default_prop(): the first default whose condition (with its definition's
+            // dependencies) holds.
+            search: for d in definitions {
+                for v in d.defaults {
+                    let active = min(v.condition.map(evaluate) ?? .y, d.dependency.map(evaluate) ?? .y)
+                    if active != .n {
+                        result = min(evaluate(v.value), active)
+                        break search
+                    }
+                }
+            }
+            if implied != .n {
+                result = max(result, implied)
+                if !view.semantics.implyBeforeV57 { result = min(result, directDependency) }
+            }
+        }
+        if reverse > directDependency { unmet.insert(i) }
+        result = promoted(max(result, reverse))
+        // Before v5.7 an `imply` from a y symbol turned m into y (sym_calc_value: implied.tri ==
+        // yes), so a built-in user that implied its provider never saw it as a module.
+        if view.semantics.implyBeforeV57 && result == .m && implied == .y { result = .y }
+        memo[i] = result
+        return result
+    }
+
+    /// Prompt visibility: the best of the prompts' `depends on` and `if` conditions.
+    func visibility(_ i: Int) -> Tristate {
+        var best = Tristate.n
+        for d in view.definitions[i] where d.hasPrompt {
+            best = max(best, min(d.dependency.map(evaluate) ?? .y, d.promptCondition.map(evaluate) ?? .y))
+        }
+        return best
+    }
+
+    func chosenMember(_ choice: Int) -> Int? {
+        if let known = chosen[choice] { return known }
+        let members = view.choices[choice]
+        var pick = members.first { user[$0] == .y }
+        // sym_choice_default(): the first default whose condition holds and whose member is
+        // visible, else the first visible member.
+        if pick == nil {
+            for d in view.choiceDefaults[choice] where (d.condition.map(evaluate) ?? .y) != .n {
+                if case .symbol(let m) = d.value, members.contains(m), visibility(m) != .n {
+                    pick = m
+                    break
+                }
+            }
+        }
+        if pick == nil { pick = members.first { visibility($0) == .y } }
+        chosen[choice] = pick
+        return pick
+    }
+
+    /// The text of a symbol in comparisons: its tristate value, or a string/int/hex symbol's
+    /// first active default (user values of those are not modelled).
+    func text(_ e: ArchitectureView.Expression) -> String? {
+        switch e {
+        case .symbol(let i):
+            if view.isBoolean(i) { return value(i).description }
+            for d in view.definitions[i] {
+                for v in d.defaults
+                where min(v.condition.map(evaluate) ?? .y, d.dependency.map(evaluate) ?? .y) != .n {
+                    return text(v.value)
+                }
+            }
+            return ""
+        case .undefined(let name): return name
+        case .constant(let c): return c.utf8.contains(UInt8(ascii: "$")) ? nil : c
+        default: return evaluate(e).description
+        }
+    }
+
+    func evaluate(_ e: ArchitectureView.Expression) -> Tristate {
+        switch e {
+        case .symbol(let i): return value(i)
+        case .undefined: return .n
+        case .constant(let c):
+            // A macro (`$(success,...)`, `$(cc-option,...)`): a current gcc toolchain has the
+            // feature; one that asks for clang does not.
+            if c.utf8.contains(UInt8(ascii: "$")) { return c.contains("clang") ? .n : .y }
+            return Tristate(text: c) ?? .n
+        case .not(let a): return evaluate(a).negated
+        case .and(let a, let b):
+            let x = evaluate(a)
+            return x == .n ? .n : min(x, evaluate(b))
+        case .or(let a, let b):
+            let x = evaluate(a)
+            return x == .y ? .y : max(x, evaluate(b))
+        case .compare(let op, let a, let b):
+            // A comparison with a macro's value (`"$(ARCH)" = "um"`) is unknown: taken as holding.
+            guard let x = text(a), let y = text(b) else { return .y }
+            return KconfigEvaluator.compare(op, x, y) ? .y : .n
+        }
+    }
+}
+
+/// A configuration that kconfig accepts and that has the asked values: what a
+/// `KCONFIG_ALLCONFIG=<assignments> make ARCH=<architecture> allyesconfig` reproduces.
+public struct KconfigWitness: Sendable, Hashable {
+    /// nil for a tree parsed for one architecture.
+    public var architecture: String?
+    /// The values asked for.
+    public var asked: [String: Tristate]
+    /// What else differs from allyesconfig: the user-settable symbols the search had to lower
+    /// or raise to reach the asked values.
+    public var adjusted: [String: Tristate]
+
+    /// Every assignment, asked and adjusted.
+    public var assignments: [String: Tristate] { asked.merging(adjusted) { a, _ in a } }
+
+    /// `CONFIG_A=y CONFIG_B=m`, sorted.
+    public static func text(_ values: [String: Tristate]) -> String {
+        values.sorted { $0.key < $1.key }.map { "CONFIG_\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+
+    /// `CONFIG_A=y CONFIG_P=m (ARCH=x86; from allyesconfig also CONFIG_X=n)`.
+    public var description: String {
+        var notes: [String] = []
+        if let architecture { notes.append("ARCH=\(architecture)") }
+        if !adjusted.isEmpty { notes.append("from allyesconfig also \(KconfigWitness.text(adjusted))") }
+        return KconfigWitness.text(asked) + (notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))")
+    }
+}
+
+/// Finds a configuration with some symbols at given values, starting from allyesconfig and
+/// repairing what keeps the asked values from holding: a select that forces a symbol wanted `m`
+/// to `y` is lowered at its selector; a dependency that keeps a symbol wanted `y` down is raised
+/// (or, for `!X`, its X lowered). Every answer is checked by evaluating the whole configuration
+/// again; a nil answer means none was found, not that none exists.
+final class KconfigWitnessSearch: @unchecked Sendable {
+    let tree: KconfigTree
+    private let lock = NSLock()
+    private var views: [String: ArchitectureView] = [:]
+    static let maxRounds = 12
+    static let maxDepth = 6
+    /// Assignments beyond the asked ones a search may make: a configuration that needs more is
+    /// not reported (it is far from anything a developer builds, and far configurations are where
+    /// modcheck's model of kconfig is least checked).
+    static let maxAdjustments = 40
+
+    init(tree: KconfigTree) { self.tree = tree }
+
+    func view(_ architecture: String?) -> ArchitectureView {
+        let key = architecture ?? ""
+        if let known = lock.withLock({ views[key] }) { return known }
+        let made = ArchitectureView(tree: tree, architecture: architecture)
+        lock.withLock { views[key] = made }
+        return made
+    }
+
+    /// The architectures to try, most common first: those on which every asked symbol is declared.
+    func architectures(for symbols: [String]) -> [String?] {
+        guard tree.isArchitectureUnion else { return [nil] }
+        var candidates: Set<String>?
+        for name in symbols {
+            guard let s = tree.symbols[name] else { return [] }
+            if s.definitions.contains(where: { $0.architecture == nil }) { continue }
+            let own = Set(s.definitions.compactMap(\.architecture))
+            candidates = candidates.map { $0.intersection(own) } ?? own
+        }
+        let all = Set(tree.symbols.values.flatMap { $0.definitions.compactMap(\.architecture) })
+        // A tree without architectures (a partial tree): its one view.
+        if all.isEmpty { return [nil] }
+        let preferred = ["x86", "arm64", "arm", "powerpc", "riscv", "mips", "s390", "loongarch"]
+        let pool = candidates ?? all
+        return (preferred.filter(pool.contains) + pool.subtracting(preferred).sorted()).map { $0 }
+    }
+
+    /// A configuration where every `exactly` symbol has its value and every `below` symbol is
+    /// lower than its bound.
+    func find(exactly: [String: Tristate], below: [String: Tristate] = [:]) -> KconfigWitness? {
+        for architecture in architectures(for: Array(exactly.keys)) {
+            if let w = find(exactly: exactly, below: below, view: view(architecture)) { return w }
+        }
+        return nil
+    }
+
+    private func find(exactly: [String: Tristate], below: [String: Tristate], view: ArchitectureView)
+        -> KconfigWitness?
+    {
+        var pinned: [Int: Tristate] = [:]
+        for (name, value) in exactly {
+            guard let i = view.index[name] else { return nil }
+            pinned[i] = value
+        }
+        let asked = pinned
+        // m exists only with loadable modules.
+        if let modules = view.modules, pinned[modules] == nil { pinned[modules] = .y }
+        let bounds = below.compactMap { name, bound in view.index[name].map { ($0, bound) } }
+        var user = pinned
+        for _ in 0..<KconfigWitnessSearch.maxRounds {
+            let config = ConcreteConfiguration(view: view, user: user)
+            var repair = Repair(view: view, config: config, pinned: pinned, user: user)
+            var satisfied = true
+            for (i, wanted) in pinned.sorted(by: { $0.key < $1.key }) {
+                let got = config.value(i)
+                if got == wanted { continue }
+                satisfied = false
+                if got > wanted {
+                    repair.lowerSymbol(i, to: wanted, depth: 0)
+                } else {
+                    repair.raiseSymbol(i, to: wanted, depth: 0)
+                }
+            }
+            for (i, bound) in bounds where config.value(i) >= bound {
+                satisfied = false
+                repair.lowerSymbol(i, to: bound == .y ? .m : .n, depth: 0)
+            }
+            // A select past a dependency is a configuration kconfig warns about: lower its selector.
+            for i in config.unmet.sorted() {
+                satisfied = false
+                repair.lowerSelectors(of: i, to: .n, depth: 0)
+            }
+            if satisfied {
+                var adjusted: [String: Tristate] = [:]
+                for (i, v) in user where asked[i] == nil && !(i == view.modules && v == .y) {
+                    adjusted[view.names[i]] = v
+                }
+                return KconfigWitness(architecture: view.architecture, asked: exactly, adjusted: adjusted)
+            }
+            if !repair.changed || repair.user.count - pinned.count > KconfigWitnessSearch.maxAdjustments {
+                return nil
+            }
+            user = repair.user
+        }
+        return nil
+    }
+
+    /// One round of repairs: new user values that should bring the configuration closer.
+    struct Repair {
+        let view: ArchitectureView
+        let config: ConcreteConfiguration
+        let pinned: [Int: Tristate]
+        var user: [Int: Tristate]
+        var changed = false
+
+        init(view: ArchitectureView, config: ConcreteConfiguration, pinned: [Int: Tristate], user: [Int: Tristate]) {
+            self.view = view
+            self.config = config
+            self.pinned = pinned
+            self.user = user
+        }
+
+        mutating func set(_ i: Int, _ v: Tristate) -> Bool {
+            if let p = pinned[i], p != v { return false }
+            // A symbol without a prompt takes no user value (its default and selects decide).
+            guard view.definitions[i].contains(where: \.hasPrompt) else { return false }
+            let v = view.types[i] == .bool && v == .m ? Tristate.y : v
+            if user[i] == v { return false }
+            user[i] = v
+            changed = true
+            return true
+        }
+
+        /// Lowers a symbol to at most `target`: its own user value, and the selects that raise it.
+        @discardableResult
+        mutating func lowerSymbol(_ i: Int, to target: Tristate, depth: Int) -> Bool {
+            guard config.value(i) > target, depth < KconfigWitnessSearch.maxDepth else { return false }
+            var progress = false
+            if pinned[i] == nil || pinned[i]! <= target {
+                progress = set(i, view.types[i] == .bool ? .n : target) || progress
+            }
+            progress = lowerSelectors(of: i, to: target, depth: depth) || progress
+            return progress
+        }
+
+        @discardableResult
+        mutating func lowerSelectors(of i: Int, to target: Tristate, depth: Int) -> Bool {
+            var progress = false
+            // An implier at y promotes an m to y: it must come down to m for the symbol to be m.
+            if target == .m && view.semantics.implyBeforeV57 {
+                for s in view.impliers[i] where min(config.value(s.symbol), s.condition.map(config.evaluate) ?? .y) == .y {
+                    progress = lowerSymbol(s.symbol, to: .m, depth: depth + 1) || progress
+                }
+            }
+            for s in view.selectors[i] {
+                let term = min(config.value(s.symbol), s.condition.map(config.evaluate) ?? .y)
+                guard term > target else { continue }
+                // Either the selector goes down, or the condition it selects under does.
+                if !lowerSymbol(s.symbol, to: target, depth: depth + 1), let c = s.condition {
+                    progress = lower(c, to: target, depth: depth + 1) || progress
+                } else {
+                    progress = true
+                }
+            }
+            return progress
+        }
+
+        /// Raises a symbol to at least `target`: whatever keeps its dependency or prompt down.
+        @discardableResult
+        mutating func raiseSymbol(_ i: Int, to target: Tristate, depth: Int) -> Bool {
+            guard config.value(i) < target, depth < KconfigWitnessSearch.maxDepth else { return false }
+            var progress = false
+            if user[i] == nil || user[i]! < target { progress = set(i, target) || progress }
+            for d in view.definitions[i] {
+                if let dep = d.dependency { progress = raise(dep, to: target, depth: depth + 1) || progress }
+                if d.hasPrompt, let c = d.promptCondition { progress = raise(c, to: target, depth: depth + 1) || progress }
+                if !d.hasPrompt, let first = d.defaults.first {
+                    if let c = first.condition { progress = raise(c, to: target, depth: depth + 1) || progress }
+                    progress = raise(first.value, to: target, depth: depth + 1) || progress
+                }
+            }
+            return progress
+        }
+
+        mutating func raise(_ e: ArchitectureView.Expression, to target: Tristate, depth: Int) -> Bool {
+            if config.evaluate(e) >= target || depth >= KconfigWitnessSearch.maxDepth { return false }
+            switch e {
+            case .symbol(let i): return raiseSymbol(i, to: target, depth: depth)
+            case .not(let a): return lower(a, to: target.negated, depth: depth)
+            case .and(let a, let b):
+                let x = raise(a, to: target, depth: depth)
+                let y = raise(b, to: target, depth: depth)
+                return x || y
+            case .or(let a, let b): return raise(a, to: target, depth: depth) || raise(b, to: target, depth: depth)
+            case .compare(let op, .symbol(let i), .constant(let c)), .compare(let op, .constant(let c), .symbol(let i)):
+                guard let v = Tristate(text: c) else { return false }
+                switch op {
+                case .equal: return v > config.value(i) ? raiseSymbol(i, to: v, depth: depth) : lowerSymbol(i, to: v, depth: depth)
+                case .notEqual: return v == .n ? raiseSymbol(i, to: .m, depth: depth) : false
+                default: return false
+                }
+            default: return false
+            }
+        }
+
+        mutating func lower(_ e: ArchitectureView.Expression, to target: Tristate, depth: Int) -> Bool {
+            if config.evaluate(e) <= target || depth >= KconfigWitnessSearch.maxDepth { return false }
+            switch e {
+            case .symbol(let i): return lowerSymbol(i, to: target, depth: depth)
+            case .not(let a): return raise(a, to: target.negated, depth: depth)
+            case .and(let a, let b): return lower(a, to: target, depth: depth) || lower(b, to: target, depth: depth)
+            case .or(let a, let b):
+                let x = lower(a, to: target, depth: depth)
+                let y = lower(b, to: target, depth: depth)
+                return x || y
+            case .compare(let op, .symbol(let i), .constant(let c)), .compare(let op, .constant(let c), .symbol(let i)):
+                guard let v = Tristate(text: c) else { return false }
+                switch op {
+                case .equal:
+                    // `X=n` fails once X is set; `X=y` once X is below y; `X=m` once X is n.
+                    guard config.value(i) == v else { return false }
+                    return v == .n ? raiseSymbol(i, to: .m, depth: depth) : lowerSymbol(i, to: v == .y ? .m : .n, depth: depth)
+                case .notEqual: return v == .n ? lowerSymbol(i, to: .n, depth: depth) : false
+                default: return false
+                }
+            default: return false
+            }
+        }
+    }
+}
