@@ -50,6 +50,22 @@ public struct SymbolDefinition: Hashable, Sendable {
     }
 }
 
+/// A file-scope declaration of a name with external linkage that the file does not define: a
+/// prototype (`int foo(struct device *dev);`) or an `extern` object. The kernel builds with
+/// -Werror=implicit-function-declaration, so a call to a name no included header or own file
+/// declares cannot be a call to another object.
+public struct SymbolDeclaration: Hashable, Sendable {
+    public var name: String
+    public var kind: SymbolKind
+    public var line: Int
+
+    public init(name: String, kind: SymbolKind, line: Int) {
+        self.name = name
+        self.kind = kind
+        self.line = line
+    }
+}
+
 public enum ExportFlavour: Hashable, Sendable {
     case plain, gpl
     case ns(String)
@@ -251,6 +267,7 @@ public struct CSourceDiagnostic: Hashable, Sendable, CustomStringConvertible {
 public struct SourceFacts: Hashable, Sendable {
     public var path: String
     public var definitions: [SymbolDefinition] = []
+    public var declarations: [SymbolDeclaration] = []
     public var exports: [ExportedSymbol] = []
     public var references: [SymbolReference] = []
     public var invocations: [MacroInvocation] = []

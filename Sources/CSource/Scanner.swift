@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 4
+    public static let version = 5
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -601,6 +601,7 @@ struct FileScanner {
                     SymbolDefinition(
                         name: first, kind: .variable, storage: store, line: inv.line, condition: condition))
             }
+            if inv.arguments.count == 1 { wrappedPrototypes(stmt) }
             if let (flavour, symbol) = exportFlavour(inv.name, inv.arguments) {
                 facts.exports.append(
                     ExportedSymbol(name: symbol, flavour: flavour, line: inv.line, condition: condition))
@@ -613,76 +614,47 @@ struct FileScanner {
             }
             return
         }
-        if contains(stmt, "extern") { return }
+        let shape = parseDeclaration(stmt, from: 0, to: stmt.count, ends: groupEnds(stmt))
+        if shape.notDeclaration || shape.isTypedef { return }
         let store = storage(stmt)
-        // Declarators: the identifier before `=`, `,`, `[` or the end, at parenthesis level 0;
-        // `(*name)` declares a function pointer variable; `name(` is a prototype.
-        var level = 0
-        var i = 0
-        var declared: [(String, Int)] = []
-        var lastIdent: Token?
-        var prototype = false
-        var pointerName: Token?
-        var afterEquals = false
-        while i < stmt.count {
-            let t = stmt[i]
-            if t.kind == .punct {
-                switch t.punct {
-                case 0x28:
-                    if level == 0, let ident = lastIdent, !afterEquals,
-                        !attributeLike.contains(lx.text(ident))
-                    {
-                        if i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a) && stmt[i + 2].kind == .identifier
-                        {
-                            pointerName = stmt[i + 2]
-                        } else {
-                            prototype = true
-                        }
-                    } else if level == 0 && i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a)
-                        && stmt[i + 2].kind == .identifier && !afterEquals
-                    {
-                        pointerName = stmt[i + 2]
-                    }
-                    level += 1
-                case 0x29: level -= 1
-                case 0x3d where level == 0:  // =
-                    if let p = pointerName ?? lastIdent, !afterEquals {
-                        declared.append((lx.text(p), p.line))
-                    }
-                    afterEquals = true
-                    if full { initializerValue(Array(stmt[(i + 1)...])) }
-                case 0x2c where level == 0:  // ,
-                    if !afterEquals, !prototype, let p = pointerName ?? lastIdent {
-                        declared.append((lx.text(p), p.line))
-                    }
-                    afterEquals = false
-                    prototype = false
-                    pointerName = nil
-                    lastIdent = nil
-                case 0x5b where level == 0:  // [
-                    if !afterEquals, let p = lastIdent { declared.append((lx.text(p), p.line)) }
-                    afterEquals = true  // skip to the next declarator
-                default: break
-                }
-            } else if t.kind == .identifier && level == 0 && !afterEquals {
-                // `struct iommu_ops;` declares a tag, not an object called iommu_ops.
-                let isTag =
-                    i > 0 && stmt[i - 1].kind == .identifier
-                    && (lx.equals(stmt[i - 1], "struct") || lx.equals(stmt[i - 1], "union")
-                        || lx.equals(stmt[i - 1], "enum"))
-                if !isTag { lastIdent = t }
+        if full && !shape.isExtern {
+            for start in shape.initializers where start < stmt.count {
+                initializerValue(Array(stmt[start...]))
             }
-            i += 1
-        }
-        if !afterEquals && !prototype, let p = pointerName ?? lastIdent, stmt.count > 1 {
-            declared.append((lx.text(p), p.line))
         }
         var seen = Set<String>()
-        for (name, line) in declared
-        where !cKeywords.contains(name) && !attributeLike.contains(name) && seen.insert(name).inserted {
-            facts.definitions.append(
-                SymbolDefinition(
-                    name: name, kind: .variable, storage: store, line: line, condition: condition))
+        for d in shape.declarators {
+            let name = lx.text(d.name)
+            guard !cKeywords.contains(name), !attributeLike.contains(name), seen.insert(name).inserted else {
+                continue
+            }
+            if d.isFunction {
+                // A prototype declares a name other objects may define; a static one does not.
+                if !shape.isStatic && d.index > 0 {
+                    facts.declarations.append(
+                        SymbolDeclaration(name: name, kind: .function, line: d.name.line))
+                }
+            } else if shape.isExtern {
+                facts.declarations.append(SymbolDeclaration(name: name, kind: .variable, line: d.name.line))
+            } else {
+                facts.definitions.append(
+                    SymbolDefinition(
+                        name: name, kind: .variable, storage: store, line: d.name.line, condition: condition))
+            }
+        }
+    }
+
+    /// `ACPI_EXTERNAL_RETURN_STATUS(acpi_status acpi_evaluate_object(...))`: a prototype handed
+    /// to a macro (which declares it, or defines a stub) still declares the name.
+    mutating func wrappedPrototypes(_ stmt: [Token]) {
+        guard let open = stmt.firstIndex(where: { $0.isPunct(0x28) }), stmt.count > open + 3 else { return }
+        let ends = groupEnds(stmt)
+        let close = min(stmt.count, Int(ends[open]))
+        let shape = parseDeclaration(stmt, from: open + 1, to: close, ends: ends)
+        guard !shape.notDeclaration, !shape.isStatic, !shape.isTypedef else { return }
+        for d in shape.declarators where d.isFunction && d.index > open + 1 {
+            facts.declarations.append(
+                SymbolDeclaration(name: lx.text(d.name), kind: .function, line: d.name.line))
         }
     }
 
@@ -826,15 +798,19 @@ struct FileScanner {
         guard i + 2 < stmt.count, stmt[i - 1].kind == .identifier || stmt[i - 1].isPunct(0x2a) else {
             return false
         }
+        // Names and commas alternate (`(a, b)`); `(size_t size, gfp_t flags)` is a prototype's
+        // parameter list, whose unknown trailing attribute must not swallow the next statements.
         var j = i + 2
         var sawName = false
+        var expectName = true
         while j < stmt.count && !stmt[j].isPunct(0x29) {
             let t = stmt[j]
-            if t.kind == .identifier {
+            if t.kind == .identifier && expectName {
                 sawName = true
-            } else if !t.isPunct(0x2c) {
+            } else if !(t.isPunct(0x2c) && !expectName) {
                 return false
             }
+            expectName.toggle()
             j += 1
         }
         guard sawName, j + 1 < stmt.count, stmt[j + 1].kind == .identifier else { return false }

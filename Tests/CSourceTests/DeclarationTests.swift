@@ -1,0 +1,100 @@
+import CSource
+import XCTest
+
+/// Declarations, enumerators, block-scope locals and function heads behind attribute macros: the
+/// facts that decide whether a name in a module can be a link-time reference at all.
+final class DeclarationTests: XCTestCase {
+    func scan(_ text: String, path: String = "drivers/x/foo.c", depth: ScanDepth = .full) -> SourceFacts {
+        CSourceScanner.scan(path: path, text: text, depth: depth)
+    }
+
+    func declared(_ f: SourceFacts) -> [String: SymbolKind] {
+        Dictionary(f.declarations.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    func referenced(_ f: SourceFacts, in function: String? = nil) -> Set<String> {
+        Set(f.references.filter { function == nil || $0.function == function }.map(\.name))
+    }
+
+    // MARK: Declarations
+
+    static let prototypes = """
+        int foo(struct device *dev);
+        extern void bar(void) __attribute__((noreturn));
+        void __iomem *baz(int) __must_check;
+        int qux(int), quux(void);
+        __printf(2, 3) int dev_x(const struct device *d, const char *fmt, ...);
+        __foo_attr(3) u32 attr_proto(void);
+        int hold(struct mutex *m) __acquires(m);
+        void *alloc_thing(size_t size, gfp_t flags) __assume_unknown_alignment __malloc;
+        struct iommu_group *group_of(struct device *dev);
+        void (*get_handler(int irq))(int);
+        extern struct bus_type platform_bus_type;
+        extern int a, *b, c[4];
+        extern const struct iommu_ops foo_ops;
+        extern int (*hook)(int);
+        extern char __start_table[], __stop_table[];
+        static int static_proto(int);
+        static inline void static_inline_proto(void);
+        static inline int inline_def(void) { return 0; }
+        typedef int (*handler_t)(int);
+        typedef struct foo foo_t;
+        typedef void fn_t(int);
+        struct tag_only;
+        union u_tag;
+        enum e_tag;
+        struct defined_tag *tag_var;
+        int defined_var;
+        int defined_fn(void) { return 0; }
+        """
+
+    func testPrototypesAndExternObjectsAreDeclarations() {
+        for (path, depth) in [("drivers/x/foo.c", ScanDepth.full), ("include/linux/foo.h", .symbols)] {
+            let f = scan(DeclarationTests.prototypes, path: path, depth: depth)
+            let d = declared(f)
+            for name in [
+                "foo", "bar", "baz", "qux", "quux", "dev_x", "attr_proto", "hold", "alloc_thing", "group_of",
+                "get_handler",
+            ] {
+                XCTAssertEqual(d[name], .function, "\(name) in \(path): \(f.declarations)")
+            }
+            for name in [
+                "platform_bus_type", "a", "b", "c", "foo_ops", "hook", "__start_table", "__stop_table",
+            ] {
+                XCTAssertEqual(d[name], .variable, "\(name) in \(path): \(f.declarations)")
+            }
+            let notDeclared = [
+                "static_proto", "static_inline_proto", "inline_def", "handler_t", "foo_t", "fn_t", "tag_only",
+                "u_tag", "e_tag", "defined_tag", "tag_var", "defined_var", "defined_fn", "__printf",
+                "__foo_attr",
+                "__acquires", "__attribute__", "__must_check", "m", "dev", "irq", "struct", "int",
+            ]
+            for name in notDeclared { XCTAssertNil(d[name], "\(name) in \(path)") }
+            XCTAssertEqual(f.declarations.count, 19, "\(f.declarations.map(\.name))")
+            // A declaration defines nothing; the definitions around them are unchanged.
+            let defined = Dictionary(
+                f.definitions.map { ($0.name, $0.storage) }, uniquingKeysWith: { a, _ in a })
+            XCTAssertEqual(
+                Set(defined.keys), ["inline_def", "tag_var", "defined_var", "defined_fn"], "\(f.definitions)")
+            XCTAssertEqual(defined["inline_def"], .staticInline)
+            XCTAssertEqual(defined["defined_var"], .global)
+        }
+        let f = scan(DeclarationTests.prototypes)
+        XCTAssertEqual(f.declarations.first { $0.name == "qux" }?.line, 4)
+        XCTAssertEqual(f.declarations.first { $0.name == "c" }?.line, 12)
+    }
+
+    func testPrototypesHandedToAMacroAreDeclarations() {
+        let f = scan(
+            """
+            ACPI_EXTERNAL_RETURN_STATUS(acpi_status
+            			    acpi_evaluate_thing(acpi_handle object, u32 count))
+            ACPI_HW_DEPENDENT_RETURN_VOID(void acpi_stub_thing(u32 value))
+            ACPI_HW_DEPENDENT_RETURN_VOID(static void acpi_local_thing(u32 value))
+            EXPORT_SYMBOL(exported_thing);
+            module_init(foo_init);
+            """, path: "include/acpi/acpixf.h", depth: .symbols)
+        XCTAssertEqual(f.declarations.map(\.name), ["acpi_evaluate_thing", "acpi_stub_thing"])
+    }
+
+}
