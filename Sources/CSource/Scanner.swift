@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 5
+    public static let version = 6
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -760,7 +760,22 @@ struct FileScanner {
         skipBlock()
     }
 
+    /// The defined function of a head `... name ( params ) attrs`: the first declarator when it
+    /// is a function (see `parseDeclaration`); nil for a macro that makes the function
+    /// (`SYSCALL_DEFINE1(...) {`, no type before it).
     mutating func functionName(_ stmt: [Token]) -> (Int, String)? {
+        let shape = parseDeclaration(stmt, from: 0, to: stmt.count, ends: groupEnds(stmt), firstOnly: true)
+        if let d = shape.declarators.first, d.isFunction {
+            if d.index == 0 { return nil }
+            let name = lx.text(d.name)
+            if !attributeLike.contains(name) && !cKeywords.contains(name) { return (d.index, name) }
+        }
+        return firstCallLikeName(stmt)
+    }
+
+    /// The older reading of a head, for shapes the declaration reader does not take: the first
+    /// `name (` outside parentheses that is no keyword or known attribute.
+    mutating func firstCallLikeName(_ stmt: [Token]) -> (Int, String)? {
         var level = 0
         for (i, t) in stmt.enumerated() {
             if t.kind == .punct {
@@ -817,34 +832,14 @@ struct FileScanner {
         return !attributeLike.contains(lx.text(stmt[j + 1]))
     }
 
-    /// Parameter names: the last identifier of each parameter, or `(*name)` for pointers to functions.
+    /// Parameter names: the declarator of each parameter (`int (*cb)(int)`, `u8 buf[N]`,
+    /// `unsigned long flags __maybe_unused`), and the words of a K&R identifier list.
     mutating func parameters(_ stmt: [Token], after nameIndex: Int) -> Set<String> {
-        var names = Set<String>()
-        var level = 0
-        var last: Token?
-        var i = nameIndex + 1
-        while i < stmt.count {
-            let t = stmt[i]
-            if t.isPunct(0x28) {
-                level += 1
-                if level == 2 && i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a)
-                    && stmt[i + 2].kind == .identifier
-                {
-                    names.insert(lx.text(stmt[i + 2]))
-                }
-            } else if t.isPunct(0x29) {
-                if level == 1, let l = last { names.insert(lx.text(l)) }
-                level -= 1
-                if level == 0 { break }
-            } else if t.isPunct(0x2c) && level == 1 {
-                if let l = last { names.insert(lx.text(l)) }
-                last = nil
-            } else if t.kind == .identifier && level == 1 {
-                last = t
-            }
-            i += 1
-        }
-        return names
+        guard let open = stmt[(nameIndex + 1)...].firstIndex(where: { $0.isPunct(0x28) }) else { return [] }
+        let ends = groupEnds(stmt)
+        let close = min(stmt.count, Int(ends[open]))
+        let shape = parseDeclaration(stmt, from: open + 1, to: close, ends: ends, parameterList: true)
+        return Set(shape.declarators.map { lx.text($0.name) })
     }
 
     /// Tokens up to the brace matching the one just read (depth accounting survives #if/#else).

@@ -97,4 +97,55 @@ final class DeclarationTests: XCTestCase {
         XCTAssertEqual(f.declarations.map(\.name), ["acpi_evaluate_thing", "acpi_stub_thing"])
     }
 
+    func testKnRParametersAreLocals() {
+        let f = scan(
+            """
+            int old_style(count, table)
+            int count;
+            char *table;
+            {
+            	return walk(&count, &table, &global_table);
+            }
+            """)
+        XCTAssertTrue(f.definitions.contains { $0.name == "old_style" && $0.kind == .function })
+        XCTAssertEqual(referenced(f), ["walk", "global_table"])
+    }
+
+    // MARK: Function heads behind attribute macros
+
+    func testFunctionNamesBehindAttributeMacrosWithArguments() {
+        let f = scan(
+            """
+            static __always_inline __alloc_size(1) void *kmalloc(size_t size, gfp_t flags)
+            {
+            	return __kmalloc(size, flags);
+            }
+            __foo_attr(3) int bar(void) { return probe_bar(); }
+            __printf(1, 2) __cold void baz(const char *fmt, ...) { log_it(fmt); }
+            __foo_attr(1, 2) __bar_attr("x") static struct device *qux(struct device *dev) { return dev; }
+            static int __unknown_attr quux(struct device *dev) { return 0; }
+            static int __acquires(lock) locked(struct mutex *lock) __must_hold(lock) { return 0; }
+            SYSCALL_DEFINE1(close, unsigned int, fd)
+            {
+            	return close_fd(fd);
+            }
+            static void (*pick_handler(int irq))(int)
+            {
+            	return table_handler(irq);
+            }
+            """)
+        let functions = f.definitions.filter { $0.kind == .function }
+        XCTAssertEqual(
+            functions.map(\.name), ["kmalloc", "bar", "baz", "qux", "quux", "locked", "pick_handler"])
+        XCTAssertEqual(functions.first { $0.name == "kmalloc" }?.storage, .staticInline)
+        XCTAssertEqual(functions.first { $0.name == "bar" }?.storage, .global)
+        XCTAssertEqual(functions.first { $0.name == "qux" }?.storage, .staticLinkage)
+        XCTAssertEqual(
+            f.functions.map(\.name), ["kmalloc", "bar", "baz", "qux", "quux", "locked", "pick_handler"])
+        // The parameters of the real head are the locals: `size`, `fmt`, `irq` are no references.
+        XCTAssertEqual(
+            f.references.map { "\($0.function ?? "-"):\($0.name)" },
+            ["kmalloc:__kmalloc", "bar:probe_bar", "baz:log_it", "pick_handler:table_handler"],
+            "\(f.references)")
+    }
 }
