@@ -275,4 +275,34 @@ extension FileScanner {
         }
         return false
     }
+
+    /// Enumerators of an enum body `tokens[lo..<hi]`: the first word of each top-level element.
+    mutating func enumerators(_ t: [Token], from lo: Int, to hi: Int, ends: [Int32]) -> [Int] {
+        var out: [Int] = []
+        var atElement = true
+        var i = lo
+        while i < hi {
+            let u = t[i]
+            if atElement && u.kind == .identifier { out.append(i) }
+            atElement = u.isPunct(0x2c)
+            if u.isPunct(0x28) || u.isPunct(0x5b) || u.isPunct(0x7b) { i = min(hi, Int(ends[i])) }
+            i += 1
+        }
+        return out
+    }
+
+    /// The bodies of `enum [tag] {` inside `tokens` (a struct body): their enumerators, which C
+    /// puts at file scope however deep the enum is written.
+    mutating func nestedEnumerators(_ t: [Token]) -> [Int] {
+        var out: [Int] = []
+        var ends: [Int32]?
+        for i in 0..<t.count where t[i].kind == .identifier && lx.equals(t[i], "enum") {
+            var j = i + 1
+            if j < t.count && t[j].kind == .identifier { j += 1 }
+            guard j < t.count, t[j].isPunct(0x7b) else { continue }
+            if ends == nil { ends = groupEnds(t) }
+            out += enumerators(t, from: j + 1, to: min(t.count, Int(ends![j])), ends: ends!)
+        }
+        return out
+    }
 }

@@ -29,7 +29,9 @@ public enum StorageClass: Hashable, Sendable {
     case global, staticLinkage, staticInline, externInline
 }
 
-public enum SymbolKind: Hashable, Sendable { case function, variable }
+/// `enumerator`: a constant of an `enum`, which the compiler resolves; it is recorded with
+/// `.staticLinkage` so that it is a name a header provides and never a link-time definition.
+public enum SymbolKind: Hashable, Sendable { case function, variable, enumerator }
 
 /// A file-scope definition of a function or variable.
 public struct SymbolDefinition: Hashable, Sendable {

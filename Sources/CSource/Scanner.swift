@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 6
+    public static let version = 7
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -234,6 +234,11 @@ struct FileScanner {
             // A macro of this file is expanded by the preprocessor, never resolved by the linker.
             let macroNames = Set(facts.macros.map(\.name))
             facts.references.removeAll { macroNames.contains($0.name) }
+        }
+        if full && facts.definitions.contains(where: { $0.kind == .enumerator }) {
+            // So is an enumerator of this file: the compiler resolves it.
+            let constants = Set(facts.definitions.filter { $0.kind == .enumerator }.map(\.name))
+            facts.references.removeAll { constants.contains($0.name) }
         }
     }
 
@@ -720,11 +725,31 @@ struct FileScanner {
             let tag =
                 aggregate + 1 < stmt.count && stmt[aggregate + 1].kind == .identifier
                 ? lx.text(stmt[aggregate + 1]) : nil
-            if !isEnum, isHeader || full, let tag {
+            if isEnum {
+                // Enumerators are constants: `.type = FOO_TYPE` names no symbol.
+                let body = collectBlock(withConditions: true)
+                let conditions = tokenConditions
+                for i in enumerators(body, from: 0, to: body.count, ends: groupEnds(body)) {
+                    facts.definitions.append(
+                        SymbolDefinition(
+                            name: lx.text(body[i]), kind: .enumerator, storage: .staticLinkage,
+                            line: body[i].line,
+                            condition: i < conditions.count ? conditions[i] : condition))
+                }
+            } else if isHeader || full {
                 let body = collectBlock()
                 if !dead {
-                    facts.structs.append(
-                        StructDefinition(tag: tag, members: members(body), line: line, condition: condition))
+                    if let tag {
+                        facts.structs.append(
+                            StructDefinition(
+                                tag: tag, members: members(body), line: line, condition: condition))
+                    }
+                    for i in nestedEnumerators(body) {
+                        facts.definitions.append(
+                            SymbolDefinition(
+                                name: lx.text(body[i]), kind: .enumerator, storage: .staticLinkage,
+                                line: body[i].line, condition: condition))
+                    }
                 }
             } else {
                 skipBlock()

@@ -205,6 +205,7 @@ public enum FactCodec {
         switch k {
         case .function: 0
         case .variable: 1
+        case .enumerator: 2
         }
     }
 
@@ -212,6 +213,7 @@ public enum FactCodec {
         switch try r.int() {
         case 0: .function
         case 1: .variable
+        case 2: .enumerator
         default: throw ByteDecodingError()
         }
     }

@@ -97,6 +97,66 @@ final class DeclarationTests: XCTestCase {
         XCTAssertEqual(f.declarations.map(\.name), ["acpi_evaluate_thing", "acpi_stub_thing"])
     }
 
+    // MARK: Enumerators
+
+    func testEnumeratorsAreStaticNamesNotReferences() {
+        let f = scan(
+            """
+            enum color { RED, GREEN = 2, BLUE = GREEN + 1, };
+            typedef enum { MODE_A, MODE_B = BIT(3), } mode_t;
+            enum { ANON_ONE = (1 << 2), ANON_TWO };
+            #ifdef CONFIG_FOO
+            enum { COND_ONE };
+            #endif
+            enum wide {
+            	WIDE_A = FIELD(1, 2),
+            #ifdef CONFIG_BAR
+            	WIDE_B,
+            #endif
+            	WIDE_C = sizeof(struct foo),
+            };
+            struct with_enum {
+            	enum { INNER_A, INNER_B } state;
+            	int x;
+            };
+            static const struct foo_desc desc = {
+            	.type = FOO_TYPE,
+            	.mode = MODE_B,
+            	.probe = real_probe,
+            };
+            """)
+        let enumerators = f.definitions.filter { $0.kind == .enumerator }
+        XCTAssertEqual(
+            enumerators.map(\.name),
+            [
+                "RED", "GREEN", "BLUE", "MODE_A", "MODE_B", "ANON_ONE", "ANON_TWO", "COND_ONE", "WIDE_A",
+                "WIDE_B",
+                "WIDE_C", "INNER_A", "INNER_B",
+            ])
+        XCTAssertTrue(enumerators.allSatisfy { $0.storage == .staticLinkage })
+        XCTAssertEqual(
+            enumerators.first { $0.name == "COND_ONE" }?.condition, .config("CONFIG_FOO", .defined))
+        XCTAssertEqual(enumerators.first { $0.name == "WIDE_B" }?.condition, .config("CONFIG_BAR", .defined))
+        XCTAssertEqual(enumerators.first { $0.name == "WIDE_C" }?.condition, .always)
+        XCTAssertEqual(enumerators.first { $0.name == "BLUE" }?.line, 1)
+        XCTAssertFalse(
+            f.definitions.contains { $0.name == "mode_t" || $0.name == "BIT" || $0.name == "FIELD" })
+        // The enumerator of this file is no reference; a header's (FOO_TYPE) is resolved by the
+        // model, which sees it in the header's facts.
+        XCTAssertEqual(referenced(f), ["FOO_TYPE", "real_probe"])
+
+        let header = scan(
+            """
+            #ifndef FOO_H
+            #define FOO_H
+            enum foo_type { FOO_NONE, FOO_TYPE };
+            #endif
+            """, path: "include/linux/foo.h", depth: .symbols)
+        XCTAssertEqual(
+            header.definitions.map { "\($0.name) \($0.kind) \($0.storage)" },
+            ["FOO_NONE enumerator staticLinkage", "FOO_TYPE enumerator staticLinkage"])
+    }
+
     func testKnRParametersAreLocals() {
         let f = scan(
             """
