@@ -157,6 +157,182 @@ final class DeclarationTests: XCTestCase {
             ["FOO_NONE enumerator staticLinkage", "FOO_TYPE enumerator staticLinkage"])
     }
 
+    // MARK: Locals
+
+    func testEveryBlockScopeDeclaratorIsALocal() {
+        let f = scan(
+            """
+            static int locals_demo(struct device *dev, int (*cb)(int), void (*notify)(struct device *),
+            		       unsigned long flags __maybe_unused, u8 table[MAX_ENTRIES])
+            {
+            	int ret;
+
+            	ret = setup(dev);
+            	u32 late = 0;
+            	for (int i = 0, *p = &ret; i < 4; i++)
+            		use(&i, p);
+            	u32 a = 1, bf[32] = {0}, wb = 0, v, ivmode = 0;
+            	const char *const *names;
+            	struct foo **pp;
+            	void __iomem *base;
+            	volatile int spin;
+            	int (*fn)(int) = pick;
+            	struct state { int inner_a; } data;
+            	struct { int inner_b; } blob __aligned(8);
+            	typeof(ret) copy = ret;
+            	__typeof__(ret) copy2;
+            	static int calls;
+            	size_t n;
+            	my_type_t t;
+            	unsigned long irqflags;
+            	LIST_HEAD(list);
+            	HLIST_HEAD(hlist);
+            	LLIST_HEAD(llist);
+            	DECLARE_COMPLETION_ONSTACK(done);
+            	DECLARE_WAITQUEUE(wait, current);
+            	DEFINE_WAIT(wq);
+            	DECLARE_WAIT_QUEUE_HEAD_ONSTACK(wqh);
+            	DEFINE_MUTEX(m);
+            	static DEFINE_SPINLOCK(slock);
+            	DECLARE_BITMAP(mask, 64);
+            	enum { LOCAL_A, LOCAL_B } st;
+            	struct foo *q = ({ struct foo *tmp = get(); consume(&tmp); tmp; });
+
+            	use(&late, &a, &bf, &wb, &v, &ivmode, &names, &pp, &base, &spin, &data, &blob);
+            	use(&copy, &copy2, &calls, &n, &t, &list, &hlist, &llist, &done, &wait, &wq, &wqh);
+            	use(&m, &slock, &mask, &st, &q, &flags, &table, &irqflags, &ret);
+            	fn(1);
+            	cb(2);
+            	notify(dev);
+            	done(3);
+            	return 0;
+            }
+            """)
+        // Declaring macros and attributes stay calls (`__aligned(8)`, `LIST_HEAD(list)`): the
+        // model resolves them as header macros.
+        let macros: Set<String> = [
+            "__aligned", "LIST_HEAD", "HLIST_HEAD", "LLIST_HEAD", "DECLARE_COMPLETION_ONSTACK",
+            "DECLARE_WAITQUEUE",
+            "DEFINE_WAIT", "DECLARE_WAIT_QUEUE_HEAD_ONSTACK", "DEFINE_MUTEX", "DEFINE_SPINLOCK",
+            "DECLARE_BITMAP",
+        ]
+        XCTAssertEqual(referenced(f), macros.union(["setup", "use", "get", "consume"]), "\(f.references)")
+        XCTAssertEqual(
+            f.functions.first?.callees.filter { !macros.contains($0) }, ["setup", "use", "get", "consume"])
+    }
+
+    func testOrdinaryStatementsDeclareNothing() {
+        let f = scan(
+            """
+            int statements_demo(int a, int *p, int i)
+            {
+            	a = b;
+            	ptr->y = z;
+            	*p = 3;
+            	foo(bar);
+            	switch (a) {
+            	case FOO:
+            		break;
+            	default:
+            		w = 2;
+            	}
+            	if (a) b = c;
+            	else x = 1;
+            	do x++; while (y);
+            	arr[i] = b;
+            	i = sizeof(x);
+            	total = nr * factor;
+            	list_for_each_entry(pos, head, node) count++;
+            	(void)unused;
+            	if (!a)
+            		goto out;
+            	return x;
+            out:
+            	return consume(&b, &bar, &x, &c, &y, &z, &w, &factor, &count, &unused, &arr, &nr, &total);
+            }
+            """)
+        XCTAssertEqual(
+            referenced(f),
+            [
+                "foo", "list_for_each_entry", "consume", "b", "bar", "x", "c", "y", "z", "w", "factor",
+                "count",
+                "unused", "arr", "nr", "total",
+            ], "\(f.references)")
+    }
+
+    func testRealReferencesSurviveNextToLocals() {
+        let f = scan(
+            """
+            static int smmu_probe(struct platform_device *pdev)
+            {
+            	struct arm_smmu_device *smmu = platform_get_drvdata(pdev);
+            	LIST_HEAD(list);
+            	int err, count = 0;
+            	u32 scale;
+
+            	scale = count * global_factor;
+            	err = iommu_device_register(&smmu->iommu);
+            	if (err)
+            		return err;
+            	err = bus_set_iommu(&platform_bus_type, &arm_smmu_ops);
+            	list_add(&smmu->node, &list);
+            	return track(&global_factor, &count, scale);
+            }
+            """)
+        let refs = referenced(f, in: "smmu_probe")
+        for name in [
+            "platform_get_drvdata", "iommu_device_register", "bus_set_iommu", "platform_bus_type",
+            "arm_smmu_ops", "list_add", "track", "global_factor",
+        ] {
+            XCTAssertTrue(refs.contains(name), "\(name): \(refs)")
+        }
+        for name in ["list", "count", "err", "smmu", "scale"] { XCTAssertFalse(refs.contains(name), name) }
+        XCTAssertEqual(f.references.first { $0.name == "platform_bus_type" }?.kind, .addressTaken)
+        XCTAssertEqual(f.functions.first?.calls.map(\.callee), ["iommu_device_register", "bus_set_iommu"])
+    }
+
+    func testDeclaratorsInsideMacrosAndTypesMadeByMacros() {
+        let f = scan(
+            """
+            static int read_sensor(struct device *dev)
+            {
+            	u8 uninitialized_var(temp);
+            	int r, uninitialized_var(fresh);
+            	BKEY_PADDED(key) tmp;
+            	ssize_t (*show)(struct device *, char *) = pick_show;
+            	static ssize_t (*const table[4])(struct device *dev) = { NULL };
+            	s16 (*chans)[2];
+            	char buf[16] __attribute__((aligned(STACK_ALIGN)));
+
+            	r = read_byte(PORT, &temp, &fresh, &tmp, &chans);
+            	show(dev, buf);
+            	table[0](dev);
+            	return report(&r, &global_limit);
+            }
+            """)
+        XCTAssertEqual(
+            referenced(f), ["uninitialized_var", "BKEY_PADDED", "read_byte", "report", "global_limit"],
+            "\(f.references)")
+    }
+
+    func testBlockScopePrototypesAndExternsAreNotLocals() {
+        let f = scan(
+            """
+            void caller(void)
+            {
+            	extern int shared_counter;
+            	int helper(int);
+            	u32 other_helper(u32 v);
+            	int local_count;
+
+            	helper(1);
+            	other_helper(2);
+            	bump(&shared_counter, &local_count);
+            }
+            """)
+        XCTAssertEqual(referenced(f), ["helper", "other_helper", "bump", "shared_counter"])
+    }
+
     func testKnRParametersAreLocals() {
         let f = scan(
             """
