@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 8
+    public static let version = 9
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -566,9 +566,10 @@ struct FileScanner {
     }
 
     static func isDefiningMacro(_ name: String) -> Bool {
+        // `*_HEAD(name)`: LIST_HEAD, HLIST_HEAD, LLIST_HEAD, BLOCKING_NOTIFIER_HEAD... (not
+        // INIT_LIST_HEAD(&x), which initialises).
         name.hasPrefix("DEFINE_") || name.hasPrefix("DECLARE_") && !name.hasPrefix("DECLARE_EVENT")
-            || name == "LIST_HEAD" || name == "HLIST_HEAD"
-            || name == "LLIST_HEAD" || name.hasSuffix("_HEAD") && name.hasPrefix("LIST")
+            || name.hasSuffix("_HEAD") && !name.hasPrefix("INIT_")
     }
 
     static func isIdentifier(_ s: String) -> Bool {
@@ -597,11 +598,14 @@ struct FileScanner {
         if first.kind == .identifier && lx.equals(first, "typedef") { return }
         if let inv = invocation(stmt) {
             // `static DEFINE_MUTEX(lock);`, `LIST_HEAD(list);`: a macro that defines its first argument.
+            // `static MACRO(name, ...);` can only define a static object, and the kernel's
+            // macros of that shape (SIMPLE_DEV_PM_OPS, a file's own LED_DEVICE) take its name first.
+            let isStatic = stmt[0].kind == .identifier && lx.equals(stmt[0], "static")
             let local = localDefiningMacros.contains(inv.name)
-            if FileScanner.isDefiningMacro(inv.name) || local, let first = inv.arguments.first,
-                FileScanner.isIdentifier(first)
+            if FileScanner.isDefiningMacro(inv.name) || local || isStatic, let first = inv.arguments.first,
+                FileScanner.isIdentifier(first), !cKeywords.contains(first)
             {
-                let store: StorageClass = contains(stmt, "static") || local ? .staticLinkage : .global
+                let store: StorageClass = isStatic || local ? .staticLinkage : .global
                 facts.definitions.append(
                     SymbolDefinition(
                         name: first, kind: .variable, storage: store, line: inv.line, condition: condition))
@@ -754,7 +758,7 @@ struct FileScanner {
             } else {
                 skipBlock()
             }
-            skipToSemicolon()
+            aggregateDeclarators(stmt, line: line)
             return
         }
         // A function definition: `... name ( params ) attrs {`.
@@ -950,6 +954,43 @@ struct FileScanner {
                 }
             }
         }
+    }
+
+    /// After the `}` of `struct [tag] { ... }` at file scope: the objects declared with it
+    /// (`static struct { ... } apbs[4];`, `} smcreg = { ... };`), read as one declaration whose
+    /// type is the aggregate (its body stands in as an empty `{}`).
+    mutating func aggregateDeclarators(_ head: [Token], line: Int) {
+        let open = Token(kind: .punct, start: 0, end: 0, line: line, punct: 0x7b, newlineBefore: false)
+        var close = open
+        close.punct = 0x7d
+        var tail: [Token] = []
+        while true {
+            let save = lx
+            let t = lx.next()
+            if t.kind == .end { break }
+            if t.kind == .directive {
+                directive(t)
+                continue
+            }
+            if dead { continue }
+            if t.isPunct(0x3b) { break }
+            if t.isPunct(0x7b) {
+                if tail.contains(where: { $0.isPunct(0x3d) }) {
+                    openBrace(head + [open, close] + tail)
+                    return
+                }
+                lx = save
+                break
+            }
+            // A missing `;`: the next statement starts on a new line.
+            if tail.isEmpty && t.newlineBefore && t.kind == .identifier && isStatementStart(t) {
+                lx = save
+                break
+            }
+            tail.append(t)
+            if tail.count > CSourceScanner.maxStatementTokens { break }
+        }
+        if !tail.isEmpty { declaration(head + [open, close] + tail) }
     }
 
     mutating func skipToSemicolon() {

@@ -97,6 +97,54 @@ final class DeclarationTests: XCTestCase {
         XCTAssertEqual(f.declarations.map(\.name), ["acpi_evaluate_thing", "acpi_stub_thing"])
     }
 
+    func testObjectsDeclaredWithAnAggregateOrByAStaticMacro() {
+        let f = scan(
+            """
+            static struct {
+            	int ram_io;
+            } boards[MAX_BOARD];
+            static struct {
+            	struct mutex mutex;
+            } smc = {
+            	.mutex = __MUTEX_INITIALIZER(smc.mutex),
+            	.handler = smc_handler,
+            };
+            static const struct board_info {
+            	const char *name;
+            } board_info[] = {
+            	{ .name = "a" },
+            };
+            struct pair { int a, b; } first_pair, *pair_ptr;
+            typedef struct { int x; } point_t;
+            struct tag_only_def { int y; };
+            struct attributed { int z; } __packed;
+            static SIMPLE_DEV_PM_OPS(foo_pm_ops, foo_suspend, foo_resume);
+            static LED_DEVICE(kbd_led, 255);
+            BLOCKING_NOTIFIER_HEAD(foo_chain);
+            static ATOMIC_NOTIFIER_HEAD(bar_chain);
+            static DEFINE_MUTEX(foo_lock);
+            static int after;
+            """)
+        let defined = Dictionary(f.definitions.map { ($0.name, $0.storage) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(defined["boards"], .staticLinkage)
+        XCTAssertEqual(defined["smc"], .staticLinkage)
+        XCTAssertEqual(defined["board_info"], .staticLinkage)
+        XCTAssertEqual(defined["first_pair"], .global)
+        XCTAssertEqual(defined["pair_ptr"], .global)
+        XCTAssertEqual(defined["foo_pm_ops"], .staticLinkage)
+        XCTAssertEqual(defined["kbd_led"], .staticLinkage)
+        XCTAssertEqual(defined["foo_chain"], .global)
+        XCTAssertEqual(defined["bar_chain"], .staticLinkage)
+        XCTAssertEqual(defined["foo_lock"], .staticLinkage)
+        XCTAssertEqual(defined["after"], .staticLinkage)
+        for name in ["point_t", "tag_only_def", "__packed", "attributed", "pair", "ram_io", "x", "MAX_BOARD"]
+        {
+            XCTAssertNil(defined[name], name)
+        }
+        XCTAssertEqual(f.initializers.map(\.variable), ["board_info"])
+        XCTAssertEqual(referenced(f), ["__MUTEX_INITIALIZER", "smc_handler"])
+    }
+
     // MARK: Enumerators
 
     func testEnumeratorsAreStaticNamesNotReferences() {
