@@ -1,6 +1,8 @@
 extension FileScanner {
     /// Values that look like names but are never symbols.
-    static let constants: Set<String> = ["true", "false", "NULL", "nullptr"]
+    static let constants: Set<String> = [
+        "true", "false", "NULL", "nullptr", "KBUILD_MODNAME", "KBUILD_BASENAME",
+    ]
 
     // MARK: Function bodies
 

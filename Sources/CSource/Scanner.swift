@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 9
+    public static let version = 10
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -681,7 +681,9 @@ struct FileScanner {
         _ name: String, line: Int, kind: ReferenceKind, function: String?,
         condition override: PreprocessorCondition? = nil
     ) {
-        if FileScanner.constants.contains(name) { return }
+        // kbuild defines KBUILD_MODNAME on the command line and every CONFIG_ in autoconf.h:
+        // the preprocessor replaces them.
+        if FileScanner.constants.contains(name) || name.hasPrefix("CONFIG_") { return }
         let r = SymbolReference(
             name: name, line: 0, kind: kind, condition: override ?? condition, function: function)
         if seenReferences.insert(r).inserted {

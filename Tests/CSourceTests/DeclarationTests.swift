@@ -145,6 +145,19 @@ final class DeclarationTests: XCTestCase {
         XCTAssertEqual(referenced(f), ["__MUTEX_INITIALIZER", "smc_handler"])
     }
 
+    func testBuildDefinedMacrosAreNoReferences() {
+        let f = scan(
+            """
+            static struct platform_driver foo_driver = {
+            	.driver = { .name = KBUILD_MODNAME },
+            	.nr_ports = CONFIG_FOO_NR_PORTS,
+            	.probe = foo_probe,
+            };
+            static const char *tag = KBUILD_BASENAME;
+            """)
+        XCTAssertEqual(referenced(f), ["foo_probe"])
+    }
+
     // MARK: Enumerators
 
     func testEnumeratorsAreStaticNamesNotReferences() {
