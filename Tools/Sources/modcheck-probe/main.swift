@@ -89,3 +89,5 @@ default:
     print("unknown command \(command)")
     exit(2)
 }
+// Writes the facts scanned in this run to the fact cache (--cache), for the next run.
+session.finish()
