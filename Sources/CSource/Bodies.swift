@@ -1,6 +1,8 @@
 extension FileScanner {
     /// Values that look like names but are never symbols.
-    static let constants: Set<String> = ["true", "false", "NULL", "nullptr"]
+    static let constants: Set<String> = [
+        "true", "false", "NULL", "nullptr", "KBUILD_MODNAME", "KBUILD_BASENAME",
+    ]
 
     // MARK: Function bodies
 
@@ -9,65 +11,9 @@ extension FileScanner {
         params: Set<String>, body: [Token]
     ) {
         let conditions = tokenConditions
-        // Locals: `type name =|;|,|[|)` and `(*name)(`.
+        let ends = groupEnds(body)
         var locals = params
-        for i in 1..<max(1, body.count) where body[i].kind == .identifier && i + 1 < body.count {
-            let prev = body[i - 1]
-            let next = body[i + 1]
-            let declares =
-                next.isPunct(0x3d) || next.isPunct(0x3b) || next.isPunct(0x2c) || next.isPunct(0x5b)
-            if prev.kind == .identifier && declares {
-                let p = lx.text(prev)
-                if p != "return" && p != "goto" && p != "case" && p != "else" && p != "sizeof" {
-                    locals.insert(lx.text(body[i]))
-                }
-            } else if prev.isPunct(0x2a) && declares && i >= 2
-                && (body[i - 2].kind == .identifier || body[i - 2].isPunct(0x2a))
-            {
-                locals.insert(lx.text(body[i]))
-            } else if prev.isPunct(0x2a) && next.isPunct(0x29) && i >= 2 && body[i - 2].isPunct(0x28) {
-                locals.insert(lx.text(body[i]))
-            }
-        }
-        // `int i, ret;` / `struct foo *a, *b = x;`: every declarator of a declaration statement.
-        var statementStart = 0
-        // What the statement's head holds, read once per token: `int a, b, c, ...` with a
-        // hundred thousand declarators stays linear. Locals are only added once the head holds
-        // one, so a token read before that cannot have become a local since.
-        var headRead = 0
-        var headHasLocal = false
-        var headHasParen = false
-        var j = 0
-        while j < body.count {
-            if lx.tick() { break }
-            let t = body[j]
-            if t.isPunct(0x3b) || t.isPunct(0x7b) || t.isPunct(0x7d) {
-                statementStart = j + 1
-                headRead = j + 1
-                headHasLocal = false
-                headHasParen = false
-            } else if t.kind == .identifier, j > statementStart, j + 1 < body.count,
-                body[j + 1].isPunct(0x2c) || body[j + 1].isPunct(0x3b) || body[j + 1].isPunct(0x3d)
-                    || body[j + 1].isPunct(0x5b),
-                body[j - 1].isPunct(0x2c) || body[j - 1].isPunct(0x2a),
-                body[statementStart].kind == .identifier
-            {
-                // Only when the statement already declared a local (its first declarator).
-                while headRead < j {
-                    let h = body[headRead]
-                    if h.isPunct(0x28) {
-                        headHasParen = true
-                    } else if !headHasLocal && h.kind == .identifier && locals.contains(lx.text(h)) {
-                        headHasLocal = true
-                    }
-                    headRead += 1
-                }
-                if headHasLocal && !headHasParen {
-                    locals.insert(lx.text(t))
-                }
-            }
-            j += 1
-        }
+        blockLocals(body, ends: ends, into: &locals)
         var callees: [String] = []
         var calleeSet = Set<String>()
         var calls: [FunctionCall] = []
@@ -83,7 +29,17 @@ extension FileScanner {
                     prev.map { $0.isPunct(0x2e) || ($0.kind == .punct && $0.punct == Token.arrow) } ?? false
                 if i + 1 < body.count && body[i + 1].isPunct(0x28) && !viaMember {
                     let callee = lx.text(t)
-                    if !cKeywords.contains(callee) && !callee.hasPrefix("__builtin")
+                    let close = min(body.count - 1, Int(ends[i + 1]))
+                    if declaratorAttributeWords.contains(callee) {
+                        // `__attribute__((aligned(8)))`, `asm("..." : "=r"(x))`: no calls inside.
+                        i = close + 1
+                        continue
+                    }
+                    // `ssize_t (*show)(struct device *)`, `s16 (*chans)[2]`: a declaration's type.
+                    let declaresPointer =
+                        i + 2 < body.count && body[i + 2].isPunct(0x2a) && close + 1 < body.count
+                        && (body[close + 1].isPunct(0x28) || body[close + 1].isPunct(0x5b))
+                    if !declaresPointer && !cKeywords.contains(callee) && !callee.hasPrefix("__builtin")
                         && !locals.contains(callee)
                     {
                         if calleeSet.insert(callee).inserted { callees.append(callee) }
@@ -131,6 +87,215 @@ extension FileScanner {
             FunctionFacts(
                 name: name, storage: storage, line: line, endLine: endLine, condition: defCondition,
                 callees: callees, calls: calls, assignsMembers: members))
+    }
+
+    // MARK: Locals
+
+    /// Every name a block-scope declaration of `body` declares, whatever its place: after
+    /// statements, in a `for` head, several per statement, in a statement expression, or made by a
+    /// declaring macro (`LIST_HEAD(list);`). One set per function (flow-insensitive): `&name` and
+    /// `name(` of a local are no link-time references.
+    mutating func blockLocals(_ body: [Token], ends: [Int32], into locals: inout Set<String>) {
+        // A `({` statement expression resumes its enclosing statement after the `})`.
+        struct Enclosing {
+            var isStatementExpression: Bool
+            var start: Int
+            var parens: Int
+            var assigns: Bool
+        }
+        var enclosing: [Enclosing] = []
+        var start = 0
+        var parens = 0
+        // A top-level `=` in the statement: a `{` after it opens an initializer, not a block.
+        var assigns = false
+        var i = 0
+        while i < body.count {
+            if lx.tick() { return }
+            let t = body[i]
+            guard t.kind == .punct else {
+                i += 1
+                continue
+            }
+            switch t.punct {
+            case 0x28: parens += 1
+            case 0x29: parens = max(0, parens - 1)
+            case 0x3d where parens == 0: assigns = true
+            case 0x3b where parens == 0:
+                statementLocals(body, from: start, to: i, ends: ends, into: &locals)
+                start = i + 1
+                assigns = false
+            case 0x7b:
+                let previous = i > 0 ? body[i - 1] : nil
+                let close = min(body.count - 1, Int(ends[i]))
+                if parens > 0 && previous?.isPunct(0x28) == true {
+                    enclosing.append(
+                        Enclosing(isStatementExpression: true, start: start, parens: parens, assigns: assigns)
+                    )
+                    start = i + 1
+                    parens = 0
+                    assigns = false
+                } else if parens > 0 || assigns || previous?.isPunct(0x3d) == true {
+                    // An initializer (`bf[32] = {0}`) or a compound literal: part of the statement.
+                    i = close
+                } else if let isEnum = aggregateBefore(body, at: i, from: start) {
+                    // `struct foo { ... } data;`: the body belongs to the declaration.
+                    if isEnum {
+                        for e in enumerators(body, from: i + 1, to: close, ends: ends) {
+                            locals.insert(lx.text(body[e]))
+                        }
+                    }
+                    i = close
+                } else {
+                    statementLocals(body, from: start, to: i, ends: ends, into: &locals)
+                    enclosing.append(
+                        Enclosing(isStatementExpression: false, start: 0, parens: 0, assigns: false))
+                    start = i + 1
+                    parens = 0
+                    assigns = false
+                }
+            case 0x7d:
+                statementLocals(body, from: start, to: i, ends: ends, into: &locals)
+                if let outer = enclosing.popLast(), outer.isStatementExpression {
+                    start = outer.start
+                    parens = outer.parens
+                    assigns = outer.assigns
+                } else {
+                    start = i + 1
+                    parens = 0
+                    assigns = false
+                }
+            default: break
+            }
+            i += 1
+        }
+        statementLocals(body, from: start, to: body.count, ends: ends, into: &locals)
+    }
+
+    /// For a `{` at `at`: true after `enum [tag]`, false after `struct|union [tag]`, nil otherwise.
+    mutating func aggregateBefore(_ body: [Token], at i: Int, from start: Int) -> Bool? {
+        var k = i - 1
+        if k >= start && body[k].kind == .identifier && !isAggregateKeyword(body[k]) { k -= 1 }
+        guard k >= start, body[k].kind == .identifier, isAggregateKeyword(body[k]) else { return nil }
+        return lx.equals(body[k], "enum")
+    }
+
+    mutating func isAggregateKeyword(_ t: Token) -> Bool {
+        lx.equals(t, "struct") || lx.equals(t, "union") || lx.equals(t, "enum")
+    }
+
+    /// One statement `body[lo..<hi]` (without its `;`): labels, `case X:`, `else`, `do` and the
+    /// heads of `if`/`while`/`switch`/`for` come off the front (a `for` head's first clause may
+    /// declare); what remains declares locals only when it reads as a declaration.
+    mutating func statementLocals(
+        _ body: [Token], from lo: Int, to hi: Int, ends: [Int32], into locals: inout Set<String>
+    ) {
+        var i = lo
+        while i < hi, body[i].kind == .identifier {
+            if lx.tick() { return }
+            let t = body[i]
+            let next = i + 1 < hi ? body[i + 1] : nil
+            if lx.equals(t, "else") || lx.equals(t, "do") {
+                i += 1
+            } else if lx.equals(t, "case") {
+                var j = i + 1
+                while j < hi && !body[j].isPunct(0x3a) {
+                    if body[j].isPunct(0x28) || body[j].isPunct(0x5b) { j = Int(ends[j]) }
+                    j += 1
+                }
+                i = j + 1
+            } else if next?.isPunct(0x3a) == true {
+                // `out:`, `default:`
+                i += 2
+            } else if next?.isPunct(0x28) == true,
+                lx.equals(t, "if") || lx.equals(t, "while") || lx.equals(t, "switch") || lx.equals(t, "for")
+            {
+                let close = min(hi, Int(ends[i + 1]))
+                if lx.equals(t, "for") {
+                    var j = i + 2
+                    while j < close && !body[j].isPunct(0x3b) {
+                        if body[j].isPunct(0x28) || body[j].isPunct(0x5b) || body[j].isPunct(0x7b) {
+                            j = Int(ends[j])
+                        }
+                        j += 1
+                    }
+                    declarationLocals(body, from: i + 2, to: min(j, close), ends: ends, into: &locals)
+                }
+                i = close + 1
+            } else {
+                break
+            }
+        }
+        declarationLocals(body, from: i, to: hi, ends: ends, into: &locals)
+    }
+
+    /// Locals of `body[lo..<hi]` when it is a declaration: it starts with a type, storage class,
+    /// qualifier or attribute word, or with a (typedef) name followed by a name, by `*`s and a
+    /// name, or by `(*name)(`; or it is a declaring macro whose first argument is a plain name
+    /// (`DECLARE_COMPLETION_ONSTACK(done)`). `extern` declarations and prototypes declare no local.
+    mutating func declarationLocals(
+        _ body: [Token], from lo: Int, to hi: Int, ends: [Int32], into locals: inout Set<String>
+    ) {
+        guard lo < hi, body[lo].kind == .identifier else { return }
+        var m = lo
+        if lx.equals(body[m], "static") { m += 1 }
+        if m + 2 < hi, body[m].kind == .identifier, body[m + 1].isPunct(0x28) {
+            let macro = lx.text(body[m])
+            if FileScanner.isDefiningMacro(macro) || localDefiningMacros.contains(macro) {
+                if body[m + 2].kind == .identifier, m + 3 < hi,
+                    body[m + 3].isPunct(0x2c) || body[m + 3].isPunct(0x29)
+                {
+                    locals.insert(lx.text(body[m + 2]))
+                }
+                return
+            }
+        }
+        let first = lx.text(body[lo])
+        let isDeclaration: Bool
+        if typeWords.contains(first) || qualifierWords.contains(first) || typeofWords.contains(first)
+            || first == "struct" || first == "union" || first == "enum" || attributeLike.contains(first)
+        {
+            isDeclaration = true
+        } else if cKeywords.contains(first) || lo + 1 >= hi {
+            isDeclaration = false
+        } else {
+            let next = body[lo + 1]
+            if next.kind == .identifier {
+                isDeclaration = true
+            } else if next.isPunct(0x2a) {
+                // `foo_t *p`, `foo_t **pp`, `foo_t *const p` (nobody writes `a * b;`).
+                var j = lo + 1
+                while j < hi && body[j].isPunct(0x2a) { j += 1 }
+                isDeclaration = j < hi && body[j].kind == .identifier
+            } else if next.isPunct(0x28) {
+                // `handler_t (*fn)(int)`, not a call `foo(*p)`; `BKEY_PADDED(key) tmp;`, a type
+                // made by a macro, not `list_for_each(pos, head) count++;`.
+                let close = Int(ends[lo + 1])
+                let pointer =
+                    lo + 3 < hi && body[lo + 2].isPunct(0x2a) && body[lo + 3].kind == .identifier
+                    && close + 1 < hi
+                    && (body[close + 1].isPunct(0x28) || body[close + 1].isPunct(0x5b))
+                let madeType =
+                    close + 1 < hi && body[close + 1].kind == .identifier
+                    && (close + 2 == hi || body[close + 2].isPunct(0x2c) || body[close + 2].isPunct(0x3d)
+                        || body[close + 2].isPunct(0x5b))
+                isDeclaration = pointer || madeType
+            } else {
+                isDeclaration = false
+            }
+        }
+        guard isDeclaration else { return }
+        let shape = parseDeclaration(body, from: lo, to: hi, ends: ends)
+        guard !shape.notDeclaration, !shape.isExtern, !shape.isTypedef else { return }
+        for d in shape.declarators {
+            if !d.isFunction {
+                locals.insert(lx.text(d.name))
+            } else if d.index + 3 < hi, body[d.index + 2].kind == .identifier, body[d.index + 3].isPunct(0x29)
+            {
+                // `u8 uninitialized_var(temp);`: a macro around the declarator (a prototype with
+                // one unnamed parameter of a typedef type makes a harmless local of the type name).
+                locals.insert(lx.text(body[d.index + 2]))
+            }
+        }
     }
 
     /// Index of the `)` matching the `(` at `open`.

@@ -31,7 +31,9 @@ public enum StorageClass: Hashable, Sendable {
     case global, staticLinkage, staticInline, externInline
 }
 
-public enum SymbolKind: Hashable, Sendable { case function, variable }
+/// `enumerator`: a constant of an `enum`, which the compiler resolves; it is recorded with
+/// `.staticLinkage` so that it is a name a header provides and never a link-time definition.
+public enum SymbolKind: Hashable, Sendable { case function, variable, enumerator }
 
 /// A file-scope definition of a function or variable.
 public struct SymbolDefinition: Hashable, Sendable {
@@ -49,6 +51,22 @@ public struct SymbolDefinition: Hashable, Sendable {
         self.storage = storage
         self.line = line
         self.condition = condition
+    }
+}
+
+/// A file-scope declaration of a name with external linkage that the file does not define: a
+/// prototype (`int foo(struct device *dev);`) or an `extern` object. The kernel builds with
+/// -Werror=implicit-function-declaration, so a call to a name no included header or own file
+/// declares cannot be a call to another object.
+public struct SymbolDeclaration: Hashable, Sendable {
+    public var name: String
+    public var kind: SymbolKind
+    public var line: Int
+
+    public init(name: String, kind: SymbolKind, line: Int) {
+        self.name = name
+        self.kind = kind
+        self.line = line
     }
 }
 
@@ -253,6 +271,7 @@ public struct CSourceDiagnostic: Hashable, Sendable, CustomStringConvertible {
 public struct SourceFacts: Hashable, Sendable {
     public var path: String
     public var definitions: [SymbolDefinition] = []
+    public var declarations: [SymbolDeclaration] = []
     public var exports: [ExportedSymbol] = []
     public var references: [SymbolReference] = []
     public var invocations: [MacroInvocation] = []

@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 5
+    public static let version = 11
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -234,6 +234,11 @@ struct FileScanner {
             // A macro of this file is expanded by the preprocessor, never resolved by the linker.
             let macroNames = Set(facts.macros.map(\.name))
             facts.references.removeAll { macroNames.contains($0.name) }
+        }
+        if full && facts.definitions.contains(where: { $0.kind == .enumerator }) {
+            // So is an enumerator of this file: the compiler resolves it.
+            let constants = Set(facts.definitions.filter { $0.kind == .enumerator }.map(\.name))
+            facts.references.removeAll { constants.contains($0.name) }
         }
     }
 
@@ -561,9 +566,10 @@ struct FileScanner {
     }
 
     static func isDefiningMacro(_ name: String) -> Bool {
+        // `*_HEAD(name)`: LIST_HEAD, HLIST_HEAD, LLIST_HEAD, BLOCKING_NOTIFIER_HEAD... (not
+        // INIT_LIST_HEAD(&x), which initialises).
         name.hasPrefix("DEFINE_") || name.hasPrefix("DECLARE_") && !name.hasPrefix("DECLARE_EVENT")
-            || name == "LIST_HEAD" || name == "HLIST_HEAD"
-            || name == "LLIST_HEAD" || name.hasSuffix("_HEAD") && name.hasPrefix("LIST")
+            || name.hasSuffix("_HEAD") && !name.hasPrefix("INIT_")
     }
 
     static func isIdentifier(_ s: String) -> Bool {
@@ -592,15 +598,19 @@ struct FileScanner {
         if first.kind == .identifier && lx.equals(first, "typedef") { return }
         if let inv = invocation(stmt) {
             // `static DEFINE_MUTEX(lock);`, `LIST_HEAD(list);`: a macro that defines its first argument.
+            // `static MACRO(name, ...);` can only define a static object, and the kernel's
+            // macros of that shape (SIMPLE_DEV_PM_OPS, a file's own LED_DEVICE) take its name first.
+            let isStatic = stmt[0].kind == .identifier && lx.equals(stmt[0], "static")
             let local = localDefiningMacros.contains(inv.name)
-            if FileScanner.isDefiningMacro(inv.name) || local, let first = inv.arguments.first,
-                FileScanner.isIdentifier(first)
+            if FileScanner.isDefiningMacro(inv.name) || local || isStatic, let first = inv.arguments.first,
+                FileScanner.isIdentifier(first), !cKeywords.contains(first)
             {
-                let store: StorageClass = contains(stmt, "static") || local ? .staticLinkage : .global
+                let store: StorageClass = isStatic || local ? .staticLinkage : .global
                 facts.definitions.append(
                     SymbolDefinition(
                         name: first, kind: .variable, storage: store, line: inv.line, condition: condition))
             }
+            if inv.arguments.count == 1 { wrappedPrototypes(stmt) }
             if let (flavour, symbol) = exportFlavour(inv.name, inv.arguments) {
                 facts.exports.append(
                     ExportedSymbol(name: symbol, flavour: flavour, line: inv.line, condition: condition))
@@ -613,76 +623,47 @@ struct FileScanner {
             }
             return
         }
-        if contains(stmt, "extern") { return }
+        let shape = parseDeclaration(stmt, from: 0, to: stmt.count, ends: groupEnds(stmt))
+        if shape.notDeclaration || shape.isTypedef { return }
         let store = storage(stmt)
-        // Declarators: the identifier before `=`, `,`, `[` or the end, at parenthesis level 0;
-        // `(*name)` declares a function pointer variable; `name(` is a prototype.
-        var level = 0
-        var i = 0
-        var declared: [(String, Int)] = []
-        var lastIdent: Token?
-        var prototype = false
-        var pointerName: Token?
-        var afterEquals = false
-        while i < stmt.count {
-            let t = stmt[i]
-            if t.kind == .punct {
-                switch t.punct {
-                case 0x28:
-                    if level == 0, let ident = lastIdent, !afterEquals,
-                        !attributeLike.contains(lx.text(ident))
-                    {
-                        if i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a) && stmt[i + 2].kind == .identifier
-                        {
-                            pointerName = stmt[i + 2]
-                        } else {
-                            prototype = true
-                        }
-                    } else if level == 0 && i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a)
-                        && stmt[i + 2].kind == .identifier && !afterEquals
-                    {
-                        pointerName = stmt[i + 2]
-                    }
-                    level += 1
-                case 0x29: level -= 1
-                case 0x3d where level == 0:  // =
-                    if let p = pointerName ?? lastIdent, !afterEquals {
-                        declared.append((lx.text(p), p.line))
-                    }
-                    afterEquals = true
-                    if full { initializerValue(Array(stmt[(i + 1)...])) }
-                case 0x2c where level == 0:  // ,
-                    if !afterEquals, !prototype, let p = pointerName ?? lastIdent {
-                        declared.append((lx.text(p), p.line))
-                    }
-                    afterEquals = false
-                    prototype = false
-                    pointerName = nil
-                    lastIdent = nil
-                case 0x5b where level == 0:  // [
-                    if !afterEquals, let p = lastIdent { declared.append((lx.text(p), p.line)) }
-                    afterEquals = true  // skip to the next declarator
-                default: break
-                }
-            } else if t.kind == .identifier && level == 0 && !afterEquals {
-                // `struct iommu_ops;` declares a tag, not an object called iommu_ops.
-                let isTag =
-                    i > 0 && stmt[i - 1].kind == .identifier
-                    && (lx.equals(stmt[i - 1], "struct") || lx.equals(stmt[i - 1], "union")
-                        || lx.equals(stmt[i - 1], "enum"))
-                if !isTag { lastIdent = t }
+        if full && !shape.isExtern {
+            for start in shape.initializers where start < stmt.count {
+                initializerValue(Array(stmt[start...]))
             }
-            i += 1
-        }
-        if !afterEquals && !prototype, let p = pointerName ?? lastIdent, stmt.count > 1 {
-            declared.append((lx.text(p), p.line))
         }
         var seen = Set<String>()
-        for (name, line) in declared
-        where !cKeywords.contains(name) && !attributeLike.contains(name) && seen.insert(name).inserted {
-            facts.definitions.append(
-                SymbolDefinition(
-                    name: name, kind: .variable, storage: store, line: line, condition: condition))
+        for d in shape.declarators {
+            let name = lx.text(d.name)
+            guard !cKeywords.contains(name), !attributeLike.contains(name), seen.insert(name).inserted else {
+                continue
+            }
+            if d.isFunction {
+                // A prototype declares a name other objects may define; a static one does not.
+                if !shape.isStatic && d.index > 0 {
+                    facts.declarations.append(
+                        SymbolDeclaration(name: name, kind: .function, line: d.name.line))
+                }
+            } else if shape.isExtern {
+                facts.declarations.append(SymbolDeclaration(name: name, kind: .variable, line: d.name.line))
+            } else {
+                facts.definitions.append(
+                    SymbolDefinition(
+                        name: name, kind: .variable, storage: store, line: d.name.line, condition: condition))
+            }
+        }
+    }
+
+    /// `ACPI_EXTERNAL_RETURN_STATUS(acpi_status acpi_evaluate_object(...))`: a prototype handed
+    /// to a macro (which declares it, or defines a stub) still declares the name.
+    mutating func wrappedPrototypes(_ stmt: [Token]) {
+        guard let open = stmt.firstIndex(where: { $0.isPunct(0x28) }), stmt.count > open + 3 else { return }
+        let ends = groupEnds(stmt)
+        let close = min(stmt.count, Int(ends[open]))
+        let shape = parseDeclaration(stmt, from: open + 1, to: close, ends: ends)
+        guard !shape.notDeclaration, !shape.isStatic, !shape.isTypedef else { return }
+        for d in shape.declarators where d.isFunction && d.index > open + 1 {
+            facts.declarations.append(
+                SymbolDeclaration(name: lx.text(d.name), kind: .function, line: d.name.line))
         }
     }
 
@@ -700,7 +681,9 @@ struct FileScanner {
         _ name: String, line: Int, kind: ReferenceKind, function: String?,
         condition override: PreprocessorCondition? = nil
     ) {
-        if FileScanner.constants.contains(name) { return }
+        // kbuild defines KBUILD_MODNAME on the command line and every CONFIG_ in autoconf.h:
+        // the preprocessor replaces them.
+        if FileScanner.constants.contains(name) || name.hasPrefix("CONFIG_") { return }
         let r = SymbolReference(
             name: name, line: 0, kind: kind, condition: override ?? condition, function: function)
         if seenReferences.insert(r).inserted {
@@ -748,16 +731,36 @@ struct FileScanner {
             let tag =
                 aggregate + 1 < stmt.count && stmt[aggregate + 1].kind == .identifier
                 ? lx.text(stmt[aggregate + 1]) : nil
-            if !isEnum, isHeader || full, let tag {
+            if isEnum {
+                // Enumerators are constants: `.type = FOO_TYPE` names no symbol.
+                let body = collectBlock(withConditions: true)
+                let conditions = tokenConditions
+                for i in enumerators(body, from: 0, to: body.count, ends: groupEnds(body)) {
+                    facts.definitions.append(
+                        SymbolDefinition(
+                            name: lx.text(body[i]), kind: .enumerator, storage: .staticLinkage,
+                            line: body[i].line,
+                            condition: i < conditions.count ? conditions[i] : condition))
+                }
+            } else if isHeader || full {
                 let body = collectBlock()
                 if !dead {
-                    facts.structs.append(
-                        StructDefinition(tag: tag, members: members(body), line: line, condition: condition))
+                    if let tag {
+                        facts.structs.append(
+                            StructDefinition(
+                                tag: tag, members: members(body), line: line, condition: condition))
+                    }
+                    for i in nestedEnumerators(body) {
+                        facts.definitions.append(
+                            SymbolDefinition(
+                                name: lx.text(body[i]), kind: .enumerator, storage: .staticLinkage,
+                                line: body[i].line, condition: condition))
+                    }
                 }
             } else {
                 skipBlock()
             }
-            skipToSemicolon()
+            aggregateDeclarators(stmt, line: line)
             return
         }
         // A function definition: `... name ( params ) attrs {`.
@@ -788,7 +791,22 @@ struct FileScanner {
         skipBlock()
     }
 
+    /// The defined function of a head `... name ( params ) attrs`: the first declarator when it
+    /// is a function (see `parseDeclaration`); nil for a macro that makes the function
+    /// (`SYSCALL_DEFINE1(...) {`, no type before it).
     mutating func functionName(_ stmt: [Token]) -> (Int, String)? {
+        let shape = parseDeclaration(stmt, from: 0, to: stmt.count, ends: groupEnds(stmt), firstOnly: true)
+        if let d = shape.declarators.first, d.isFunction {
+            if d.index == 0 { return nil }
+            let name = lx.text(d.name)
+            if !attributeLike.contains(name) && !cKeywords.contains(name) { return (d.index, name) }
+        }
+        return firstCallLikeName(stmt)
+    }
+
+    /// The older reading of a head, for shapes the declaration reader does not take: the first
+    /// `name (` outside parentheses that is no keyword or known attribute.
+    mutating func firstCallLikeName(_ stmt: [Token]) -> (Int, String)? {
         var level = 0
         for (i, t) in stmt.enumerated() {
             if t.kind == .punct {
@@ -826,49 +844,33 @@ struct FileScanner {
         guard i + 2 < stmt.count, stmt[i - 1].kind == .identifier || stmt[i - 1].isPunct(0x2a) else {
             return false
         }
+        // Names and commas alternate (`(a, b)`); `(size_t size, gfp_t flags)` is a prototype's
+        // parameter list, whose unknown trailing attribute must not swallow the next statements.
         var j = i + 2
         var sawName = false
+        var expectName = true
         while j < stmt.count && !stmt[j].isPunct(0x29) {
             let t = stmt[j]
-            if t.kind == .identifier {
+            if t.kind == .identifier && expectName {
                 sawName = true
-            } else if !t.isPunct(0x2c) {
+            } else if !(t.isPunct(0x2c) && !expectName) {
                 return false
             }
+            expectName.toggle()
             j += 1
         }
         guard sawName, j + 1 < stmt.count, stmt[j + 1].kind == .identifier else { return false }
         return !attributeLike.contains(lx.text(stmt[j + 1]))
     }
 
-    /// Parameter names: the last identifier of each parameter, or `(*name)` for pointers to functions.
+    /// Parameter names: the declarator of each parameter (`int (*cb)(int)`, `u8 buf[N]`,
+    /// `unsigned long flags __maybe_unused`), and the words of a K&R identifier list.
     mutating func parameters(_ stmt: [Token], after nameIndex: Int) -> Set<String> {
-        var names = Set<String>()
-        var level = 0
-        var last: Token?
-        var i = nameIndex + 1
-        while i < stmt.count {
-            let t = stmt[i]
-            if t.isPunct(0x28) {
-                level += 1
-                if level == 2 && i + 2 < stmt.count && stmt[i + 1].isPunct(0x2a)
-                    && stmt[i + 2].kind == .identifier
-                {
-                    names.insert(lx.text(stmt[i + 2]))
-                }
-            } else if t.isPunct(0x29) {
-                if level == 1, let l = last { names.insert(lx.text(l)) }
-                level -= 1
-                if level == 0 { break }
-            } else if t.isPunct(0x2c) && level == 1 {
-                if let l = last { names.insert(lx.text(l)) }
-                last = nil
-            } else if t.kind == .identifier && level == 1 {
-                last = t
-            }
-            i += 1
-        }
-        return names
+        guard let open = stmt[(nameIndex + 1)...].firstIndex(where: { $0.isPunct(0x28) }) else { return [] }
+        let ends = groupEnds(stmt)
+        let close = min(stmt.count, Int(ends[open]))
+        let shape = parseDeclaration(stmt, from: open + 1, to: close, ends: ends, parameterList: true)
+        return Set(shape.declarators.map { lx.text($0.name) })
     }
 
     /// Tokens up to the brace matching the one just read (depth accounting survives #if/#else).
@@ -954,6 +956,43 @@ struct FileScanner {
                 }
             }
         }
+    }
+
+    /// After the `}` of `struct [tag] { ... }` at file scope: the objects declared with it
+    /// (`static struct { ... } apbs[4];`, `} smcreg = { ... };`), read as one declaration whose
+    /// type is the aggregate (its body stands in as an empty `{}`).
+    mutating func aggregateDeclarators(_ head: [Token], line: Int) {
+        let open = Token(kind: .punct, start: 0, end: 0, line: line, punct: 0x7b, newlineBefore: false)
+        var close = open
+        close.punct = 0x7d
+        var tail: [Token] = []
+        while true {
+            let save = lx
+            let t = lx.next()
+            if t.kind == .end { break }
+            if t.kind == .directive {
+                directive(t)
+                continue
+            }
+            if dead { continue }
+            if t.isPunct(0x3b) { break }
+            if t.isPunct(0x7b) {
+                if tail.contains(where: { $0.isPunct(0x3d) }) {
+                    openBrace(head + [open, close] + tail)
+                    return
+                }
+                lx = save
+                break
+            }
+            // A missing `;`: the next statement starts on a new line.
+            if tail.isEmpty && t.newlineBefore && t.kind == .identifier && isStatementStart(t) {
+                lx = save
+                break
+            }
+            tail.append(t)
+            if tail.count > CSourceScanner.maxStatementTokens { break }
+        }
+        if !tail.isEmpty { declaration(head + [open, close] + tail) }
     }
 
     mutating func skipToSemicolon() {

@@ -8,10 +8,16 @@ public enum FactCodec {
         w.int(f.definitions.count)
         for d in f.definitions {
             w.string(d.name)
-            w.int(d.kind == .function ? 0 : 1)
+            w.int(kindCode(d.kind))
             w.int(storageCode(d.storage))
             w.int(d.line)
             condition(d.condition, &w)
+        }
+        w.int(f.declarations.count)
+        for d in f.declarations {
+            w.string(d.name)
+            w.int(kindCode(d.kind))
+            w.int(d.line)
         }
         w.int(f.exports.count)
         for e in f.exports {
@@ -105,9 +111,11 @@ public enum FactCodec {
             var f = SourceFacts.empty(path: path)
             f.definitions = try list(&r) {
                 SymbolDefinition(
-                    name: try $0.string(), kind: try $0.int() == 0 ? .function : .variable,
-                    storage: try storage(&$0),
+                    name: try $0.string(), kind: try kind(&$0), storage: try storage(&$0),
                     line: try $0.int(), condition: try condition(&$0))
+            }
+            f.declarations = try list(&r) {
+                SymbolDeclaration(name: try $0.string(), kind: try kind(&$0), line: try $0.int())
             }
             f.exports = try list(&r) {
                 ExportedSymbol(
@@ -191,6 +199,23 @@ public enum FactCodec {
         out.reserveCapacity(n)
         for _ in 0..<n { out.append(try element(&r)) }
         return out
+    }
+
+    static func kindCode(_ k: SymbolKind) -> Int {
+        switch k {
+        case .function: 0
+        case .variable: 1
+        case .enumerator: 2
+        }
+    }
+
+    static func kind(_ r: inout ByteReader) throws -> SymbolKind {
+        switch try r.int() {
+        case 0: .function
+        case 1: .variable
+        case 2: .enumerator
+        default: throw ByteDecodingError()
+        }
     }
 
     static func storageCode(_ s: StorageClass) -> Int {

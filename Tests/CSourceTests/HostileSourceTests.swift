@@ -100,6 +100,24 @@ final class HostileSourceTests: XCTestCase {
         XCTAssertTrue(g.definitions.contains { $0.name == "after" })
     }
 
+    /// Block-scope declarations read per statement: nested statement expressions, endless
+    /// declarator lists and unclosed groups inside a body stay linear.
+    func testHostileFunctionBodies() {
+        let half = HostileSourceTests.size / 2
+        for body in [
+            repeated("int a = ({ ", toSize: half) + repeated("}); ", toSize: half),
+            "u32 " + repeated("a = {0}, ", toSize: half) + "z;",
+            repeated("struct s { ", toSize: half) + repeated("} x; ", toSize: half),
+            repeated("for (int i = (", toSize: half) + "0;",
+            repeated("case A: ", toSize: half) + "int b;",
+            "LIST_HEAD(" + repeated("(", toSize: half),
+        ] {
+            let (f, t) = scan("int f(void)\n{\n" + body + "\n}\nint after(void) { return 1; }\n")
+            XCTAssertLessThan(t, 10, String(body.prefix(20)))
+            XCTAssertTrue(f.definitions.contains { $0.name == "f" }, String(body.prefix(20)))
+        }
+    }
+
     func testUnterminatedEverything() {
         for (text, expected) in [
             ("/*" + repeated("x"), "unterminated comment"),

@@ -43,8 +43,13 @@ final class FactCacheTests: XCTestCase {
             EXPORT_SYMBOL_NS_GPL(foo, NS);
             #define OWNER(o) (o)->owner = THIS_MODULE
             struct s { int a; int (*b)(void); };
+            extern struct bus_type platform_bus_type;
+            int foo_register(struct device *dev);
+            enum foo_state { FOO_IDLE, FOO_BUSY };
             """
         let facts = CSourceScanner.scan(path: "drivers/x.c", text: text, depth: .full)
+        XCTAssertEqual(facts.declarations.map(\.name), ["platform_bus_type", "foo_register"])
+        XCTAssertEqual(facts.definitions.filter { $0.kind == .enumerator }.count, 2)
         let decoded = try FactCodec.decode(FactCodec.encode(facts), path: "drivers/x.c")
         XCTAssertEqual(decoded, facts)
         XCTAssertThrowsError(try FactCodec.decode([0xff, 0xff, 0xff], path: "x"))

@@ -10,10 +10,18 @@ import Workflows
 //   units                    scoped units: name, config, canBeModule, canBeBuiltin, sources
 //   refs UNIT...             resolved references of units (name kind resolution [provider])
 //   allrefs                  resolved references of every scoped unit that can be a module
+//   --declared               refs/allrefs: a last column saying whether the unit's own files or
+//                            the headers they include declare or define the name (what a
+//                            declaration filter of the model would keep)
 var args = Array(CommandLine.arguments.dropFirst())
 var options = CommonOptions()
 var revision = "HEAD"
 var scopes: [String] = []
+var showDeclared = false
+if let i = args.firstIndex(of: "--declared") {
+    args.remove(at: i)
+    showDeclared = true
+}
 @MainActor func take(_ flag: String) -> String? {
     guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }
     let v = args[i + 1]
@@ -102,11 +110,25 @@ case "units":
 case "refs", "allrefs":
     let names = Set(args.dropFirst())
     for u in model.scopedUnits where command == "allrefs" ? u.canBeModule : names.contains(u.name) {
+        var declared = Set<String>()
+        if showDeclared {
+            for path in u.sources + model.headerIndex(for: u.sources).headers {
+                guard let f = model.facts(path) else { continue }
+                declared.formUnion(f.declarations.map(\.name))
+                declared.formUnion(f.definitions.filter { $0.kind != .enumerator }.map(\.name))
+            }
+        }
         for r in model.resolvedReferences(u) {
-            print("\(u.name)\t\(r.reference.name)\t\(r.reference.kind)\t\(describe(r.resolution))\t\(r.path):\(r.reference.line)")
+            let column =
+                showDeclared ? (declared.contains(r.reference.name) ? "\tdeclared" : "\tundeclared") : ""
+            print(
+                "\(u.name)\t\(r.reference.name)\t\(r.reference.kind)\t\(describe(r.resolution))\t\(r.path):\(r.reference.line)\(column)"
+            )
         }
     }
 default:
     print("unknown command \(command)")
     exit(2)
 }
+// Writes the facts scanned in this run to the fact cache (--cache), for the next run.
+session.finish()
