@@ -729,6 +729,8 @@ public final class KernelModel: @unchecked Sendable {
 /// and every model that includes it.
 public final class HeaderSummary: @unchecked Sendable {
     public let names: Set<String>
+    /// Names the header declares with external linkage (prototypes, `extern` objects).
+    public let declared: Set<String>
     public let conditions: [String: [PreprocessorCondition]]
     public let structs: [String: Set<String>]
     public let mentions: [String: Set<String>]
@@ -757,6 +759,7 @@ public final class HeaderSummary: @unchecked Sendable {
             }
         }
         for s in f.structs where !s.members.isEmpty { structs[s.tag, default: []].formUnion(s.members) }
+        declared = Set(f.declarations.map(\.name))
         self.names = names
         self.conditions = conditions
         self.structs = structs
@@ -786,6 +789,11 @@ public struct HeaderIndex: Sendable {
         return out
     }
 
+    /// Whether an included header declares `name` (a prototype or an `extern` object).
+    public func isDeclared(_ name: String) -> Bool {
+        names.declarers(name).contains(where: blobs.contains)
+    }
+
     public func structMembers(_ tag: String) -> Set<String>? {
         var out: Set<String>?
         for s in summaries { if let m = s.structs[tag] { out = (out ?? []).union(m) } }
@@ -810,6 +818,7 @@ final class HeaderNameTable: @unchecked Sendable {
 
     private let lock = NSLock()
     private var table: [String: [Provider]] = [:]
+    private var declaring: [String: [ObjectID]] = [:]
     private var registered: Set<ObjectID> = []
 
     func register(_ blob: ObjectID, _ summary: HeaderSummary) {
@@ -818,8 +827,12 @@ final class HeaderNameTable: @unchecked Sendable {
             for (name, conditions) in summary.conditions {
                 table[name, default: []].append(Provider(blob: blob, conditions: conditions))
             }
+            for name in summary.declared { declaring[name, default: []].append(blob) }
         }
     }
 
     func providers(_ name: String) -> [Provider] { lock.withLock { table[name] ?? [] } }
+
+    /// The header blobs that declare `name`.
+    func declarers(_ name: String) -> [ObjectID] { lock.withLock { declaring[name] ?? [] } }
 }

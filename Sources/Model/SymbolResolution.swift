@@ -10,6 +10,10 @@ public enum SymbolResolution: Sendable {
     case exported([KernelModel.ExportSite])
     case notExported([SymbolProvider])
     case unresolved
+    /// Neither the unit nor any header it includes declares the name: the kernel builds with
+    /// -Werror=implicit-function-declaration, so this is a local, a macro's product or a name
+    /// pasted by a macro, never a link-time reference.
+    case undeclared
 }
 
 /// A reference of a module and how it resolves.
@@ -19,9 +23,11 @@ public struct UnitReference: Sendable {
     public var resolution: SymbolResolution
 }
 
-/// Everything a unit defines itself: any storage class, plus macros of its own sources.
+/// Everything a unit defines itself (any storage class, plus macros of its own sources), and what
+/// its own sources declare (`extern` objects and prototypes written in a `.c` file).
 public struct UnitNames: Sendable {
     public var names: Set<String> = []
+    public var declared: Set<String> = []
 
     public init(_ facts: [SourceFacts]) {
         for f in facts {
@@ -29,6 +35,7 @@ public struct UnitNames: Sendable {
             for fn in f.functions { names.insert(fn.name) }
             for m in f.macros { names.insert(m.name) }
             for i in f.initializers { names.insert(i.variable) }
+            for d in f.declarations { declared.insert(d.name) }
         }
     }
 }
@@ -46,6 +53,7 @@ extension KernelModel {
                 return .header
             }
         }
+        guard own.declared.contains(name) || headers.isDeclared(name) else { return .undeclared }
         let providers = (definitions[name] ?? []).filter { !ownSources.contains($0.path) }
         let exportSites = (exports[name] ?? []).filter { !ownSources.contains($0.path) }
         if !exportSites.isEmpty { return .exported(exportSites) }

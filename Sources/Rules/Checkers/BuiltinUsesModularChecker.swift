@@ -28,7 +28,9 @@ struct BuiltinUsesModularChecker: Checker {
             let headers = model.headerIndex(for: user.sources)
             var seen = Set<String>()
             for (source, ref) in model.references(of: user)
-            where !own.names.contains(ref.name) && !seen.contains(ref.name) {
+            where !own.names.contains(ref.name) && !seen.contains(ref.name)
+                && (own.declared.contains(ref.name) || headers.isDeclared(ref.name))
+            {
                 guard let providers = modularProviders(of: ref.name, model: model, excluding: ownSources),
                     let main = providers.first, let pConfig = main.config,
                     !user.configs.contains(pConfig)
