@@ -216,23 +216,58 @@ public struct FunctionFacts: Hashable, Sendable {
     }
 }
 
+/// A piece of a macro argument as its body writes it: text, or one of the macro's parameters
+/// (`__tracepoint_##name` is `.text("__tracepoint_")`, `.parameter(0)`).
+public enum MacroArgumentPiece: Hashable, Sendable {
+    case text(String)
+    case parameter(Int)
+}
+
+/// An invocation in a macro's body whose arguments are built from the macro's parameters:
+/// `EXPORT_SYMBOL_GPL(__tracepoint_##name)` in `EXPORT_TRACEPOINT_SYMBOL_GPL(name)`.
+public struct MacroUse: Hashable, Sendable {
+    public var macro: String
+    public var arguments: [[MacroArgumentPiece]]
+
+    public init(macro: String, arguments: [[MacroArgumentPiece]]) {
+        self.macro = macro
+        self.arguments = arguments
+    }
+
+    /// The arguments with the parameters replaced by `actual` (missing ones by nothing).
+    public func arguments(with actual: [String]) -> [String] {
+        arguments.map { pieces in
+            pieces.map { piece -> String in
+                switch piece {
+                case .text(let t): return t
+                case .parameter(let i): return i < actual.count ? actual[i] : ""
+                }
+            }.joined()
+        }
+    }
+}
+
 /// A `#define`; `bodyMentions` says which watched words its body contains (e.g. THIS_MODULE).
+/// For function-like macros whose body exports (mentions `EXPORT`), `uses` are the invocations
+/// in the body: `ACPI_EXPORT_SYMBOL(symbol)` → `EXPORT_SYMBOL(symbol)` makes it an export wrapper.
 public struct MacroDefinition: Hashable, Sendable {
     public var name: String
     public var isFunctionLike: Bool
     public var line: Int
     public var condition: PreprocessorCondition
     public var bodyMentions: Set<String>
+    public var uses: [MacroUse] = []
 
     public init(
         name: String, isFunctionLike: Bool, line: Int, condition: PreprocessorCondition,
-        bodyMentions: Set<String>
+        bodyMentions: Set<String>, uses: [MacroUse] = []
     ) {
         self.name = name
         self.isFunctionLike = isFunctionLike
         self.line = line
         self.condition = condition
         self.bodyMentions = bodyMentions
+        self.uses = uses
     }
 }
 

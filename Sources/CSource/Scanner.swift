@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 11
+    public static let version = 12
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -440,10 +440,126 @@ struct FileScanner {
                 if same { mentions.insert(CSourceScanner.watchedMentions[index]) }
             }
         }
+        var uses: [MacroUse] = []
+        if functionLike && FileScanner.contains(rest, "EXPORT") {
+            uses = FileScanner.macroUses(FileScanner.cleanDirective(rest))
+        }
         facts.macros.append(
             MacroDefinition(
                 name: name, isFunctionLike: functionLike, line: line, condition: condition,
-                bodyMentions: mentions))
+                bodyMentions: mentions, uses: uses))
+    }
+
+    static func contains(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard bytes.count >= n else { return false }
+        var i = 0
+        while i + n <= bytes.count {
+            var same = true
+            for k in 0..<n where bytes[i + k] != word.utf8Start[k] {
+                same = false
+                break
+            }
+            if same { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// `NAME(p1, p2) BODY` (after `#define`): the invocations in BODY, each argument as text and
+    /// parameters (`##` pasting joins them). Bounded: at most 16 uses of 8 arguments.
+    static func macroUses(_ text: String) -> [MacroUse] {
+        let chars = Array(text.utf8)
+        var i = 0
+        while i < chars.count && (chars[i] == 0x20 || chars[i] == 0x09) { i += 1 }
+        while i < chars.count && ByteClass.isIdentBody(chars[i]) { i += 1 }
+        guard i < chars.count, chars[i] == 0x28 else { return [] }
+        // Parameters.
+        var parameters: [String] = []
+        var current = ""
+        i += 1
+        while i < chars.count && chars[i] != 0x29 {
+            let c = chars[i]
+            if c == 0x2c {
+                parameters.append(current)
+                current = ""
+            } else if c != 0x20 && c != 0x09 {
+                current.append(Character(UnicodeScalar(c)))
+            }
+            i += 1
+        }
+        if !current.isEmpty { parameters.append(current) }
+        i += 1
+        var uses: [MacroUse] = []
+        // Body: `IDENT (` ... `)` with its arguments split at top-level commas.
+        while i < chars.count, uses.count < 16 {
+            guard ByteClass.isIdentStart(chars[i]) else {
+                i += 1
+                continue
+            }
+            let start = i
+            while i < chars.count && ByteClass.isIdentBody(chars[i]) { i += 1 }
+            let name = String(decoding: chars[start..<i], as: UTF8.self)
+            var j = i
+            while j < chars.count && (chars[j] == 0x20 || chars[j] == 0x09) { j += 1 }
+            guard j < chars.count, chars[j] == 0x28 else { continue }
+            var level = 0
+            var arguments: [[MacroArgumentPiece]] = []
+            var argument: [MacroArgumentPiece] = []
+            var k = j
+            var word = ""
+            func flushWord() {
+                guard !word.isEmpty else { return }
+                if let p = parameters.firstIndex(of: word) {
+                    argument.append(.parameter(p))
+                } else if case .text(let t)? = argument.last {
+                    argument[argument.count - 1] = .text(t + word)
+                } else {
+                    argument.append(.text(word))
+                }
+                word = ""
+            }
+            while k < chars.count {
+                let c = chars[k]
+                if c == 0x28 {
+                    level += 1
+                    if level == 1 {
+                        k += 1
+                        continue
+                    }
+                }
+                if c == 0x29 {
+                    level -= 1
+                    if level == 0 {
+                        flushWord()
+                        arguments.append(argument)
+                        break
+                    }
+                }
+                if level == 1 && c == 0x2c {
+                    flushWord()
+                    arguments.append(argument)
+                    argument = []
+                } else if ByteClass.isIdentBody(c) {
+                    word.append(Character(UnicodeScalar(c)))
+                } else if c == 0x23 || c == 0x20 || c == 0x09 {
+                    // `##` pastes, spaces separate: both only end a word.
+                    flushWord()
+                } else {
+                    flushWord()
+                    word.append(Character(UnicodeScalar(c)))
+                    flushWord()
+                }
+                k += 1
+            }
+            if arguments.count <= 8,
+                arguments.contains(where: { $0.contains { if case .parameter = $0 { return true } else { return false } } })
+            {
+                uses.append(MacroUse(macro: name, arguments: arguments))
+            }
+            i = j + 1
+        }
+        return uses
     }
 
     /// The directive text with comments removed and continuation lines joined.
@@ -577,20 +693,10 @@ struct FileScanner {
         return s.utf8.allSatisfy(ByteClass.isIdentBody)
     }
 
+    static func mayExport(_ name: String) -> Bool { name.utf8.count >= 6 && name.contains("EXPORT") }
+
     mutating func exportFlavour(_ name: String, _ args: [String]) -> (ExportFlavour, String)? {
-        guard name.hasPrefix("EXPORT_"), let symbol = args.first, !symbol.isEmpty else { return nil }
-        let ns = args.count > 1 ? args[1].trimmingCharacters(in: "\" ") : ""
-        switch name {
-        case "EXPORT_SYMBOL", "EXPORT_UNUSED_SYMBOL", "EXPORT_SYMBOL_FOR_MODULES", "EXPORT_SYMBOL_NOKASAN":
-            return (.plain, symbol)
-        case "EXPORT_SYMBOL_GPL", "EXPORT_SYMBOL_GPL_FUTURE", "EXPORT_UNUSED_SYMBOL_GPL":
-            return (.gpl, symbol)
-        case "EXPORT_SYMBOL_NS": return (.ns(ns), symbol)
-        case "EXPORT_SYMBOL_NS_GPL": return (.nsGpl(ns), symbol)
-        // drm's selftest exports (v5.4 include/drm/drm_util.h) live in the TESTS_ONLY namespace.
-        case "EXPORT_SYMBOL_FOR_TESTS_ONLY": return (.nsGpl("TESTS_ONLY"), symbol)
-        default: return nil
-        }
+        CSourceScanner.exportFlavour(name, args)
     }
 
     mutating func declaration(_ stmt: [Token]) {
@@ -615,7 +721,9 @@ struct FileScanner {
                 facts.exports.append(
                     ExportedSymbol(name: symbol, flavour: flavour, line: inv.line, condition: condition))
             }
-            if full || inv.name.hasPrefix("EXPORT_") || inv.name == "MODULE_LICENSE" {
+            // Any invocation naming EXPORT may be an export wrapper (`ACPI_EXPORT_SYMBOL(x)`),
+            // which the model resolves through the macro's definition.
+            if full || FileScanner.mayExport(inv.name) || inv.name == "MODULE_LICENSE" {
                 facts.invocations.append(
                     MacroInvocation(
                         name: inv.name, arguments: inv.arguments, line: inv.line, condition: condition,
@@ -1034,5 +1142,24 @@ extension String {
         while let f = s.first, set.contains(f) { s.removeFirst() }
         while let l = s.last, set.contains(l) { s.removeLast() }
         return String(s)
+    }
+}
+
+extension CSourceScanner {
+    /// `EXPORT_SYMBOL*(name, ...)` spelled out: the flavour and the exported name.
+    public static func exportFlavour(_ name: String, _ args: [String]) -> (ExportFlavour, String)? {
+        guard name.hasPrefix("EXPORT_"), let symbol = args.first, !symbol.isEmpty else { return nil }
+        let ns = args.count > 1 ? args[1].trimmingCharacters(in: "\" ") : ""
+        switch name {
+        case "EXPORT_SYMBOL", "EXPORT_UNUSED_SYMBOL", "EXPORT_SYMBOL_FOR_MODULES", "EXPORT_SYMBOL_NOKASAN":
+            return (.plain, symbol)
+        case "EXPORT_SYMBOL_GPL", "EXPORT_SYMBOL_GPL_FUTURE", "EXPORT_UNUSED_SYMBOL_GPL":
+            return (.gpl, symbol)
+        case "EXPORT_SYMBOL_NS": return (.ns(ns), symbol)
+        case "EXPORT_SYMBOL_NS_GPL": return (.nsGpl(ns), symbol)
+        // drm's selftest exports (v5.4 include/drm/drm_util.h) live in the TESTS_ONLY namespace.
+        case "EXPORT_SYMBOL_FOR_TESTS_ONLY": return (.nsGpl("TESTS_ONLY"), symbol)
+        default: return nil
+        }
     }
 }

@@ -87,6 +87,24 @@ public enum FactCodec {
             w.int(m.line)
             condition(m.condition, &w)
             w.strings(m.bodyMentions.sorted())
+            w.int(m.uses.count)
+            for u in m.uses {
+                w.string(u.macro)
+                w.int(u.arguments.count)
+                for a in u.arguments {
+                    w.int(a.count)
+                    for piece in a {
+                        switch piece {
+                        case .text(let t):
+                            w.int(0)
+                            w.string(t)
+                        case .parameter(let p):
+                            w.int(1)
+                            w.int(p)
+                        }
+                    }
+                }
+            }
         }
         w.int(f.structs.count)
         for s in f.structs {
@@ -171,7 +189,20 @@ public enum FactCodec {
                 MacroDefinition(
                     name: try $0.string(), isFunctionLike: try $0.bool(), line: try $0.int(),
                     condition: try condition(&$0),
-                    bodyMentions: Set(try $0.strings()))
+                    bodyMentions: Set(try $0.strings()),
+                    uses: try list(&$0) { r in
+                        MacroUse(
+                            macro: try r.string(),
+                            arguments: try list(&r) { r in
+                                try list(&r) { r -> MacroArgumentPiece in
+                                    switch try r.int() {
+                                    case 0: return .text(try r.string())
+                                    case 1: return .parameter(try r.int())
+                                    default: throw ByteDecodingError()
+                                    }
+                                }
+                            })
+                    })
             }
             f.structs = try list(&r) {
                 StructDefinition(

@@ -28,6 +28,11 @@ public final class KernelModel: @unchecked Sendable {
     public let exports: OverlayTable<[ExportSite]>
     /// Per-path symbol facts the indexes were built from (to update them incrementally).
     let symbolFacts: OverlayTable<SourceFacts>
+    /// Compiled sources that invoke a macro naming EXPORT that is no `EXPORT_SYMBOL*` itself
+    /// (`ACPI_EXPORT_SYMBOL(x)`): their exports are resolved through the macro's definition.
+    let exportWrapperFiles: Set<String>
+    private var wrapperExports: [String: [ExportSite]]?
+    private var wrapperExportsByPath: [String: [(String, ExportSite)]] = [:]
     public let configText: DotConfig?
     /// Problems met while building the model (missing objects, Kconfig syntax errors, ...).
     public private(set) var problems: [String]
@@ -268,6 +273,7 @@ public final class KernelModel: @unchecked Sendable {
         var definitions: OverlayTable<[SymbolProvider]>
         var exports: OverlayTable<[ExportSite]>
         var reusedIndex = false
+        var wrapperFiles = Set<String>()
         // Names whose definitions or exports a patch may have changed (when the index changed).
         var changedNames = Set<String>()
         let compiled = compiledSources
@@ -275,6 +281,7 @@ public final class KernelModel: @unchecked Sendable {
             symbolFacts = base.symbolFacts
             definitions = base.definitions
             exports = base.exports
+            wrapperFiles = base.exportWrapperFiles
             // Files that start or stop being compiled (a Makefile or an include changed) count as
             // changed too.
             var indexChanged = changed
@@ -299,6 +306,8 @@ public final class KernelModel: @unchecked Sendable {
                     } ?? false
                 }
             reusedIndex = unchanged
+            for path in indexChanged where relevant(path) { wrapperFiles.remove(path) }
+            for f in fresh where KernelModel.invokesExportWrapper(f) { wrapperFiles.insert(f.path) }
             if !unchanged {
                 for f in fresh { changedNames.formUnion(KernelModel.contributedNames(f)) }
                 for path in indexChanged where relevant(path) {
@@ -322,6 +331,7 @@ public final class KernelModel: @unchecked Sendable {
             let files = compiled.sorted().compactMap { path in tree.blobs[path].map { (path: path, blob: $0) } }
             for facts in store.facts(of: files, depth: .symbols) {
                 allFacts[facts.path] = facts
+                if KernelModel.invokesExportWrapper(facts) { wrapperFiles.insert(facts.path) }
                 for d in facts.definitions where d.storage == .global {
                     allDefinitions[d.name, default: []].append(SymbolProvider(path: facts.path, line: d.line))
                 }
@@ -338,6 +348,13 @@ public final class KernelModel: @unchecked Sendable {
         self.symbolFacts = symbolFacts
         self.definitions = definitions
         self.exports = exports
+        exportWrapperFiles = wrapperFiles
+        // Wrapper exports of files no patch touched stay valid while no header changed (the
+        // wrapper's definition lives in a header or the file itself).
+        if let base, let changed, !changed.contains(where: { KernelFileKind(path: $0) == .header }) {
+            let known = base.memoLock.withLock { base.wrapperExportsByPath }
+            wrapperExportsByPath = known.filter { !changed.contains($0.key) }
+        }
         self.problems = problems
         // How a unit's references resolve depends on its own sources, the headers it includes, the
         // units, and the tree-wide indexes: when a patch changed none of these but the sources of
@@ -437,6 +454,69 @@ public final class KernelModel: @unchecked Sendable {
             rootMakefiles[dir] = files.rootLists.flatMap { store.text($0.blob, path: $0.path) }
         }
         return KbuildReader.resolve(updating: base, directories: directories, rootMakefiles: rootMakefiles)
+    }
+
+    /// Whether a file invokes a macro that names EXPORT but is no `EXPORT_SYMBOL*` spelled out.
+    static func invokesExportWrapper(_ f: SourceFacts) -> Bool {
+        f.invocations.contains { inv in
+            inv.function == nil && inv.name.contains("EXPORT")
+                && CSourceScanner.exportFlavour(inv.name, inv.arguments) == nil
+        }
+    }
+
+    /// EXPORT_SYMBOL* sites of `name`, spelled out or made by a wrapper macro.
+    public func exportSites(_ name: String) -> [ExportSite]? {
+        let wrapped = wrapperExportTable()[name]
+        guard let wrapped else { return exports[name] }
+        return (exports[name] ?? []) + wrapped
+    }
+
+    /// Exports made by wrapper macros (`ACPI_EXPORT_SYMBOL(x)` → `EXPORT_SYMBOL(x)`,
+    /// `EXPORT_TRACEPOINT_SYMBOL_GPL(t)` → `EXPORT_SYMBOL_GPL(__tracepoint_##t)`), each expanded
+    /// through the definitions the file sees: its own macros, then its include closure's.
+    func wrapperExportTable() -> [String: [ExportSite]] {
+        if let known = memoLock.withLock({ wrapperExports }) { return known }
+        var byPath = memoLock.withLock { wrapperExportsByPath }
+        for path in exportWrapperFiles.sorted() where byPath[path] == nil {
+            byPath[path] = wrapperExports(of: path)
+        }
+        var table: [String: [ExportSite]] = [:]
+        for (_, sites) in byPath {
+            for (name, site) in sites { table[name, default: []].append(site) }
+        }
+        memoLock.withLock {
+            wrapperExportsByPath = byPath
+            wrapperExports = table
+        }
+        return table
+    }
+
+    func wrapperExports(of path: String) -> [(String, ExportSite)] {
+        guard let f = symbolFacts[path] else { return [] }
+        let own = Dictionary(
+            f.macros.filter { !$0.uses.isEmpty }.map { ($0.name, $0.uses) }, uniquingKeysWith: { a, _ in a })
+        var headers: HeaderIndex?
+        func definition(_ macro: String) -> [MacroUse]? {
+            if let uses = own[macro] { return uses }
+            if headers == nil { headers = headerIndex(for: [path]) }
+            return headers?.macroUses(macro)
+        }
+        func expand(_ macro: String, _ arguments: [String], depth: Int) -> [(ExportFlavour, String)] {
+            if let known = CSourceScanner.exportFlavour(macro, arguments) { return [known] }
+            guard depth < 8, let uses = definition(macro) else { return [] }
+            return uses.flatMap { expand($0.macro, $0.arguments(with: arguments), depth: depth + 1) }
+        }
+        var out: [(String, ExportSite)] = []
+        for inv in f.invocations
+        where inv.function == nil && inv.name.contains("EXPORT")
+            && CSourceScanner.exportFlavour(inv.name, inv.arguments) == nil
+        {
+            for (flavour, name) in expand(inv.name, inv.arguments, depth: 0)
+            where !name.isEmpty && name.utf8.allSatisfy({ $0 == 0x5f || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) }) {
+                out.append((name, ExportSite(path: path, line: inv.line, flavour: flavour)))
+            }
+        }
+        return out
     }
 
     static func contributedNames(_ f: SourceFacts) -> [String] {
@@ -731,6 +811,8 @@ public final class HeaderSummary: @unchecked Sendable {
     public let names: Set<String>
     /// Names the header declares with external linkage (prototypes, `extern` objects).
     public let declared: Set<String>
+    /// Function-like macros whose body exports, with the invocations the body makes.
+    public let macroUses: [String: [MacroUse]]
     public let conditions: [String: [PreprocessorCondition]]
     public let structs: [String: Set<String>]
     public let mentions: [String: Set<String>]
@@ -760,6 +842,8 @@ public final class HeaderSummary: @unchecked Sendable {
         }
         for s in f.structs where !s.members.isEmpty { structs[s.tag, default: []].formUnion(s.members) }
         declared = Set(f.declarations.map(\.name))
+        macroUses = Dictionary(
+            f.macros.filter { !$0.uses.isEmpty }.map { ($0.name, $0.uses) }, uniquingKeysWith: { a, _ in a })
         self.names = names
         self.conditions = conditions
         self.structs = structs
@@ -792,6 +876,12 @@ public struct HeaderIndex: Sendable {
     /// Whether an included header declares `name` (a prototype or an `extern` object).
     public func isDeclared(_ name: String) -> Bool {
         names.declarers(name).contains(where: blobs.contains)
+    }
+
+    /// The invocations an included header's definition of `macro` makes (export wrappers).
+    public func macroUses(_ macro: String) -> [MacroUse]? {
+        for s in summaries { if let uses = s.macroUses[macro] { return uses } }
+        return nil
     }
 
     public func structMembers(_ tag: String) -> Set<String>? {

@@ -55,7 +55,7 @@ extension KernelModel {
         }
         guard own.declared.contains(name) || headers.isDeclared(name) else { return .undeclared }
         let providers = (definitions[name] ?? []).filter { !ownSources.contains($0.path) }
-        let exportSites = (exports[name] ?? []).filter { !ownSources.contains($0.path) }
+        let exportSites = (exportSites(name) ?? []).filter { !ownSources.contains($0.path) }
         if !exportSites.isEmpty { return .exported(exportSites) }
         if !providers.isEmpty { return .notExported(providers) }
         return .unresolved

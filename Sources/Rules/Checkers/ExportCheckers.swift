@@ -70,7 +70,7 @@ struct ExportRemovedInUseChecker: Checker {
                 case .unresolved: stateSeverity = .info
                 default: continue
                 }
-                guard let site = base.exports[ref.name]?.first(where: { !ownSources.contains($0.path) })
+                guard let site = base.exportSites(ref.name)?.first(where: { !ownSources.contains($0.path) })
                 else { continue }
                 let madeStatic = model.definitions[ref.name] == nil && base.definitions[ref.name] != nil
                 let what = madeStatic ? "made static and its export removed" : "no longer exported"

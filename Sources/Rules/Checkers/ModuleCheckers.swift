@@ -154,6 +154,7 @@ struct MissingRemoveChecker: Checker {
     let driverStruct: String
     let registrations: Set<String>
     let removeFields: [String]
+    let probeRegistrations: Set<String>
 
     init(spec: RuleSpec) throws {
         self.spec = spec
@@ -161,6 +162,7 @@ struct MissingRemoveChecker: Checker {
         registrations = Set(
             try spec.parameters.strings("registrationMacros", default: ["module_platform_driver"]))
         removeFields = try spec.parameters.strings("removeFields", default: ["remove", "remove_new"])
+        probeRegistrations = Set(try spec.parameters.strings("probeRegistrations"))
     }
 
     func check(_ context: CheckContext) -> [Finding] {
@@ -177,9 +179,14 @@ struct MissingRemoveChecker: Checker {
                         })
                     else { continue }
                     if driver.fields.contains(where: { removeFields.contains($0.path) }) { continue }
+                    // Without registrations that need an explicit undo, unbind has nothing to leak.
+                    guard let probe = driver.field("probe")?.value else { continue }
+                    let made = UnitCallGraph(facts).callees(from: probe).intersection(probeRegistrations).sorted()
+                    guard !made.isEmpty else { continue }
+                    let calls = made.map { "\($0)()" }.joined(separator: ", ")
                     findings.append(
                         spec.finding(
-                            "\(inv.name)(\(name)) in \(moduleLabel(unit)) but struct \(driverStruct) \(name) has no .remove: rmmod or unbind leaves the device's registrations pointing into freed module memory — add .remove that undoes probe",
+                            "\(inv.name)(\(name)) in \(moduleLabel(unit)) but struct \(driverStruct) \(name) has no .remove while \(probe)() calls \(calls): rmmod or unbind leaves those registrations pointing into freed module memory — add .remove that undoes them",
                             file: f.path, line: driver.line, symbol: name, module: unit))
                 }
             }
