@@ -24,15 +24,23 @@ public struct KbuildGuard: Hashable, Sendable, CustomStringConvertible {
     public var requiresBuiltin: Bool
     /// `ifndef`, `ifneq`, or the `else` branch.
     public var negated: Bool
+    /// `ifneq ($(filter y,$(CONFIG_A) $(CONFIG_B)),)`: any of `config` and these holds.
+    public var alternatives: [String] = []
 
-    public init(config: String, requiresBuiltin: Bool = false, negated: Bool = false) {
+    public init(config: String, requiresBuiltin: Bool = false, negated: Bool = false, alternatives: [String] = []) {
         self.config = config
         self.requiresBuiltin = requiresBuiltin
         self.negated = negated
+        self.alternatives = alternatives
     }
 
+    /// Every symbol of the guard (one, or the alternatives of a `filter`).
+    public var anyOf: [String] { [config] + alternatives }
+
     public var description: String {
-        (negated ? "!" : "") + "CONFIG_" + config + (requiresBuiltin ? "=y" : "")
+        let one = { (c: String) in "CONFIG_" + c + (self.requiresBuiltin ? "=y" : "") }
+        let text = alternatives.isEmpty ? one(config) : "(" + anyOf.map(one).joined(separator: " || ") + ")"
+        return (negated ? "!" : "") + text
     }
 }
 
@@ -42,8 +50,10 @@ public struct KbuildCondition: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ requirements: [KbuildGuard] = []) { self.requirements = requirements }
 
-    /// Symbols that must be set, outermost first.
-    public var configs: [String] { requirements.filter { !$0.negated }.map(\.config) }
+    /// Symbols that must be set, outermost first (a `filter` of several is in `anyOf` instead).
+    public var configs: [String] { requirements.filter { !$0.negated && $0.alternatives.isEmpty }.map(\.config) }
+    /// Groups of symbols of which one must be set (`ifneq ($(filter y,$(CONFIG_A) $(CONFIG_B)),)`).
+    public var anyOf: [[String]] { requirements.filter { !$0.negated && !$0.alternatives.isEmpty }.map(\.anyOf) }
     public var description: String {
         requirements.isEmpty ? "always" : requirements.map(\.description).joined(separator: " && ")
     }
@@ -77,6 +87,9 @@ public struct KbuildUnit: Hashable, Sendable {
     public var condition = KbuildCondition()
     /// Extra symbols a composite's part needs beyond the unit's (`foo-$(CONFIG_FOO_DEBUG) += debug.o`).
     public var objectConditions: [String: [String]] = [:]
+    /// Groups of symbols of which a part needs one (`foo-y += host.o` inside
+    /// `ifneq ($(filter y,$(CONFIG_FOO_HOST) $(CONFIG_FOO_DUAL)),)`).
+    public var objectAnyOf: [String: [[String]]] = [:]
     /// The Makefile and line of its `obj-` entry.
     public var makefile = ""
     public var line = 0
@@ -317,6 +330,26 @@ public enum KbuildReader {
 
     /// `ifeq ($(CONFIG_X),y)` → X built in; `ifneq ($(CONFIG_X),)` → X set; `ifeq ($(CONFIG_X),)` →
     /// X not set. Also the quoted form `ifeq "$(CONFIG_X)" "y"`.
+    /// `ifneq ($(filter y,$(CONFIG_A) $(CONFIG_B)),)` (some of them y) / `ifeq (...,)` (none).
+    static func parseFilter(_ parts: [String], negated: Bool) -> KbuildGuard? {
+        guard parts.count == 2 else { return nil }
+        for (i, p) in parts.enumerated() where p.hasPrefix("$(filter ") && p.hasSuffix(")") && parts[1 - i].isEmpty {
+            let args = splitArguments(String(p.dropFirst(9).dropLast()))
+            guard args.count == 2 else { return nil }
+            let values = Set(args[0].split(separator: " ").map(String.init))
+            guard values == ["y"] || values == ["y", "m"] else { return nil }
+            let configs = args[1].split(separator: " ").map(String.init).compactMap { w -> String? in
+                w.hasPrefix("$(CONFIG_") && w.hasSuffix(")") ? String(w.dropFirst(9).dropLast()) : nil
+            }
+            guard !configs.isEmpty, configs.count == args[1].split(separator: " ").count else { return nil }
+            // ifneq (filter, ""): some matched.
+            return KbuildGuard(
+                config: configs[0], requiresBuiltin: values == ["y"], negated: negated,
+                alternatives: Array(configs.dropFirst()))
+        }
+        return nil
+    }
+
     static func parseIfeq(_ line: String, negated: Bool) -> KbuildGuard? {
         var parts: [String]
         let afterKeyword = line.drop { $0 != " " && $0 != "\t" && $0 != "(" }.drop { $0 == " " || $0 == "\t" }
@@ -334,6 +367,7 @@ public enum KbuildReader {
         }
         parts = parts.map { $0.trimmed(" \t") }
         guard parts.count == 2 else { return nil }
+        if parts.contains(where: { $0.hasPrefix("$(filter ") }) { return parseFilter(parts, negated: !negated) }
         var config: String?
         var other = ""
         for (i, p) in parts.enumerated() where p.hasPrefix("$(CONFIG_") && p.hasSuffix(")") {
@@ -614,17 +648,18 @@ public enum KbuildReader {
         for dir in directories where reachable?.contains(dir) ?? true {
             guard let file = parsed[dir] else { continue }
             let dirGate = gate(of: dir)
-            // Composite parts of this file: stem -> [(object, extra configs)].
-            var composites: [String: [(object: String, extra: [String])]] = [:]
+            // Composite parts of this file: stem -> [(object, extra configs, groups of alternatives)].
+            var composites: [String: [(object: String, extra: [String], anyOf: [[String]])]] = [:]
             for a in file.assignments
             where a.list != "obj" && a.list != "lib" && !rootLists.contains(a.list)
                 && !otherLists.contains(a.list)
                 && a.selector != "n"
             {
-                var extra = a.guards.filter { !$0.negated }.map(\.config)
+                var extra = a.guards.filter { !$0.negated && $0.alternatives.isEmpty }.map(\.config)
+                let anyOf = a.guards.filter { !$0.negated && !$0.alternatives.isEmpty }.map(\.anyOf)
                 if let sel = a.selector, sel.hasPrefix("CONFIG_") { extra.append(String(sel.dropFirst(7))) }
                 for o in a.objects where o.hasSuffix(".o") {
-                    composites[a.list, default: []].append((o, extra + (a.objectConfigs[o] ?? [])))
+                    composites[a.list, default: []].append((o, extra + (a.objectConfigs[o] ?? []), anyOf))
                 }
             }
             for a in file.assignments where (a.list == "obj" || a.list == "lib") && a.selector != "n" {
@@ -648,16 +683,19 @@ public enum KbuildReader {
                     let stem = String(o.dropLast(2))
                     var objects: [String] = []
                     var objectConditions: [String: [String]] = [:]
-                    for part in composites[stem] ?? [(o, [])] {
+                    var objectAnyOf: [String: [[String]]] = [:]
+                    for part in composites[stem] ?? [(o, [], [])] {
                         let path = join(dir, part.object)
                         if !objects.contains(path) { objects.append(path) }
                         if !part.extra.isEmpty { objectConditions[path, default: []] += part.extra }
+                        if !part.anyOf.isEmpty { objectAnyOf[path, default: []] += part.anyOf }
                     }
                     var unit = KbuildUnit(
                         name: join(dir, stem + ".ko"), configs: condition.configs, builtinOnly: builtinOnly,
                         objects: objects)
                     unit.condition = condition
                     unit.objectConditions = objectConditions
+                    unit.objectAnyOf = objectAnyOf
                     unit.makefile = file.path
                     unit.line = a.line
                     var identity = unit

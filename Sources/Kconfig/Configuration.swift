@@ -283,11 +283,39 @@ final class ConcreteConfiguration {
     }
 }
 
+/// A configuration shared by the witnesses that refer to it (read under its own lock).
+final class ConcreteConfigurationBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private let config: ConcreteConfiguration
+
+    init(_ config: ConcreteConfiguration) { self.config = config }
+
+    func value(_ symbol: String) -> Tristate { lock.withLock { config.value(symbol) } }
+}
+
 /// A configuration that kconfig accepts and that has the asked values: what a
 /// `KCONFIG_ALLCONFIG=<assignments> make ARCH=<architecture> allyesconfig` reproduces.
 public struct KconfigWitness: Sendable, Hashable {
     /// nil for a tree parsed for one architecture.
     public var architecture: String?
+    /// The whole configuration, to check more of it than was asked.
+    let configuration: ConcreteConfigurationBox?
+
+    public static func == (a: KconfigWitness, b: KconfigWitness) -> Bool {
+        a.architecture == b.architecture && a.asked == b.asked && a.adjusted == b.adjusted
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(architecture)
+        h.combine(asked)
+        h.combine(adjusted)
+    }
+
+    /// A symbol's value in the witness configuration.
+    public func value(_ symbol: String) -> Tristate {
+        if let v = asked[symbol] { return v }
+        return configuration?.value(symbol) ?? adjusted[symbol] ?? .n
+    }
     /// The values asked for.
     public var asked: [String: Tristate]
     /// What else differs from allyesconfig: the user-settable symbols the search had to lower
@@ -405,7 +433,9 @@ final class KconfigWitnessSearch: @unchecked Sendable {
                 for (i, v) in user where asked[i] == nil && !(i == view.modules && v == .y) {
                     adjusted[view.names[i]] = v
                 }
-                return KconfigWitness(architecture: view.architecture, asked: exactly, adjusted: adjusted)
+                return KconfigWitness(
+                    architecture: view.architecture, configuration: ConcreteConfigurationBox(config), asked: exactly,
+                    adjusted: adjusted)
             }
             if !repair.changed || repair.user.count - pinned.count > KconfigWitnessSearch.maxAdjustments {
                 return nil

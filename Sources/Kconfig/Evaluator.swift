@@ -63,6 +63,21 @@ public final class KconfigEvaluator: @unchecked Sendable {
         return search.find(exactly: exactly, below: below)
     }
 
+    private var allModConfigs: [String: ConcreteConfiguration] = [:]
+
+    /// A symbol's value in `make ARCH=<architecture> allmodconfig` (every prompt at m, bools
+    /// promoted to y): the build a unit of `arch/<architecture>/` is checked in.
+    public func allModConfigValue(_ symbol: String, architecture: String) -> Tristate {
+        let config: ConcreteConfiguration = lock.withLock {
+            if let known = allModConfigs[architecture] { return known }
+            if witnessSearch == nil { witnessSearch = KconfigWitnessSearch(tree: tree) }
+            let made = ConcreteConfiguration(view: witnessSearch!.view(architecture), user: [:], baseline: .m)
+            allModConfigs[architecture] = made
+            return made
+        }
+        return lock.withLock { config.value(symbol) }
+    }
+
     /// Every bool/tristate value of the configuration that `user` values give on `architecture`
     /// (nil: the whole tree), other prompted symbols at `baseline` (y: allyesconfig) — what
     /// `KCONFIG_ALLCONFIG=<user> make allyesconfig` writes, for comparing with the kernel's conf.

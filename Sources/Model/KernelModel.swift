@@ -217,13 +217,25 @@ public final class KernelModel: @unchecked Sendable {
         } else {
             for unit in kbuild.units {
                 var sources: [String] = []
+                var sourceConditions: [String: [String]] = [:]
                 for object in unit.objects {
-                    let c = String(object.dropLast(2)) + ".c"
-                    guard tree.blobs[c] != nil else { continue }
-                    // A `.c` file another one includes is compiled as part of the includer's object.
-                    for s in [c] + (includedSources[c] ?? []) where !sources.contains(s) { sources.append(s) }
+                    let stem = String(object.dropLast(2))
+                    let c = stem + ".c"
+                    let objectSources: [String]
+                    if tree.blobs[c] != nil {
+                        // A `.c` file another one includes is compiled as part of the includer's object.
+                        objectSources = [c] + (includedSources[c] ?? [])
+                    } else if tree.blobs[stem + ".S"] != nil {
+                        objectSources = [stem + ".S"]
+                    } else {
+                        continue
+                    }
+                    for s in objectSources where !sources.contains(s) {
+                        sources.append(s)
+                        if let configs = unit.objectConditions[object] { sourceConditions[s] = configs }
+                    }
                 }
-                if sources.isEmpty { continue }
+                if !sources.contains(where: { $0.hasSuffix(".c") }) { continue }
                 let own = unit.builtinOnly ? nil : unit.configs.last
                 let chainAllowsModule = unit.configs.dropLast().allSatisfy {
                     evaluator.range($0, assuming: [:]).upperBound >= .m
@@ -245,9 +257,18 @@ public final class KernelModel: @unchecked Sendable {
                     name: unit.name, sources: sources, config: own, configs: unit.configs,
                     canBeModule: canBeModule,
                     canBeBuiltin: canBeBuiltin)
-                for (object, configs) in unit.objectConditions {
+                model.sourceConditions = sourceConditions
+                model.anyOf = unit.condition.anyOf
+                model.excluded = unit.condition.requirements.filter(\.negated).map { ($0.config, $0.requiresBuiltin) }
+                for (object, groups) in unit.objectAnyOf {
                     let c = String(object.dropLast(2)) + ".c"
-                    for s in [c] + (includedSources[c] ?? []) { model.sourceConditions[s] = configs }
+                    for s in [c] + (includedSources[c] ?? []) where sources.contains(s) { model.sourceAnyOf[s] = groups }
+                }
+                model.moduleSources = sources.filter { source in
+                    guard let own, canBeModule else { return true }
+                    let can: (String) -> Bool = { evaluator.range($0, assuming: [own: .m]).upperBound >= .m }
+                    return (sourceConditions[source] ?? []).allSatisfy(can)
+                        && (model.sourceAnyOf[source] ?? []).allSatisfy { $0.contains(where: can) }
                 }
                 units.append(model)
                 for s in sources { bySource[s, default: []].append(model) }
@@ -639,11 +660,22 @@ public final class KernelModel: @unchecked Sendable {
         }
     }
 
+    /// The architecture a unit is built for, when its Makefile lives under `arch/<arch>/` of a
+    /// tree read for every architecture (arch/alpha/oprofile/oprofile.ko is alpha's alone).
+    public func architecture(of unit: ModuleUnit) -> String? {
+        guard kconfig.isArchitectureUnion, unit.name.hasPrefix("arch/") else { return nil }
+        let parts = unit.name.split(separator: "/", maxSplits: 2)
+        guard parts.count == 3, architectures.contains(String(parts[1])) else { return nil }
+        return String(parts[1])
+    }
+
     /// Whether `condition` holds in the allmodconfig-like build of `unit` as a module: every
     /// other symbol at the highest value Kconfig allows (given the unit is m); conditions modcheck
     /// cannot model, and their negations, taken as true (`#ifndef _FOO_H`, `#ifdef __KERNEL__`).
+    /// A unit of one architecture is checked in that architecture's allmodconfig.
     public func holdsInAllModConfig(_ condition: PreprocessorCondition, unit: ModuleUnit) -> Bool {
         let assuming: [String: Tristate] = unit.config.map { [$0: .m] } ?? [:]
+        let arch = configText == nil ? architecture(of: unit) : nil
         func eval(_ c: PreprocessorCondition) -> Bool {
             switch c {
             case .always, .opaque: return true
@@ -663,7 +695,9 @@ public final class KernelModel: @unchecked Sendable {
                     symbol = String(symbol.dropLast(7))
                     test = .module
                 }
-                let v = range(symbol, assuming: assuming).upperBound
+                let v =
+                    arch.map { symbol == unit.config ? .m : evaluator.allModConfigValue(symbol, architecture: $0) }
+                    ?? range(symbol, assuming: assuming).upperBound
                 switch test {
                 case .defined, .builtin: return v == .y
                 case .enabled: return v >= .m
@@ -673,6 +707,37 @@ public final class KernelModel: @unchecked Sendable {
             }
         }
         return eval(condition)
+    }
+
+    /// Whether `condition` holds under concrete values (a witness configuration). `opaque`:
+    /// what a condition modcheck cannot model counts as.
+    public func holds(
+        _ condition: PreprocessorCondition, values: (String) -> Tristate, inModule: Bool, opaque: Bool
+    ) -> Bool {
+        switch condition {
+        case .always: return true
+        case .never: return false
+        case .opaque: return opaque
+        case .not(let inner):
+            if case .opaque = inner { return opaque }
+            return !holds(inner, values: values, inModule: inModule, opaque: opaque)
+        case .and(let parts): return parts.allSatisfy { holds($0, values: values, inModule: inModule, opaque: opaque) }
+        case .or(let parts): return parts.contains { holds($0, values: values, inModule: inModule, opaque: opaque) }
+        case .config(let name, var test):
+            if name == "MODULE" { return inModule }
+            var symbol = name.hasPrefix("CONFIG_") ? String(name.dropFirst(7)) : name
+            if test == .defined, symbol.hasSuffix("_MODULE"), evaluator.isDefined(String(symbol.dropLast(7))) {
+                symbol = String(symbol.dropLast(7))
+                test = .module
+            }
+            let v = values(symbol)
+            switch test {
+            case .defined, .builtin: return v == .y
+            case .enabled: return v >= .m
+            case .module: return v == .m
+            case .reachable: return v == .y || (inModule && v == .m)
+            }
+        }
     }
 
     /// Whether code under `condition` exists in `unit` when the unit is built as a module.

@@ -5,7 +5,7 @@ extension KernelModel {
     /// The MODULE_LICENSE of a unit, from any of its objects (a composite needs only one), among
     /// the regions that exist when the unit is a module.
     public func moduleLicense(_ unit: ModuleUnit) -> (value: String, path: String, line: Int)? {
-        for source in unit.sources {
+        for source in unit.moduleSources {
             guard let f = facts(source) else { continue }
             for inv in f.invocations
             where inv.name == "MODULE_LICENSE" && existsInModule(inv.condition, unit: unit) {

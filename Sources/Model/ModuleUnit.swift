@@ -4,8 +4,12 @@ import Kbuild
 public struct ModuleUnit: Sendable, Hashable {
     /// The module path, e.g. `drivers/iommu/arm-smmu-v3.ko`.
     public var name: String
-    /// Its objects' C sources that exist in the tree.
+    /// Its objects' sources that exist in the tree (`.c`, `.S`, and `.c` files those include).
     public var sources: [String]
+    /// The sources that can be part of the module when it is `m`: a composite's part whose own
+    /// symbol cannot be set then (`bcma-$(CONFIG_BCMA_HOST_SOC) += host_soc.o` with
+    /// `depends on BCMA=y`) is built only into vmlinux.
+    public var moduleSources: [String] = []
     /// The Kconfig symbol on its own `obj-$(CONFIG_X)` line (nil for `obj-y`).
     public var config: String?
     /// Every symbol that gates it, outermost directory first.
@@ -18,11 +22,31 @@ public struct ModuleUnit: Sendable, Hashable {
     /// (`foo-$(CONFIG_FOO_ATA) += foo-ata.o`).
     public var sourceConditions: [String: [String]] = [:]
 
+    /// Groups of symbols of which one must be set, for the unit (`anyOf`) and for a source
+    /// (`sourceAnyOf`): `ifneq ($(filter y,$(CONFIG_A) $(CONFIG_B)),)` around its line.
+    public var anyOf: [[String]] = []
+    public var sourceAnyOf: [String: [[String]]] = [:]
+    /// `ifndef CONFIG_X` / `ifneq ($(CONFIG_X),y)` around the unit's line: X must not be set (or y).
+    public var excluded: [(config: String, builtin: Bool)] = []
+
     /// Every symbol that must be y for `source` to be linked into vmlinux.
     public func builtinChain(of source: String) -> [String] {
         var chain = configs
         for c in sourceConditions[source] ?? [] where !chain.contains(c) { chain.append(c) }
         return chain
+    }
+
+    /// The groups of which one symbol must be y for `source` to be linked into vmlinux.
+    public func builtinAlternatives(of source: String) -> [[String]] { anyOf + (sourceAnyOf[source] ?? []) }
+
+    public static func == (a: ModuleUnit, b: ModuleUnit) -> Bool {
+        a.name == b.name && a.sources == b.sources && a.configs == b.configs && a.config == b.config
+            && a.canBeModule == b.canBeModule && a.canBeBuiltin == b.canBeBuiltin
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(name)
+        h.combine(configs)
     }
 
     public var shortName: String {

@@ -64,7 +64,7 @@ extension KernelModel {
     /// The reference sites of a unit that exist when it is built as a module.
     public func moduleReferences(_ unit: ModuleUnit) -> [(path: String, reference: SymbolReference)] {
         var out: [(String, SymbolReference)] = []
-        for source in unit.sources {
+        for source in unit.moduleSources {
             guard let f = facts(source) else { continue }
             for r in f.references where existsInModule(r.condition, unit: unit) { out.append((source, r)) }
         }
@@ -76,7 +76,9 @@ extension KernelModel {
         unit.sources.flatMap { source in (facts(source)?.references ?? []).map { (source, $0) } }
     }
 
-    public func sourceFacts(_ unit: ModuleUnit) -> [SourceFacts] { unit.sources.compactMap { facts($0) } }
+    /// Facts of the sources that are part of the unit when it is a module (what module-context
+    /// rules read).
+    public func sourceFacts(_ unit: ModuleUnit) -> [SourceFacts] { unit.moduleSources.compactMap { facts($0) } }
 
     /// Each distinct name a module references (first site), with its resolution; memoized per model.
     public func resolvedReferences(_ unit: ModuleUnit) -> [UnitReference] {

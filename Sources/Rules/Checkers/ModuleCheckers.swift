@@ -36,14 +36,15 @@ struct MissingModuleLicenseChecker: Checker {
             severity = spec.severity
         }
         return model.scopedUnits.filter { $0.canBeModule && model.moduleLicense($0) == nil }.map { unit in
-            let objects = unit.sources.joined(separator: ", ")
+            let objects = unit.moduleSources.joined(separator: ", ")
+            let first = unit.moduleSources.first { $0.hasSuffix(".c") } ?? unit.sources[0]
             let consequence =
                 severity == .error
-                ? "modpost: missing MODULE_LICENSE() in \(unit.sources[0].replacingOccurrences(of: ".c", with: ".o"))"
+                ? "modpost: missing MODULE_LICENSE() in \(first.replacingOccurrences(of: ".c", with: ".o"))"
                 : "modpost warns and the module taints the kernel and cannot use _GPL exports (an error since v5.11)"
             return spec.finding(
                 "\(moduleLabel(unit)) has no MODULE_LICENSE() in any of its objects (\(objects)); \(consequence) — add MODULE_LICENSE(\"GPL v2\")",
-                file: unit.sources[0], line: nil, symbol: nil, module: unit, severity: severity)
+                file: first, line: nil, symbol: nil, module: unit, severity: severity)
         }
     }
 }
@@ -94,7 +95,7 @@ struct BuiltinRegistrationChecker: Checker {
         let model = context.model
         var findings: [Finding] = []
         for unit in model.scopedUnits where unit.canBeModule {
-            let invocations = unit.sources.flatMap { source in
+            let invocations = unit.moduleSources.flatMap { source in
                 (model.facts(source)?.invocations ?? []).filter {
                     $0.function == nil && model.existsInModule($0.condition, unit: unit)
                 }.map { (source, $0) }
