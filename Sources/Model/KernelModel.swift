@@ -41,13 +41,16 @@ public final class KernelModel: @unchecked Sendable {
     private var headerIndexes: [String: HeaderIndex] = [:]
     private var fullFacts: [String: SourceFacts] = [:]
     private var includeMemo: [String: [String]] = [:]
+    /// The tree's headers with their includes and closures (shared with the base model when no
+    /// header changed).
+    let headerGraph: HeaderGraph
     /// Per unit: each distinct reference that exists in the module and how it resolves (shared by
     /// the export rules, which would otherwise resolve everything three times).
     var resolutionMemo: [String: [UnitReference]] = [:]
     let memoLock = NSLock()
     /// The model this one was derived from (for `changedPaths(since:)`).
     private(set) weak var baseModelIdentity: KernelModel?
-    /// Header indexes carried over from the base model; reused when none of their headers changed.
+    /// The base model's header indexes (to tell which units a changed header reaches).
     private let inheritedHeaderIndexes: [String: HeaderIndex]
     /// Which header blobs provide each name: one table for this model and every model derived
     /// from it, filled as header indexes are built.
@@ -185,6 +188,16 @@ public final class KernelModel: @unchecked Sendable {
         headerNames = base?.headerNames ?? HeaderNameTable()
         if let base, headerPaths == base.headerPaths {
             includeMemo = base.lock.withLock { base.includeMemo }
+        }
+        // Closures hold while no header changed; then every index of the base holds too (an
+        // index's key names its sources' blobs).
+        if let base, let changed, headerPaths == base.headerPaths,
+            !changed.contains(where: { KernelFileKind(path: $0) == .header })
+        {
+            headerGraph = base.headerGraph
+            headerIndexes = inheritedHeaderIndexes
+        } else {
+            headerGraph = HeaderGraph(paths: headerPaths)
         }
         Timing.mark("kbuild + header paths")
         version = tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
@@ -397,7 +410,7 @@ public final class KernelModel: @unchecked Sendable {
                 guard let sources = sourcesByUnit[unit],
                     let index = inheritedHeaderIndexes[headerIndexKey(sources)]
                 else { return false }
-                return !index.headerBlobs.keys.contains(where: changedHeaders.contains)
+                return !changedHeaders.contains(where: index.contains)
             }
         }
     }
@@ -817,42 +830,26 @@ public final class KernelModel: @unchecked Sendable {
     public func headerIndex(for sources: [String]) -> HeaderIndex {
         let key = headerIndexKey(sources)
         if let known = lock.withLock({ headerIndexes[key] }) { return known }
-        // The base model's index still holds when the sources and every header it read are unchanged.
-        if let inherited = inheritedHeaderIndexes[key],
-            inherited.headerBlobs.allSatisfy({ tree.blobs[$0.key] == $0.value })
-        {
-            lock.withLock { headerIndexes[key] = inherited }
-            return inherited
-        }
-        var seen = Set<String>()
-        var queue: [String] = []
+        var roots: [Int] = []
         for s in sources {
             guard let f = facts(s) else { continue }
             for inc in f.includes {
-                for h in resolveInclude(inc, from: s) where seen.insert(h).inserted { queue.append(h) }
+                for h in resolveIncludeMemo(inc, from: s) { if let i = headerGraph.number[h] { roots.append(i) } }
             }
         }
-        var index = HeaderIndex(names: headerNames)
-        var i = 0
-        while i < queue.count {
-            let h = queue[i]
-            i += 1
+        let graph = headerGraph
+        let set = graph.closure(of: roots) { i in
+            let h = graph.paths[i]
             guard let blob = tree.blobs[h], let f = store.facts(path: h, blob: blob, depth: .symbols) else {
-                continue
+                return nil
             }
             let summary = store.headerSummary(blob) { HeaderSummary(f) }
             headerNames.register(blob, summary)
-            index.summaries.append(summary)
-            index.headerBlobs[h] = blob
-            index.blobs.insert(blob)
-            for inc in f.includes {
-                for next in resolveIncludeMemo(inc, from: h) where seen.insert(next).inserted {
-                    queue.append(next)
-                }
-            }
+            let includes = f.includes.flatMap { resolveIncludeMemo($0, from: h) }.compactMap { graph.number[$0] }
+            return (blob, summary, includes)
         }
-        index.headers = queue
-        Timing.mark("header closure of \(sources.first ?? "-"): \(queue.count) headers")
+        let index = HeaderIndex(graph: graph, reached: set, names: headerNames)
+        Timing.mark("header closure of \(sources.first ?? "-"): \(set.count) headers")
         lock.withLock { headerIndexes[key] = index }
         return index
     }
@@ -918,53 +915,60 @@ public final class HeaderSummary: @unchecked Sendable {
 
 /// What a set of included headers provides without linking.
 public struct HeaderIndex: Sendable {
-    public var summaries: [HeaderSummary] = []
-    public var headers: [String] = []
-    /// The blob of each header read, to know when the index is still valid for another tree.
-    public var headerBlobs: [String: ObjectID] = [:]
-
-    /// The blobs of `headers`, and the table that says which of them provide a name.
-    public var blobs: Set<ObjectID> = []
+    let graph: HeaderGraph
+    /// The headers the sources reach.
+    let reached: HeaderSet
     let names: HeaderNameTable
 
-    init(names: HeaderNameTable) { self.names = names }
+    init(graph: HeaderGraph, reached: HeaderSet, names: HeaderNameTable) {
+        self.graph = graph
+        self.reached = reached
+        self.names = names
+    }
+
+    /// Whether a header with this content is among the included ones.
+    func has(_ blob: ObjectID) -> Bool { graph.headers(of: blob).contains(where: reached.contains) }
+
+    /// Whether the header at `path` is among the included ones.
+    public func contains(_ path: String) -> Bool { graph.number[path].map(reached.contains) ?? false }
+
+    /// The included headers' paths.
+    public var headers: [String] { reached.members.map { graph.paths[$0] } }
 
     /// The conditions under which the headers provide `name` (a macro or inline outside any
     /// `#if` has `.always`), or nil when none provides it. Asks the shared table, which lists the
     /// few headers defining a name, instead of every header the unit includes.
     public func lookup(_ name: String) -> [PreprocessorCondition]? {
         var out: [PreprocessorCondition]?
-        for p in names.providers(name) where blobs.contains(p.blob) { out = (out ?? []) + p.conditions }
+        for p in names.providers(name) where has(p.blob) { out = (out ?? []) + p.conditions }
         return out
     }
 
     /// Whether an included header declares `name` (a prototype or an `extern` object).
-    public func isDeclared(_ name: String) -> Bool {
-        names.declarers(name).contains(where: blobs.contains)
-    }
+    public func isDeclared(_ name: String) -> Bool { names.declarers(name).contains(where: has) }
 
     /// The invocations an included header's definition of `macro` makes (export wrappers).
     public func macroUses(_ macro: String) -> [MacroUse]? {
-        for s in summaries { if let uses = s.macroUses[macro] { return uses } }
-        return nil
+        names.macroUses(macro).first { has($0.blob) }?.uses
     }
 
     public func structMembers(_ tag: String) -> Set<String>? {
         var out: Set<String>?
-        for s in summaries { if let m = s.structs[tag] { out = (out ?? []).union(m) } }
+        for e in names.structs(tag) where has(e.blob) { out = (out ?? []).union(e.members) }
         return out
     }
 
     public func mentions(_ name: String) -> Set<String>? {
         var out: Set<String>?
-        for s in summaries { if let m = s.mentions[name] { out = (out ?? []).union(m) } }
+        for e in names.mentions(name) where has(e.blob) { out = (out ?? []).union(e.words) }
         return out
     }
 }
 
 /// Name -> the header blobs that provide it, with the conditions, over every header summary
-/// registered. Shared by a model and the models derived from it (a series, a history), so a
-/// header read once is indexed once.
+/// registered; likewise declarations, export wrappers, struct members and watched mentions.
+/// Shared by a model and the models derived from it (a series, a history), so a header read
+/// once is indexed once.
 final class HeaderNameTable: @unchecked Sendable {
     struct Provider: Sendable {
         var blob: ObjectID
@@ -974,6 +978,9 @@ final class HeaderNameTable: @unchecked Sendable {
     private let lock = NSLock()
     private var table: [String: [Provider]] = [:]
     private var declaring: [String: [ObjectID]] = [:]
+    private var wrappers: [String: [(blob: ObjectID, uses: [MacroUse])]] = [:]
+    private var structTable: [String: [(blob: ObjectID, members: Set<String>)]] = [:]
+    private var mentionTable: [String: [(blob: ObjectID, words: Set<String>)]] = [:]
     private var registered: Set<ObjectID> = []
 
     func register(_ blob: ObjectID, _ summary: HeaderSummary) {
@@ -983,6 +990,9 @@ final class HeaderNameTable: @unchecked Sendable {
                 table[name, default: []].append(Provider(blob: blob, conditions: conditions))
             }
             for name in summary.declared { declaring[name, default: []].append(blob) }
+            for (name, uses) in summary.macroUses { wrappers[name, default: []].append((blob, uses)) }
+            for (tag, members) in summary.structs { structTable[tag, default: []].append((blob, members)) }
+            for (name, words) in summary.mentions { mentionTable[name, default: []].append((blob, words)) }
         }
     }
 
@@ -990,4 +1000,10 @@ final class HeaderNameTable: @unchecked Sendable {
 
     /// The header blobs that declare `name`.
     func declarers(_ name: String) -> [ObjectID] { lock.withLock { declaring[name] ?? [] } }
+
+    func macroUses(_ name: String) -> [(blob: ObjectID, uses: [MacroUse])] { lock.withLock { wrappers[name] ?? [] } }
+
+    func structs(_ tag: String) -> [(blob: ObjectID, members: Set<String>)] { lock.withLock { structTable[tag] ?? [] } }
+
+    func mentions(_ name: String) -> [(blob: ObjectID, words: Set<String>)] { lock.withLock { mentionTable[name] ?? [] } }
 }

@@ -1,0 +1,145 @@
+import CSource
+import Facts
+import Foundation
+import Git
+
+/// A set of header numbers of one HeaderGraph.
+public struct HeaderSet: Sendable, Hashable {
+    var words: [UInt64]
+
+    init(count: Int) { words = Array(repeating: 0, count: (count + 63) / 64) }
+
+    func contains(_ i: Int) -> Bool { i >= 0 && i / 64 < words.count && words[i / 64] & (1 << UInt64(i % 64)) != 0 }
+
+    mutating func insert(_ i: Int) { words[i / 64] |= 1 << UInt64(i % 64) }
+
+    mutating func formUnion(_ other: HeaderSet) {
+        for k in 0..<min(words.count, other.words.count) { words[k] |= other.words[k] }
+    }
+
+    /// The members, in increasing order.
+    var members: [Int] {
+        var out: [Int] = []
+        for (k, w) in words.enumerated() where w != 0 {
+            var bits = w
+            while bits != 0 {
+                let t = bits.trailingZeroBitCount
+                out.append(k * 64 + t)
+                bits &= bits - 1
+            }
+        }
+        return out
+    }
+
+    var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+}
+
+/// The headers of one tree, numbered, with their `#include` edges and the transitive closure of
+/// each, computed as units ask for them. Every unit of a kernel tree reaches thousands of
+/// headers (modcheck resolves includes for every architecture and every `#if` branch), mostly
+/// the same ones: a closure is computed once per strongly connected group of headers and shared
+/// as a bit set, not walked again per unit. Valid while no header's content or the set of
+/// header paths changes; models derived from this one (a patch that touches no header) share it.
+final class HeaderGraph: @unchecked Sendable {
+    let paths: [String]
+    let number: [String: Int]
+    private let lock = NSLock()
+    private var edges: [[Int]?]
+    private var closures: [HeaderSet?]
+    private(set) var summaries: [HeaderSummary?]
+    private(set) var blobs: [ObjectID?]
+    /// Header numbers by blob (identical headers sit at several paths).
+    private var byBlob: [ObjectID: [Int]] = [:]
+
+    init(paths: Set<String>) {
+        self.paths = paths.sorted()
+        var number: [String: Int] = [:]
+        for (i, p) in self.paths.enumerated() { number[p] = i }
+        self.number = number
+        edges = Array(repeating: nil, count: self.paths.count)
+        closures = Array(repeating: nil, count: self.paths.count)
+        summaries = Array(repeating: nil, count: self.paths.count)
+        blobs = Array(repeating: nil, count: self.paths.count)
+    }
+
+    func summary(_ i: Int) -> HeaderSummary? { lock.withLock { summaries[i] } }
+    func blob(_ i: Int) -> ObjectID? { lock.withLock { blobs[i] } }
+    func headers(of blob: ObjectID) -> [Int] { lock.withLock { byBlob[blob] ?? [] } }
+
+    /// The closure of the headers `roots`, each included (directly) by some source.
+    /// `visit(i)` reads header i once: its blob, summary and the headers it includes.
+    func closure(of roots: [Int], visit: (Int) -> (blob: ObjectID, summary: HeaderSummary, includes: [Int])?)
+        -> HeaderSet
+    {
+        lock.lock()
+        defer { lock.unlock() }
+        var out = HeaderSet(count: paths.count)
+        for r in roots {
+            if closures[r] == nil { compute(from: r, visit: visit) }
+            if let c = closures[r] { out.formUnion(c) }
+        }
+        return out
+    }
+
+    /// Tarjan's algorithm from `root` over headers without a closure yet; each finished
+    /// component gets the union of its members and of the components it includes.
+    private func compute(from root: Int, visit: (Int) -> (blob: ObjectID, summary: HeaderSummary, includes: [Int])?) {
+        var order: [Int: Int] = [:]
+        var low: [Int: Int] = [:]
+        var onStack = Set<Int>()
+        var stack: [Int] = []
+        var counter = 0
+        var work: [(node: Int, edge: Int)] = []
+        func successors(_ v: Int) -> [Int] {
+            if let known = edges[v] { return known }
+            let read = visit(v)
+            blobs[v] = read?.blob
+            summaries[v] = read?.summary
+            if let blob = read?.blob { byBlob[blob, default: []].append(v) }
+            let next = read?.includes ?? []
+            edges[v] = next
+            return next
+        }
+        func open(_ v: Int) {
+            order[v] = counter
+            low[v] = counter
+            counter += 1
+            stack.append(v)
+            onStack.insert(v)
+            work.append((v, 0))
+            _ = successors(v)
+        }
+        open(root)
+        while let (v, e) = work.last {
+            let next = edges[v] ?? []
+            if e < next.count {
+                work[work.count - 1].edge += 1
+                let w = next[e]
+                if closures[w] != nil { continue }
+                if order[w] == nil {
+                    open(w)
+                } else if onStack.contains(w) {
+                    low[v] = min(low[v]!, order[w]!)
+                }
+                continue
+            }
+            work.removeLast()
+            if let parent = work.last { low[parent.node] = min(low[parent.node]!, low[v]!) }
+            guard low[v] == order[v] else { continue }
+            var members: [Int] = []
+            while let w = stack.popLast() {
+                onStack.remove(w)
+                members.append(w)
+                if w == v { break }
+            }
+            var set = HeaderSet(count: paths.count)
+            for m in members { set.insert(m) }
+            for m in members {
+                for w in edges[m] ?? [] where !set.contains(w) {
+                    if let c = closures[w] { set.formUnion(c) }
+                }
+            }
+            for m in members { closures[m] = set }
+        }
+    }
+}
