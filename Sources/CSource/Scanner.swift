@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 12
+    public static let version = 13
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -224,6 +224,8 @@ struct FileScanner {
                 parens = 0
             }
         }
+        // `ACPI_EXPORT_SYMBOL(acpi_walk_resources)` as a file's last line: no semicolon, no next line.
+        if isBareInvocation(stmt) { declaration(stmt) }
         if !frames.isEmpty {
             facts.diagnostics.append(
                 CSourceDiagnostic(

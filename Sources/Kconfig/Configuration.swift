@@ -385,8 +385,8 @@ final class KconfigWitnessSearch: @unchecked Sendable {
 
     /// A configuration where every `exactly` symbol has its value and every `below` symbol is
     /// lower than its bound.
-    func find(exactly: [String: Tristate], below: [String: Tristate] = [:]) -> KconfigWitness? {
-        for architecture in architectures(for: Array(exactly.keys)) {
+    func find(exactly: [String: Tristate], below: [String: Tristate] = [:], on only: String? = nil) -> KconfigWitness? {
+        for architecture in architectures(for: Array(exactly.keys)) where only == nil || architecture == only {
             if let w = find(exactly: exactly, below: below, view: view(architecture)) { return w }
         }
         return nil

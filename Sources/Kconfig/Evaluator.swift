@@ -53,14 +53,16 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// A configuration kconfig accepts in which every `exactly` symbol has its value and every
     /// `below` symbol stays under its bound (nil when the search finds none; see
     /// KconfigWitnessSearch). Where the range reasoning says "possible", this says "here is one".
-    public func witness(exactly: [String: Tristate], below: [String: Tristate] = [:]) -> KconfigWitness? {
+    public func witness(exactly: [String: Tristate], below: [String: Tristate] = [:], on architecture: String? = nil)
+        -> KconfigWitness?
+    {
         let search = lock.withLock {
             if let known = witnessSearch { return known }
             let made = KconfigWitnessSearch(tree: tree)
             witnessSearch = made
             return made
         }
-        return search.find(exactly: exactly, below: below)
+        return search.find(exactly: exactly, below: below, on: architecture)
     }
 
     private var allModConfigs: [String: ConcreteConfiguration] = [:]

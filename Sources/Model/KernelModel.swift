@@ -231,7 +231,7 @@ public final class KernelModel: @unchecked Sendable {
             for unit in kbuild.units {
                 var sources: [String] = []
                 var sourceConditions: [String: [String]] = [:]
-                for object in unit.objects {
+                for object in unit.objects.flatMap({ KernelModel.expandObject($0, tree: tree) }) {
                     let stem = String(object.dropLast(2))
                     let c = stem + ".c"
                     let objectSources: [String]
@@ -422,7 +422,7 @@ public final class KernelModel: @unchecked Sendable {
     ) {
         var compiled = Set<String>()
         for unit in kbuild.units {
-            for object in unit.objects {
+            for object in unit.objects.flatMap({ expandObject($0, tree: tree) }) {
                 let stem = String(object.dropLast(2))
                 if tree.blobs[stem + ".c"] != nil {
                     compiled.insert(stem + ".c")
@@ -461,6 +461,32 @@ public final class KernelModel: @unchecked Sendable {
             closed[root] = seen.sorted()
         }
         return (compiled, closed)
+    }
+
+    /// An object whose name holds a variable only the build knows (`tree_$(BITS).o` in
+    /// arch/sparc/prom): every source of its directory that the name can stand for.
+    static func expandObject(_ object: String, tree: KernelTree) -> [String] {
+        guard object.utf8.contains(UInt8(ascii: "$")) else { return [object] }
+        let dir = treeDirectory(of: object)
+        let name = String(object.dropFirst(dir.isEmpty ? 0 : dir.count + 1).dropLast(2))
+        guard !name.contains("/"), let open = name.range(of: "$("), let close = name.range(of: ")", range: open.upperBound..<name.endIndex)
+        else { return [] }
+        let prefix = String(name[..<open.lowerBound])
+        let suffix = String(name[close.upperBound...])
+        guard !suffix.contains("$") else { return [] }
+        let prefixPath = dir.isEmpty ? "" : dir + "/"
+        // Rare (a handful of Makefiles): a scan of the paths is cheaper than a directory index.
+        let files = tree.blobs.keys.filter {
+            $0.hasPrefix(prefixPath) && !$0.dropFirst(prefixPath.count).contains("/")
+        }.map { String($0.dropFirst(prefixPath.count)) }.sorted()
+        return files.compactMap { file -> String? in
+            guard file.hasSuffix(".c") || file.hasSuffix(".S") else { return nil }
+            let stem = String(file.dropLast(2))
+            guard stem.hasPrefix(prefix), stem.hasSuffix(suffix), stem.count > prefix.count + suffix.count else {
+                return nil
+            }
+            return (dir.isEmpty ? "" : dir + "/") + stem + ".o"
+        }
     }
 
     /// The file kbuild reads for a directory's objects (its Kbuild file, else its Makefile), and,

@@ -32,3 +32,15 @@ final class MacroShapeTests: XCTestCase {
         XCTAssertEqual(uses("#define EXPORTED_FLAG 4\n", "EXPORTED_FLAG"), [], "object-like")
     }
 }
+
+extension MacroShapeTests {
+    func testAnExportWrapperOnAFilesLastLine() {
+        // ACPICA's files end in `ACPI_EXPORT_SYMBOL(name)` with no semicolon and no newline.
+        let f = CSourceScanner.scan(
+            path: "drivers/acpi/acpica/rsxface.c",
+            text: "int acpi_walk_resources(void)\n{\n\treturn 0;\n}\n\nACPI_EXPORT_SYMBOL(acpi_walk_resources)",
+            depth: .symbols)
+        XCTAssertEqual(f.invocations.map(\.name), ["ACPI_EXPORT_SYMBOL"])
+        XCTAssertEqual(f.invocations.first?.arguments, ["acpi_walk_resources"])
+    }
+}

@@ -20,16 +20,27 @@ struct RequiredExportChecker: Checker {
     func check(_ context: CheckContext) -> [Finding] {
         let model = context.model
         var findings: [Finding] = []
+        var search = PresenceSearch(model: model)
         for unit in model.scopedUnits where unit.canBeModule {
+            var headers: HeaderIndex?
             for r in model.resolvedReferences(unit) where !ignore.contains(r.reference.name) {
                 let (path, ref) = (r.path, r.reference)
                 switch r.resolution {
                 case .notExported(let providers):
+                    // Only with a configuration in which the module is m, the reference is
+                    // compiled in and no header stub stands in for it.
+                    if headers == nil { headers = model.headerIndex(for: unit.sources) }
+                    let (exactly, below, alternatives) = search.chain(of: unit, source: path, module: true)
+                    guard
+                        let w = search.live(
+                            ref, stubs: headers?.lookup(ref.name), exactly: exactly, below: below,
+                            alternatives: alternatives, inModule: true, architecture: model.architecture(of: unit))
+                    else { break }
                     let p = providers[0]
                     findings.append(
                         spec.finding(
                             "\(moduleLabel(unit)) uses '\(ref.name)', defined in \(p.path):\(p.line) but not exported; "
-                                + "modpost: \"\(ref.name)\" [\(unit.name)] undefined! — add EXPORT_SYMBOL_GPL(\(ref.name)) in \(p.path)",
+                                + "modpost: \"\(ref.name)\" [\(unit.name)] undefined!, e.g. with \(w.description) — add EXPORT_SYMBOL_GPL(\(ref.name)) in \(p.path)",
                             file: path, line: ref.line, symbol: ref.name, module: unit))
                 case .exported(let sites):
                     // A GKI kernel exports only its KMI symbol list to vendor modules.
