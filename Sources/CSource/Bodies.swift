@@ -10,8 +10,12 @@ extension FileScanner {
         name: String, storage: StorageClass, line: Int, condition defCondition: PreprocessorCondition,
         params: Set<String>, body: [Token]
     ) {
-        let conditions = tokenConditions
         let ends = groupEnds(body)
+        // Each token's `#if` condition, with what `if (IS_ENABLED(...))`-style code adds.
+        let guards = codeGuards(body, ends: ends)
+        let conditions = tokenConditions.enumerated().map { k, c in
+            k < guards.count && guards[k] != .always ? PreprocessorCondition.all([c, guards[k]]) : c
+        }
         var locals = params
         blockLocals(body, ends: ends, into: &locals)
         var callees: [String] = []
@@ -409,7 +413,7 @@ extension FileScanner {
                 }
                 fields.append(
                     DesignatedField(path: full.joined(separator: "."), value: render(value), line: t.line))
-                valueReferences(value)
+                valueReferences(value, condition: j + 1 < tokenConditions.count ? tokenConditions[j + 1] : nil)
                 i = k
                 continue
             }
@@ -418,16 +422,18 @@ extension FileScanner {
         return fields
     }
 
-    mutating func valueReferences(_ value: [Token]) {
+    /// `condition`: the value's own (a field inside an `#ifdef` of the initializer); nil: the
+    /// scanner's current one.
+    mutating func valueReferences(_ value: [Token], condition: PreprocessorCondition? = nil) {
         var j = 0
         if j < value.count && value[j].isPunct(0x26) { j += 1 }
         guard j < value.count, value[j].kind == .identifier else { return }
         let name = lx.text(value[j])
         if cKeywords.contains(name) || FileScanner.constants.contains(name) { return }
         if j + 1 == value.count {
-            reference(name, line: value[j].line, kind: .addressTaken, function: nil)
+            reference(name, line: value[j].line, kind: .addressTaken, function: nil, condition: condition)
         } else if value[j + 1].isPunct(0x28) {
-            reference(name, line: value[j].line, kind: .call, function: nil)
+            reference(name, line: value[j].line, kind: .call, function: nil, condition: condition)
         }
     }
 

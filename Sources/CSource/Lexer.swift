@@ -459,4 +459,6 @@ struct Lexer {
 extension Token {
     @inline(__always) func isPunct(_ c: UInt16) -> Bool { kind == .punct && punct == c }
     static let arrow: UInt16 = 0x2d3e
+    static let logicalAnd: UInt16 = 0x2626
+    static let logicalOr: UInt16 = 0x7c7c
 }

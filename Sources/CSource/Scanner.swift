@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 13
+    public static let version = 14
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -822,7 +822,10 @@ struct FileScanner {
             let head = Array(stmt[..<eq])
             declaration(head)
             if full {
-                let body = collectBlock()
+                // With each token's condition: a field under `#ifdef` inside the initializer
+                // (`.bios_limit = acpi_..._limit` under CONFIG_X86_POWERNOW_K7_ACPI) is a
+                // reference only where that holds.
+                let body = collectBlock(withConditions: true)
                 if !dead { structInitializer(head, body: body, line: line) }
             } else {
                 skipBlock()
