@@ -41,6 +41,9 @@ struct BuiltinUsesModularChecker: Checker {
                             pConfig, assuming: Dictionary(uniqueKeysWithValues: chain.map { ($0, Tristate.y) })
                         ).contains(.m)
                 else { continue }
+                // An object linked by several lines (`obj-$(CONFIG_FUSION_SAS) += mptbase.o ...`)
+                // is built in as soon as one of them is y: the user's own line may be one.
+                guard !providers.contains(where: { p in p.configs.allSatisfy(chain.contains) }) else { continue }
                 var (exactly, below, alternatives) = search.chain(of: user, source: source, module: false)
                 exactly[pConfig] = .m
                 for other in providers.dropFirst() {
@@ -49,7 +52,8 @@ struct BuiltinUsesModularChecker: Checker {
                 guard
                     let found = search.live(
                         ref, stubs: stubs, exactly: exactly, below: below, alternatives: alternatives,
-                        inModule: false, architecture: arch)
+                        inModule: false, architecture: arch),
+                    !providers.contains(where: { p in p.configs.allSatisfy { found.value($0) == .y } })
                 else { continue }
                 seen.insert(ref.name)
                 var finding = spec.finding(
