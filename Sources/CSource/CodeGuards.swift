@@ -66,6 +66,21 @@ extension FileScanner {
             }
             return body.count
         }
+        // The end of the innermost block around each `{`-opened block: where an early return's
+        // effect stops.
+        var blockEnd = [Int](repeating: body.count, count: body.count)
+        var openBlocks: [Int] = []
+        for (k, t) in body.enumerated() {
+            if t.isPunct(0x7b) { openBlocks.append(close(k)) }
+            blockEnd[k] = openBlocks.last ?? body.count
+            if t.isPunct(0x7d), !openBlocks.isEmpty { openBlocks.removeLast() }
+        }
+        /// Whether the statement at `i` is `return ...;` (alone, or as a block's only statement).
+        func isReturn(_ i: Int) -> Bool {
+            var k = i
+            if k < body.count, body[k].isPunct(0x7b) { k += 1 }
+            return k < body.count && body[k].kind == .identifier && lx.equals(body[k], "return")
+        }
         var i = 0
         while i < body.count {
             // `TERM && rest`, `!TERM || rest` (negated: rest runs only when TERM fails),
@@ -110,6 +125,14 @@ extension FileScanner {
                 }
                 if onlyAnd && !conjuncts.isEmpty {
                     guardRange((end + 1)..<statementEnd(from: end + 1), .all(conjuncts))
+                }
+                // `if (!IS_ENABLED(CONFIG_X) || ...) return ...;`: the rest of the block runs only
+                // where the test holds.
+                if isReturn(end + 1), let (c, after) = term(at: i + 2), case .not(let test) = c,
+                    after == end || (body[after].kind == .punct && body[after].punct == Token.logicalOr)
+                {
+                    let rest = statementEnd(from: end + 1)
+                    guardRange(rest..<max(rest, blockEnd[i]), test)
                 }
             }
             i += 1

@@ -315,6 +315,9 @@ public struct SourceFacts: Hashable, Sendable {
     public var macros: [MacroDefinition] = []
     public var structs: [StructDefinition] = []
     public var includes: [String] = []
+    /// The condition of each `#include` that sits under one (`#ifdef CONFIG_MFD_SM501` /
+    /// `#include "ohci-sm501.c"`), by included name.
+    public var includeConditions: [String: PreprocessorCondition] = [:]
     public var diagnostics: [CSourceDiagnostic] = []
     /// The scan hit its time limit: what is here is only the start of the file, and depends on
     /// the machine's speed, so it must not be cached.

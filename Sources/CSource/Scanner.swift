@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 14
+    public static let version = 15
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -373,7 +373,12 @@ struct FileScanner {
             }
             defineDirective(rest, line: t.line)
         case .include where !dead:
-            if let name = includeName(rest) { facts.includes.append(name) }
+            if let name = includeName(rest) {
+                facts.includes.append(name)
+                if condition != .always {
+                    facts.includeConditions[name] = facts.includeConditions[name].map { .or([$0, condition]) } ?? condition
+                }
+            }
         default:
             break
         }

@@ -114,6 +114,12 @@ public enum FactCodec {
             condition(s.condition, &w)
         }
         w.strings(f.includes)
+        let conditional = f.includeConditions.sorted { $0.key < $1.key }
+        w.int(conditional.count)
+        for (name, c) in conditional {
+            w.string(name)
+            condition(c, &w)
+        }
         w.int(f.diagnostics.count)
         for d in f.diagnostics {
             w.int(d.line)
@@ -210,6 +216,7 @@ public enum FactCodec {
                     condition: try condition(&$0))
             }
             f.includes = try r.strings()
+            for _ in 0..<(try count(&r)) { f.includeConditions[try r.string()] = try condition(&r) }
             f.diagnostics = try list(&r) {
                 CSourceDiagnostic(line: try $0.int(), message: try $0.string(), isLimit: try $0.int() != 0)
             }

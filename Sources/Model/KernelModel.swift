@@ -62,6 +62,8 @@ public final class KernelModel: @unchecked Sendable {
     public let compiledSources: Set<String>
     /// `.c` files that other compiled `.c` files `#include`, by includer (transitively).
     let includedSources: [String: [String]]
+    /// The condition an included `.c` file is included under, when it is not included always.
+    let includeGuards: [String: PreprocessorCondition]
 
     public struct ExportSite: Sendable, Hashable {
         public var path: String
@@ -214,8 +216,10 @@ public final class KernelModel: @unchecked Sendable {
         if let base, reusedKbuild, sameSourceFiles {
             compiledSources = base.compiledSources
             includedSources = base.includedSources
+            includeGuards = base.includeGuards
         } else {
-            (compiledSources, includedSources) = KernelModel.compiledSources(kbuild: kbuild, tree: tree, store: store)
+            (compiledSources, includedSources, includeGuards) = KernelModel.compiledSources(
+                kbuild: kbuild, tree: tree, store: store)
         }
         Timing.mark("compiled sources")
 
@@ -271,6 +275,7 @@ public final class KernelModel: @unchecked Sendable {
                     canBeModule: canBeModule,
                     canBeBuiltin: canBeBuiltin)
                 model.sourceConditions = sourceConditions
+                for s in sources { if let g = includeGuards[s] { model.sourceGuards[s] = g } }
                 model.anyOf = unit.condition.anyOf
                 model.excluded = unit.condition.requirements.filter(\.negated).map { ($0.config, $0.requiresBuiltin) }
                 for (object, groups) in unit.objectAnyOf {
@@ -418,8 +423,10 @@ public final class KernelModel: @unchecked Sendable {
     /// The sources kbuild compiles: each object's `.c` (else `.S`) in a reached directory, and the
     /// `.c` files those `#include "..."` (compiled as part of the includer), transitively.
     static func compiledSources(kbuild: KbuildMap, tree: KernelTree, store: FactStore) -> (
-        Set<String>, [String: [String]]
+        Set<String>, [String: [String]], [String: PreprocessorCondition]
     ) {
+        var guards: [String: PreprocessorCondition] = [:]
+        var unguarded = Set<String>()
         var compiled = Set<String>()
         for unit in kbuild.units {
             for object in unit.objects.flatMap({ expandObject($0, tree: tree) }) {
@@ -444,6 +451,11 @@ public final class KernelModel: @unchecked Sendable {
                     let path = normalize(dir.isEmpty ? name : dir + "/" + name)
                     guard tree.blobs[path] != nil else { continue }
                     included[f.path, default: []].append(path)
+                    if let c = f.includeConditions[name] {
+                        guards[path] = guards[path].map { .or([$0, c]) } ?? c
+                    } else {
+                        unguarded.insert(path)
+                    }
                     if compiled.insert(path).inserted { pending.append(path) }
                 }
             }
@@ -460,7 +472,8 @@ public final class KernelModel: @unchecked Sendable {
             }
             closed[root] = seen.sorted()
         }
-        return (compiled, closed)
+        for path in unguarded { guards[path] = nil }
+        return (compiled, closed, guards)
     }
 
     /// An object whose name holds a variable only the build knows (`tree_$(BITS).o` in

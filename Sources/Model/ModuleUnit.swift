@@ -1,3 +1,4 @@
+import CSource
 import Kbuild
 
 /// A unit of linking as kbuild builds it: one `.ko` when its config is `m`, or built-in code.
@@ -21,6 +22,9 @@ public struct ModuleUnit: Sendable, Hashable {
     /// Symbols a source needs beyond `configs` to be part of the unit: a composite's part
     /// (`foo-$(CONFIG_FOO_ATA) += foo-ata.o`).
     public var sourceConditions: [String: [String]] = [:]
+    /// The `#if` an included `.c` source is included under (`#ifdef CONFIG_MFD_SM501` around
+    /// `#include "ohci-sm501.c"`): its code exists only where that holds.
+    public var sourceGuards: [String: PreprocessorCondition] = [:]
 
     /// Groups of symbols of which one must be set, for the unit (`anyOf`) and for a source
     /// (`sourceAnyOf`): `ifneq ($(filter y,$(CONFIG_A) $(CONFIG_B)),)` around its line.

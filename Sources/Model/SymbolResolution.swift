@@ -64,16 +64,25 @@ extension KernelModel {
     /// The reference sites of a unit that exist when it is built as a module.
     public func moduleReferences(_ unit: ModuleUnit) -> [(path: String, reference: SymbolReference)] {
         var out: [(String, SymbolReference)] = []
-        for source in unit.moduleSources {
-            guard let f = facts(source) else { continue }
-            for r in f.references where existsInModule(r.condition, unit: unit) { out.append((source, r)) }
+        for (source, r) in references(of: unit) where unit.moduleSources.contains(source) {
+            if existsInModule(r.condition, unit: unit) { out.append((source, r)) }
         }
         return out
     }
 
     /// Every reference site of a unit's sources, whatever its condition.
+    /// Every reference site of a unit's sources, whatever its condition; the references of a
+    /// `.c` file included under an `#if` carry that condition too.
     public func references(of unit: ModuleUnit) -> [(path: String, reference: SymbolReference)] {
-        unit.sources.flatMap { source in (facts(source)?.references ?? []).map { (source, $0) } }
+        unit.sources.flatMap { source -> [(String, SymbolReference)] in
+            let guardCondition = unit.sourceGuards[source]
+            return (facts(source)?.references ?? []).map { r in
+                guard let g = guardCondition else { return (source, r) }
+                var guarded = r
+                guarded.condition = .and([g, r.condition])
+                return (source, guarded)
+            }
+        }
     }
 
     /// Facts of the sources that are part of the unit when it is a module (what module-context

@@ -63,3 +63,28 @@ final class CodeGuardTests: XCTestCase {
         XCTAssertEqual(condition(text, "k7_get"), .always)
     }
 }
+
+extension CodeGuardTests {
+    func testAnEarlyReturnGuardsTheRestOfTheBlock() {
+        let text = """
+            static void ds_hwmon_register(struct device *dev)
+            {
+            	struct ds *ds = dev_get_drvdata(dev);
+            	if (!IS_ENABLED(CONFIG_DS_HWMON) || !ds->sensors)
+            		return;
+            	ds->hwmon = hwmon_register(dev);
+            	if (!ds->hwmon) {
+            		ds_warn(dev);
+            	}
+            }
+            static int after(void)
+            {
+            	return later_call();
+            }
+            """
+        XCTAssertEqual(condition(text, "dev_get_drvdata"), .always)
+        XCTAssertEqual(condition(text, "hwmon_register"), .config("CONFIG_DS_HWMON", .enabled))
+        XCTAssertEqual(condition(text, "ds_warn"), .config("CONFIG_DS_HWMON", .enabled))
+        XCTAssertEqual(condition(text, "later_call"), .always, "the next function is not guarded")
+    }
+}
