@@ -257,16 +257,20 @@ public struct MacroDefinition: Hashable, Sendable {
     public var condition: PreprocessorCondition
     public var bodyMentions: Set<String>
     public var uses: [MacroUse] = []
+    /// The text of an object-like macro whose body is a string literal (`#define DRV_LICENSE
+    /// "GPL"`), without its quotes.
+    public var stringValue: String?
 
     public init(
         name: String, isFunctionLike: Bool, line: Int, condition: PreprocessorCondition,
-        bodyMentions: Set<String>, uses: [MacroUse] = []
+        bodyMentions: Set<String>, stringValue: String? = nil, uses: [MacroUse] = []
     ) {
         self.name = name
         self.isFunctionLike = isFunctionLike
         self.line = line
         self.condition = condition
         self.bodyMentions = bodyMentions
+        self.stringValue = stringValue
         self.uses = uses
     }
 }

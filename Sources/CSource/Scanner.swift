@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 15
+    public static let version = 17
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -362,7 +362,9 @@ struct FileScanner {
                 facts.diagnostics.append(CSourceDiagnostic(line: t.line, message: "#endif without #if"))
                 return
             }
-            if let first = frame.depthAfterFirst { depth = first }
+            if let first = frame.depthAfterFirst, !FileScanner.lastBranchIsTaken(frame, macros: facts.macros) {
+                depth = first
+            }
             updateCondition()
         case .define where !dead:
             if let guardName, frames.count == 1, firstWord(rest) == guardName {
@@ -382,6 +384,19 @@ struct FileScanner {
         default:
             break
         }
+    }
+
+    /// Branches of one `#if` that leave different brace depths cannot both be read: the first is
+    /// (ctags' rule), except after `#ifdef X` for a macro X that is neither a config symbol nor
+    /// defined in this file, which the preprocessor takes as undefined: then the `#else` holds
+    /// (horizon.c opens a loop under `#ifndef TAILRECURSIONWORKS` and closes it in the `#else`
+    /// of an `#ifdef TAILRECURSIONWORKS`).
+    static func lastBranchIsTaken(_ frame: Frame, macros: [MacroDefinition]) -> Bool {
+        guard frame.previous.count == 1, case .opaque(let text) = frame.previous[0], text.hasPrefix("defined ") else {
+            return false
+        }
+        let name = text.dropFirst(8)
+        return !macros.contains { $0.name == name }
     }
 
     mutating func firstWord(_ rest: UnsafeRawBufferPointer) -> String {
@@ -451,10 +466,37 @@ struct FileScanner {
         if functionLike && FileScanner.contains(rest, "EXPORT") {
             uses = FileScanner.macroUses(FileScanner.cleanDirective(rest))
         }
-        facts.macros.append(
-            MacroDefinition(
-                name: name, isFunctionLike: functionLike, line: line, condition: condition,
-                bodyMentions: mentions, uses: uses))
+        var definition = MacroDefinition(
+            name: name, isFunctionLike: functionLike, line: line, condition: condition,
+            bodyMentions: mentions, uses: uses)
+        if !functionLike { definition.stringValue = FileScanner.stringLiteral(rest, after: start) }
+        facts.macros.append(definition)
+    }
+
+    /// `NAME "text"` (adjacent literals joined): the text, when the body is only string literals.
+    static func stringLiteral(_ rest: UnsafeRawBufferPointer, after nameStart: Int) -> String? {
+        var i = nameStart
+        while i < rest.count && ByteClass.isIdentBody(rest[i]) { i += 1 }
+        var out: [UInt8] = []
+        var sawLiteral = false
+        while i < rest.count {
+            let b = rest[i]
+            if b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d || b == 0x5c {
+                i += 1
+                continue
+            }
+            guard b == 0x22, out.count < 256 else { return nil }
+            i += 1
+            while i < rest.count && rest[i] != 0x22 && rest[i] != 0x0a {
+                if rest[i] == 0x5c && i + 1 < rest.count { i += 1 }
+                out.append(rest[i])
+                i += 1
+            }
+            guard i < rest.count, rest[i] == 0x22 else { return nil }
+            i += 1
+            sawLiteral = true
+        }
+        return sawLiteral ? String(decoding: out, as: UTF8.self) : nil
     }
 
     static func contains(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {

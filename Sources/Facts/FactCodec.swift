@@ -87,6 +87,7 @@ public enum FactCodec {
             w.int(m.line)
             condition(m.condition, &w)
             w.strings(m.bodyMentions.sorted())
+            w.optionalString(m.stringValue)
             w.int(m.uses.count)
             for u in m.uses {
                 w.string(u.macro)
@@ -196,6 +197,7 @@ public enum FactCodec {
                     name: try $0.string(), isFunctionLike: try $0.bool(), line: try $0.int(),
                     condition: try condition(&$0),
                     bodyMentions: Set(try $0.strings()),
+                    stringValue: try $0.optionalString(),
                     uses: try list(&$0) { r in
                         MacroUse(
                             macro: try r.string(),

@@ -71,6 +71,8 @@ public struct KbuildMakefile: Sendable {
     public var path: String
     public var assignments: [KbuildAssignment]
     public var diagnostics: [KbuildDiagnostic]
+    /// The files its `include` lines read (a change to one of them re-reads this file).
+    public var included: [String] = []
 }
 
 /// A unit of linking: a module (`foo.ko` when its config is m) or built-in code, and its objects.
@@ -159,7 +161,47 @@ public enum KbuildReader {
         "subdir-ccflags", "subdir-asflags", "clean-files", "header-test", "no-header-test",
     ]
 
-    public static func parse(path: String, text: String) -> KbuildMakefile {
+    /// The lines of a Makefile with `include $(src)/common/Makefile`-style lines replaced by the
+    /// included file's lines (kbuild Makefiles include fragments of their own directory:
+    /// habanalabs lists its objects in common/Makefile). `read` gives a tree path's text.
+    static func lines(
+        path: String, text: String, read: ((String) -> String?)?, depth: Int = 0, included: inout [String]
+    ) -> [(line: Int, text: Substring)] {
+        var out: [(line: Int, text: Substring)] = []
+        let dir = path.split(separator: "/").dropLast().joined(separator: "/")
+        var number = 0
+        for raw in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            number += 1
+            var line = Substring(String(decoding: raw, as: UTF8.self))
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            if let read, depth < 4, let target = includeTarget(line, directory: dir),
+                let includedText = read(target)
+            {
+                included.append(target)
+                out += lines(path: target, text: includedText, read: read, depth: depth + 1, included: &included)
+                continue
+            }
+            out.append((number, line))
+        }
+        return out
+    }
+
+    /// `include $(src)/x.mk`, `-include $(srctree)/$(src)/x.mk`: the tree path, when it is one.
+    static func includeTarget(_ line: Substring, directory: String) -> String? {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard words.count == 2, ["include", "-include", "sinclude"].contains(words[0]) else { return nil }
+        var target = String(words[1])
+        for prefix in ["$(srctree)/$(src)/", "$(src)/", "$(obj)/", "$(srctree)/"] where target.hasPrefix(prefix) {
+            target = String(target.dropFirst(prefix.count))
+            if prefix != "$(srctree)/" { target = directory.isEmpty ? target : directory + "/" + target }
+            return target.contains("$") ? nil : normalized(target)
+        }
+        return nil
+    }
+
+    public static func parse(path: String, text: String, read: ((String) -> String?)? = nil) -> KbuildMakefile {
+        var included: [String] = []
+        let source = lines(path: path, text: text, read: read, included: &included)
         var assignments: [KbuildAssignment] = []
         var diagnostics: [KbuildDiagnostic] = []
         var variables: [String: String] = [:]
@@ -170,10 +212,8 @@ public enum KbuildReader {
         var startLine = 0
         var lineNumber = 0
         // Split on bytes: "\r\n" is one Character, so a Character split would miss CRLF lines.
-        for raw in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            var line = Substring(String(decoding: raw, as: UTF8.self))
-            if line.hasSuffix("\r") { line = line.dropLast() }
+        for (number, line) in source {
+            lineNumber = number
             if logical.isEmpty { startLine = lineNumber }
             if line.hasSuffix("\\") {
                 logical += line.dropLast() + " "
@@ -293,7 +333,9 @@ public enum KbuildReader {
                 KbuildDiagnostic(
                     file: path, line: lineNumber, message: "\(guards.count) unterminated if block(s)"))
         }
-        return KbuildMakefile(path: path, assignments: assignments, diagnostics: diagnostics)
+        var makefile = KbuildMakefile(path: path, assignments: assignments, diagnostics: diagnostics)
+        makefile.included = included
+        return makefile
     }
 
     /// `${name}` → `$(name)` for simple names.
@@ -483,10 +525,12 @@ public enum KbuildReader {
     /// tree) has every directory taken as built.
     /// A directory named by several entries takes an unconditional one if any, else the first
     /// (kbuild descends if any holds; a conjunction cannot say "either").
-    public static func resolve(directories: [String: String], rootMakefiles: [String: String] = [:]) -> KbuildMap {
+    public static func resolve(
+        directories: [String: String], rootMakefiles: [String: String] = [:], read: ((String) -> String?)? = nil
+    ) -> KbuildMap {
         var parsed: [String: KbuildMakefile] = [:]
         for (dir, text) in directories {
-            parsed[dir] = parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: text)
+            parsed[dir] = parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: text, read: read)
         }
         var roots: [String: KbuildMakefile] = [:]
         for (dir, text) in rootMakefiles {
@@ -502,12 +546,13 @@ public enum KbuildReader {
     /// more); the other directories are not parsed again. nil when `base` kept no parsed files.
     /// `rootMakefiles` replaces root-list-only Makefiles the same way.
     public static func resolve(
-        updating base: KbuildMap, directories: [String: String?], rootMakefiles: [String: String?] = [:]
+        updating base: KbuildMap, directories: [String: String?], rootMakefiles: [String: String?] = [:],
+        read: ((String) -> String?)? = nil
     ) -> KbuildMap? {
         guard !base.makefiles.isEmpty else { return nil }
         var parsed = base.makefiles
         for (dir, text) in directories {
-            parsed[dir] = text.map { parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: $0) }
+            parsed[dir] = text.map { parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: $0, read: read) }
         }
         var roots = base.rootMakefiles
         for (dir, text) in rootMakefiles {

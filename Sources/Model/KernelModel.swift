@@ -164,7 +164,9 @@ public final class KernelModel: @unchecked Sendable {
                     rootMakefiles[dir] = text
                 }
             }
-            kbuild = KbuildReader.resolve(directories: directories, rootMakefiles: rootMakefiles)
+            kbuild = KbuildReader.resolve(
+                directories: directories, rootMakefiles: rootMakefiles,
+                read: { path in tree.blobs[path].flatMap { store.text($0, path: path) } })
         }
 
         self.kconfig = kconfig
@@ -521,12 +523,20 @@ public final class KernelModel: @unchecked Sendable {
     ) -> KbuildMap? {
         var directories: [String: String?] = [:]
         var rootMakefiles: [String: String?] = [:]
+        // A directory whose Makefile includes a changed fragment is read again too.
+        var changedDirectories = changedDirectories
+        for (dir, makefile) in base.makefiles
+        where makefile.included.contains(where: { changedDirectories.contains(treeDirectory(of: $0)) }) {
+            changedDirectories.insert(dir)
+        }
         for dir in changedDirectories {
             let files = kbuildFiles(of: dir, tree: tree)
             directories[dir] = files.objects.flatMap { store.text($0.blob, path: $0.path) }
             rootMakefiles[dir] = files.rootLists.flatMap { store.text($0.blob, path: $0.path) }
         }
-        return KbuildReader.resolve(updating: base, directories: directories, rootMakefiles: rootMakefiles)
+        return KbuildReader.resolve(
+            updating: base, directories: directories, rootMakefiles: rootMakefiles,
+            read: { path in tree.blobs[path].flatMap { store.text($0, path: path) } })
     }
 
     /// Whether a file invokes a macro that names EXPORT but is no `EXPORT_SYMBOL*` spelled out.
@@ -914,6 +924,8 @@ public final class HeaderSummary: @unchecked Sendable {
     public let declared: Set<String>
     /// Function-like macros whose body exports, with the invocations the body makes.
     public let macroUses: [String: [MacroUse]]
+    /// Object-like macros whose body is a string literal.
+    public let strings: [String: String]
     public let conditions: [String: [PreprocessorCondition]]
     public let structs: [String: Set<String>]
     public let mentions: [String: Set<String>]
@@ -945,6 +957,8 @@ public final class HeaderSummary: @unchecked Sendable {
         declared = Set(f.declarations.map(\.name))
         macroUses = Dictionary(
             f.macros.filter { !$0.uses.isEmpty }.map { ($0.name, $0.uses) }, uniquingKeysWith: { a, _ in a })
+        strings = Dictionary(
+            f.macros.compactMap { m in m.stringValue.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a })
         self.names = names
         self.conditions = conditions
         self.structs = structs
@@ -997,6 +1011,9 @@ public struct HeaderIndex: Sendable {
         return out
     }
 
+    /// The string an included header's `#define NAME "text"` gives.
+    public func stringMacro(_ name: String) -> String? { names.strings(name).first { has($0.blob) }?.text }
+
     public func mentions(_ name: String) -> Set<String>? {
         var out: Set<String>?
         for e in names.mentions(name) where has(e.blob) { out = (out ?? []).union(e.words) }
@@ -1020,6 +1037,7 @@ final class HeaderNameTable: @unchecked Sendable {
     private var wrappers: [String: [(blob: ObjectID, uses: [MacroUse])]] = [:]
     private var structTable: [String: [(blob: ObjectID, members: Set<String>)]] = [:]
     private var mentionTable: [String: [(blob: ObjectID, words: Set<String>)]] = [:]
+    private var stringTable: [String: [(blob: ObjectID, text: String)]] = [:]
     private var registered: Set<ObjectID> = []
 
     func register(_ blob: ObjectID, _ summary: HeaderSummary) {
@@ -1032,6 +1050,7 @@ final class HeaderNameTable: @unchecked Sendable {
             for (name, uses) in summary.macroUses { wrappers[name, default: []].append((blob, uses)) }
             for (tag, members) in summary.structs { structTable[tag, default: []].append((blob, members)) }
             for (name, words) in summary.mentions { mentionTable[name, default: []].append((blob, words)) }
+            for (name, text) in summary.strings { stringTable[name, default: []].append((blob, text)) }
         }
     }
 
@@ -1045,4 +1064,6 @@ final class HeaderNameTable: @unchecked Sendable {
     func structs(_ tag: String) -> [(blob: ObjectID, members: Set<String>)] { lock.withLock { structTable[tag] ?? [] } }
 
     func mentions(_ name: String) -> [(blob: ObjectID, words: Set<String>)] { lock.withLock { mentionTable[name] ?? [] } }
+
+    func strings(_ name: String) -> [(blob: ObjectID, text: String)] { lock.withLock { stringTable[name] ?? [] } }
 }

@@ -4,13 +4,22 @@ import Facts
 extension KernelModel {
     /// The MODULE_LICENSE of a unit, from any of its objects (a composite needs only one), among
     /// the regions that exist when the unit is a module.
-    public func moduleLicense(_ unit: ModuleUnit) -> (value: String, path: String, line: Int)? {
+    /// `value` is nil when the argument is a macro modcheck cannot see the text of
+    /// (`MODULE_LICENSE(DRV_LICENSE)` with DRV_LICENSE defined nowhere it reads).
+    public func moduleLicense(_ unit: ModuleUnit) -> (value: String?, path: String, line: Int)? {
         for source in unit.moduleSources {
             guard let f = facts(source) else { continue }
             for inv in f.invocations
             where inv.name == "MODULE_LICENSE" && existsInModule(inv.condition, unit: unit) {
-                let raw = inv.arguments.first ?? ""
-                return (KernelModel.unquote(raw), source, inv.line)
+                let raw = (inv.arguments.first ?? "").trimmingCharacters(in: .whitespaces)
+                guard !raw.hasPrefix("\""), !raw.isEmpty,
+                    raw.utf8.allSatisfy({ $0 == 0x5f || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) })
+                else { return (KernelModel.unquote(raw), source, inv.line) }
+                // `MODULE_LICENSE(DRV_LICENSE)`: the string the unit's own sources or headers define.
+                let own = unit.sources.compactMap { self.facts($0) }.flatMap(\.macros).first {
+                    $0.name == raw && $0.stringValue != nil
+                }?.stringValue
+                return (own ?? headerIndex(for: unit.sources).stringMacro(raw), source, inv.line)
             }
         }
         return nil

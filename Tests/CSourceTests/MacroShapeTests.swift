@@ -44,3 +44,35 @@ extension MacroShapeTests {
         XCTAssertEqual(f.invocations.first?.arguments, ["acpi_walk_resources"])
     }
 }
+
+extension MacroShapeTests {
+    func testBranchesWithDifferentBracesFollowTheUndefinedMacro() {
+        // A loop opened under `#ifndef X` and closed in the `#else` of an `#ifdef X` (X defined
+        // nowhere): the file's later statements are still at file scope.
+        let f = CSourceScanner.scan(
+            path: "drivers/atm/x.c",
+            text: """
+                static void rx(int irq)
+                {
+                	int again = 0;
+                #ifndef TAILCALLS
+                	again = 1;
+                	while (again) {
+                #endif
+                		work(irq);
+                #ifdef TAILCALLS
+                	if (again)
+                		return rx(0);
+                	return;
+                #else
+                	irq = 0;
+                	}
+                	return;
+                #endif
+                }
+                MODULE_LICENSE("GPL");
+                """, depth: .full)
+        XCTAssertEqual(f.invocations.map(\.name), ["MODULE_LICENSE"])
+        XCTAssertEqual(f.diagnostics, [])
+    }
+}

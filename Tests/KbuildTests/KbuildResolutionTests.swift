@@ -269,3 +269,21 @@ final class KbuildDescentTests: XCTestCase {
         XCTAssertEqual(Set(map.units.map(\.name)), ["drivers/iommu/foo.ko", "drivers/pci/pci.ko"])
     }
 }
+
+extension KbuildDescentTests {
+    func testAnIncludedFragmentListsObjects() {
+        // habanalabs' Makefile includes common/Makefile, which names the objects of the module.
+        let files = [
+            "drivers/misc/hl/common/Makefile": "HL_COMMON_FILES := common/hl_drv.o common/device.o\n"
+        ]
+        let map = KbuildReader.resolve(
+            directories: [
+                "drivers/misc/hl":
+                    "obj-$(CONFIG_HL) := hl.o\ninclude $(src)/common/Makefile\nhl-y += $(HL_COMMON_FILES)\n"
+            ], read: { files[$0] })
+        XCTAssertEqual(
+            map.units.first { $0.name == "drivers/misc/hl/hl.ko" }?.objects,
+            ["drivers/misc/hl/common/hl_drv.o", "drivers/misc/hl/common/device.o"])
+        XCTAssertEqual(map.makefiles["drivers/misc/hl"]?.included, ["drivers/misc/hl/common/Makefile"])
+    }
+}

@@ -112,7 +112,8 @@ struct GPLOnlySymbolChecker: Checker {
         let model = context.model
         var findings: [Finding] = []
         for unit in model.scopedUnits where unit.canBeModule {
-            guard let license = model.moduleLicense(unit), !compatible.contains(license.value) else {
+            // An unknown license text (a macro modcheck cannot see) is not evidence.
+            guard let license = model.moduleLicense(unit), let value = license.value, !compatible.contains(value) else {
                 continue
             }
             for r in model.resolvedReferences(unit) {
@@ -121,7 +122,7 @@ struct GPLOnlySymbolChecker: Checker {
                 else { continue }
                 findings.append(
                     spec.finding(
-                        "\(moduleLabel(unit)) has MODULE_LICENSE(\"\(license.value)\") but uses GPL-only '\(ref.name)' (exported with _GPL in \(sites[0].path)); modpost: GPL-incompatible module \(unit.shortName) uses GPL-only symbol '\(ref.name)'",
+                        "\(moduleLabel(unit)) has MODULE_LICENSE(\"\(value)\") but uses GPL-only '\(ref.name)' (exported with _GPL in \(sites[0].path)); modpost: GPL-incompatible module \(unit.shortName) uses GPL-only symbol '\(ref.name)'",
                         file: path, line: ref.line, symbol: ref.name, module: unit))
             }
         }

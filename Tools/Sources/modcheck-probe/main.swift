@@ -50,6 +50,7 @@ func describe(_ r: SymbolResolution) -> String {
     case .exported(let s): return "exported \(s[0].path)"
     case .notExported(let p): return "notExported \(p[0].path):\(p[0].line)"
     case .unresolved: return "unresolved"
+    case .undeclared: return "undeclared"
     }
 }
 switch command {
@@ -101,6 +102,16 @@ case "explain":
         if parts.count == 2, let v = Tristate(text: String(parts[1])) { user[String(parts[0])] = v }
     }
     print(model.evaluator.explain(args[2], architecture: args[1] == "-" ? nil : args[1], user: user))
+case "facts":
+    // facts PATH: what the scanner read from one file
+    guard let f = model.facts(args[1]) else {
+        print("no facts for \(args[1])")
+        exit(1)
+    }
+    for d in f.definitions { print("definition \(d.name) \(d.kind) \(d.storage) line \(d.line)") }
+    for i in f.invocations where i.function == nil { print("invocation \(i.name)(\(i.arguments.joined(separator: ", "))) line \(i.line) if \(i.condition)") }
+    for r in f.references { print("reference \(r.name) \(r.kind) line \(r.line) in \(r.function ?? "-") if \(r.condition)") }
+    for d in f.diagnostics { print("diagnostic \(d)") }
 case "units":
     for u in model.scopedUnits {
         print(
