@@ -18,6 +18,15 @@ extension FileScanner {
         }
         var locals = params
         blockLocals(body, ends: ends, into: &locals)
+        if tracksLiveness {
+            for k in body.indices where body[k].kind == .identifier {
+                if k > 0, body[k - 1].isPunct(0x2e) || (body[k - 1].kind == .punct && body[k - 1].punct == Token.arrow) {
+                    continue
+                }
+                let word = lx.text(body[k])
+                if !locals.contains(word) { recordUse(word, user: name, condition: k < conditions.count ? conditions[k] : defCondition) }
+            }
+        }
         var callees: [String] = []
         var calleeSet = Set<String>()
         var calls: [FunctionCall] = []
@@ -326,6 +335,7 @@ extension FileScanner {
             s + 1 < head.count,
             head[s + 1].kind == .identifier
         else {
+            recordUses(body[...], user: nil, conditions: tokenConditions)
             fieldReferences(body)
             return
         }
@@ -339,7 +349,10 @@ extension FileScanner {
             if t.isPunct(0x5b) { isArray = true }
         }
         guard let variable = name else { return }
+        recordUses(body[...], user: variable, conditions: tokenConditions)
+        currentInitializer = variable
         let fields = designatedFields(body, isArray: isArray)
+        currentInitializer = nil
         facts.initializers.append(
             StructInitializer(
                 structType: tag, variable: variable, isArray: isArray, isStatic: contains(head, "static"),
@@ -431,9 +444,9 @@ extension FileScanner {
         let name = lx.text(value[j])
         if cKeywords.contains(name) || FileScanner.constants.contains(name) { return }
         if j + 1 == value.count {
-            reference(name, line: value[j].line, kind: .addressTaken, function: nil, condition: condition)
+            reference(name, line: value[j].line, kind: .addressTaken, function: currentInitializer, condition: condition)
         } else if value[j + 1].isPunct(0x28) {
-            reference(name, line: value[j].line, kind: .call, function: nil, condition: condition)
+            reference(name, line: value[j].line, kind: .call, function: currentInitializer, condition: condition)
         }
     }
 

@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 17
+    public static let version = 18
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -137,6 +137,15 @@ struct FileScanner {
     enum Limit: Hashable { case statement, conditionalNesting, elifChain, expression, braceNesting, blockTokens }
     var reportedLimits = Set<Limit>()
 
+    /// Uses of names by static functions and objects, for `applyLiveness` (`.c` files, full depth).
+    let tracksLiveness: Bool
+    var staticUses: [StaticUseKey] = []
+    var staticUseKeys = Set<StaticUseKey>()
+    /// Words of file-scope invocations' arguments (names a macro may paste into others).
+    var invocationWords = Set<String>()
+    /// The object whose initializer is being read (its designated values' container).
+    var currentInitializer: String?
+
     /// A cap was hit: reported once per file and kind (a file-long run of `{` is one problem, not
     /// millions of diagnostics).
     mutating func limit(_ kind: Limit, line: Int, _ message: String) {
@@ -161,6 +170,7 @@ struct FileScanner {
         self.full = full
         isHeader = path.hasSuffix(".h")
         self.watchedCalls = watchedCalls
+        tracksLiveness = full && path.hasSuffix(".c")
     }
 
     // MARK: Driving
@@ -232,6 +242,7 @@ struct FileScanner {
                     line: lx.line, message: "\(frames.count) unterminated #if block(s) at end of file"))
         }
         facts.diagnostics += lx.diagnostics
+        applyLiveness()
         if full && !facts.macros.isEmpty {
             // A macro of this file is expanded by the preprocessor, never resolved by the linker.
             let macroNames = Set(facts.macros.map(\.name))
@@ -446,6 +457,12 @@ struct FileScanner {
             let wordStart = i
             while i < n && ident[Int(rest[i])] != 0 { i += 1 }
             let length = i - wordStart
+            // A name in a macro body is used wherever the macro is: as if at file scope.
+            if tracksLiveness {
+                recordUse(
+                    String(decoding: UnsafeRawBufferPointer(rebasing: rest[wordStart..<i]), as: UTF8.self),
+                    user: nil, condition: condition)
+            }
             if length == 6 && functionLike && rest[wordStart] == 0x73 && rest[wordStart + 1] == 0x74
                 && rest[wordStart + 2] == 0x61 && rest[wordStart + 3] == 0x74 && rest[wordStart + 4] == 0x69
                 && rest[wordStart + 5] == 0x63
@@ -772,6 +789,7 @@ struct FileScanner {
             }
             // Any invocation naming EXPORT may be an export wrapper (`ACPI_EXPORT_SYMBOL(x)`),
             // which the model resolves through the macro's definition.
+            recordInvocationUses(inv.name, arguments: inv.arguments)
             if full || FileScanner.mayExport(inv.name) || inv.name == "MODULE_LICENSE" {
                 facts.invocations.append(
                     MacroInvocation(
@@ -786,6 +804,7 @@ struct FileScanner {
         if full && !shape.isExtern {
             for start in shape.initializers where start < stmt.count {
                 initializerValue(Array(stmt[start...]))
+                recordUses(stmt[start...], user: nil, conditions: nil)
             }
         }
         var seen = Set<String>()
@@ -943,6 +962,7 @@ struct FileScanner {
             return
         }
         if let inv = invocation(stmt), full, !dead {
+            recordInvocationUses(inv.name, arguments: inv.arguments)
             facts.invocations.append(
                 MacroInvocation(
                     name: inv.name, arguments: inv.arguments, line: inv.line, condition: condition,

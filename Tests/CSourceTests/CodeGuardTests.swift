@@ -11,7 +11,7 @@ final class CodeGuardTests: XCTestCase {
 
     func testIfWithAConfigTestGuardsItsStatement() {
         let text = """
-            static int w1_add(struct w1_slave *sl)
+            int w1_add(struct w1_slave *sl)
             {
             	if (IS_REACHABLE(CONFIG_HWMON) && sl->info) {
             		sl->hwmon = hwmon_device_register_with_info(&sl->dev, "w1", NULL);
@@ -25,7 +25,7 @@ final class CodeGuardTests: XCTestCase {
 
     func testShortCircuitOperandsAreGuarded() {
         let text = """
-            static int isp_init(struct isp *isp)
+            int isp_init(struct isp *isp)
             {
             	if ((!IS_ENABLED(CONFIG_USB_ISP_HCD) || usb_disabled()) && isp_no_udc(isp))
             		return -ENODEV;
@@ -40,7 +40,7 @@ final class CodeGuardTests: XCTestCase {
 
     func testAnIfWithAnOrGuardsNothing() {
         let text = """
-            static void f(void)
+            void f(void)
             {
             	if (IS_ENABLED(CONFIG_A) || want_b())
             		do_it();
@@ -51,7 +51,7 @@ final class CodeGuardTests: XCTestCase {
 
     func testAFieldUnderIfdefInsideAnInitializer() {
         let text = """
-            static struct cpufreq_driver k7_driver = {
+            struct cpufreq_driver k7_driver = {
             	.get		= k7_get,
             #ifdef CONFIG_K7_ACPI
             	.bios_limit	= acpi_processor_get_bios_limit,
@@ -67,7 +67,7 @@ final class CodeGuardTests: XCTestCase {
 extension CodeGuardTests {
     func testAnEarlyReturnGuardsTheRestOfTheBlock() {
         let text = """
-            static void ds_hwmon_register(struct device *dev)
+            void ds_hwmon_register(struct device *dev)
             {
             	struct ds *ds = dev_get_drvdata(dev);
             	if (!IS_ENABLED(CONFIG_DS_HWMON) || !ds->sensors)
@@ -77,7 +77,7 @@ extension CodeGuardTests {
             		ds_warn(dev);
             	}
             }
-            static int after(void)
+            int after(void)
             {
             	return later_call();
             }

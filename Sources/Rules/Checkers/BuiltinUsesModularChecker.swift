@@ -22,6 +22,9 @@ struct BuiltinUsesModularChecker: Checker {
             let headers = model.headerIndex(for: user.sources)
             let arch = model.architecture(of: user)
             var seen = Set<String>()
+            // One finding per provider: the first reference, and the names it shares the fix with.
+            var byProvider: [String: (source: String, ref: SymbolReference, provider: ModuleUnit, config: String, witness: KconfigWitness, names: [String])] = [:]
+            var order: [String] = []
             for (source, ref) in model.references(of: user)
             where !own.names.contains(ref.name) && !seen.contains(ref.name)
                 && (own.declared.contains(ref.name) || headers.isDeclared(ref.name))
@@ -56,9 +59,22 @@ struct BuiltinUsesModularChecker: Checker {
                     !providers.contains(where: { p in p.configs.allSatisfy { found.value($0) == .y } })
                 else { continue }
                 seen.insert(ref.name)
+                if byProvider[main.name] == nil {
+                    order.append(main.name)
+                    byProvider[main.name] = (source, ref, main, pConfig, found, [])
+                }
+                byProvider[main.name]?.names.append(ref.name)
+            }
+            for key in order {
+                guard let f = byProvider[key] else { continue }
+                let others = f.names.dropFirst()
+                let also =
+                    others.isEmpty
+                    ? ""
+                    : " (and \(others.prefix(4).map { "'\($0)'" }.joined(separator: ", "))\(others.count > 4 ? " and \(others.count - 4) more" : ""))"
                 var finding = spec.finding(
-                    "\(source) (\(user.configLabel), can be built in) uses '\(ref.name)' from \(main.shortName), which can be a module (CONFIG_\(pConfig)=m): vmlinux fails to link with an undefined reference, e.g. with \(found.description) — add 'depends on \(pConfig)' to a tristate user, 'depends on \(pConfig) || !\(pConfig)', or guard the use with IS_REACHABLE(CONFIG_\(pConfig))",
-                    file: source, line: ref.line, symbol: ref.name, module: nil)
+                    "\(f.source) (\(user.configLabel), can be built in) uses '\(f.ref.name)'\(also) from \(f.provider.shortName), which can be a module (CONFIG_\(f.config)=m): vmlinux fails to link with an undefined reference, e.g. with \(f.witness.description) — add 'depends on \(f.config)' to a tristate user, 'depends on \(f.config) || !\(f.config)', or guard the use with IS_REACHABLE(CONFIG_\(f.config))",
+                    file: f.source, line: f.ref.line, symbol: f.ref.name, module: nil)
                 // The user is built-in code, not a module: name its config, tie the finding to its file.
                 finding.config = user.config.map { "CONFIG_" + $0 }
                 findings.append(finding)

@@ -1,0 +1,108 @@
+import CSource
+import XCTest
+
+/// References inside static functions and objects hold only where those are used: the compiler
+/// drops a static nobody uses, and the references in it with it.
+final class LivenessTests: XCTestCase {
+    func references(_ text: String) -> [String: PreprocessorCondition] {
+        var out: [String: PreprocessorCondition] = [:]
+        for r in CSourceScanner.scan(path: "drivers/tty/x.c", text: text, depth: .full).references {
+            out[r.name] = out[r.name].map { .or([$0, r.condition]) } ?? r.condition
+        }
+        return out
+    }
+
+    func testAConsoleUsedOnlyUnderAConfigTest() {
+        let refs = references(
+            """
+            static struct console foo_console = {
+            	.device = uart_console_device,
+            	.write = foo_console_write,
+            };
+            static int foo_probe(struct platform_device *pdev)
+            {
+            	if (IS_ENABLED(CONFIG_FOO_CONSOLE))
+            		foo_uart.cons = &foo_console;
+            	return uart_add_one_port(&foo_uart, &port);
+            }
+            static struct platform_driver foo_driver = { .probe = foo_probe };
+            module_platform_driver(foo_driver);
+            """)
+        XCTAssertEqual(refs["uart_console_device"], .config("CONFIG_FOO_CONSOLE", .enabled))
+        XCTAssertEqual(refs["uart_add_one_port"], .always)
+    }
+
+    func testAStaticFunctionUsedOnlyByDeadCodeLosesItsReferences() {
+        let refs = references(
+            """
+            static int leaf_helper(void)
+            {
+            	return dropped_call();
+            }
+            static struct foo_ops legacy_ops = { .probe = leaf_helper };
+            static int used_helper(void)
+            {
+            	if (IS_ENABLED(CONFIG_FOO_LEGACY) && 0)
+            		return foo_register(&legacy_ops);
+            	return kept_call();
+            }
+            int foo_entry(void)
+            {
+            	return used_helper();
+            }
+            """)
+        XCTAssertEqual(refs["dropped_call"], .config("CONFIG_FOO_LEGACY", .enabled), "used only where legacy_ops is")
+        XCTAssertEqual(refs["kept_call"], .always)
+    }
+
+    func testAStaticNothingNamesKeepsItsReferences() {
+        // Used in a way modcheck does not read (a macro pasting its name): not dropped.
+        XCTAssertEqual(references("static int hidden(void)\n{\n\treturn hidden_call();\n}\n")["hidden_call"], .always)
+    }
+
+    func testAnEarlyconSetupExistsOnlyBuiltIn() {
+        let refs = references(
+            """
+            static int __init foo_early_setup(struct earlycon_device *dev, const char *opt)
+            {
+            	return fdt_path_offset(initial_boot_params, "/");
+            }
+            OF_EARLYCON_DECLARE(foo, "vendor,foo-uart", foo_early_setup);
+            """)
+        XCTAssertEqual(refs["fdt_path_offset"], .not(.config("MODULE", .defined)))
+    }
+
+    func testAFunctionAMacroPastesStaysLive() {
+        let refs = references(
+            """
+            static ssize_t speed_show(struct device *dev, struct device_attribute *attr, char *buf)
+            {
+            	return sprintf(buf, "%d\\n", foo_speed(dev));
+            }
+            static DEVICE_ATTR_RO(speed);
+            """)
+        XCTAssertEqual(refs["foo_speed"], .always)
+    }
+
+    func testCallbacksPassedToCallsAndPositionalTablesAreUses() {
+        let refs = references(
+            """
+            static void foo_work(struct work_struct *w)
+            {
+            	work_call();
+            }
+            static int foo_cb(void)
+            {
+            	return cb_call();
+            }
+            static int (*const hooks[])(void) = { foo_cb };
+            int foo_init(struct foo *f)
+            {
+            	INIT_WORK(&f->work, foo_work);
+            	return hooks[0]();
+            }
+            """)
+        XCTAssertEqual(refs["work_call"], .always)
+        XCTAssertEqual(refs["cb_call"], .always)
+    }
+}
