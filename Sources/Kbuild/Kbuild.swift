@@ -118,6 +118,9 @@ public struct KbuildMap: Sendable {
     /// The top and arch Makefiles read only for their root lists (`drivers-y := drivers/`) because
     /// their directory has a Kbuild file, by directory.
     public var rootMakefiles: [String: KbuildMakefile] = [:]
+    /// Objects named by Makefiles of directories the descent does not reach: not built as far as
+    /// modcheck can tell, but a kbuild Makefile says they are objects (their exports still count).
+    public var unreachedObjects: [String] = []
     /// Directories the top-level descent reaches: only their objects are ever compiled (`tools/`,
     /// `samples/` without CONFIG_SAMPLES, `scripts/`, `Documentation/` are not kbuild objects).
     /// Nil when the tree names no top-level descent at all (a partial tree): then every
@@ -767,6 +770,23 @@ public enum KbuildReader {
         }
         var map = KbuildMap(units: units, diagnostics: diagnostics)
         map.reachableDirectories = reachable
+        if let reachable {
+            // Objects of kbuild Makefiles the descent modcheck reads never names (arch/mips
+            // reaches its platforms through `include $(patsubst ...)` of each one's Platform file).
+            var unreached: [String] = []
+            // tools/ and scripts/ build with their own Makefiles (out-of-tree test modules,
+            // host programs): nothing there is a kernel object.
+            let foreign = ["tools/", "scripts/", "Documentation/"]
+            for dir in directories where !reachable.contains(dir) {
+                guard !foreign.contains(where: { (dir + "/").hasPrefix($0) }),
+                    let file = parsed[dir]
+                else { continue }
+                for a in file.assignments where a.list == "obj" || a.list == "lib" || !rootLists.contains(a.list) {
+                    for o in a.objects where o.hasSuffix(".o") { unreached.append(join(dir, o)) }
+                }
+            }
+            map.unreachedObjects = unreached
+        }
         return map
     }
 

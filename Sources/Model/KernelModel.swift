@@ -381,6 +381,17 @@ public final class KernelModel: @unchecked Sendable {
                         ExportSite(path: facts.path, line: e.line, flavour: e.flavour))
                 }
             }
+            // Objects of Makefiles the descent does not reach (arch/mips platforms, reached through
+            // make functions modcheck does not evaluate): their exports count, their definitions do
+            // not (that keeps tools/ and selftests from providing symbols).
+            let unreached = KernelModel.sources(of: kbuild.unreachedObjects, tree: tree).subtracting(compiled)
+            let unreachedFiles = unreached.sorted().compactMap { path in tree.blobs[path].map { (path: path, blob: $0) } }
+            for facts in store.facts(of: unreachedFiles, depth: .symbols) {
+                for e in facts.exports {
+                    allExports[e.name, default: []].append(
+                        ExportSite(path: facts.path, line: e.line, flavour: e.flavour))
+                }
+            }
             symbolFacts = OverlayTable(allFacts)
             definitions = OverlayTable(allDefinitions)
             exports = OverlayTable(allExports)
@@ -476,6 +487,20 @@ public final class KernelModel: @unchecked Sendable {
         }
         for path in unguarded { guards[path] = nil }
         return (compiled, closed, guards)
+    }
+
+    /// The `.c` (else `.S`) sources of objects.
+    static func sources(of objects: [String], tree: KernelTree) -> Set<String> {
+        var out = Set<String>()
+        for object in objects.flatMap({ expandObject($0, tree: tree) }) {
+            let stem = String(object.dropLast(2))
+            if tree.blobs[stem + ".c"] != nil {
+                out.insert(stem + ".c")
+            } else if tree.blobs[stem + ".S"] != nil {
+                out.insert(stem + ".S")
+            }
+        }
+        return out
     }
 
     /// An object whose name holds a variable only the build knows (`tree_$(BITS).o` in

@@ -158,6 +158,9 @@ final class KbuildResolutionTests: XCTestCase {
         XCTAssertNil(unit(map, "orphan/lonely.ko"), "a directory the top-level descent never reaches is not built")
         XCTAssertNil(unit(map, "tools/testing/test-module.ko"), "tools/ is built by its own Makefiles, not kbuild's descent")
         XCTAssertEqual(map.reachableDirectories?.contains("drivers/iommu/sub"), true)
+        XCTAssertEqual(
+            map.unreachedObjects, ["orphan/lonely.o"],
+            "objects of unreached kbuild Makefiles are listed (their exports count); tools/ is not kbuild's")
         XCTAssertEqual(map.objectToUnits["drivers/iommu/arm-smmu.o"]?.count, 1)
         XCTAssertEqual(
             map.units(forSource: "drivers/iommu/arm-smmu.c").first?.makefile, "drivers/iommu/Makefile")
