@@ -16,6 +16,11 @@ extension FileScanner {
         let conditions = tokenConditions.enumerated().map { k, c in
             k < guards.count && guards[k] != .always ? PreprocessorCondition.all([c, guards[k]]) : c
         }
+        if storage != .global, body.count < 200,
+            let c = predicateCondition(body, ends: ends, conditions: conditions)
+        {
+            predicates[name] = c
+        }
         var locals = params
         blockLocals(body, ends: ends, into: &locals)
         if tracksLiveness {

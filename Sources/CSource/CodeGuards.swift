@@ -23,6 +23,14 @@ extension FileScanner {
                 negated.toggle()
                 k += 1
             }
+            // A call of a file-local predicate (`!sev_guest(kvm)`) tests its condition.
+            // A file-local predicate macro (`#define sev_enabled false` under `#else`) too.
+            if k < body.count, body[k].kind == .identifier, !predicates.isEmpty,
+                let c = predicates[lx.text(body[k])]
+            {
+                let after = k + 1 < body.count && body[k + 1].isPunct(0x28) ? close(k + 1) + 1 : k + 1
+                return (negated ? .not(c) : c, after)
+            }
             guard k + 3 < body.count, body[k].kind == .identifier,
                 let test = FileScanner.configTests[lx.text(body[k])], body[k + 1].isPunct(0x28),
                 body[k + 2].kind == .identifier, body[k + 3].isPunct(0x29)
@@ -138,5 +146,62 @@ extension FileScanner {
             i += 1
         }
         return guards
+    }
+
+    /// The condition without which a file-local function returns only false (`0`, `false`,
+    /// `NULL`): every other `return` sits under it (an `#ifdef` branch, `if (IS_BUILTIN(X) && ...)`)
+    /// or is `return IS_ENABLED(X) ? value : 0;`. nil when the function is no such predicate.
+    func predicateCondition(_ body: [Token], ends: [Int32], conditions: [PreprocessorCondition])
+        -> PreprocessorCondition?
+    {
+        func isFalse(_ range: Range<Int>) -> Bool {
+            guard range.count == 1 else { return false }
+            let t = body[range.lowerBound]
+            return lx.equals(t, "false") || lx.equals(t, "0") || lx.equals(t, "NULL")
+        }
+        /// The end of the expression from `i` at its own level: `;`, or `:` when `colon`.
+        func end(from i: Int, colon: Bool) -> Int {
+            var k = i
+            while k < body.count {
+                if body[k].isPunct(0x28) || body[k].isPunct(0x5b) || body[k].isPunct(0x7b) {
+                    k = min(body.count, Int(ends[k])) + 1
+                    continue
+                }
+                if body[k].isPunct(0x3b) || (colon && body[k].isPunct(0x3a)) { return k }
+                k += 1
+            }
+            return body.count
+        }
+        var found: PreprocessorCondition?
+        var returnsFalse = false
+        var k = 0
+        while k < body.count {
+            guard body[k].kind == .identifier, lx.equals(body[k], "return") else {
+                k += 1
+                continue
+            }
+            let stop = end(from: k + 1, colon: false)
+            defer { k = stop }
+            if isFalse((k + 1)..<stop) {
+                returnsFalse = true
+                continue
+            }
+            var c = k < conditions.count ? conditions[k] : .always
+            // `return IS_ENABLED(CONFIG_X) ? value : 0;`
+            if k + 6 < stop, body[k + 1].kind == .identifier,
+                let test = FileScanner.configTests[lx.text(body[k + 1])], body[k + 2].isPunct(0x28),
+                body[k + 3].kind == .identifier, lx.text(body[k + 3]).hasPrefix("CONFIG_"),
+                body[k + 4].isPunct(0x29), body[k + 5].isPunct(0x3f)
+            {
+                let colon = end(from: k + 6, colon: true)
+                guard colon < stop, isFalse((colon + 1)..<stop) else { return nil }
+                returnsFalse = true
+                c = .all([c, .config(lx.text(body[k + 3]), test)])
+            }
+            guard c != .always else { return nil }
+            if let f = found, f != c { return nil }
+            found = c
+        }
+        return returnsFalse ? found : nil
     }
 }

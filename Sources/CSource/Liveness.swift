@@ -80,25 +80,39 @@ extension FileScanner {
         guard !statics.isEmpty else { return }
         var live: [String: PreprocessorCondition] = [:]
         for s in statics { live[s] = .never }
-        var settled = false
-        for _ in 0..<12 {
-            var changed = false
-            for s in statics {
-                var terms: [PreprocessorCondition] = []
-                for u in usesByName[s] ?? [] {
-                    let userLive = u.user.flatMap { statics.contains($0) ? live[$0] : nil } ?? .always
-                    if userLive == .never { continue }
-                    terms.append(.all([u.condition, userLive]))
-                }
-                let now = FileScanner.anyOf(terms)
-                if now != live[s] {
-                    live[s] = now
-                    changed = true
-                }
+        // A worklist in a fixed order: a static is recomputed when a static that uses it changed.
+        // Its condition only grows (a disjunction that turns .always past 8 terms), so this
+        // settles; the bound is only a guard. (A fixed number of passes over a Set, in whatever
+        // order it iterates, stopped short of long chains of statics and made the result depend
+        // on the hash seed.)
+        var dependents: [String: [String]] = [:]
+        for s in statics.sorted() {
+            for u in usesByName[s] ?? [] {
+                if let user = u.user, statics.contains(user) { dependents[user, default: []].append(s) }
             }
-            if !changed {
-                settled = true
+        }
+        var work = statics.sorted(by: >)
+        var queued = Set(work)
+        var steps = 0
+        let bound = 64 * (statics.count + 8)
+        var settled = true
+        while let s = work.popLast() {
+            queued.remove(s)
+            steps += 1
+            if steps > bound {
+                settled = false
                 break
+            }
+            var terms: [PreprocessorCondition] = []
+            for u in usesByName[s] ?? [] {
+                let userLive = u.user.flatMap { statics.contains($0) ? live[$0] : nil } ?? .always
+                if userLive == .never { continue }
+                terms.append(.all([u.condition, userLive]))
+            }
+            let now = FileScanner.anyOf(terms)
+            if now != live[s] {
+                live[s] = now
+                for d in dependents[s] ?? [] where queued.insert(d).inserted { work.append(d) }
             }
         }
         // A use graph that does not settle is taken as live (keeping references, never dropping).

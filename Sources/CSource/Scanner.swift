@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 18
+    public static let version = 21
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [
@@ -126,6 +126,9 @@ struct FileScanner {
     var dead = false
     var depth = 0
     var seenReferences = Set<SymbolReference>()
+    /// File-local functions that return false unless a config condition holds (`sev_guest()`:
+    /// `#ifdef CONFIG_X ... #else return false; #endif`), by name: a call to one is a config test.
+    var predicates: [String: PreprocessorCondition] = [:]
     /// Function-like macros of this file whose body says `static`: `ARM_SMMU_MATCH_DATA(name, ...)`
     /// at file scope then defines a static object called `name`.
     var localDefiningMacros = Set<String>()
@@ -444,6 +447,7 @@ struct FileScanner {
         guard i > start else { return }
         let name = String(decoding: UnsafeRawBufferPointer(rebasing: rest[start..<i]), as: UTF8.self)
         let functionLike = i < rest.count && rest[i] == 0x28
+        let nameEnd = i
         var mentions = Set<String>()
         // Whole identifiers of the body (continuation lines included): `set_owner` is no `owner`.
         let ident = lx.identBody
@@ -487,7 +491,27 @@ struct FileScanner {
             name: name, isFunctionLike: functionLike, line: line, condition: condition,
             bodyMentions: mentions, uses: uses)
         if !functionLike { definition.stringValue = FileScanner.stringLiteral(rest, after: start) }
+        // `#else` / `#define sev_enabled false`: without the `#if`'s condition the name is a
+        // constant false, so `if (!sev_enabled) return;` tests that condition.
+        if !functionLike, condition != .always, FileScanner.isFalseLiteral(rest, after: nameEnd) {
+            predicates[name] = PreprocessorCondition.negation(condition)
+        }
         facts.macros.append(definition)
+    }
+
+    /// Whether a macro body (from `start`) is only `0`, `false` or one of them in parentheses.
+    static func isFalseLiteral(_ rest: UnsafeRawBufferPointer, after start: Int) -> Bool {
+        var text: [UInt8] = []
+        var i = start
+        while i < rest.count {
+            let b = rest[i]
+            if b != 0x20 && b != 0x09 && b != 0x0a && b != 0x0d && b != 0x5c && b != 0x28 && b != 0x29 {
+                text.append(b)
+                if text.count > 5 { return false }
+            }
+            i += 1
+        }
+        return text == Array("0".utf8) || text == Array("false".utf8)
     }
 
     /// `NAME "text"` (adjacent literals joined): the text, when the body is only string literals.

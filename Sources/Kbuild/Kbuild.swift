@@ -463,6 +463,8 @@ public enum KbuildReader {
 
     /// Expands `$(name)` of variables set earlier in the file, and `$(addprefix p,list)` /
     /// `$(addsuffix s,list)`; `$(CONFIG_X)` and anything unknown stay as written.
+    static let architectureVariables: Set<String> = ["SRCARCH", "ARCH", "SUBARCH"]
+
     static func expand(_ s: String, _ variables: [String: String], depth: Int = 0) -> String {
         guard s.hasBytes("$("), depth < 16 else { return s }
         var out = ""
@@ -490,7 +492,9 @@ public enum KbuildReader {
             }
             let inner = String(s[s.index(i, offsetBy: 2)..<j])
             i = s.index(after: j)
-            if inner.hasPrefix("CONFIG_") {
+            if inner.hasPrefix("CONFIG_") || architectureVariables.contains(inner) {
+                // The architecture stays a variable: the top Makefile defines it from the host's
+                // `uname -m`, and modcheck reads every architecture (resolve expands it to each).
                 out += "$(" + inner + ")"
             } else if let value = variables[inner] {
                 out += expand(value, variables, depth: depth + 1).trimmed(" \t")
@@ -617,7 +621,7 @@ public enum KbuildReader {
             }
         ).sorted()
         func expandArch(_ entry: String) -> [String] {
-            for variable in ["$(SRCARCH)", "$(ARCH)"] where entry.hasBytes(variable) {
+            for variable in ["$(SRCARCH)", "$(ARCH)", "$(SUBARCH)"] where entry.hasBytes(variable) {
                 return architectures.map { entry.replacingOccurrences(of: variable, with: $0) }
             }
             return [entry]

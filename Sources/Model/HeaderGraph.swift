@@ -63,6 +63,8 @@ final class HeaderGraph: @unchecked Sendable {
     }
 
     func summary(_ i: Int) -> HeaderSummary? { lock.withLock { summaries[i] } }
+    /// The headers read so far: their summaries and the headers each includes (nil: not read).
+    func known() -> (summaries: [HeaderSummary?], edges: [[Int]?]) { lock.withLock { (summaries, edges) } }
     func blob(_ i: Int) -> ObjectID? { lock.withLock { blobs[i] } }
     func headers(of blob: ObjectID) -> [Int] { lock.withLock { byBlob[blob] ?? [] } }
 

@@ -87,4 +87,86 @@ extension CodeGuardTests {
         XCTAssertEqual(condition(text, "ds_warn"), .config("CONFIG_DS_HWMON", .enabled))
         XCTAssertEqual(condition(text, "later_call"), .always, "the next function is not guarded")
     }
+
+    func testACallOfAFileLocalPredicateIsAConfigTest() {
+        // Three shapes of a static function that is false unless a config holds: an #ifdef body
+        // with `return false` in its #else, `return IS_ENABLED(X) ? value : 0`, and
+        // `if (IS_BUILTIN(X) && ...) return true; return false;` — the compiler folds each call
+        // to 0 without X, so what it guards is dead there (KVM's sev_guest(), ublk's
+        // task-work test).
+        let text = """
+            static inline bool foo_secure(struct foo *foo)
+            {
+            #ifdef CONFIG_FOO_SECURE
+            	return foo->secure;
+            #else
+            	return false;
+            #endif
+            }
+            static inline bool foo_secure_enabled(void)
+            {
+            	return IS_ENABLED(CONFIG_FOO_SECURE) ? max_secure : 0;
+            }
+            static inline bool foo_direct(struct foo *foo)
+            {
+            	if (IS_BUILTIN(CONFIG_FOO) && !(foo->flags & 1))
+            		return true;
+            	return false;
+            }
+            static inline int foo_count(struct foo *foo)
+            {
+            	if (!foo)
+            		return -EINVAL;
+            	return 0;
+            }
+            void foo_destroy(struct foo *foo)
+            {
+            	if (!foo_secure(foo))
+            		return;
+            	secure_deactivate(foo);
+            }
+            int foo_op(struct foo *foo)
+            {
+            	if (!foo_secure_enabled())
+            		return -ENOTTY;
+            	return secure_platform_init(foo);
+            }
+            void foo_queue(struct foo *foo)
+            {
+            	if (foo_direct(foo))
+            		task_work_add(foo);
+            	if (foo_count(foo))
+            		foo_report(foo);
+            }
+            """
+        XCTAssertEqual(condition(text, "secure_deactivate"), .config("CONFIG_FOO_SECURE", .defined))
+        XCTAssertEqual(condition(text, "secure_platform_init"), .config("CONFIG_FOO_SECURE", .enabled))
+        XCTAssertEqual(condition(text, "task_work_add"), .config("CONFIG_FOO", .builtin))
+        XCTAssertEqual(condition(text, "foo_report"), .always, "a function that can return an error is no predicate")
+    }
+
+    func testAMacroThatIsFalseWithoutItsConditionIsAConfigTest() {
+        let text = """
+            #ifdef CONFIG_FOO_SECURE
+            static bool secure_enabled = true;
+            #else
+            #define secure_enabled false
+            #endif
+            #define FOO_DEBUG 0
+            int foo_ioctl(struct foo *foo)
+            {
+            	if (!secure_enabled)
+            		return -ENOTTY;
+            	return secure_guest_init(foo);
+            }
+            void foo_log(struct foo *foo)
+            {
+            	if (FOO_DEBUG)
+            		foo_dump(foo);
+            }
+            """
+        XCTAssertEqual(condition(text, "secure_guest_init"), .config("CONFIG_FOO_SECURE", .defined))
+        XCTAssertEqual(condition(text, "foo_dump"), .always, "an unconditional #define is left alone")
+    }
 }
+

@@ -105,4 +105,32 @@ final class LivenessTests: XCTestCase {
         XCTAssertEqual(refs["work_call"], .always)
         XCTAssertEqual(refs["cb_call"], .always)
     }
+
+    func testALongChainOfStaticsSettlesWhateverTheHashOrder() {
+        // cramfs' shape: a static fill_super reached only under IS_ENABLED(CONFIG_X), through a
+        // chain of static helpers. The condition must reach the end of any chain, in every
+        // process (a fixed number of passes over a Set once stopped short depending on the hash
+        // seed, and the reference came out unguarded).
+        let n = 60
+        var text = ""
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            let body = i == n - 1 ? "return mtd_like_point(sb);" : "return chain_\(i + 1)(sb);"
+            text += "static int chain_\(i)(struct super_block *sb)\n{\n\t\(body)\n}\n"
+        }
+        text += """
+            int foo_get_tree(struct fs_context *fc)
+            {
+            	if (IS_ENABLED(CONFIG_FOO_MTD))
+            		return get_tree_like(fc, chain_0);
+            	return -ENOPROTOOPT;
+            }
+
+            """
+        for path in ["fs/foo/inode.c", "x/inode.c", "drivers/a/b/c.c"] {
+            let refs = CSourceScanner.scan(path: path, text: text, depth: .full).references
+            XCTAssertEqual(
+                refs.first { $0.name == "mtd_like_point" }?.condition, .config("CONFIG_FOO_MTD", .enabled), path)
+        }
+    }
 }
+

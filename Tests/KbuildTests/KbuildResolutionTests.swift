@@ -263,6 +263,37 @@ final class KbuildDescentTests: XCTestCase {
             ])
     }
 
+    func testARootListNamingTheArchitectureThroughTheTopMakefilesOwnVariables() {
+        // v5.15's shape: `core-y := init/ usr/ arch/$(SRCARCH)/` in the top Makefile, where
+        // SRCARCH is `$(ARCH)`, ARCH `?= $(SUBARCH)` and SUBARCH a `$(shell uname -m ...)`: the
+        // variable names every architecture, not the text of the host's shell command.
+        let top = """
+            SUBARCH := $(shell uname -m | sed -e s/i.86/x86/ -e s/sun4u/sparc64/)
+            ARCH\t\t?= $(SUBARCH)
+            SRCARCH \t:= $(ARCH)
+            ifeq ($(KBUILD_EXTMOD),)
+            core-y\t\t:= init/ usr/ arch/$(SRCARCH)/
+            drivers-y\t:= drivers/
+            endif
+
+            """
+        let map = KbuildReader.resolve(
+            directories: [
+                "": "always := bounds.h\n",
+                "init": "obj-y += main.o\n",
+                "arch/powerpc": "obj-y += mm/\n",
+                "arch/powerpc/mm": "obj-$(CONFIG_NUMA) += numa.o\n",
+                "arch/x86": "obj-y += mm/\n",
+                "arch/x86/mm": "obj-y += init.o\n",
+                "drivers": "obj-y += base/\n",
+                "drivers/base": "obj-y += core.o\n",
+            ],
+            rootMakefiles: ["": top, "arch/x86": "drivers-$(CONFIG_PCI) += arch/x86/pci/\n"])
+        let names = Set(map.units.map(\.name))
+        XCTAssertTrue(names.isSuperset(of: ["arch/powerpc/mm/numa.ko", "arch/x86/mm/init.ko", "init/main.ko"]))
+        XCTAssertTrue(names.contains("drivers/base/core.ko"))
+    }
+
     func testAPartialTreeWithoutDescentTakesEveryDirectoryAsBuilt() {
         let map = KbuildReader.resolve(directories: [
             "drivers/iommu": "obj-$(CONFIG_FOO) += foo.o\n",

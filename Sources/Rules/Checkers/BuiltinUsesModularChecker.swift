@@ -17,6 +17,36 @@ struct BuiltinUsesModularChecker: Checker {
         var findings: [Finding] = []
         var search = PresenceSearch(model: model)
         for user in model.scopedUnits where user.canBeBuiltin {
+            findings += check(user, only: nil, model: model, search: &search)
+        }
+        // The reverse: a scoped provider that can be a module, called by built-in code outside
+        // the scope (an IOMMU driver turned tristate breaks a built-in caller in drivers/firmware).
+        let provided = modularNamesInScope(model)
+        for user in model.outOfScopeUsers(seeing: provided) {
+            findings += check(user, only: provided, model: model, search: &search)
+        }
+        return findings
+    }
+
+    /// Non-static names the scoped units define whose every provider can be a module.
+    func modularNamesInScope(_ model: KernelModel) -> Set<String> {
+        var names = Set<String>()
+        for unit in model.scopedUnits where unit.canBeModule {
+            for source in unit.sources {
+                for d in model.facts(source)?.definitions ?? [] where d.storage == .global && d.kind != .enumerator {
+                    if modularProviders(of: d.name, model: model, excluding: []) != nil { names.insert(d.name) }
+                }
+            }
+        }
+        return names
+    }
+
+    /// The findings of one built-in user (only for references to `only`, when given).
+    func check(_ user: ModuleUnit, only: Set<String>?, model: KernelModel, search: inout PresenceSearch)
+        -> [Finding]
+    {
+        var findings: [Finding] = []
+        do {
             let own = UnitNames(user.sources.compactMap { model.facts($0) })
             let ownSources = Set(user.sources)
             let headers = model.headerIndex(for: user.sources)
@@ -26,7 +56,7 @@ struct BuiltinUsesModularChecker: Checker {
             var byProvider: [String: (source: String, ref: SymbolReference, provider: ModuleUnit, config: String, witness: KconfigWitness, names: [String])] = [:]
             var order: [String] = []
             for (source, ref) in model.references(of: user)
-            where !own.names.contains(ref.name) && !seen.contains(ref.name)
+            where only?.contains(ref.name) ?? true && !own.names.contains(ref.name) && !seen.contains(ref.name)
                 && (own.declared.contains(ref.name) || headers.isDeclared(ref.name))
             {
                 guard let providers = modularProviders(of: ref.name, model: model, excluding: ownSources),

@@ -7,6 +7,7 @@ import Workflows
 // modcheck-probe --repo DIR --rev REV [--scope P]... COMMAND ARGS
 //   range SYM [A=m ...]      the evaluator's range of SYM with the assumptions
 //   witness A=y B=m ...      a configuration with these values (KconfigEvaluator.witness)
+//   reach PATH...            whether kbuild compiles each file, and its units
 //   units                    scoped units: name, config, canBeModule, canBeBuiltin, sources
 //   refs UNIT...             resolved references of units (name kind resolution [provider])
 //   allrefs                  resolved references of every scoped unit that can be a module
@@ -112,6 +113,12 @@ case "facts":
     for i in f.invocations where i.function == nil { print("invocation \(i.name)(\(i.arguments.joined(separator: ", "))) line \(i.line) if \(i.condition)") }
     for r in f.references { print("reference \(r.name) \(r.kind) line \(r.line) in \(r.function ?? "-") if \(r.condition)") }
     for d in f.diagnostics { print("diagnostic \(d)") }
+case "reach":
+    // reach PATH...: whether kbuild compiles each file, and the units it belongs to
+    for path in args.dropFirst() {
+        let units = (model.unitsBySource[path] ?? []).map { "\($0.name)[\($0.configs.joined(separator: ","))]" }
+        print("\(path)\tcompiled=\(model.compiledSources.contains(path))\tunits=\(units.joined(separator: " "))")
+    }
 case "units":
     for u in model.scopedUnits {
         print(

@@ -1,0 +1,58 @@
+import CSource
+import Facts
+import Foundation
+
+extension KernelModel {
+    /// Units outside the scope that can see a declaration of one of `names`: a source of theirs
+    /// declares it, or includes (transitively) a header that declares it or stubs it. These are
+    /// the built-in users a scoped provider that can be a module may break (a driver in scope
+    /// turned tristate, called by built-in code in `drivers/firmware`).
+    ///
+    /// Only the headers the scoped units' include closures read are followed (what a provider's
+    /// own header and the headers around it include); reading every header of the tree would cost
+    /// more than the rest of a scoped run. Nothing is read when `names` is empty or the scope is
+    /// the whole tree.
+    public func outOfScopeUsers(seeing names: Set<String>) -> [ModuleUnit] {
+        guard !names.isEmpty, !scope.contains(where: { $0.isEmpty || $0 == "." }) else { return [] }
+        for unit in scopedUnits { _ = headerIndex(for: unit.sources) }
+        let (summaries, edges) = headerGraph.known()
+        // Headers that declare or stub a name, then every known header that includes one of them.
+        var includers: [[Int]] = Array(repeating: [], count: edges.count)
+        var reached = Set<Int>()
+        for (i, e) in edges.enumerated() {
+            for j in e ?? [] { includers[j].append(i) }
+            if let s = summaries[i], !s.declared.isDisjoint(with: names) || s.conditions.keys.contains(where: names.contains) {
+                reached.insert(i)
+            }
+        }
+        var work = Array(reached)
+        while let h = work.popLast() {
+            for up in includers[h] where reached.insert(up).inserted { work.append(up) }
+        }
+        // Only an include whose last component names a reached header can land on one.
+        let basenames = Set(reached.map { i -> Substring in
+            let p = headerGraph.paths[i]
+            return p.lastIndex(of: "/").map { p[p.index(after: $0)...] } ?? p[...]
+        })
+        func mayReach(_ inc: String) -> Bool {
+            basenames.contains(inc.lastIndex(of: "/").map { inc[inc.index(after: $0)...] } ?? inc[...])
+        }
+        var users: [ModuleUnit] = []
+        var seen = Set(scopedUnits.map(\.name))
+        for path in compiledSources.sorted() where path.hasSuffix(".c") && !inScope(path) {
+            guard let f = symbolFacts[path] else { continue }
+            let sees =
+                f.declarations.contains { names.contains($0.name) }
+                || f.includes.contains { inc in
+                    mayReach(inc)
+                        && resolveIncludeMemo(inc, from: path).contains { headerGraph.number[$0].map(reached.contains) ?? false }
+                }
+            guard sees else { continue }
+            for unit in unitsBySource[path] ?? [] where unit.canBeBuiltin && seen.insert(unit.name).inserted {
+                users.append(unit)
+            }
+        }
+        Timing.mark("reverse users of \(names.count) names: \(reached.count) headers, \(users.count) units")
+        return users
+    }
+}
