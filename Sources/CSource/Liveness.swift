@@ -94,6 +94,7 @@ extension FileScanner {
         var work = statics.sorted(by: >)
         var queued = Set(work)
         var steps = 0
+        var changes: [String: Int] = [:]
         let bound = 64 * (statics.count + 8)
         var settled = true
         while let s = work.popLast() {
@@ -109,10 +110,17 @@ extension FileScanner {
                 if userLive == .never { continue }
                 terms.append(.all([u.condition, userLive]))
             }
-            let now = FileScanner.anyOf(terms)
+            var now = FileScanner.anyOf(terms)
             if now != live[s] {
-                live[s] = now
-                for d in dependents[s] ?? [] where queued.insert(d).inserted { work.append(d) }
+                // A static that keeps changing sits on a cycle of uses (recursion through
+                // statics) whose condition would grow without end, and a large condition costs
+                // every later comparison: both are taken as live, the top of the lattice.
+                changes[s, default: 0] += 1
+                if changes[s]! > 16 || FileScanner.size(now, limit: 256) >= 256 { now = .always }
+                if now != live[s] {
+                    live[s] = now
+                    for d in dependents[s] ?? [] where queued.insert(d).inserted { work.append(d) }
+                }
             }
         }
         // A use graph that does not settle is taken as live (keeping references, never dropping).
@@ -132,6 +140,21 @@ extension FileScanner {
             narrowed.condition = .all([r.condition, l])
             return narrowed
         }
+    }
+
+    /// The number of nodes of a condition, counted up to `limit`.
+    static func size(_ c: PreprocessorCondition, limit: Int) -> Int {
+        var count = 0
+        var stack = [c]
+        while let next = stack.popLast(), count < limit {
+            count += 1
+            switch next {
+            case .not(let a): stack.append(a)
+            case .and(let parts), .or(let parts): stack.append(contentsOf: parts)
+            default: break
+            }
+        }
+        return count
     }
 
     /// `a || b || ...`, kept small: anything always true, or a disjunction too large to carry,

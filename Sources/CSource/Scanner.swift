@@ -3,7 +3,7 @@ import Dispatch
 /// Extracts module-ability facts from one C file, header or assembly file.
 public enum CSourceScanner {
     /// Bump whenever what the scanner extracts changes: cached facts of older versions are ignored.
-    public static let version = 21
+    public static let version = 22
 
     /// Calls whose arguments rules need (register/unregister pairs, module reference counting).
     public static let defaultWatchedCalls: Set<String> = [

@@ -132,5 +132,33 @@ final class LivenessTests: XCTestCase {
                 refs.first { $0.name == "mtd_like_point" }?.condition, .config("CONFIG_FOO_MTD", .enabled), path)
         }
     }
+
+    func testStaticsUsingEachOtherUnderConditionsSettleQuickly() {
+        // Mutually recursive statics, each calling the next under its own #ifdef: the conditions
+        // would grow on every round; they settle (as live) instead of growing without bound.
+        let n = 300
+        var text = ""
+        for i in 0..<n {
+            text += "static int r\(i)(int x);\n"
+        }
+        for i in 0..<n {
+            text += """
+                static int r\(i)(int x)
+                {
+                #ifdef CONFIG_R\(i % 7)
+                	if (x) return r\((i + 1) % n)(x - 1);
+                #endif
+                #ifdef CONFIG_S\(i % 5)
+                	if (x > 2) return r\((i + 7) % n)(x - 2);
+                #endif
+                	return leaf_call(x);
+                }
+
+                """
+        }
+        text += "int entry(int x)\n{\n\tif (IS_ENABLED(CONFIG_ENTRY))\n\t\treturn r0(x);\n\treturn 0;\n}\n"
+        let refs = CSourceScanner.scan(path: "drivers/x/r.c", text: text, depth: .full).references
+        XCTAssertNotNil(refs.first { $0.name == "leaf_call" }, "references of live statics are kept")
+    }
 }
 
