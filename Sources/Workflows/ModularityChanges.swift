@@ -34,6 +34,22 @@ public struct ModularityChange: Sendable, Hashable {
     public var before: String?
     public var after: String?
     public var description: String
+    /// Read from the diff alone (the file could not be placed in the tree): see `DiffFacts`.
+    public var partial = false
+
+    public init(
+        kind: Kind, file: String, line: Int?, symbol: String, before: String?, after: String?,
+        description: String, partial: Bool = false
+    ) {
+        self.kind = kind
+        self.file = file
+        self.line = line
+        self.symbol = symbol
+        self.before = before
+        self.after = after
+        self.description = description
+        self.partial = partial
+    }
 }
 
 /// Extracts modularity changes between two trees from per-file facts (no tree-wide pass needed).

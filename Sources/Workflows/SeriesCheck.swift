@@ -123,6 +123,23 @@ public enum SeriesCheck {
         }
     }
 
+    /// Applies one file of a patch to a git tree: the new tree and each changed path's new blob.
+    static func apply(_ file: FilePatch, toTree tree: ObjectID, session: Session) -> Result<
+        (ObjectID, [String: ObjectID?]), ApplyFailure
+    > {
+        do {
+            let result = try Git.apply([file], to: tree, in: session.repository)
+            var changes: [String: ObjectID?] = [:]
+            if let old = file.oldPath, file.status == .renamed || file.status == .deleted { changes[old] = .some(nil) }
+            for f in result.files { changes[f.path] = .some(f.newBlob) }
+            return .success((result.tree, changes))
+        } catch let failure as ApplyFailure {
+            return .failure(failure)
+        } catch {
+            return .failure(ApplyFailure(path: file.path, hunkIndex: nil, line: nil, reason: "\(error)"))
+        }
+    }
+
     static func offsetNotes(_ files: [AppliedFile]) -> [String] {
         files.compactMap { file in
             let moved = file.hunkOffsets.enumerated().filter { $0.element != 0 }

@@ -16,6 +16,9 @@ public enum Triage {
         public var window = MailArchive.Window()
         /// Check at most this many relevant series in full (the rest are listed, unchecked).
         public var limit: Int?
+        /// More candidate bases besides the run's base revision (`--base`, repeatable; `A..B`
+        /// ranges walked first parent): each posting gets its own (see `BaseChooser`).
+        public var extraBases: [String] = []
         /// Called now and then with a one-line status (for a progress line on a terminal).
         public var progress: (@Sendable (String) -> Void)?
 
@@ -34,6 +37,13 @@ public enum Triage {
         /// The full check (relevant versions only), one section per patch.
         public var report: CheckReport?
         public var problem: String?
+        /// Files of the posting that could not be placed in the tree ("path: why"); their changes
+        /// come from the diff alone.
+        public var unplacedFiles: [String] = []
+        /// The base this posting was read against, and why.
+        public var base: BaseChoice?
+        /// Some changes were read from the diff alone.
+        public var partial: Bool { changes.contains(where: \.partial) }
 
         public var findings: [Finding] { report?.findings ?? [] }
         public var isChecked: Bool { report != nil }
@@ -75,20 +85,28 @@ public enum Triage {
         Timing.mark("group \(groups.count) series")
         progress?("\(contents.messages.count) messages, \(groups.count) series")
 
-        let baseTree = try session.tree(at: baseRevision)
-        let relevance = RelevanceCheck(session: session, base: baseTree, baseRevision: baseRevision)
-        var checkedBase: SeriesCheck.BaseState?
+        let chooser = try BaseChooser(repository: session.repository, revisions: [baseRevision] + options.extraBases)
+        var relevanceByBase: [ObjectID: RelevanceCheck] = [:]
+        func relevance(_ base: BaseChoice) throws -> RelevanceCheck {
+            if let known = relevanceByBase[base.commit] { return known }
+            let check = RelevanceCheck(
+                session: session, base: try session.tree(at: base.commit.hex), baseRevision: base.revision)
+            relevanceByBase[base.commit] = check
+            return check
+        }
+        var checkedBases: [ObjectID: SeriesCheck.BaseState] = [:]
         var checkedSeries = 0
         var entries: [Entry] = []
         for versions in groups {
             var postings: [Posting] = []
             for series in versions where !series.patches.isEmpty {
                 let patches = series.patches.filter { $0.patchText != nil }.map(SeriesPatch.init)
-                let (changes, applied, problem) = relevance.changes(of: patches)
+                let base = chooser.choose(series)
+                let (changes, applied, problem, unplaced) = try relevance(base).changes(of: patches)
                 postings.append(
                     Posting(
                         series: series, patches: patches, relevant: !changes.isEmpty, applied: applied,
-                        changes: changes, report: nil, problem: problem))
+                        changes: changes, report: nil, problem: problem, unplacedFiles: unplaced, base: base))
             }
             guard !postings.isEmpty else { continue }
             let primary = postings.lastIndex { $0.series.isComplete } ?? postings.count - 1
@@ -100,11 +118,13 @@ public enum Triage {
                     }
                 } else {
                     checkedSeries += 1
-                    if checkedBase == nil {
-                        checkedBase = try SeriesCheck.baseState(session: session, baseRevision: baseRevision)
-                    }
                     for i in entry.versions.indices where entry.versions[i].relevant {
-                        check(&entry.versions[i], session: session, baseRevision: baseRevision, base: checkedBase!)
+                        let base = entry.versions[i].base?.commit.hex ?? baseRevision
+                        let key = entry.versions[i].base?.commit ?? chooser.fallback.commit
+                        if checkedBases[key] == nil {
+                            checkedBases[key] = try SeriesCheck.baseState(session: session, baseRevision: base)
+                        }
+                        check(&entry.versions[i], session: session, baseRevision: base, base: checkedBases[key]!)
                     }
                     progress?("\(contents.messages.count) messages, \(groups.count) series, \(checkedSeries) checked")
                 }
@@ -146,13 +166,19 @@ public enum Triage {
             extractor = ChangeExtractor(store: session.store, scope: session.options.scope)
         }
 
-        /// The series' changes; whether every patch applied in order; the first failure. A patch
-        /// that does not apply on its predecessors is tried alone on the base (patch-local).
-        func changes(of patches: [SeriesPatch]) -> ([ModularityChange], Bool, String?) {
+        /// The series' changes; whether every patch applied in order; the first failure; the
+        /// files that could not be placed. A patch that does not apply as a whole is applied file
+        /// by file (a new file always applies): the files that apply are read as applied, the
+        /// others from their hunks alone (`DiffFacts`, marked partial). Relevance never depends on
+        /// the posting applying.
+        func changes(of patches: [SeriesPatch]) -> (
+            changes: [ModularityChange], applied: Bool, problem: String?, unplaced: [String]
+        ) {
             var overlay: [String: ObjectID?] = [:]
             var tree = base.tree
             var changes: [ModularityChange] = []
             var problem: String?
+            var unplaced: [String] = []
             for patch in patches {
                 switch SeriesCheck.apply(patch, toTree: tree, session: session) {
                 case .success(let (next, _, changed)):
@@ -162,15 +188,28 @@ public enum Triage {
                     tree = next
                 case .failure(let failure):
                     if problem == nil { problem = "does not apply to \(baseRevision): \(failure.description)" }
-                    if tree != base.tree,
-                        case .success(let (_, _, changed)) = SeriesCheck.apply(
-                            patch, toTree: base.tree, session: session)
-                    {
-                        changes += extract(Array(changed.keys), before: [:], after: changed)
+                    guard let files = try? PatchParser.parse(patch.message.patchText ?? []) else { continue }
+                    for file in files {
+                        switch SeriesCheck.apply(file, toTree: tree, session: session) {
+                        case .success(let (next, changed)):
+                            let before = overlay
+                            for (path, blob) in changed { overlay[path] = blob }
+                            changes += extract(Array(changed.keys), before: before, after: overlay)
+                            tree = next
+                        case .failure(let fileFailure):
+                            unplaced.append("\(file.path): \(fileFailure.reason)")
+                            changes += DiffFacts.changes(
+                                of: file, inScope: extractor.inScope,
+                                exportMatters: { self.baseReferenceNames.contains($0) })
+                        }
                     }
                 }
             }
-            return (changes, problem == nil, problem)
+            return (changes, problem == nil, problem, unplaced)
+        }
+
+        lazy var baseReferenceNames: Set<String> = baseReferences.values.reduce(into: Set<String>()) {
+            $0.formUnion($1)
         }
 
         func extract(_ paths: [String], before: [String: ObjectID?], after: [String: ObjectID?])

@@ -163,6 +163,12 @@ public enum TriageReport {
                 if let v = s.author { o["author"] = v }
                 if let v = s.date { o["date"] = iso8601.string(from: v) }
                 if let v = p.problem { o["problem"] = v }
+                if p.partial { o["partial"] = true }
+                if let b = p.base {
+                    o["base"] = b.revision
+                    o["baseReason"] = b.reason.rawValue
+                }
+                if !p.unplacedFiles.isEmpty { o["unplacedFiles"] = p.unplacedFiles }
                 series.append(o)
             }
         }

@@ -10,7 +10,11 @@ struct TriageCommand: ParsableCommand {
             "Which series of an mbox, maildir or public-inbox archive touch module-ability, and which break it.")
 
     @OptionGroup var common: CommonArguments
-    @Option(name: .long, help: "Base revision the series are applied to.") var base = "HEAD"
+    @Option(
+        name: .long,
+        help:
+            "Base revision the series are applied to (default HEAD). Repeatable, and A..B takes a range (first parent): each posting then gets its own base, from its base-commit: trailer, else the candidate holding its pre-image blobs, else the first --base."
+    ) var base: [String] = []
     @Option(name: .long, help: "Output: markdown (default), json, text or patchwork.") var format:
         ReportFormat = .markdown
     @Option(name: .long, help: "Only messages from this date on (YYYY-MM-DD).") var since: String?
@@ -37,10 +41,12 @@ struct TriageCommand: ParsableCommand {
             since: since.flatMap(LogCommand.date),
             until: until.flatMap(LogCommand.date).map { $0.addingTimeInterval(86_399) })
         options.limit = limit
+        options.extraBases = Array(base.dropFirst())
         // A progress line only for a person watching a terminal; logs and pipes stay clean.
         let line = ProgressLine()
         if isatty(STDERR_FILENO) == 1 { options.progress = { line.show($0) } }
-        let outcome = try Triage.run(session: session, source: source, baseRevision: base, options: options)
+        let outcome = try Triage.run(
+            session: session, source: source, baseRevision: base.first ?? "HEAD", options: options)
         line.clear()
         for note in outcome.notes.prefix(20) {
             FileHandle.standardError.write(Data("modcheck: note: \(note)\n".utf8))

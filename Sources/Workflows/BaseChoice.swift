@@ -1,0 +1,146 @@
+import Foundation
+import Git
+import Mail
+
+/// The commit a posting was written against, and why triage took it.
+public struct BaseChoice: Sendable, Hashable {
+    public enum Reason: String, Sendable {
+        /// `base-commit:` (git format-patch --base, b4), a commit the repository has.
+        case trailer
+        /// The candidate whose tree holds the diff's pre-image blobs (`index abc..def` lines).
+        case preimage
+        /// None of the above: the first `--base`.
+        case fallback
+    }
+
+    /// The commit's id (hex), or the `--base` revision as given for the fallback.
+    public var revision: String
+    public var commit: ObjectID
+    public var reason: Reason
+}
+
+/// Picks a base per posting among candidate commits (`--base`, repeatable, ranges walked first
+/// parent), as `b4 am --guess-base` does: the trailer when the repository has that commit; else
+/// the newest candidate not later than the posting whose tree holds every pre-image blob, or else
+/// the most of them; else the first candidate.
+struct BaseChooser {
+    struct Candidate {
+        var name: String
+        var commit: ObjectID
+        var tree: ObjectID
+        var time: Int64
+    }
+
+    let repository: Repository
+    /// Newest first.
+    let candidates: [Candidate]
+    let fallback: Candidate
+
+    /// `revisions`: each a revision or a range `A..B` (its commits, first parent). The first
+    /// revision given is the fallback.
+    init(repository: Repository, revisions: [String]) throws {
+        self.repository = repository
+        var out: [Candidate] = []
+        var seen = Set<ObjectID>()
+        var first: Candidate?
+        for revision in revisions {
+            let ids: [ObjectID]
+            if revision.contains("..") {
+                do {
+                    ids = try repository.commits(range: revision, firstParentOnly: true)
+                } catch {
+                    throw InputError("--base '\(revision)': cannot walk the range (\(error))")
+                }
+            } else {
+                do {
+                    ids = [try repository.resolveCommit(revision)]
+                } catch {
+                    throw InputError("--base '\(revision)': cannot resolve the revision (\(error))")
+                }
+            }
+            for id in ids where seen.insert(id).inserted {
+                let info = try repository.commit(id)
+                let c = Candidate(
+                    name: ids.count == 1 ? revision : id.hex, commit: id, tree: info.tree, time: info.time)
+                if first == nil { first = c }
+                out.append(c)
+            }
+        }
+        guard let first else { throw InputError("--base: no commit given") }
+        candidates = out.sorted { $0.time > $1.time }
+        fallback = first
+    }
+
+    func choose(_ series: PatchSeries) -> BaseChoice {
+        let texts = ([series.cover].compactMap { $0 } + series.patches).map(\.body)
+        for text in texts {
+            if let hex = BaseChooser.trailer(in: text), let id = try? repository.resolveCommit(hex),
+                repository.contains(id)
+            {
+                return BaseChoice(revision: id.hex, commit: id, reason: .trailer)
+            }
+        }
+        let images = texts.flatMap(BaseChooser.preimages)
+        guard !images.isEmpty, candidates.count > 1 else {
+            return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)
+        }
+        let limit = series.date.map { Int64($0.timeIntervalSince1970) }
+        var best: (candidate: Candidate, count: Int)?
+        for c in candidates where limit.map({ c.time <= $0 }) ?? true {
+            var count = 0
+            for (path, prefix) in images {
+                if let blob = try? repository.blobID(tree: c.tree, path: path), blob.hex.hasPrefix(prefix) {
+                    count += 1
+                }
+            }
+            if count == images.count {
+                best = (c, count)
+                break
+            }
+            if count > (best?.count ?? 0) { best = (c, count) }
+        }
+        guard let best else {
+            return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)
+        }
+        return BaseChoice(revision: best.candidate.name, commit: best.candidate.commit, reason: .preimage)
+    }
+
+    /// `base-commit: <hex>` on a line of its own.
+    static func trailer(in text: [UInt8]) -> String? {
+        let needle = Array("base-commit:".utf8)
+        guard let at = firstIndex(of: needle, in: text) else { return nil }
+        let s = String(decoding: text[at...], as: UTF8.self)
+        guard let r = s.range(of: #"(?m)^base-commit: *[0-9a-f]{7,40}[ \t]*$"#, options: .regularExpression)
+        else { return nil }
+        return s[r].split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    static func firstIndex(of needle: [UInt8], in text: [UInt8]) -> Int? {
+        guard let first = needle.first, text.count >= needle.count else { return nil }
+        var i = 0
+        let last = text.count - needle.count
+        while i <= last {
+            if text[i] == first && text[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// (path, abbreviated pre-image blob id) of each modified file of a diff: the `index a..b`
+    /// line and the `--- a/path` that follows it. New files (all zeros) have no pre-image.
+    static func preimages(_ text: [UInt8]) -> [(String, String)] {
+        var out: [(String, String)] = []
+        var pending: String?
+        for line in String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("diff --git ") { pending = nil }
+            if line.hasPrefix("index "), let dots = line.range(of: "..") {
+                let id = line[line.index(line.startIndex, offsetBy: 6)..<dots.lowerBound]
+                pending = id.allSatisfy({ $0 == "0" }) || id.count < 7 ? nil : String(id)
+            } else if line.hasPrefix("--- a/"), let id = pending {
+                out.append((String(line.dropFirst(6)), id))
+                pending = nil
+            }
+        }
+        return out
+    }
+}
