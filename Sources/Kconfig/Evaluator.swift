@@ -24,9 +24,37 @@ public final class KconfigEvaluator: @unchecked Sendable {
     private var valueCache: [String: Tristate] = [:]
     private var valueInProgress: Set<String> = []
 
+    /// Symbols whose definitions the Kconfig files this evaluator was updated for changed (nil:
+    /// built from scratch, everything may differ from any other evaluator).
+    public let changedSymbols: Set<String>?
+    private var affectedMemo: Set<String>?
+
     public init(tree: KconfigTree) {
         self.tree = tree
         self.graph = KconfigSymbolGraph(tree: tree)
+        self.changedSymbols = nil
+    }
+
+    /// Every symbol whose range may differ from the base evaluator's: the changed symbols and
+    /// every symbol whose range reads one of them, transitively. nil when built from scratch.
+    public func affectedSymbols() -> Set<String>? {
+        guard let changed = changedSymbols else { return nil }
+        return lock.withLock {
+            if let known = affectedMemo { return known }
+            var readers: [[Int]] = Array(repeating: [], count: graph.names.count)
+            for (v, deps) in graph.dependencies.enumerated() { for w in deps { readers[w].append(v) } }
+            var out = changed
+            var work = changed.compactMap { graph.index[$0] }
+            var seen = Set(work)
+            while let v = work.popLast() {
+                for r in readers[v] where seen.insert(r).inserted {
+                    out.insert(graph.names[r])
+                    work.append(r)
+                }
+            }
+            affectedMemo = out
+            return out
+        }
     }
 
     /// The evaluator of `tree`, which is `base.tree` with the Kconfig files `changedFiles`
@@ -46,6 +74,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
             }
         }
         self.graph = KconfigSymbolGraph(tree: tree, updating: base.graph, changed: changed)
+        self.changedSymbols = changed
     }
 
     private var witnessSearch: KconfigWitnessSearch?

@@ -47,6 +47,8 @@ public final class KernelModel: @unchecked Sendable {
     /// Per unit: each distinct reference that exists in the module and how it resolves (shared by
     /// the export rules, which would otherwise resolve everything three times).
     var resolutionMemo: [String: [UnitReference]] = [:]
+    /// `outOfScopeUsers`: for a set of names, the users found (unit name, a source of it).
+    var reverseMemo: [Set<String>: [(name: String, source: String)]] = [:]
     let memoLock = NSLock()
     /// The model this one was derived from (for `changedPaths(since:)`).
     private(set) weak var baseModelIdentity: KernelModel?
@@ -230,11 +232,30 @@ public final class KernelModel: @unchecked Sendable {
         var units: [ModuleUnit] = []
         var bySource: [String: [ModuleUnit]] = [:]
         let reusedUnits = reusedKconfig && reusedKbuild && sameSourceFiles && config == nil
+        // A Kconfig change with the same kbuild and sources: units whose symbols' ranges the change
+        // cannot reach are the base's (the evaluator knows which symbols read a changed one).
+        var keep: [String: ModuleUnit] = [:]
+        var affected: Set<String>?
+        if let base, !reusedUnits, reusedKbuild, sameSourceFiles, config == nil, base.configText == nil,
+            let a = evaluator.affectedSymbols()
+        {
+            affected = a
+            for u in base.units { keep[u.name] = u }
+        }
         if let base, reusedUnits {
             units = base.units
             bySource = base.unitsBySource
         } else {
             for unit in kbuild.units {
+                if let affected, let known = keep[unit.name],
+                    !unit.configs.contains(where: affected.contains),
+                    !unit.objectConditions.values.contains(where: { $0.contains(where: affected.contains) }),
+                    !unit.objectAnyOf.values.contains(where: { $0.contains { $0.contains(where: affected.contains) } })
+                {
+                    units.append(known)
+                    for s in known.sources { bySource[s, default: []].append(known) }
+                    continue
+                }
                 var sources: [String] = []
                 var sourceConditions: [String: [String]] = [:]
                 for object in unit.objects.flatMap({ KernelModel.expandObject($0, tree: tree) }) {

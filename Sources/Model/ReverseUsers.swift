@@ -14,6 +14,18 @@ extension KernelModel {
     /// the whole tree.
     public func outOfScopeUsers(seeing names: Set<String>) -> [ModuleUnit] {
         guard !names.isEmpty, !scope.contains(where: { $0.isEmpty || $0 == "." }) else { return [] }
+        if let known = memoLock.withLock({ reverseMemo[names] }) { return units(known) }
+        // A model derived from one that answered the same question, with the same headers and
+        // the same compiled C files, has the same users (a patch to a function body, a Kconfig
+        // flip): the base's answer is taken, with this model's units.
+        if let base = baseModelIdentity, base.headerGraph === headerGraph,
+            let changed = changedSinceBase,
+            !changed.contains(where: { $0.hasSuffix(".h") || ($0.hasSuffix(".c") && (compiledSources.contains($0) || base.compiledSources.contains($0))) }),
+            let known = base.memoLock.withLock({ base.reverseMemo[names] })
+        {
+            memoLock.withLock { reverseMemo[names] = known }
+            return units(known)
+        }
         for unit in scopedUnits { _ = headerIndex(for: unit.sources) }
         let (summaries, edges) = headerGraph.known()
         // Headers that declare or stub a name, then every known header that includes one of them.
@@ -53,6 +65,13 @@ extension KernelModel {
             }
         }
         Timing.mark("reverse users of \(names.count) names: \(reached.count) headers, \(users.count) units")
+        let found = users.map { (name: $0.name, source: $0.sources[0]) }
+        memoLock.withLock { reverseMemo[names] = found }
         return users
+    }
+
+    /// This model's built-in units of the given names.
+    func units(_ known: [(name: String, source: String)]) -> [ModuleUnit] {
+        known.compactMap { k in unitsBySource[k.source]?.first { $0.name == k.name && $0.canBeBuiltin } }
     }
 }
