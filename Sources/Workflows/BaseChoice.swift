@@ -85,19 +85,25 @@ struct BaseChooser {
             return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)
         }
         let limit = series.date.map { Int64($0.timeIntervalSince1970) }
+        func held(_ c: Candidate) -> Int {
+            images.filter { (path, prefix) in
+                (try? repository.blobID(tree: c.tree, path: path))?.hex.hasPrefix(prefix) ?? false
+            }.count
+        }
         var best: (candidate: Candidate, count: Int)?
-        for c in candidates where limit.map({ c.time <= $0 }) ?? true {
-            var count = 0
-            for (path, prefix) in images {
-                if let blob = try? repository.blobID(tree: c.tree, path: path), blob.hex.hasPrefix(prefix) {
-                    count += 1
+        // Commits not later than the posting first (newest first); when none holds every
+        // pre-image, later ones too (a stable release tagged after the posting may still carry
+        // the files it was written against).
+        for pass in [true, false] where (best?.count ?? 0) < images.count {
+            for c in candidates where (limit.map { c.time <= $0 } ?? true) == pass || (pass && limit == nil) {
+                let count = held(c)
+                if count == images.count {
+                    best = (c, count)
+                    break
                 }
+                if count > (best?.count ?? 0) { best = (c, count) }
             }
-            if count == images.count {
-                best = (c, count)
-                break
-            }
-            if count > (best?.count ?? 0) { best = (c, count) }
+            if limit == nil { break }
         }
         guard let best else {
             return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)
