@@ -31,13 +31,7 @@ extension FileScanner {
                 let after = k + 1 < body.count && body[k + 1].isPunct(0x28) ? close(k + 1) + 1 : k + 1
                 return (negated ? .not(c) : c, after)
             }
-            guard k + 3 < body.count, body[k].kind == .identifier,
-                let test = FileScanner.configTests[lx.text(body[k])], body[k + 1].isPunct(0x28),
-                body[k + 2].kind == .identifier, body[k + 3].isPunct(0x29)
-            else { return nil }
-            let name = lx.text(body[k + 2])
-            guard name.hasPrefix("CONFIG_") else { return nil }
-            let c = PreprocessorCondition.config(name, test)
+            guard let c = configTest(body, at: k) else { return nil }
             return (negated ? .not(c) : c, k + 4)
         }
         /// The end of the expression an operand at `i` belongs to: the closing bracket of its group,
@@ -148,6 +142,16 @@ extension FileScanner {
         return guards
     }
 
+    /// `IS_X(CONFIG_Y)` at `k` (four tokens): its condition.
+    func configTest(_ body: [Token], at k: Int) -> PreprocessorCondition? {
+        guard k + 3 < body.count, body[k].kind == .identifier,
+            let test = FileScanner.configTests[lx.text(body[k])], body[k + 1].isPunct(0x28),
+            body[k + 2].kind == .identifier, body[k + 3].isPunct(0x29)
+        else { return nil }
+        let name = lx.text(body[k + 2])
+        return name.hasPrefix("CONFIG_") ? .config(name, test) : nil
+    }
+
     /// The condition without which a file-local function returns only false (`0`, `false`,
     /// `NULL`): every other `return` sits under it (an `#ifdef` branch, `if (IS_BUILTIN(X) && ...)`)
     /// or is `return IS_ENABLED(X) ? value : 0;`. nil when the function is no such predicate.
@@ -188,15 +192,11 @@ extension FileScanner {
             }
             var c = k < conditions.count ? conditions[k] : .always
             // `return IS_ENABLED(CONFIG_X) ? value : 0;`
-            if k + 6 < stop, body[k + 1].kind == .identifier,
-                let test = FileScanner.configTests[lx.text(body[k + 1])], body[k + 2].isPunct(0x28),
-                body[k + 3].kind == .identifier, lx.text(body[k + 3]).hasPrefix("CONFIG_"),
-                body[k + 4].isPunct(0x29), body[k + 5].isPunct(0x3f)
-            {
+            if k + 6 < stop, let test = configTest(body, at: k + 1), body[k + 5].isPunct(0x3f) {
                 let colon = end(from: k + 6, colon: true)
                 guard colon < stop, isFalse((colon + 1)..<stop) else { return nil }
                 returnsFalse = true
-                c = .all([c, .config(lx.text(body[k + 3]), test)])
+                c = .all([c, test])
             }
             guard c != .always else { return nil }
             if let f = found, f != c { return nil }

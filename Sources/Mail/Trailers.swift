@@ -83,3 +83,27 @@ public enum KernelTestRobot {
         }
     }
 }
+
+extension MailMessage {
+    /// The `base-commit:` line `git format-patch --base` and b4 write (hex, 7 to 40 digits): the
+    /// commit the posting was written against. nil when there is none.
+    public var baseCommit: String? {
+        let needle = Array("base-commit:".utf8)
+        return body.withUnsafeBufferPointer { p -> String? in
+            var from = 0
+            while let at = Bytes.find(needle, in: p, from: from, end: p.count) {
+                from = at + 1
+                guard at == 0 || p[at - 1] == Bytes.lf else { continue }
+                var i = at + needle.count
+                while i < p.count && (p[i] == Bytes.space || p[i] == Bytes.tab) { i += 1 }
+                let start = i
+                while i < p.count && (p[i] >= 0x30 && p[i] <= 0x39 || p[i] >= 0x61 && p[i] <= 0x66) { i += 1 }
+                let end = i
+                while i < p.count && (p[i] == Bytes.space || p[i] == Bytes.tab || p[i] == Bytes.cr) { i += 1 }
+                guard (7...40).contains(end - start), i == p.count || p[i] == Bytes.lf else { continue }
+                return String(decoding: UnsafeBufferPointer(rebasing: p[start..<end]), as: UTF8.self)
+            }
+            return nil
+        }
+    }
+}

@@ -72,15 +72,13 @@ struct BaseChooser {
     }
 
     func choose(_ series: PatchSeries) -> BaseChoice {
-        let texts = ([series.cover].compactMap { $0 } + series.patches).map(\.body)
-        for text in texts {
-            if let hex = BaseChooser.trailer(in: text), let id = try? repository.resolveCommit(hex),
-                repository.contains(id)
-            {
+        let messages = [series.cover].compactMap { $0 } + series.patches
+        for hex in messages.compactMap(\.baseCommit) {
+            if let id = try? repository.resolveCommit(hex), repository.contains(id) {
                 return BaseChoice(revision: id.hex, commit: id, reason: .trailer)
             }
         }
-        let images = texts.flatMap(BaseChooser.preimages)
+        let images = messages.map(\.body).flatMap(BaseChooser.preimages)
         guard !images.isEmpty, candidates.count > 1 else {
             return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)
         }
@@ -109,27 +107,6 @@ struct BaseChooser {
             return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)
         }
         return BaseChoice(revision: best.candidate.name, commit: best.candidate.commit, reason: .preimage)
-    }
-
-    /// `base-commit: <hex>` on a line of its own.
-    static func trailer(in text: [UInt8]) -> String? {
-        let needle = Array("base-commit:".utf8)
-        guard let at = firstIndex(of: needle, in: text) else { return nil }
-        let s = String(decoding: text[at...], as: UTF8.self)
-        guard let r = s.range(of: #"(?m)^base-commit: *[0-9a-f]{7,40}[ \t]*$"#, options: .regularExpression)
-        else { return nil }
-        return s[r].split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-    }
-
-    static func firstIndex(of needle: [UInt8], in text: [UInt8]) -> Int? {
-        guard let first = needle.first, text.count >= needle.count else { return nil }
-        var i = 0
-        let last = text.count - needle.count
-        while i <= last {
-            if text[i] == first && text[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i += 1
-        }
-        return nil
     }
 
     /// (path, abbreviated pre-image blob id) of each modified file of a diff: the `index a..b`

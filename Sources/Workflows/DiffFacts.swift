@@ -27,24 +27,24 @@ enum DiffFacts {
             guard inScope(path) else { return [] }
             out = lineChanges(file) { line in
                 let t = line.trimmingCharacters(in: .whitespaces)
-                guard t.hasPrefix("obj-") || t.range(of: #"^[\w-]+-(y|objs|\$\(CONFIG_\w+\))\s*[+:]?="#, options: .regularExpression) != nil
+                guard t.hasPrefix("obj-") || firstMatch(kbuildList, t) != nil
                 else { return nil }
                 return (.composition, t.split(separator: " ").first.map(String.init) ?? t, t)
             }
         case .cSource, .header:
             let scoped = inScope(path)
             out = lineChanges(file) { line in
-                if let m = firstMatch(#"\b(EXPORT_SYMBOL\w*)\s*\(\s*(\w+)"#, line) {
+                if let m = firstMatch(export, line) {
                     return exportMatters(m[2]) || scoped ? (.exportAdded, m[2], m[1]) : nil
                 }
                 guard scoped else { return nil }
-                if let m = firstMatch(#"^\s*((?:module|builtin)_\w+_driver|module_init|module_exit|\w+_initcall(?:_sync)?)\s*\(\s*(\w*)"#, line) {
+                if let m = firstMatch(registration, line) {
                     return (.registrationAdded, m[1], m[2].isEmpty ? m[1] : "\(m[1])(\(m[2]))")
                 }
-                if let m = firstMatch(#"^\s*\.(\w+)\s*="#, line), watchedFields.contains(m[1]) {
+                if let m = firstMatch(field, line), watchedFields.contains(m[1]) {
                     return (.fieldAdded, m[1], line.trimmingCharacters(in: .whitespaces))
                 }
-                if let m = firstMatch(#"^\s*(MODULE_[A-Z_]+)\s*\("#, line) {
+                if let m = firstMatch(moduleMacro, line) {
                     return (.moduleMacroAdded, m[1], line.trimmingCharacters(in: .whitespaces))
                 }
                 return nil
@@ -131,12 +131,12 @@ enum DiffFacts {
         var entries: [String: Entry] = [:]
         var order: [String] = []
         for hunk in file.hunks {
-            var current = firstMatch(#"^\s*(?:menu)?config\s+(\w+)"#, hunk.header)?[1]
+            var current = firstMatch(config, hunk.header)?[1]
             var newLine = hunk.newStart
             for l in hunk.lines {
                 let text = String(decoding: l.content, as: UTF8.self)
                 defer { if l.origin != .deletion { newLine += 1 } }
-                if let m = firstMatch(#"^\s*(?:menu)?config\s+(\w+)"#, text) {
+                if let m = firstMatch(config, text) {
                     current = m[1]
                     if entries[m[1]] == nil {
                         entries[m[1]] = Entry()
@@ -153,10 +153,10 @@ enum DiffFacts {
                     order.append(name)
                 }
                 if entries[name]?.line == 0 { entries[name]?.line = newLine }
-                if let m = firstMatch(#"^\s*(bool|tristate|def_bool|def_tristate)\b"#, text) {
+                if let m = firstMatch(type, text) {
                     let type = m[1].hasSuffix("bool") ? "bool" : "tristate"
                     if l.origin == .addition { entries[name]?.newType = type } else { entries[name]?.oldType = type }
-                } else if let m = firstMatch(#"^\s*(depends on|select|imply)\s+(.+?)\s*$"#, text) {
+                } else if let m = firstMatch(dependency, text) {
                     let clause = "\(m[1]) \(m[2])"
                     if l.origin == .addition {
                         entries[name]?.newDepends.append(clause)
@@ -205,24 +205,26 @@ enum DiffFacts {
         return out
     }
 
-    /// The capture groups of the first match (index 0: the whole match).
-    static func firstMatch(_ pattern: String, _ text: String) -> [String]? {
-        guard let re = regexCache(pattern),
-            let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text))
-        else { return nil }
-        return (0..<m.numberOfRanges).map { i in
-            Range(m.range(at: i), in: text).map { String(text[$0]) } ?? ""
-        }
+    // The line shapes read from hunks (compiled once).
+    static let kbuildList = regex(#"^[\w-]+-(y|objs|\$\(CONFIG_\w+\))\s*[+:]?="#)
+    static let export = regex(#"\b(EXPORT_SYMBOL\w*)\s*\(\s*(\w+)"#)
+    static let registration = regex(#"^\s*((?:module|builtin)_\w+_driver|module_init|module_exit|\w+_initcall(?:_sync)?)\s*\(\s*(\w*)"#)
+    static let field = regex(#"^\s*\.(\w+)\s*="#)
+    static let moduleMacro = regex(#"^\s*(MODULE_[A-Z_]+)\s*\("#)
+    static let config = regex(#"^\s*(?:menu)?config\s+(\w+)"#)
+    static let type = regex(#"^\s*(bool|tristate|def_bool|def_tristate)\b"#)
+    static let dependency = regex(#"^\s*(depends on|select|imply)\s+(.+?)\s*$"#)
+
+    static func regex(_ pattern: String) -> NSRegularExpression {
+        // The patterns are constants of this file: a bad one is a programming error.
+        try! NSRegularExpression(pattern: pattern)
     }
 
-    private static let regexLock = NSLock()
-    nonisolated(unsafe) private static var regexes: [String: NSRegularExpression] = [:]
-    static func regexCache(_ pattern: String) -> NSRegularExpression? {
-        regexLock.withLock {
-            if let r = regexes[pattern] { return r }
-            let r = try? NSRegularExpression(pattern: pattern)
-            regexes[pattern] = r
-            return r
+    /// The capture groups of the first match (index 0: the whole match).
+    static func firstMatch(_ re: NSRegularExpression, _ text: String) -> [String]? {
+        guard let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
+        return (0..<m.numberOfRanges).map { i in
+            Range(m.range(at: i), in: text).map { String(text[$0]) } ?? ""
         }
     }
 }

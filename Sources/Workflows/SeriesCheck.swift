@@ -89,6 +89,11 @@ public enum SeriesCheck {
     static func apply(_ patch: SeriesPatch, toTree tree: ObjectID, session: Session) -> Result<
         (ObjectID, [AppliedFile], [String: ObjectID?]), ApplyFailure
     > {
+        parse(patch).flatMap { apply($0, toTree: tree, session: session, source: patch.message.sourceName) }
+    }
+
+    /// The file patches of a patch's diff; a failure when there is none or it cannot be parsed.
+    static func parse(_ patch: SeriesPatch) -> Result<[FilePatch], ApplyFailure> {
         let filePatches: [FilePatch]
         do {
             filePatches = try PatchParser.parse(patch.message.patchText ?? [])
@@ -103,6 +108,13 @@ public enum SeriesCheck {
                 ApplyFailure(
                     path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "no diff found"))
         }
+        return .success(filePatches)
+    }
+
+    /// Applies file patches (all of a patch, or one file of it) to a git tree.
+    static func apply(_ filePatches: [FilePatch], toTree tree: ObjectID, session: Session, source: String)
+        -> Result<(ObjectID, [AppliedFile], [String: ObjectID?]), ApplyFailure>
+    {
         do {
             let result = try Git.apply(filePatches, to: tree, in: session.repository)
             var changes: [String: ObjectID?] = [:]
@@ -118,25 +130,7 @@ public enum SeriesCheck {
         } catch let failure as ApplyFailure {
             return .failure(failure)
         } catch {
-            return .failure(
-                ApplyFailure(path: patch.message.sourceName, hunkIndex: nil, line: nil, reason: "\(error)"))
-        }
-    }
-
-    /// Applies one file of a patch to a git tree: the new tree and each changed path's new blob.
-    static func apply(_ file: FilePatch, toTree tree: ObjectID, session: Session) -> Result<
-        (ObjectID, [String: ObjectID?]), ApplyFailure
-    > {
-        do {
-            let result = try Git.apply([file], to: tree, in: session.repository)
-            var changes: [String: ObjectID?] = [:]
-            if let old = file.oldPath, file.status == .renamed || file.status == .deleted { changes[old] = .some(nil) }
-            for f in result.files { changes[f.path] = .some(f.newBlob) }
-            return .success((result.tree, changes))
-        } catch let failure as ApplyFailure {
-            return .failure(failure)
-        } catch {
-            return .failure(ApplyFailure(path: file.path, hunkIndex: nil, line: nil, reason: "\(error)"))
+            return .failure(ApplyFailure(path: source, hunkIndex: nil, line: nil, reason: "\(error)"))
         }
     }
 

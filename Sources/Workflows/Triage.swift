@@ -180,22 +180,29 @@ public enum Triage {
             var problem: String?
             var unplaced: [String] = []
             for patch in patches {
-                switch SeriesCheck.apply(patch, toTree: tree, session: session) {
-                case .success(let (next, _, changed)):
+                let source = patch.message.sourceName
+                let files: [FilePatch]
+                switch SeriesCheck.parse(patch) {
+                case .success(let parsed): files = parsed
+                case .failure(let failure):
+                    if problem == nil { problem = "does not apply to \(baseRevision): \(failure.description)" }
+                    continue
+                }
+                func take(_ changed: [String: ObjectID?], _ next: ObjectID) {
                     let before = overlay
                     for (path, blob) in changed { overlay[path] = blob }
                     changes += extract(Array(changed.keys), before: before, after: overlay)
                     tree = next
+                }
+                switch SeriesCheck.apply(files, toTree: tree, session: session, source: source) {
+                case .success(let (next, _, changed)):
+                    take(changed, next)
                 case .failure(let failure):
                     if problem == nil { problem = "does not apply to \(baseRevision): \(failure.description)" }
-                    guard let files = try? PatchParser.parse(patch.message.patchText ?? []) else { continue }
                     for file in files {
-                        switch SeriesCheck.apply(file, toTree: tree, session: session) {
-                        case .success(let (next, changed)):
-                            let before = overlay
-                            for (path, blob) in changed { overlay[path] = blob }
-                            changes += extract(Array(changed.keys), before: before, after: overlay)
-                            tree = next
+                        switch SeriesCheck.apply([file], toTree: tree, session: session, source: source) {
+                        case .success(let (next, _, changed)):
+                            take(changed, next)
                         case .failure(let fileFailure):
                             unplaced.append("\(file.path): \(fileFailure.reason)")
                             changes += DiffFacts.changes(

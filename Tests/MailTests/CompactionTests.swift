@@ -55,3 +55,17 @@ final class CompactionTests: XCTestCase {
         XCTAssertEqual(robot.compactedForArchive().body, robot.body)
     }
 }
+
+final class BaseCommitTrailerTests: XCTestCase {
+    func testTheBaseCommitLineOfAPatch() throws {
+        func base(_ body: String) throws -> String? {
+            try MailParser.parse(Array("Subject: [PATCH] x\nMessage-Id: <b@x>\n\n\(body)".utf8), sourceName: "m").baseCommit
+        }
+        let id = "1a2943d8a64fe9962c26740ebee6f23d14a98253"
+        XCTAssertEqual(try base("text\n---\n diff\n\nbase-commit: \(id)\n-- \n2.39\n"), id)
+        XCTAssertEqual(try base("base-commit:  1a2943d8a64f\r\n"), "1a2943d8a64f", "abbreviated, CRLF")
+        XCTAssertNil(try base("see base-commit: \(id)\n"), "not at the start of a line")
+        XCTAssertNil(try base("base-commit: v5.4\n"), "not an id")
+        XCTAssertNil(try base("base-commit: \(id)x\n"))
+    }
+}
