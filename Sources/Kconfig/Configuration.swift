@@ -126,6 +126,90 @@ final class ArchitectureView: @unchecked Sendable {
     }
 
     func isBoolean(_ i: Int) -> Bool { types[i] == .bool || types[i] == .tristate }
+
+    /// `base`'s view of `tree`, where only the symbols `changed` differ in meaning from the tree
+    /// `base` was made of (KconfigEvaluator's updating init): their definitions and the select /
+    /// imply edges they start are compiled again, everything else is shared. Nil when the change
+    /// adds or removes a symbol on this architecture, or touches a choice (then the view is
+    /// made from scratch).
+    init?(updating base: ArchitectureView, tree: KconfigTree, changed: Set<String>) {
+        let architecture = base.architecture
+        func exists(_ d: KconfigDefinition) -> Bool {
+            guard let architecture, let own = d.architecture else { return true }
+            return own == architecture
+        }
+        var changedIndexes: [Int] = []
+        for name in changed {
+            let now = tree.symbols[name]?.definitions.filter(exists) ?? []
+            guard let i = base.index[name] else {
+                if now.isEmpty { continue }
+                return nil
+            }
+            if now.isEmpty || now.contains(where: { $0.choice != nil }) { return nil }
+            if base.definitions[i].contains(where: { $0.choice != nil }) { return nil }
+            changedIndexes.append(i)
+        }
+        if changedIndexes.isEmpty && changed.contains(where: { base.index[$0] != nil }) { return nil }
+        self.architecture = architecture
+        semantics = tree.semantics
+        names = base.names
+        index = base.index
+        let index = base.index
+        func compile(_ e: KconfigExpression) -> Expression {
+            switch e {
+            case .symbol(let s): return index[s].map { .symbol($0) } ?? .undefined(s)
+            case .constant(let c): return .constant(c)
+            case .not(let a): return .not(compile(a))
+            case .and(let a, let b): return .and(compile(a), compile(b))
+            case .or(let a, let b): return .or(compile(a), compile(b))
+            case .compare(let op, let a, let b): return .compare(op, compile(a), compile(b))
+            }
+        }
+        var types = base.types
+        var definitions = base.definitions
+        var selectors = base.selectors
+        var impliers = base.impliers
+        let isChanged = Set(changedIndexes)
+        // Edges started by a changed symbol are dropped from every target, then made again.
+        for t in selectors.indices where selectors[t].contains(where: { isChanged.contains($0.symbol) }) {
+            selectors[t].removeAll { isChanged.contains($0.symbol) }
+        }
+        for t in impliers.indices where impliers[t].contains(where: { isChanged.contains($0.symbol) }) {
+            impliers[t].removeAll { isChanged.contains($0.symbol) }
+        }
+        for i in changedIndexes {
+            let symbol = tree.symbols[names[i]]!
+            types[i] = symbol.type
+            let active = symbol.definitions.filter(exists)
+            definitions[i] = active.map { d in
+                Definition(
+                    dependency: d.dependency.map(compile), hasPrompt: d.prompt != nil,
+                    promptCondition: d.promptCondition.map(compile),
+                    defaults: d.defaults.map { (compile($0.value), $0.condition.map(compile)) },
+                    choice: nil)
+            }
+            for d in active {
+                for v in d.selects {
+                    if case .symbol(let target) = v.value, let t = index[target] {
+                        selectors[t].append((i, KconfigParser.strength(d, v).map(compile)))
+                    }
+                }
+                for v in d.implies {
+                    if case .symbol(let target) = v.value, let t = index[target] {
+                        impliers[t].append((i, KconfigParser.strength(d, v).map(compile)))
+                    }
+                }
+            }
+        }
+        self.types = types
+        self.definitions = definitions
+        self.selectors = selectors
+        self.impliers = impliers
+        choices = base.choices
+        choiceDefaults = base.choiceDefaults
+        modules = base.modules
+        if let m = modules, isChanged.contains(m) { return nil }
+    }
 }
 
 /// The values of one concrete configuration, computed from user values the way
@@ -355,12 +439,39 @@ final class KconfigWitnessSearch: @unchecked Sendable {
     /// modcheck's model of kconfig is least checked).
     static let maxAdjustments = 40
 
-    init(tree: KconfigTree) { self.tree = tree }
+    /// The search of an evaluator updated from another (see `init(tree:updating:changed:affected:)`).
+    private let base: KconfigWitnessSearch?
+    private let changed: Set<String>
+    /// Symbols whose range may read a changed one (KconfigEvaluator.affectedSymbols).
+    private let affected: Set<String>?
+    private var answers: [Question: KconfigWitness?] = [:]
+
+    init(tree: KconfigTree) {
+        self.tree = tree
+        base = nil
+        changed = []
+        affected = nil
+    }
+
+    /// The search of `tree`, which differs from `base.tree` in the meaning of `changed` symbols
+    /// only: a view the base already made is updated rather than compiled from the whole tree,
+    /// and the base's answers that `affected` symbols cannot change are kept.
+    init(tree: KconfigTree, updating base: KconfigWitnessSearch, changed: Set<String>, affected: Set<String>?) {
+        self.tree = tree
+        self.base = base
+        self.changed = changed
+        self.affected = affected
+    }
 
     func view(_ architecture: String?) -> ArchitectureView {
         let key = architecture ?? ""
         if let known = lock.withLock({ views[key] }) { return known }
-        let made = ArchitectureView(tree: tree, architecture: architecture)
+        let inherited = base.flatMap { base in
+            base.tree.choiceDefaults == tree.choiceDefaults ? base.lock.withLock { base.views[key] } : nil
+        }
+        let made =
+            inherited.flatMap { ArchitectureView(updating: $0, tree: tree, changed: changed) }
+            ?? ArchitectureView(tree: tree, architecture: architecture)
         lock.withLock { views[key] = made }
         return made
     }
@@ -385,11 +496,55 @@ final class KconfigWitnessSearch: @unchecked Sendable {
 
     /// A configuration where every `exactly` symbol has its value and every `below` symbol is
     /// lower than its bound.
+    /// Answers are remembered, and an updated search takes its base's answer to a question
+    /// none of whose symbols, asked or adjusted, the Kconfig change can reach (`affected`): the
+    /// search only reads the asked symbols' dependency closures, which then read nothing changed.
+    /// The taken witness's configuration is made again on this search's view, so what a rule
+    /// asks of it beyond the asked symbols is this tree's answer.
     func find(exactly: [String: Tristate], below: [String: Tristate] = [:], on only: String? = nil) -> KconfigWitness? {
-        for architecture in architectures(for: Array(exactly.keys)) where only == nil || architecture == only {
-            if let w = find(exactly: exactly, below: below, view: view(architecture)) { return w }
+        let question = Question(exactly: exactly, below: below, only: only)
+        if let known = lock.withLock({ answers[question] }) { return known }
+        if let inherited = inheritedAnswer(question) {
+            lock.withLock { answers[question] = inherited }
+            return inherited
         }
-        return nil
+        var found: KconfigWitness?
+        for architecture in architectures(for: Array(exactly.keys)) where only == nil || architecture == only {
+            if let w = find(exactly: exactly, below: below, view: view(architecture)) {
+                found = w
+                break
+            }
+        }
+        lock.withLock { answers[question] = found }
+        return found
+    }
+
+    struct Question: Hashable {
+        var exactly: [String: Tristate]
+        var below: [String: Tristate]
+        var only: String?
+    }
+
+    /// The base's answer, when it still holds here (nil: ask again; `.some(nil)`: no witness).
+    private func inheritedAnswer(_ q: Question) -> KconfigWitness?? {
+        guard let base, let affected,
+            let known = base.lock.withLock({ base.answers[q] }),
+            !q.exactly.keys.contains(where: affected.contains), !q.below.keys.contains(where: affected.contains)
+        else { return nil }
+        guard let w = known else { return .some(nil) }
+        if w.adjusted.keys.contains(where: affected.contains) { return nil }
+        let view = view(w.architecture)
+        var user: [Int: Tristate] = [:]
+        for (name, value) in w.assignments {
+            guard let i = view.index[name] else { return nil }
+            user[i] = value
+        }
+        if let modules = view.modules, user[modules] == nil { user[modules] = .y }
+        let config = ConcreteConfiguration(view: view, user: user)
+        return .some(
+            KconfigWitness(
+                architecture: w.architecture, configuration: ConcreteConfigurationBox(config), asked: w.asked,
+                adjusted: w.adjusted))
     }
 
     private func find(exactly: [String: Tristate], below: [String: Tristate], view: ArchitectureView)

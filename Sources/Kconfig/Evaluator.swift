@@ -45,6 +45,14 @@ public final class KconfigEvaluator: @unchecked Sendable {
             for (v, deps) in graph.dependencies.enumerated() { for w in deps { readers[w].append(v) } }
             var out = changed
             var work = changed.compactMap { graph.index[$0] }
+            // A string or int symbol is not in the graph: its readers are found by what they mention.
+            let outside = changed.filter { graph.index[$0] == nil }
+            if !outside.isEmpty {
+                for (v, mentioned) in graph.mentions.enumerated() where mentioned.contains(where: outside.contains) {
+                    work.append(v)
+                    out.insert(graph.names[v])
+                }
+            }
             var seen = Set(work)
             while let v = work.popLast() {
                 for r in readers[v] where seen.insert(r).inserted {
@@ -60,21 +68,91 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// The evaluator of `tree`, which is `base.tree` with the Kconfig files `changedFiles`
     /// reparsed (`KconfigParser.reparse`): the dependency graph keeps the edges of every symbol
     /// those files cannot have changed. The memo tables start empty.
-    public init(tree: KconfigTree, updating base: KconfigEvaluator, changedFiles: [String]) {
-        self.tree = tree
+    public convenience init(tree: KconfigTree, updating base: KconfigEvaluator, changedFiles: [String]) {
         let files = Set(changedFiles)
         var changed = Set<String>()
+        // Only symbols whose definitions differ in meaning: a patch to drivers/iommu/Kconfig
+        // changes one or two of its fifty symbols, and moves the others' lines.
         for t in [base.tree, tree] {
             for (name, symbol) in t.symbols where symbol.definitions.contains(where: { files.contains($0.location.file) }) {
+                if changed.contains(name) { continue }
+                let before = base.tree.symbols[name]?.definitions ?? []
+                let after = tree.symbols[name]?.definitions ?? []
+                if KconfigEvaluator.sameMeaning(before, after) { continue }
                 changed.insert(name)
                 // A select or imply changes its target's edges (selectedBy, impliedBy).
-                for d in symbol.definitions where files.contains(d.location.file) {
+                for d in before + after {
                     for v in d.selects + d.implies { changed.formUnion(v.value.symbols) }
                 }
             }
         }
+        self.init(tree: tree, updating: base, changedSymbols: KconfigEvaluator.withChoiceSiblings(changed, base.tree, tree))
+    }
+
+    /// A choice member's change changes what its siblings can be: they count as changed too, as
+    /// do the members of a choice whose defaults changed.
+    static func withChoiceSiblings(_ changed: Set<String>, _ base: KconfigTree, _ tree: KconfigTree) -> Set<String> {
+        var out = changed
+        let redefaulted = Set(base.choiceDefaults.keys).union(tree.choiceDefaults.keys).filter {
+            base.choiceDefaults[$0] != tree.choiceDefaults[$0]
+        }
+        for t in [base, tree] {
+            let choices = redefaulted.union(changed.flatMap { t.symbols[$0]?.definitions.compactMap(\.choice) ?? [] })
+            guard !choices.isEmpty else { continue }
+            for (name, symbol) in t.symbols where symbol.definitions.contains(where: { $0.choice.map(choices.contains) ?? false }) {
+                out.insert(name)
+            }
+        }
+        return out
+    }
+
+    /// The evaluator of `tree`, parsed again from scratch (a `source` line changed): the symbols
+    /// whose meaning differs from `base.tree`'s are found by comparing every symbol. Nil when
+    /// the trees differ in their semantics (another kernel version).
+    public convenience init?(tree: KconfigTree, comparingWith base: KconfigEvaluator) {
+        guard tree.semantics == base.tree.semantics else { return nil }
+        var changed = Set<String>()
+        for name in Set(tree.symbols.keys).union(base.tree.symbols.keys) {
+            let before = base.tree.symbols[name]?.definitions ?? []
+            let after = tree.symbols[name]?.definitions ?? []
+            if KconfigEvaluator.sameMeaning(before, after) { continue }
+            changed.insert(name)
+            for d in before + after {
+                for v in d.selects + d.implies { changed.formUnion(v.value.symbols) }
+            }
+        }
+        self.init(tree: tree, updating: base, changedSymbols: KconfigEvaluator.withChoiceSiblings(changed, base.tree, tree))
+    }
+
+    /// The evaluator of `tree`, which differs from `base.tree` in the meaning of `changed`
+    /// symbols only (and the select/imply targets of their old and new definitions).
+    init(tree: KconfigTree, updating base: KconfigEvaluator, changedSymbols changed: Set<String>) {
+        self.tree = tree
         self.graph = KconfigSymbolGraph(tree: tree, updating: base.graph, changed: changed)
         self.changedSymbols = changed
+        baseWitnessSearch = base.lock.withLock { base.witnessSearch }
+    }
+
+    /// The base evaluator's search, whose architecture views this one's start from.
+    private var baseWitnessSearch: KconfigWitnessSearch?
+
+    private func makeWitnessSearch() -> KconfigWitnessSearch {
+        if let base = baseWitnessSearch, let changed = changedSymbols {
+            return KconfigWitnessSearch(tree: tree, updating: base, changed: changed, affected: affectedSymbols())
+        }
+        return KconfigWitnessSearch(tree: tree)
+    }
+
+    /// Definitions equal but for where they sit and their help text.
+    static func sameMeaning(_ a: [KconfigDefinition], _ b: [KconfigDefinition]) -> Bool {
+        guard a.count == b.count else { return false }
+        func plain(_ d: KconfigDefinition) -> KconfigDefinition {
+            var d = d
+            d.location.line = 0
+            d.help = nil
+            return d
+        }
+        return zip(a, b).allSatisfy { plain($0) == plain($1) }
     }
 
     private var witnessSearch: KconfigWitnessSearch?
@@ -87,7 +165,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     {
         let search = lock.withLock {
             if let known = witnessSearch { return known }
-            let made = KconfigWitnessSearch(tree: tree)
+            let made = makeWitnessSearch()
             witnessSearch = made
             return made
         }
@@ -101,7 +179,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     public func allModConfigValue(_ symbol: String, architecture: String) -> Tristate {
         let config: ConcreteConfiguration = lock.withLock {
             if let known = allModConfigs[architecture] { return known }
-            if witnessSearch == nil { witnessSearch = KconfigWitnessSearch(tree: tree) }
+            if witnessSearch == nil { witnessSearch = makeWitnessSearch() }
             let made = ConcreteConfiguration(view: witnessSearch!.view(architecture), user: [:], baseline: .m)
             allModConfigs[architecture] = made
             return made
@@ -117,7 +195,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     {
         let search = lock.withLock {
             if let known = witnessSearch { return known }
-            let made = KconfigWitnessSearch(tree: tree)
+            let made = makeWitnessSearch()
             witnessSearch = made
             return made
         }
@@ -136,7 +214,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     public func explain(_ symbol: String, architecture: String?, user: [String: Tristate]) -> String {
         let search = lock.withLock {
             if let known = witnessSearch { return known }
-            let made = KconfigWitnessSearch(tree: tree)
+            let made = makeWitnessSearch()
             witnessSearch = made
             return made
         }

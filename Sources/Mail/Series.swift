@@ -7,6 +7,8 @@ public struct PatchSeries: Sendable {
     public var title: String
     public var version: Int
     public var isRFC: Bool
+    /// `[RESEND PATCH]`: the same version sent again.
+    public var isResend: Bool = false
     public var total: Int?
     public var cover: MailMessage?
     /// Ordered by `[PATCH M/T]` index; a second copy of the same index is dropped.
@@ -65,16 +67,30 @@ public enum SeriesGrouper {
     }
 
     /// For `modcheck series FILE...`: cover letters and replies dropped, duplicates (same
-    /// Message-Id) once, and — when every patch carries `[PATCH M/T]` — sorted by M, so files
-    /// given in any order apply in series order. Otherwise the input order is kept.
+    /// Message-Id) once, and the patches of one series (same sender, version and total) sorted by
+    /// their `[PATCH M/T]` index, so files given in any order apply in series order. Different
+    /// series, and patches without `M/T`, keep the order they were given in (`git am` order): a
+    /// v1 series and then a later single patch mean "the patch after the series". A series sits
+    /// where its first message was given.
     public static func ordered(_ messages: [MailMessage]) -> [MailMessage] {
         let kept = entries(messages).filter { !$0.tag.isReply && !($0.tag.isPatch && $0.tag.index == 0) }
-        guard kept.allSatisfy({ $0.tag.index != nil }) else { return kept.map(\.message) }
-        return kept.enumerated().sorted { a, b in
-            let ia = a.element.tag.index ?? 0
-            let ib = b.element.tag.index ?? 0
-            return ia != ib ? ia < ib : a.offset < b.offset
-        }.map(\.element.message)
+        var order: [String] = []
+        var members: [String: [(offset: Int, entry: Entry)]] = [:]
+        for (offset, e) in kept.enumerated() {
+            let key =
+                e.tag.index != nil
+                ? "series|\(e.sender ?? "")|v\(e.tag.version)|\(e.tag.total ?? 0)|\(e.tag.isRFC)"
+                : "single|\(offset)"
+            if members[key] == nil { order.append(key) }
+            members[key, default: []].append((offset, e))
+        }
+        return order.flatMap { key in
+            (members[key] ?? []).sorted { a, b in
+                let ia = a.entry.tag.index ?? 0
+                let ib = b.entry.tag.index ?? 0
+                return ia != ib ? ia < ib : a.offset < b.offset
+            }.map(\.entry.message)
+        }
     }
 
     /// Series of a mailing list's messages. Patches `M/T` of one sender, version and total that
@@ -154,7 +170,9 @@ public enum SeriesGrouper {
                 missing: missing, replies: [], messageID: head.message.messageID, author: head.message.from,
                 date: head.message.date, trailers: [], buildFailureReports: [])
             for i in indexes { if let id = all[i].message.messageID { seriesOfPosting[id] = series.count } }
-            series.append(s)
+            var made = s
+            made.isResend = head.tag.isResend
+            series.append(made)
         }
 
         // Replies: the nearest ancestor that is a posting, or a reply already placed, decides.
@@ -199,25 +217,127 @@ public enum SeriesGrouper {
         a.tag.isPatch && a.tag.version == e.tag.version && a.tag.total == e.tag.total && a.sender == e.sender
     }
 
-    /// Versions of one series: same normalised title (cover's, else first patch's) and same
-    /// sender address; each group ordered by rising vN (then date), newest last. Groups come out
-    /// in order of their first member.
+    /// Versions of one series, each group ordered by rising vN (then date), newest last; groups
+    /// come out in order of their first member. Two postings are versions of one series when
+    /// - they carry the same b4 `change-id:` (cover letter, else first patch), whoever sent them;
+    /// - the later one's cover (else first patch) answers a message of the earlier one and has a
+    ///   higher version, or is a `RESEND` (a v2 sent in reply to v1, a resend in its thread);
+    /// - they have the same normalised title and sender (v2 often fixes only trivia, and a resend
+    ///   of the same version is one series with two postings);
+    /// - the later one has a higher version (or is a `RESEND`) and a title close to the earlier's
+    ///   (same subsystem prefix, at most a word or two changed), even from another sender: a
+    ///   maintainer's resend, a co-author's v2. The nearest earlier such posting is taken.
     public static func linkVersions(_ series: [PatchSeries]) -> [[PatchSeries]] {
-        var groups: [String: [(Int, PatchSeries)]] = [:]
-        var order: [String] = []
+        var parent = Array(series.indices)
+        func find(_ i: Int) -> Int {
+            var i = i
+            while parent[i] != i {
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            }
+            return i
+        }
+        func union(_ a: Int, _ b: Int) {
+            let (ra, rb) = (find(a), find(b))
+            if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
+        }
+        let heads = series.map { $0.cover ?? $0.patches.first }
+        let titles = series.map { normalizedTitle($0.title) }
+        let words = titles.map(titleWords)
+        // Posting order for "earlier": date, else input order.
+        func earlier(_ a: Int, _ b: Int) -> Bool {
+            if let da = series[a].date, let db = series[b].date, da != db { return da < db }
+            return a < b
+        }
+        func later(_ s: Int, than t: Int) -> Bool {
+            series[s].version > series[t].version || (series[s].isResend && series[s].version == series[t].version)
+        }
+
+        var byTitleSender: [String: Int] = [:]
+        var byChangeID: [String: Int] = [:]
+        var seriesOfMessage: [String: Int] = [:]
         for (n, s) in series.enumerated() {
-            let sender = (s.cover ?? s.patches.first)?.senderAddress ?? s.author ?? ""
-            let key = normalizedTitle(s.title) + "\u{0}" + sender
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append((n, s))
+            let sender = heads[n]?.senderAddress ?? s.author ?? ""
+            let key = titles[n] + "\u{0}" + sender
+            if let other = byTitleSender[key] { union(other, n) } else { byTitleSender[key] = n }
+            if let id = heads[n]?.changeID {
+                if let other = byChangeID[id] { union(other, n) } else { byChangeID[id] = n }
+            }
+            for m in [s.cover].compactMap({ $0 }) + s.patches {
+                if let id = m.messageID, seriesOfMessage[id] == nil { seriesOfMessage[id] = n }
+            }
         }
-        return order.map { key in
-            (groups[key] ?? []).sorted { a, b in
-                if a.1.version != b.1.version { return a.1.version < b.1.version }
-                if let da = a.1.date, let db = b.1.date, da != db { return da < db }
-                return a.0 < b.0
-            }.map(\.1)
+        // A new version answering the old one.
+        for (n, head) in heads.enumerated() {
+            guard let head else { continue }
+            for id in [head.inReplyTo].compactMap({ $0 }) + head.references.reversed() {
+                if let t = seriesOfMessage[id], t != n, later(n, than: t) {
+                    union(t, n)
+                    break
+                }
+            }
         }
+        // Close titles with a rising version, candidates by subsystem prefix.
+        var byPrefix: [String: [Int]] = [:]
+        for n in series.indices { byPrefix[titlePrefix(titles[n]), default: []].append(n) }
+        for (n, s) in series.enumerated() where s.version > 1 || s.isResend {
+            var best: Int?
+            for t in byPrefix[titlePrefix(titles[n])] ?? [] where t != n && later(n, than: t) && earlier(t, n) {
+                // Versions follow within months, not years.
+                if let dn = s.date, let dt = series[t].date, dn.timeIntervalSince(dt) > 365 * 86400 { continue }
+                guard titlesClose(words[n], words[t]) else { continue }
+                if let b = best, earlier(t, b) { continue }
+                best = t
+            }
+            if let best { union(best, n) }
+        }
+
+        var groups: [Int: [Int]] = [:]
+        var order: [Int] = []
+        for n in series.indices {
+            let r = find(n)
+            if groups[r] == nil { order.append(r) }
+            groups[r, default: []].append(n)
+        }
+        return order.map { r in
+            (groups[r] ?? []).sorted { a, b in
+                if series[a].version != series[b].version { return series[a].version < series[b].version }
+                if let da = series[a].date, let db = series[b].date, da != db { return da < db }
+                return a < b
+            }.map { series[$0] }
+        }
+    }
+
+    /// `iommu/arm-smmu:` of `iommu/arm-smmu: allow building as a module` (the title when it has
+    /// no prefix).
+    static func titlePrefix(_ title: String) -> String {
+        guard let colon = title.firstIndex(of: ":") else { return "" }
+        return String(title[..<colon])
+    }
+
+    static func titleWords(_ title: String) -> [String] {
+        let body = title.firstIndex(of: ":").map { String(title[title.index(after: $0)...]) } ?? title
+        return body.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }).map(String.init)
+    }
+
+    /// At least three words, the shared ones at least three quarters of the longer title, and
+    /// the same identifiers (`intel_svm_bind_mm`, `smmuv3`): "allow building as a module" and
+    /// "support building as a module" are close; "fix a typo" and "fix a leak" are not, nor
+    /// "fix a leak in dmar_parse" and "fix a leak in intel_svm_bind".
+    static func titlesClose(_ a: [String], _ b: [String]) -> Bool {
+        guard a.count >= 3, b.count >= 3 else { return a == b && !a.isEmpty }
+        func identifiers(_ words: [String]) -> Set<String> {
+            Set(words.filter { $0.contains("_") || $0.contains(where: \.isNumber) })
+        }
+        guard identifiers(a) == identifiers(b) else { return false }
+        var pool: [String: Int] = [:]
+        for w in a { pool[w, default: 0] += 1 }
+        var shared = 0
+        for w in b where (pool[w] ?? 0) > 0 {
+            pool[w]! -= 1
+            shared += 1
+        }
+        return shared * 4 >= max(a.count, b.count) * 3
     }
 
     /// Lowercased, blanks collapsed, trailing period dropped: v2 often fixes only such trivia.

@@ -88,7 +88,23 @@ extension MailMessage {
     /// The `base-commit:` line `git format-patch --base` and b4 write (hex, 7 to 40 digits): the
     /// commit the posting was written against. nil when there is none.
     public var baseCommit: String? {
-        let needle = Array("base-commit:".utf8)
+        lineValue("base-commit:") { value in
+            (7...40).contains(value.count) && value.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 || $0 >= 0x61 && $0 <= 0x66 }
+        }
+    }
+
+    /// The `change-id:` line b4 writes under a cover letter (`20221123-topic-0123456789ab`): the
+    /// same for every version of a series, whoever sends it. nil when there is none.
+    public var changeID: String? {
+        lineValue("change-id:") { value in
+            (8...128).contains(value.count) && value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f }
+        }
+    }
+
+    /// The rest of the first body line that starts with `key` and whose value (blanks trimmed)
+    /// `valid` accepts.
+    func lineValue(_ key: String, valid: (String) -> Bool) -> String? {
+        let needle = Array(key.utf8)
         return body.withUnsafeBufferPointer { p -> String? in
             var from = 0
             while let at = Bytes.find(needle, in: p, from: from, end: p.count) {
@@ -97,11 +113,13 @@ extension MailMessage {
                 var i = at + needle.count
                 while i < p.count && (p[i] == Bytes.space || p[i] == Bytes.tab) { i += 1 }
                 let start = i
-                while i < p.count && (p[i] >= 0x30 && p[i] <= 0x39 || p[i] >= 0x61 && p[i] <= 0x66) { i += 1 }
-                let end = i
-                while i < p.count && (p[i] == Bytes.space || p[i] == Bytes.tab || p[i] == Bytes.cr) { i += 1 }
-                guard (7...40).contains(end - start), i == p.count || p[i] == Bytes.lf else { continue }
-                return String(decoding: UnsafeBufferPointer(rebasing: p[start..<end]), as: UTF8.self)
+                while i < p.count && p[i] != Bytes.lf { i += 1 }
+                var end = i
+                while end > start && (p[end - 1] == Bytes.space || p[end - 1] == Bytes.tab || p[end - 1] == Bytes.cr) {
+                    end -= 1
+                }
+                let value = String(decoding: UnsafeBufferPointer(rebasing: p[start..<end]), as: UTF8.self)
+                if valid(value) { return value }
             }
             return nil
         }

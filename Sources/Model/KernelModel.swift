@@ -47,8 +47,8 @@ public final class KernelModel: @unchecked Sendable {
     /// Per unit: each distinct reference that exists in the module and how it resolves (shared by
     /// the export rules, which would otherwise resolve everything three times).
     var resolutionMemo: [String: [UnitReference]] = [:]
-    /// `outOfScopeUsers`: for a set of names, the users found (unit name, a source of it).
-    var reverseMemo: [Set<String>: [(name: String, source: String)]] = [:]
+    /// Compiled sources outside the scope that see a declaration of the names (outOfScopeUsers).
+    var reverseMemo: [Set<String>: [String]] = [:]
     let memoLock = NSLock()
     /// The model this one was derived from (for `changedPaths(since:)`).
     private(set) weak var baseModelIdentity: KernelModel?
@@ -132,11 +132,14 @@ public final class KernelModel: @unchecked Sendable {
                 version: tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
                     KernelTree.kernelVersion))
             kconfig = parsed
-            evaluator = KconfigEvaluator(tree: kconfig)
+            // A base with the same semantics: the symbols whose meaning changed are found by
+            // comparison, so what they cannot reach is kept from the base below.
+            evaluator = base.flatMap { KconfigEvaluator(tree: parsed, comparingWith: $0.evaluator) }
+                ?? KconfigEvaluator(tree: kconfig)
             problems += kconfig.diagnostics.map { "\($0.file):\($0.line): \($0.message)" }
         }
 
-        Timing.mark("kconfig")
+        Timing.mark(reusedKconfig ? "kconfig (reused)" : base != nil && evaluator.changedSymbols != nil ? "kconfig (updated: \(evaluator.changedSymbols?.count ?? 0) changed)" : "kconfig (parsed)")
         // kbuild: re-resolved only when a Makefile or Kbuild file changed (or a source appeared).
         let kbuild: KbuildMap
         var reusedKbuild = false
@@ -234,87 +237,143 @@ public final class KernelModel: @unchecked Sendable {
         let reusedUnits = reusedKconfig && reusedKbuild && sameSourceFiles && config == nil
         // A Kconfig change with the same kbuild and sources: units whose symbols' ranges the change
         // cannot reach are the base's (the evaluator knows which symbols read a changed one).
+        // A kbuild change: units whose kbuild entry is unchanged are kept the same way.
         var keep: [String: ModuleUnit] = [:]
         var affected: Set<String>?
-        if let base, !reusedUnits, reusedKbuild, sameSourceFiles, config == nil, base.configText == nil,
-            let a = evaluator.affectedSymbols()
+        var baseKbuildUnits: [String: KbuildUnit] = [:]
+        // Sources that appeared or vanished: only units whose objects' directories hold one
+        // are made again (an object's `.c`/`.S`, or a composite's part below its Makefile).
+        var movedSources: [String] = []
+        if let base, let changed, !sameSourceFiles {
+            movedSources = changed.filter { path in
+                let kind = KernelFileKind(path: path)
+                return (kind == .cSource || kind == .assembly) && (tree.blobs[path] != nil) != (base.tree.blobs[path] != nil)
+            }
+        }
+        func touchesMovedSources(_ unit: KbuildUnit) -> Bool {
+            guard !movedSources.isEmpty else { return false }
+            return unit.objects.contains { object in
+                let dir = treeDirectory(of: object)
+                let prefix = dir.isEmpty ? "" : dir + "/"
+                return movedSources.contains { $0.hasPrefix(prefix) }
+            }
+        }
+        if let base, !reusedUnits, config == nil, base.configText == nil,
+            includedSources == base.includedSources, includeGuards == base.includeGuards,
+            let a = reusedKconfig ? [] : evaluator.affectedSymbols()
         {
             affected = a
-            for u in base.units { keep[u.name] = u }
+            if !(reusedKbuild && sameSourceFiles) {
+                for u in base.units { keep[u.name] = u }
+            }
+            if !reusedKbuild {
+                for u in base.kbuild.units { baseKbuildUnits[u.name] = u }
+            }
+        }
+        let includedByC = includedSources
+        let guardsOfC = includeGuards
+        func makeUnit(_ unit: KbuildUnit) -> ModuleUnit? {
+            var sources: [String] = []
+            var sourceConditions: [String: [String]] = [:]
+            for object in unit.objects.flatMap({ KernelModel.expandObject($0, tree: tree) }) {
+                let stem = String(object.dropLast(2))
+                let c = stem + ".c"
+                let objectSources: [String]
+                if tree.blobs[c] != nil {
+                    // A `.c` file another one includes is compiled as part of the includer's object.
+                    objectSources = [c] + (includedByC[c] ?? [])
+                } else if tree.blobs[stem + ".S"] != nil {
+                    objectSources = [stem + ".S"]
+                } else {
+                    continue
+                }
+                for s in objectSources where !sources.contains(s) {
+                    sources.append(s)
+                    if let configs = unit.objectConditions[object] { sourceConditions[s] = configs }
+                }
+            }
+            if !sources.contains(where: { $0.hasSuffix(".c") }) { return nil }
+            let own = unit.builtinOnly ? nil : unit.configs.last
+            let chainAllowsModule = unit.configs.dropLast().allSatisfy {
+                evaluator.range($0, assuming: [:]).upperBound >= .m
+            }
+            let canBeModule: Bool
+            let canBeBuiltin: Bool
+            if let config {
+                let value = own.map { evaluator.value($0, config: config) } ?? .y
+                canBeModule = !unit.builtinOnly && value == .m
+                canBeBuiltin = unit.builtinOnly || value == .y
+            } else {
+                canBeModule =
+                    !unit.builtinOnly && own.map { evaluator.canBeModule($0) } == true && chainAllowsModule
+                // Built in only when every gate is y: a directory entered through `obj-m`
+                // links none of its objects into vmlinux.
+                canBeBuiltin = unit.configs.allSatisfy { evaluator.canBeBuiltin($0) }
+            }
+            var model = ModuleUnit(
+                name: unit.name, sources: sources, config: own, configs: unit.configs,
+                canBeModule: canBeModule,
+                canBeBuiltin: canBeBuiltin)
+            model.sourceConditions = sourceConditions
+            for s in sources { if let g = guardsOfC[s] { model.sourceGuards[s] = g } }
+            model.anyOf = unit.condition.anyOf
+            model.excluded = unit.condition.requirements.filter(\.negated).map { ($0.config, $0.requiresBuiltin) }
+            for (object, groups) in unit.objectAnyOf {
+                let c = String(object.dropLast(2)) + ".c"
+                for s in [c] + (includedByC[c] ?? []) where sources.contains(s) { model.sourceAnyOf[s] = groups }
+            }
+            model.moduleSources = sources.filter { source in
+                guard let own, canBeModule else { return true }
+                let can: (String) -> Bool = { evaluator.range($0, assuming: [own: .m]).upperBound >= .m }
+                return (sourceConditions[source] ?? []).allSatisfy(can)
+                    && (model.sourceAnyOf[source] ?? []).allSatisfy { $0.contains(where: can) }
+            }
+            return model
+        }
+        func mentionsAffected(_ unit: ModuleUnit, _ affected: Set<String>) -> Bool {
+            unit.configs.contains(where: affected.contains)
+                || unit.sourceConditions.values.contains(where: { $0.contains(where: affected.contains) })
+                || unit.sourceAnyOf.values.contains(where: { $0.contains { $0.contains(where: affected.contains) } })
         }
         if let base, reusedUnits {
             units = base.units
             bySource = base.unitsBySource
+        } else if let base, let affected, reusedKbuild, sameSourceFiles {
+            // Same kbuild, same sources: the base's units, with those that read an affected
+            // symbol made again (no pass over every kbuild unit, no table rebuilt).
+            units = base.units
+            bySource = base.unitsBySource
+            let stale = units.indices.filter { mentionsAffected(units[$0], affected) }
+            if !stale.isEmpty {
+                let names = Set(stale.map { units[$0].name })
+                var entries: [String: KbuildUnit] = [:]
+                for unit in kbuild.units where names.contains(unit.name) { entries[unit.name] = unit }
+                for i in stale {
+                    guard let entry = entries[units[i].name], let made = makeUnit(entry) else { continue }
+                    units[i] = made
+                    for source in made.sources {
+                        if let j = bySource[source]?.firstIndex(where: { $0.name == made.name }) {
+                            bySource[source]![j] = made
+                        }
+                    }
+                }
+            }
         } else {
             for unit in kbuild.units {
                 if let affected, let known = keep[unit.name],
-                    !unit.configs.contains(where: affected.contains),
-                    !unit.objectConditions.values.contains(where: { $0.contains(where: affected.contains) }),
-                    !unit.objectAnyOf.values.contains(where: { $0.contains { $0.contains(where: affected.contains) } })
+                    reusedKbuild || baseKbuildUnits[unit.name] == unit, !touchesMovedSources(unit),
+                    !mentionsAffected(known, affected)
                 {
                     units.append(known)
                     for s in known.sources { bySource[s, default: []].append(known) }
                     continue
                 }
-                var sources: [String] = []
-                var sourceConditions: [String: [String]] = [:]
-                for object in unit.objects.flatMap({ KernelModel.expandObject($0, tree: tree) }) {
-                    let stem = String(object.dropLast(2))
-                    let c = stem + ".c"
-                    let objectSources: [String]
-                    if tree.blobs[c] != nil {
-                        // A `.c` file another one includes is compiled as part of the includer's object.
-                        objectSources = [c] + (includedSources[c] ?? [])
-                    } else if tree.blobs[stem + ".S"] != nil {
-                        objectSources = [stem + ".S"]
-                    } else {
-                        continue
-                    }
-                    for s in objectSources where !sources.contains(s) {
-                        sources.append(s)
-                        if let configs = unit.objectConditions[object] { sourceConditions[s] = configs }
-                    }
-                }
-                if !sources.contains(where: { $0.hasSuffix(".c") }) { continue }
-                let own = unit.builtinOnly ? nil : unit.configs.last
-                let chainAllowsModule = unit.configs.dropLast().allSatisfy {
-                    evaluator.range($0, assuming: [:]).upperBound >= .m
-                }
-                let canBeModule: Bool
-                let canBeBuiltin: Bool
-                if let config {
-                    let value = own.map { evaluator.value($0, config: config) } ?? .y
-                    canBeModule = !unit.builtinOnly && value == .m
-                    canBeBuiltin = unit.builtinOnly || value == .y
-                } else {
-                    canBeModule =
-                        !unit.builtinOnly && own.map { evaluator.canBeModule($0) } == true && chainAllowsModule
-                    // Built in only when every gate is y: a directory entered through `obj-m`
-                    // links none of its objects into vmlinux.
-                    canBeBuiltin = unit.configs.allSatisfy { evaluator.canBeBuiltin($0) }
-                }
-                var model = ModuleUnit(
-                    name: unit.name, sources: sources, config: own, configs: unit.configs,
-                    canBeModule: canBeModule,
-                    canBeBuiltin: canBeBuiltin)
-                model.sourceConditions = sourceConditions
-                for s in sources { if let g = includeGuards[s] { model.sourceGuards[s] = g } }
-                model.anyOf = unit.condition.anyOf
-                model.excluded = unit.condition.requirements.filter(\.negated).map { ($0.config, $0.requiresBuiltin) }
-                for (object, groups) in unit.objectAnyOf {
-                    let c = String(object.dropLast(2)) + ".c"
-                    for s in [c] + (includedSources[c] ?? []) where sources.contains(s) { model.sourceAnyOf[s] = groups }
-                }
-                model.moduleSources = sources.filter { source in
-                    guard let own, canBeModule else { return true }
-                    let can: (String) -> Bool = { evaluator.range($0, assuming: [own: .m]).upperBound >= .m }
-                    return (sourceConditions[source] ?? []).allSatisfy(can)
-                        && (model.sourceAnyOf[source] ?? []).allSatisfy { $0.contains(where: can) }
-                }
+                guard let model = makeUnit(unit) else { continue }
                 units.append(model)
-                for s in sources { bySource[s, default: []].append(model) }
+                for s in model.sources { bySource[s, default: []].append(model) }
             }
         }
+        Timing.mark(reusedUnits ? "units (reused)" : affected != nil ? "units (affected symbols \(affected?.count ?? 0))" : "units (made)")
         self.units = units
         self.unitsBySource = bySource
         self.changedSinceBase = changed

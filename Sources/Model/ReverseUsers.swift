@@ -14,17 +14,33 @@ extension KernelModel {
     /// the whole tree.
     public func outOfScopeUsers(seeing names: Set<String>) -> [ModuleUnit] {
         guard !names.isEmpty, !scope.contains(where: { $0.isEmpty || $0 == "." }) else { return [] }
-        if let known = memoLock.withLock({ reverseMemo[names] }) { return units(known) }
-        // A model derived from one that answered the same question, with the same headers and
-        // the same compiled C files, has the same users (a patch to a function body, a Kconfig
-        // flip): the base's answer is taken, with this model's units.
+        if let known = memoLock.withLock({ reverseMemo[names] }) { return units(seeing: known) }
+        // A model derived from one that answered the same question, with the same headers, has
+        // the same sources seeing the names while no compiled C file it changed includes or
+        // declares anything new (a patch to function bodies, a Kconfig flip, a Makefile line):
+        // the base's sources are taken, and this model's units of them.
         if let base = baseModelIdentity, base.headerGraph === headerGraph,
-            let changed = changedSinceBase,
-            !changed.contains(where: { $0.hasSuffix(".h") || ($0.hasSuffix(".c") && (compiledSources.contains($0) || base.compiledSources.contains($0))) }),
+            let changed = changedSinceBase, !changed.contains(where: { $0.hasSuffix(".h") }),
+            changed.allSatisfy({ path in
+                guard path.hasSuffix(".c"), compiledSources.contains(path) || base.compiledSources.contains(path)
+                else { return true }
+                guard compiledSources.contains(path) == base.compiledSources.contains(path) || !inScope(path)
+                else { return false }
+                let (old, new) = (base.symbolFacts[path], symbolFacts[path])
+                return old?.includes == new?.includes
+                    && old.map { Set($0.declarations.map(\.name)) } == new.map { Set($0.declarations.map(\.name)) }
+            }),
             let known = base.memoLock.withLock({ base.reverseMemo[names] })
         {
-            memoLock.withLock { reverseMemo[names] = known }
-            return units(known)
+            // A compiled file that appeared outside the scope is read as the full search would.
+            var sources = known
+            for path in compiledSources.subtracting(base.compiledSources) where path.hasSuffix(".c") && !inScope(path) {
+                if let f = symbolFacts[path], f.declarations.contains(where: { names.contains($0.name) }) {
+                    sources.append(path)
+                }
+            }
+            memoLock.withLock { reverseMemo[names] = sources }
+            return units(seeing: sources)
         }
         for unit in scopedUnits { _ = headerIndex(for: unit.sources) }
         let (summaries, edges) = headerGraph.known()
@@ -49,8 +65,7 @@ extension KernelModel {
         func mayReach(_ inc: String) -> Bool {
             basenames.contains(inc.lastIndex(of: "/").map { inc[inc.index(after: $0)...] } ?? inc[...])
         }
-        var users: [ModuleUnit] = []
-        var seen = Set(scopedUnits.map(\.name))
+        var sources: [String] = []
         for path in compiledSources.sorted() where path.hasSuffix(".c") && !inScope(path) {
             guard let f = symbolFacts[path] else { continue }
             let sees =
@@ -59,19 +74,23 @@ extension KernelModel {
                     mayReach(inc)
                         && resolveIncludeMemo(inc, from: path).contains { headerGraph.number[$0].map(reached.contains) ?? false }
                 }
-            guard sees else { continue }
+            if sees { sources.append(path) }
+        }
+        let users = units(seeing: sources)
+        Timing.mark("reverse users of \(names.count) names: \(reached.count) headers, \(users.count) units")
+        memoLock.withLock { reverseMemo[names] = sources }
+        return users
+    }
+
+    /// This model's built-in units outside the scope compiling one of `sources`.
+    func units(seeing sources: [String]) -> [ModuleUnit] {
+        var users: [ModuleUnit] = []
+        var seen = Set(scopedUnits.map(\.name))
+        for path in sources where compiledSources.contains(path) {
             for unit in unitsBySource[path] ?? [] where unit.canBeBuiltin && seen.insert(unit.name).inserted {
                 users.append(unit)
             }
         }
-        Timing.mark("reverse users of \(names.count) names: \(reached.count) headers, \(users.count) units")
-        let found = users.map { (name: $0.name, source: $0.sources[0]) }
-        memoLock.withLock { reverseMemo[names] = found }
         return users
-    }
-
-    /// This model's built-in units of the given names.
-    func units(_ known: [(name: String, source: String)]) -> [ModuleUnit] {
-        known.compactMap { k in unitsBySource[k.source]?.first { $0.name == k.name && $0.canBeBuiltin } }
     }
 }

@@ -54,9 +54,16 @@ public struct CheckReport: Sendable {
         }
     }
 
-    public func count(_ severity: Severity) -> Int { findings.filter { $0.severity == severity }.count }
+    /// Findings a later patch of the series does not fix: what the series as a whole leaves.
+    public var openFindings: [Finding] { findings.filter { $0.fixedBy == nil } }
 
-    /// 0: no error-level findings; 1: at least one (introduced ones, in regression modes).
+    /// Open findings of a severity (those fixed later in the series are not counted).
+    public func count(_ severity: Severity) -> Int { openFindings.filter { $0.severity == severity }.count }
+
+    /// Findings introduced and fixed again within the series.
+    public var fixedWithinSeries: Int { findings.filter { $0.fixedBy != nil }.count }
+
+    /// 0: no open error-level findings; 1: at least one (introduced ones, in regression modes).
     public var exitCode: Int32 { count(.error) > 0 ? 1 : 0 }
 }
 

@@ -13,6 +13,8 @@ public enum JSONRenderer {
         if let v = f.commit { o["commit"] = v }
         if let v = f.patch { o["patch"] = v }
         if let v = f.messageId { o["messageId"] = v }
+        if let v = f.fixedBy { o["fixedBy"] = v }
+        if let v = f.fixedByMessageId { o["fixedByMessageId"] = v }
         return o
     }
 
@@ -22,6 +24,7 @@ public enum JSONRenderer {
         ]
         if report.isRegressionMode {
             summary["fixed"] = report.sections.reduce(0) { $0 + $1.fixed.count }
+            summary["fixedWithinSeries"] = report.fixedWithinSeries
             summary["steps"] = report.sections.map { section -> [String: Any] in
                 var s: [String: Any] = [
                     "introduced": section.findings.count, "fixed": section.fixed.map(object),

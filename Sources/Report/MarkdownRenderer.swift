@@ -9,10 +9,15 @@ enum MarkdownRenderer {
     static func render(_ report: CheckReport) -> String {
         var out = ["| step | subject | errors | warnings | findings |", "|---|---|---|---|---|"]
         for section in report.sections {
-            let errors = section.findings.filter { $0.severity == .error }.count
-            let warnings = section.findings.filter { $0.severity == .warning }.count
-            let rules = Set(section.findings.filter { $0.severity != .info }.map(\.rule)).sorted().joined(
-                separator: ", ")
+            let open = section.findings.filter { $0.fixedBy == nil }
+            let errors = open.filter { $0.severity == .error }.count
+            let warnings = open.filter { $0.severity == .warning }.count
+            var rules = Set(open.filter { $0.severity != .info }.map(\.rule)).sorted().joined(separator: ", ")
+            let fixedLater = section.findings.filter { $0.fixedBy != nil && $0.severity != .info }
+            if !fixedLater.isEmpty {
+                let later = fixedLater.map { "\($0.rule) (fixed by \($0.fixedBy ?? ""))" }.joined(separator: ", ")
+                rules = rules.isEmpty ? later : rules + "; " + later
+            }
             let step = section.patch ?? section.commit.map { String($0.prefix(12)) } ?? "tree"
             out.append(
                 "| \(cell(step)) | \(cell(section.title ?? "")) | \(errors) | \(warnings) | \(cell(section.problem ?? rules)) |"

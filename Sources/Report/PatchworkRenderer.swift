@@ -14,8 +14,10 @@ public enum PatchworkRenderer {
 
     public static func line(for section: CheckSection) -> String {
         let shown = section.findings.filter { $0.severity != .info }
-        let errors = shown.filter { $0.severity == .error }.count
-        let warnings = shown.filter { $0.severity == .warning }.count
+        let open = shown.filter { $0.fixedBy == nil }
+        let errors = open.filter { $0.severity == .error }.count
+        // A problem a later patch fixes still breaks this patch for bisection: a warning.
+        let warnings = shown.count - errors
         let state = errors > 0 ? "fail" : warnings > 0 ? "warning" : "success"
         var description: String
         if shown.isEmpty {
@@ -23,7 +25,9 @@ public enum PatchworkRenderer {
         } else {
             description =
                 "\(errors) error(s), \(warnings) warning(s): "
-                + shown.map { "\($0.rule) \($0.symbol ?? $0.module ?? $0.file ?? "")" }.joined(separator: ", ")
+                + shown.map {
+                    "\($0.rule) \($0.symbol ?? $0.module ?? $0.file ?? "")" + ($0.fixedBy.map { " (fixed by \($0))" } ?? "")
+                }.joined(separator: ", ")
         }
         if description.count > maxDescription {
             description = String(description.prefix(maxDescription - 1)) + "…"

@@ -41,6 +41,8 @@ enum SARIFRenderer {
             if let v = f.commit { properties["commit"] = v }
             if let v = f.patch { properties["patch"] = v }
             if let v = f.messageId { properties["messageId"] = v }
+            if let v = f.fixedBy { properties["fixedBy"] = v }
+            if let v = f.fixedByMessageId { properties["fixedByMessageId"] = v }
             if !properties.isEmpty { result["properties"] = properties }
             return result
         }

@@ -6,7 +6,8 @@ enum TextRenderer {
     static func line(_ f: Finding) -> String {
         var place = f.file ?? f.module ?? "-"
         if let line = f.line, f.file != nil { place += ":\(line)" }
-        return "\(place): \(f.severity.rawValue): \(f.message) [\(f.rule)]"
+        let fixed = f.fixedBy.map { " (fixed by \($0))" } ?? ""
+        return "\(place): \(f.severity.rawValue): \(f.message) [\(f.rule)]\(fixed)"
     }
 
     static func render(_ report: CheckReport, verbose: Bool) -> String {

@@ -27,6 +27,10 @@ public struct Finding: Sendable, Hashable {
     public var commit: String?
     public var patch: String?
     public var messageId: String?
+    /// A later patch of the same series that makes this finding go away (`9/14`), and its
+    /// Message-Id: the series as a whole does not have the problem (its patches in between do).
+    public var fixedBy: String?
+    public var fixedByMessageId: String?
     /// Set for change events (see Checker.swift); not part of the JSON contract.
     var eventFlag = false
     /// A state finding this event explains better (reported instead of it).

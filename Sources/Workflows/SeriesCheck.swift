@@ -168,6 +168,8 @@ public enum SeriesCheck {
         var sections: [CheckSection] = []
         var current = (tree: baseTree, model: baseModel, findings: baseFindings)
         var checked = 0
+        // Findings introduced on top of the previous patches and not fixed yet: (section, index).
+        var open: [(section: Int, index: Int)] = []
         for (index, patch) in patches.enumerated() {
             var notes = index == 0 ? inputNotes : []
             var problem: String?
@@ -180,11 +182,41 @@ public enum SeriesCheck {
                 let findings = session.engine.check(CheckContext(model: model, base: current.model))
                 Timing.mark("check \(label)")
                 let delta = RuleEngine.delta(before: current.findings, after: findings)
-                sections.append(
-                    CheckSection(
-                        title: patch.subject, patch: label, messageId: patch.messageId,
-                        findings: delta.introduced,
-                        fixed: delta.fixed, notes: notes))
+                // What this patch undoes of the earlier patches' findings: a state finding that is
+                // gone, an event (an export removed, a field dropped) the series no longer makes
+                // when its result so far is compared with the base.
+                if !open.isEmpty {
+                    let present = Set(findings.filter { !$0.isEvent }.map(\.identity))
+                    // An event whose state form is present now (a driver made modular after its
+                    // field was dropped) is not fixed either.
+                    var events: Set<FindingIdentity>?
+                    open.removeAll { at in
+                        let finding = sections[at.section].findings[at.index]
+                        let stays: Bool
+                        if finding.isEvent {
+                            if events == nil {
+                                events = Set(
+                                    session.engine.check(CheckContext(model: model, base: baseModel))
+                                        .filter(\.isEvent).map(\.identity))
+                            }
+                            stays = events!.contains(finding.identity) || present.contains(finding.identity)
+                        } else {
+                            stays = present.contains(finding.identity)
+                        }
+                        if stays { return false }
+                        sections[at.section].findings[at.index].fixedBy = label
+                        sections[at.section].findings[at.index].fixedByMessageId = patch.messageId
+                        return true
+                    }
+                }
+                let section = CheckSection(
+                    title: patch.subject, patch: label, messageId: patch.messageId,
+                    findings: delta.introduced,
+                    fixed: delta.fixed, notes: notes)
+                for (i, f) in section.findings.enumerated() where f.severity != .info {
+                    open.append((sections.count, i))
+                }
+                sections.append(section)
                 current = (tree, model, findings)
                 checked += 1
             case .failure(let failure):

@@ -70,7 +70,8 @@ public enum Triage {
 
         public var relevantCount: Int { entries.filter(\.relevant).count }
         public var checkedFindings: [Finding] { entries.flatMap(\.latest.findings) }
-        public var exitCode: Int32 { checkedFindings.contains { $0.severity == .error } ? 1 : 0 }
+        /// 1 when a checked series leaves an error (one a later patch of it fixes does not count).
+        public var exitCode: Int32 { checkedFindings.contains { $0.severity == .error && $0.fixedBy == nil } ? 1 : 0 }
     }
 
     public static func run(session: Session, source: String, baseRevision: String, options: Options) throws

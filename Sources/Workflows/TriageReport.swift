@@ -27,8 +27,9 @@ public enum TriageReport {
         s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
     }
 
+    /// Findings of a severity the series leaves (not fixed by a later patch of it).
     static func count(_ findings: [Finding], _ severity: Severity) -> Int {
-        findings.filter { $0.severity == severity }.count
+        findings.filter { $0.severity == severity && $0.fixedBy == nil }.count
     }
 
     static func rules(_ findings: [Finding]) -> String {
@@ -129,7 +130,8 @@ public enum TriageReport {
                     for section in report.sections {
                         for f in section.findings where f.severity != .info {
                             out.append(
-                                "    \(section.patch ?? "-"): \(f.severity.rawValue): \(f.message) [\(f.rule)]")
+                                "    \(section.patch ?? "-"): \(f.severity.rawValue): \(f.message) [\(f.rule)]"
+                                    + (f.fixedBy.map { " (fixed by \($0))" } ?? ""))
                         }
                     }
                 }

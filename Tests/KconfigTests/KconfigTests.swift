@@ -210,6 +210,12 @@ final class KconfigIncrementalTests: XCTestCase {
         let base = KconfigEvaluator(tree: old)
         _ = base.allRanges()
         XCTAssertEqual(base.range("LATE"), Tristate.n...Tristate.n)
+        // The base made its witness view and answered every question asked below: an updated
+        // evaluator starts from them, and must answer as a fresh one does.
+        XCTAssertNotNil(base.witness(exactly: ["SMMU": .y]))
+        for name in old.symbols.keys.sorted() + ["NEW", "NAME"] {
+            for value in [Tristate.m, .y] { _ = base.witness(exactly: [name: value], below: ["API": .y]) }
+        }
         for text in [
             // tristate flip, the select moves from API to IOVA: API's and IOVA's edges change
             "config SMMU\n\ttristate \"smmu\"\n\tdepends on OF || PCI\n\tselect IOVA\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
@@ -231,8 +237,32 @@ final class KconfigIncrementalTests: XCTestCase {
             for name in tree.symbols.keys.sorted() {
                 XCTAssertEqual(updated.range(name), fresh.range(name), name)
                 XCTAssertEqual(updated.canBeModule(name), fresh.canBeModule(name), name)
+                for value in [Tristate.m, .y] {
+                    XCTAssertEqual(
+                        updated.witness(exactly: [name: value], below: ["API": .y]),
+                        fresh.witness(exactly: [name: value], below: ["API": .y]), "\(name)=\(value)")
+                }
             }
+            XCTAssertEqual(
+                updated.configuration(architecture: nil, user: ["SMMU": .m]),
+                fresh.configuration(architecture: nil, user: ["SMMU": .m]))
         }
+        // Lines that only move (a comment above) and a help text change no symbol's meaning.
+        var moved = before
+        moved["drivers/Kconfig"] =
+            "# a comment\n\nconfig SMMU\n\tbool \"smmu\"\n\tdepends on OF\n\tselect API\n\thelp\n\t  Arm SMMU.\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n"
+        let movedTree = try XCTUnwrap(KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { moved[$0] }))
+        let unchanged = KconfigEvaluator(tree: movedTree, updating: base, changedFiles: ["drivers/Kconfig"])
+        XCTAssertEqual(unchanged.changedSymbols, [])
+        XCTAssertEqual(unchanged.affectedSymbols(), [])
+        // A real change names that symbol and what it selects, not its file's other symbols.
+        var flipped = before
+        flipped["drivers/Kconfig"] =
+            "config SMMU\n\ttristate \"smmu\"\n\tdepends on OF\n\tselect API\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n"
+        let flippedTree = try XCTUnwrap(KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { flipped[$0] }))
+        XCTAssertEqual(
+            KconfigEvaluator(tree: flippedTree, updating: base, changedFiles: ["drivers/Kconfig"]).changedSymbols,
+            ["SMMU", "API"])
         // What `changedFiles` yields must cover the select's old and new target: without them
         // the edges would be stale (this is what the test above relies on).
         var after = before

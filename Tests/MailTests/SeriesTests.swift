@@ -153,6 +153,61 @@ final class SeriesTests: XCTestCase {
         XCTAssertEqual(versions.map { $0.map(\.messageID) }, [["other"], ["c1", "c2"]], "newest last")
     }
 
+    /// Versions are linked by b4's change-id, by a new version answering the old one, and by a
+    /// close title with a rising version from another sender; a resend is one series with two
+    /// postings. Titles that only share words, or a v1 answering another series, stay apart.
+    func testSeriesIdentityAcrossVersionsAndSenders() {
+        let cover = "Cover text.\n\n---\nbase-commit: 0123456789abcdef0123456789abcdef01234567\n"
+        let messages = [
+            // change-id: the v2 cover has another title and another sender.
+            msg(
+                "k1", "[PATCH 0/2] iommu/arm-smmu: modular driver", date: "Mon, 4 Nov 2019 10:00:00 +0000",
+                body: cover + "change-id: 20191104-smmu-modular-0123456789ab\n"),
+            msg("k1a", "[PATCH 1/2] iommu/arm-smmu: a", replyTo: ["k1"], date: "Mon, 4 Nov 2019 10:00:01 +0000"),
+            msg("k1b", "[PATCH 2/2] iommu/arm-smmu: b", replyTo: ["k1"], date: "Mon, 4 Nov 2019 10:00:02 +0000"),
+            msg(
+                "k2", "[PATCH v2 0/2] iommu/arm-smmu: loadable module support", from: "C <c@example.invalid>",
+                date: "Mon, 18 Nov 2019 10:00:00 +0000", body: cover + "change-id: 20191104-smmu-modular-0123456789ab\n"),
+            msg(
+                "k2a", "[PATCH v2 1/2] iommu/arm-smmu: a", from: "C <c@example.invalid>", replyTo: ["k2"],
+                date: "Mon, 18 Nov 2019 10:00:01 +0000"),
+            // A v2 sent in reply to v1, by the same author, with a reworded title.
+            msg("s1", "[PATCH] iommu/vt-d: fix the thing", date: "Tue, 5 Nov 2019 10:00:00 +0000"),
+            msg(
+                "s2", "[PATCH v2] iommu/vt-d: repair the thing properly", replyTo: ["s1"],
+                date: "Wed, 6 Nov 2019 10:00:00 +0000"),
+            // A co-author's v2: one word changed, another sender, no thread link.
+            msg(
+                "t1", "[PATCH] iommu/amd: allow building the driver as a module",
+                date: "Tue, 5 Nov 2019 11:00:00 +0000"),
+            msg(
+                "t2", "[PATCH v2] iommu/amd: support building the driver as a module", from: "D <d@example.invalid>",
+                date: "Fri, 8 Nov 2019 11:00:00 +0000"),
+            // A maintainer's resend of the same version.
+            msg(
+                "u1", "[PATCH] iommu/ipmmu: tristate", from: "E <e@example.invalid>",
+                date: "Tue, 5 Nov 2019 12:00:00 +0000"),
+            msg(
+                "u2", "[RESEND PATCH] iommu/ipmmu: tristate", from: "M <m@example.invalid>",
+                date: "Tue, 12 Nov 2019 12:00:00 +0000"),
+            // Not versions of each other: generic words shared, other identifiers; and a v1
+            // posted in reply to another series.
+            msg("x1", "[PATCH] iommu/vt-d: fix a memory leak in dmar_parse_one", date: "Tue, 5 Nov 2019 13:00:00 +0000"),
+            msg(
+                "x2", "[PATCH v2] iommu/vt-d: fix a memory leak in intel_svm_bind", from: "F <f@example.invalid>",
+                date: "Wed, 6 Nov 2019 13:00:00 +0000"),
+            msg(
+                "y1", "[PATCH] iommu/amd: an unrelated fix", from: "G <g@example.invalid>", replyTo: ["t1"],
+                date: "Wed, 6 Nov 2019 14:00:00 +0000"),
+        ]
+        let groups = SeriesGrouper.linkVersions(SeriesGrouper.group(messages))
+        let ids = groups.map { $0.map { $0.messageID ?? "?" } }
+        XCTAssertEqual(ids, [["k1", "k2"], ["s1", "s2"], ["t1", "t2"], ["u1", "u2"], ["x1"], ["x2"], ["y1"]])
+        XCTAssertEqual(groups[3].map(\.isResend), [false, true])
+        XCTAssertEqual(messages[0].changeID, "20191104-smmu-modular-0123456789ab")
+        XCTAssertNil(messages[1].changeID)
+    }
+
     func testSeriesWithoutCoverThreadedOnFirstPatch() {
         // git send-email without a cover letter: 2/3 and 3/3 answer 1/3.
         let messages = [
@@ -230,6 +285,16 @@ final class SeriesTests: XCTestCase {
         // Without M/T tags the order given is kept.
         let plain = [msg("b", "[PATCH] second"), msg("a", "[PATCH] first")]
         XCTAssertEqual(SeriesGrouper.ordered(plain).map(\.messageID), ["b", "a"])
+        // Two series and a single patch: M/T orders each series, the series and the single
+        // patch keep the order given (a v1 series, then a fix on top, then another series).
+        let mixed = [
+            msg("a2", "[PATCH 2/2] a two"), msg("a1", "[PATCH 1/2] a one"),
+            msg("fix", "[PATCH] fix on top"),
+            msg("b2", "[PATCH v2 2/2] b two", from: "Z <z@example.invalid>"),
+            msg("b1", "[PATCH v2 1/2] b one", from: "Z <z@example.invalid>"),
+            msg("c1", "[PATCH 1/1] c one", from: "Y <y@example.invalid>"),
+        ]
+        XCTAssertEqual(SeriesGrouper.ordered(mixed).map(\.messageID), ["a1", "a2", "fix", "b1", "b2", "c1"])
     }
 
     func testTrailers() {

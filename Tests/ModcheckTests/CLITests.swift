@@ -35,6 +35,68 @@ final class CLITests: ScratchTestCase {
         XCTAssertTrue(early.out.hasSuffix("total: 0 errors, 2 warnings\n"), early.out)
     }
 
+    /// A later patch that undoes a finding: the earlier patch's finding stays where it was
+    /// introduced, marked `fixedBy`, for a state finding (SMMUv3 made bool again: no module, no
+    /// missing owner) and an event (a restored `.suppress_bind_attrs`); the exit status counts
+    /// only what the series leaves. The extra patch carries no M/T and is given last, so it
+    /// applies after the series.
+    func testFindingsFixedLaterInTheSeries() throws {
+        let (repo, patches) = try seriesCase()
+        let restore = root + "/0008-restore.patch"
+        try """
+            From: Dana Dev <d@example.invalid>
+            Subject: [PATCH] iommu/arm-smmu-v3: keep it built in for now
+            Message-Id: <restore@example.invalid>
+
+            Signed-off-by: Dana Dev <d@example.invalid>
+            ---
+            diff --git a/drivers/iommu/Kconfig b/drivers/iommu/Kconfig
+            --- a/drivers/iommu/Kconfig
+            +++ b/drivers/iommu/Kconfig
+            @@ -26,7 +26,7 @@ config ARM_SMMU
+             	  versions 1 and 2.
+             
+             config ARM_SMMU_V3
+            -	tristate "ARM Ltd. System MMU Version 3 (SMMUv3) Support"
+            +	bool "ARM Ltd. System MMU Version 3 (SMMUv3) Support"
+             	depends on ARM64
+             	select IOMMU_API
+             	help
+            diff --git a/drivers/iommu/arm-smmu-v3.c b/drivers/iommu/arm-smmu-v3.c
+            --- a/drivers/iommu/arm-smmu-v3.c
+            +++ b/drivers/iommu/arm-smmu-v3.c
+            @@ -130,6 +130,7 @@ static struct platform_driver arm_smmu_driver = {
+             	.driver	= {
+             		.name		= "arm-smmu-v3",
+             		.of_match_table	= of_match_ptr(arm_smmu_of_match),
+            +		.suppress_bind_attrs = true,
+             	},
+             	.probe	= arm_smmu_device_probe,
+             	.remove	= arm_smmu_device_remove,
+
+            """.write(toFile: restore, atomically: true, encoding: .utf8)
+        // Patches 1-5, then the fix: every error and warning of 4/7 and 5/7 is fixed by 6/6.
+        var r = run(["series", "--repo", repo, "--base", "HEAD", "--format", "json"] + Array(patches[1...5]) + [restore])
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let findings = try XCTUnwrap(json["findings"] as? [[String: Any]]).filter { $0["severity"] as? String != "info" }
+        func at(_ patch: String, _ rule: String) -> [String: Any]? {
+            findings.first { $0["patch"] as? String == patch && $0["rule"] as? String == rule }
+        }
+        XCTAssertEqual(at("4/7", "forced-unbind")?["fixedBy"] as? String, "6/6", "\(findings)")
+        XCTAssertEqual(at("4/7", "forced-unbind")?["fixedByMessageId"] as? String, "restore@example.invalid")
+        XCTAssertEqual(at("5/7", "missing-ops-owner")?["fixedBy"] as? String, "6/6")
+        XCTAssertEqual(at("5/7", "unbalanced-teardown")?["fixedBy"] as? String, "6/6")
+        XCTAssertNil(at("1/7", "export-gpl-consistency")?["fixedBy"], "a plain export the fix does not touch stays")
+        let summary = try XCTUnwrap(json["summary"] as? [String: Any])
+        XCTAssertEqual(summary["errors"] as? Int, 0)
+        XCTAssertEqual(summary["fixedWithinSeries"] as? Int, 5)
+        // Text says so.
+        r = run(["series", "--repo", repo, "--base", "HEAD"] + Array(patches[1...5]) + [restore])
+        XCTAssertTrue(r.out.contains("[missing-ops-owner] (fixed by 6/6)"), r.out)
+        XCTAssertTrue(r.out.hasSuffix("total: 0 errors, 1 warning\n"), r.out)
+    }
+
     func testMboxOnStdinWithAReplyInTheMiddle() throws {
         let (repo, patches) = try seriesCase()
         var mbox = ""
