@@ -50,6 +50,9 @@ public struct FilePatch: Sendable, Hashable {
     public var oldMode: UInt32?
     public var newMode: UInt32?
     public var hunks: [Hunk]
+    /// The pre-image blob id the `index` line names (abbreviated, lowercase hex); nil for a new
+    /// file or a diff without one.
+    public var oldBlobPrefix: String?
 
     public init(
         oldPath: String?, newPath: String?, status: Status, isBinary: Bool = false, oldMode: UInt32? = nil,
@@ -179,12 +182,18 @@ public enum PatchParser {
                     header: headerText.trimmingCharacters(in: .newlines), lines: lines))
         }
         func mode(_ m: UInt16) -> UInt32? { m == 0 ? nil : UInt32(m) }
-        return FilePatch(
+        var file = FilePatch(
             oldPath: status == .added ? nil : delta.old_file.path.map { String(cString: $0) },
             newPath: status == .deleted ? nil : delta.new_file.path.map { String(cString: $0) },
             status: status, isBinary: delta.flags & GIT_DIFF_FLAG_BINARY.rawValue != 0,
             oldMode: status == .added ? nil : mode(delta.old_file.mode),
             newMode: status == .deleted ? nil : mode(delta.new_file.mode), hunks: hunks)
+        let abbrev = Int(delta.old_file.id_abbrev)
+        let oldHex = ObjectID(delta.old_file.id).hex
+        if status != .added, abbrev >= 7, !oldHex.prefix(abbrev).allSatisfy({ $0 == "0" }) {
+            file.oldBlobPrefix = String(oldHex.prefix(abbrev))
+        }
+        return file
     }
 
     /// libgit2 wants an `index` line between a rename, copy or mode header and the `---` line

@@ -114,6 +114,20 @@ extension Repository {
     public func blobBytes(_ id: ObjectID) throws -> [UInt8] { try withBlob(id) { Array($0) } }
 
     /// Whether the object store (on disk or in memory) has object `id`.
+    /// The blob an abbreviated id names (7 hex digits or more), when the object store holds
+    /// exactly one object with that prefix and it is a blob.
+    public func blob(prefix hex: String) -> ObjectID? {
+        guard hex.count >= 7, hex.count <= 40, hex.allSatisfy(\.isHexDigit) else { return nil }
+        var short = git_oid()
+        guard git_oid_fromstrn(&short, hex, hex.count) == 0 else { return nil }
+        var full = git_oid()
+        guard git_odb_exists_prefix(&full, odb, &short, hex.count) == 0 else { return nil }
+        var type = GIT_OBJECT_INVALID
+        var size = 0
+        guard git_odb_read_header(&size, &type, odb, &full) == 0, type == GIT_OBJECT_BLOB else { return nil }
+        return ObjectID(full)
+    }
+
     public func contains(_ id: ObjectID) -> Bool {
         var oid = id.oid
         return git_odb_exists(odb, &oid) == 1

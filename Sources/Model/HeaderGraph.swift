@@ -62,6 +62,29 @@ final class HeaderGraph: @unchecked Sendable {
         blobs = Array(repeating: nil, count: self.paths.count)
     }
 
+    /// `base` with the headers `changed` read again through `visit`: their blobs and summaries
+    /// are new, the includes of every header and so every closure are the base's. Nil when a
+    /// changed header that the base read includes other headers now (closures would differ).
+    init?(updating base: HeaderGraph, changed: [Int], visit: (Int) -> (blob: ObjectID, summary: HeaderSummary, includes: [Int])?) {
+        paths = base.paths
+        number = base.number
+        (edges, closures, summaries, blobs, byBlob) = base.lock.withLock {
+            (base.edges, base.closures, base.summaries, base.blobs, base.byBlob)
+        }
+        for v in changed {
+            guard let old = edges[v] else { continue }
+            let read = visit(v)
+            guard (read?.includes ?? []) == old else { return nil }
+            if let was = blobs[v] {
+                byBlob[was]?.removeAll { $0 == v }
+                if byBlob[was]?.isEmpty == true { byBlob[was] = nil }
+            }
+            blobs[v] = read?.blob
+            summaries[v] = read?.summary
+            if let blob = read?.blob { byBlob[blob, default: []].append(v) }
+        }
+    }
+
     func summary(_ i: Int) -> HeaderSummary? { lock.withLock { summaries[i] } }
     /// The headers read so far: their summaries and the headers each includes (nil: not read).
     func known() -> (summaries: [HeaderSummary?], edges: [[Int]?]) { lock.withLock { (summaries, edges) } }

@@ -43,7 +43,7 @@ public final class KernelModel: @unchecked Sendable {
     private var includeMemo: [String: [String]] = [:]
     /// The tree's headers with their includes and closures (shared with the base model when no
     /// header changed).
-    let headerGraph: HeaderGraph
+    private(set) var headerGraph: HeaderGraph
     /// Per unit: each distinct reference that exists in the module and how it resolves (shared by
     /// the export rules, which would otherwise resolve everything three times).
     var resolutionMemo: [String: [UnitReference]] = [:]
@@ -510,6 +510,32 @@ public final class KernelModel: @unchecked Sendable {
                 else { return false }
                 return !changedHeaders.contains(where: index.contains)
             }
+        }
+        // Headers whose content changed but not their includes (a patch to iommu.h): the base's
+        // graph is kept, with those headers read again, and so are the base's closures.
+        if let base, !changedHeaders.isEmpty, headerPaths == base.headerPaths, headerGraph !== base.headerGraph {
+            let graph = base.headerGraph
+            let changedNumbers = changedHeaders.compactMap { graph.number[$0] }
+            if let updated = HeaderGraph(updating: graph, changed: changedNumbers, visit: visitHeader(graph: graph)) {
+                headerGraph = updated
+                headerIndexes = inheritedHeaderIndexes.mapValues {
+                    HeaderIndex(graph: updated, reached: $0.reached, names: headerNames)
+                }
+            }
+        }
+    }
+
+    /// Reads header `i` of `graph` in this tree: its blob, summary, and the headers it includes.
+    func visitHeader(graph: HeaderGraph) -> (Int) -> (blob: ObjectID, summary: HeaderSummary, includes: [Int])? {
+        { i in
+            let h = graph.paths[i]
+            guard let blob = self.tree.blobs[h], let f = self.store.facts(path: h, blob: blob, depth: .symbols) else {
+                return nil
+            }
+            let summary = self.store.headerSummary(blob) { HeaderSummary(f) }
+            self.headerNames.register(blob, summary)
+            let includes = f.includes.flatMap { self.resolveIncludeMemo($0, from: h) }.compactMap { graph.number[$0] }
+            return (blob, summary, includes)
         }
     }
 
@@ -992,16 +1018,7 @@ public final class KernelModel: @unchecked Sendable {
             }
         }
         let graph = headerGraph
-        let set = graph.closure(of: roots) { i in
-            let h = graph.paths[i]
-            guard let blob = tree.blobs[h], let f = store.facts(path: h, blob: blob, depth: .symbols) else {
-                return nil
-            }
-            let summary = store.headerSummary(blob) { HeaderSummary(f) }
-            headerNames.register(blob, summary)
-            let includes = f.includes.flatMap { resolveIncludeMemo($0, from: h) }.compactMap { graph.number[$0] }
-            return (blob, summary, includes)
-        }
+        let set = graph.closure(of: roots, visit: visitHeader(graph: graph))
         let index = HeaderIndex(graph: graph, reached: set, names: headerNames)
         Timing.mark("header closure of \(sources.first ?? "-"): \(set.count) headers")
         lock.withLock { headerIndexes[key] = index }

@@ -15,6 +15,7 @@ public enum JSONRenderer {
         if let v = f.messageId { o["messageId"] = v }
         if let v = f.fixedBy { o["fixedBy"] = v }
         if let v = f.fixedByMessageId { o["fixedByMessageId"] = v }
+        if f.partial { o["partial"] = true }
         return o
     }
 

@@ -108,6 +108,22 @@ public struct RuleEngine: Sendable {
         return policy?.apply(unique) ?? unique
     }
 
+    /// Findings a caller made without a model (from a diff alone): kept only for enabled rules,
+    /// with the rule's severity, marked partial and events, and passed through the policy.
+    public func diffOnly(_ findings: [(rule: String, finding: Finding)]) -> [Finding] {
+        let enabled = Dictionary(checkers.map { ($0.0.id, $0.0) }, uniquingKeysWith: { a, _ in a })
+        let made = findings.compactMap { rule, finding -> Finding? in
+            guard let spec = enabled[rule] else { return nil }
+            var f = finding
+            f.rule = spec.id
+            f.severity = spec.severity
+            f.partial = true
+            f.isEvent = true
+            return f
+        }
+        return policy?.apply(made) ?? made
+    }
+
     /// Introduced and fixed findings of one step: `before` are the previous step's findings
     /// (state and events), `after` this step's. Events never count as fixed; an event that
     /// supersedes a state finding (an export removed → the module now misses it) replaces it.

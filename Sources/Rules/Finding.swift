@@ -31,6 +31,8 @@ public struct Finding: Sendable, Hashable {
     /// Message-Id: the series as a whole does not have the problem (its patches in between do).
     public var fixedBy: String?
     public var fixedByMessageId: String?
+    /// Read from a diff alone (a file of a posting that could not be placed in the tree).
+    public var partial = false
     /// Set for change events (see Checker.swift); not part of the JSON contract.
     var eventFlag = false
     /// A state finding this event explains better (reported instead of it).

@@ -9,6 +9,9 @@ public struct BaseChoice: Sendable, Hashable {
         case trailer
         /// The candidate whose tree holds the diff's pre-image blobs (`index abc..def` lines).
         case preimage
+        /// No candidate holds a pre-image: the one (of the nearest up to the posting's date)
+        /// where the most files apply.
+        case applies
         /// None of the above: the first `--base`.
         case fallback
     }
@@ -22,7 +25,7 @@ public struct BaseChoice: Sendable, Hashable {
 /// Picks a base per posting among candidate commits (`--base`, repeatable, ranges walked first
 /// parent), as `b4 am --guess-base` does: the trailer when the repository has that commit; else
 /// the newest candidate not later than the posting whose tree holds every pre-image blob, or else
-/// the most of them; else the first candidate.
+/// the most of them; else the nearest candidate where the most files apply; else the first.
 struct BaseChooser {
     struct Candidate {
         var name: String
@@ -79,10 +82,11 @@ struct BaseChooser {
             }
         }
         let images = messages.map(\.body).flatMap(BaseChooser.preimages)
-        guard !images.isEmpty, candidates.count > 1 else {
+        guard candidates.count > 1 else {
             return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)
         }
         let limit = series.date.map { Int64($0.timeIntervalSince1970) }
+        guard !images.isEmpty else { return applying(messages, limit: limit) }
         func held(_ c: Candidate) -> Int {
             images.filter { (path, prefix) in
                 (try? repository.blobID(tree: c.tree, path: path))?.hex.hasPrefix(prefix) ?? false
@@ -103,10 +107,30 @@ struct BaseChooser {
             }
             if limit == nil { break }
         }
-        guard let best else {
+        guard let best else { return applying(messages, limit: limit) }
+        return BaseChoice(revision: best.candidate.name, commit: best.candidate.commit, reason: .preimage)
+    }
+
+    /// At most this many candidates are tried by applying (the nearest ones up to the posting's
+    /// date): a range can hold thousands of commits.
+    static let maxApplyCandidates = 8
+
+    /// The candidate on which the most of the posting's files apply (`applies`); the first
+    /// `--base` when none takes any (`fallback`).
+    func applying(_ messages: [MailMessage], limit: Int64?) -> BaseChoice {
+        let files = messages.compactMap(\.patchText).flatMap { (try? PatchParser.parse($0)) ?? [] }
+            .filter { $0.status != .added }
+        let nearest = candidates.filter { c in limit.map { c.time <= $0 } ?? true }.prefix(BaseChooser.maxApplyCandidates)
+        var best: (candidate: Candidate, count: Int)?
+        for c in nearest {
+            let count = files.filter { (try? Git.apply([$0], to: c.tree, in: repository)) != nil }.count
+            if count > (best?.count ?? 0) { best = (c, count) }
+            if count == files.count { break }
+        }
+        guard let best, !files.isEmpty else {
             return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)
         }
-        return BaseChoice(revision: best.candidate.name, commit: best.candidate.commit, reason: .preimage)
+        return BaseChoice(revision: best.candidate.name, commit: best.candidate.commit, reason: .applies)
     }
 
     /// (path, abbreviated pre-image blob id) of each modified file of a diff: the `index a..b`

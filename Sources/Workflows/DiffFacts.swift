@@ -1,6 +1,8 @@
 import Facts
 import Foundation
 import Git
+import Rules
+import CSource
 
 /// What a file's hunks alone show, for a file of a posting that cannot be placed in the tree (a
 /// file the base lacks, a hunk that does not match): Kconfig type, `depends on` and `select`
@@ -53,6 +55,71 @@ enum DiffFacts {
             return []
         }
         for i in out.indices { out[i].partial = true }
+        return out
+    }
+
+    /// The rules that need no tree, on what a posting's diff shows of files it could not place:
+    /// a removed `.suppress_bind_attrs = true` (forced unbind) or `.remove` (missing remove); a
+    /// new driver file kbuild links under a config the posting makes `tristate`, when the Kconfig
+    /// or Makefile hunk could not be placed (so the model cannot see the module), registered with
+    /// a `builtin_*_driver` macro or without `MODULE_LICENSE`. `newFile` gives the facts of a file
+    /// the posting creates (new files always apply). The findings carry rule ids; RuleEngine's
+    /// `diffOnly` gives them their rule's severity and the policy, and marks them partial.
+    static func findings(_ changes: [ModularityChange], newFile: (String) -> SourceFacts?)
+        -> [(rule: String, finding: Finding)]
+    {
+        var out: [(rule: String, finding: Finding)] = []
+        func add(_ rule: String, _ file: String, _ line: Int?, symbol: String? = nil, module: String? = nil, config: String? = nil, _ message: String) {
+            var f = Finding(rule: rule, severity: .warning, file: file, line: line, symbol: symbol, module: module, config: config, message: message)
+            f.partial = true
+            out.append((rule, f))
+        }
+        let note = "(read from the diff alone: the file does not apply to the base)"
+        for c in changes where c.partial && c.kind == .fieldRemoved {
+            let removed = c.before ?? ""
+            if c.symbol == "suppress_bind_attrs", removed.contains("true") {
+                add(
+                    "forced-unbind", c.file, c.line,
+                    "the change removes .suppress_bind_attrs = true from a driver in \(c.file) \(note): a sysfs unbind can then tear the IOMMU down under live DMA masters")
+            } else if c.symbol == "remove" || c.symbol == "remove_new" {
+                add(
+                    "missing-remove", c.file, c.line,
+                    "the change removes .\(c.symbol) from a driver in \(c.file) \(note): unbinding or unloading it leaves the IOMMU registered with the core")
+            }
+        }
+        // Configs the posting makes tristate (placed or not), and the objects partial kbuild lines
+        // link under them.
+        var tristate = Set<String>()
+        var partialConfigs = Set<String>()
+        for c in changes where (c.kind == .configAdded && (c.after ?? "").hasPrefix("tristate")) || (c.kind == .kconfigType && c.after == "tristate") {
+            tristate.insert(c.symbol)
+            if c.partial { partialConfigs.insert(c.symbol) }
+        }
+        guard !tristate.isEmpty else { return out }
+        var seen = Set<String>()
+        for c in changes where c.kind == .composition || c.partial {
+            guard c.partial, KernelFileKind(path: c.file) == .kbuild, let line = c.after,
+                let m = firstMatch(objectLine, line), tristate.contains(m[1])
+            else { continue }
+            let config = m[1]
+            let dir = treeDirectory(of: c.file)
+            for object in m[2].split(whereSeparator: { $0 == " " || $0 == "\t" }) where object.hasSuffix(".o") {
+                let path = (dir.isEmpty ? "" : dir + "/") + object.dropLast(2) + ".c"
+                guard seen.insert(path).inserted, let facts = newFile(path) else { continue }
+                let module = (dir.isEmpty ? "" : dir + "/") + object.dropLast(2) + ".ko"
+                if let r = facts.invocations.first(where: { $0.name.hasPrefix("builtin_") && $0.name.hasSuffix("_driver") }) {
+                    add(
+                        "builtin-registration-in-module", path, r.line, symbol: r.arguments.first, module: module,
+                        config: "CONFIG_" + config,
+                        "\(r.name)(\(r.arguments.first ?? "")) in \(path), which the posting links into \(module) under CONFIG_\(config), now tristate \(note): a module registered this way has no exit path — use module_platform_driver()")
+                }
+                if !facts.invocations.contains(where: { $0.name == "MODULE_LICENSE" }) {
+                    add(
+                        "missing-module-license", path, nil, module: module, config: "CONFIG_" + config,
+                        "\(path) becomes \(module) under CONFIG_\(config), now tristate, and has no MODULE_LICENSE() \(note): modpost rejects the module and GPL-only symbols stay out of reach")
+                }
+            }
+        }
         return out
     }
 
@@ -206,6 +273,7 @@ enum DiffFacts {
     }
 
     // The line shapes read from hunks (compiled once).
+    static let objectLine = regex(#"^\s*obj-\$\(CONFIG_(\w+)\)\s*[+:]?=\s*(.*)$"#)
     static let kbuildList = regex(#"^[\w-]+-(y|objs|\$\(CONFIG_\w+\))\s*[+:]?="#)
     static let export = regex(#"\b(EXPORT_SYMBOL\w*)\s*\(\s*(\w+)"#)
     static let registration = regex(#"^\s*((?:module|builtin)_\w+_driver|module_init|module_exit|\w+_initcall(?:_sync)?)\s*\(\s*(\w*)"#)

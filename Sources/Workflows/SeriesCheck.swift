@@ -194,6 +194,11 @@ public enum SeriesCheck {
                         let finding = sections[at.section].findings[at.index]
                         let stays: Bool
                         if finding.isEvent {
+                            // An event is undone only by a patch to its file (the export, the
+                            // field); other patches leave it as it is, unchecked.
+                            if let file = finding.file, !changed.contains(file) {
+                                return false
+                            }
                             if events == nil {
                                 events = Set(
                                     session.engine.check(CheckContext(model: model, base: baseModel))

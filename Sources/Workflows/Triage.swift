@@ -45,8 +45,11 @@ public enum Triage {
         /// Some changes were read from the diff alone.
         public var partial: Bool { changes.contains(where: \.partial) }
 
-        public var findings: [Finding] { report?.findings ?? [] }
-        public var isChecked: Bool { report != nil }
+        /// Findings of the rules that need no tree, on files the posting could not place.
+        public var diffFindings: [Finding] = []
+
+        public var findings: [Finding] { (report?.findings ?? []) + diffFindings }
+        public var isChecked: Bool { report != nil || !diffFindings.isEmpty }
     }
 
     /// A series across its posted versions (oldest first).
@@ -103,11 +106,12 @@ public enum Triage {
             for series in versions where !series.patches.isEmpty {
                 let patches = series.patches.filter { $0.patchText != nil }.map(SeriesPatch.init)
                 let base = chooser.choose(series)
-                let (changes, applied, problem, unplaced) = try relevance(base).changes(of: patches)
-                postings.append(
-                    Posting(
-                        series: series, patches: patches, relevant: !changes.isEmpty, applied: applied,
-                        changes: changes, report: nil, problem: problem, unplacedFiles: unplaced, base: base))
+                let read = try relevance(base).changes(of: patches)
+                var posting = Posting(
+                    series: series, patches: patches, relevant: !read.changes.isEmpty, applied: read.applied,
+                    changes: read.changes, report: nil, problem: read.problem, unplacedFiles: read.unplaced, base: base)
+                posting.diffFindings = session.engine.diffOnly(read.diffFindings)
+                postings.append(posting)
             }
             guard !postings.isEmpty else { continue }
             let primary = postings.lastIndex { $0.series.isComplete } ?? postings.count - 1
@@ -173,14 +177,18 @@ public enum Triage {
         /// others from their hunks alone (`DiffFacts`, marked partial). Relevance never depends on
         /// the posting applying.
         func changes(of patches: [SeriesPatch]) -> (
-            changes: [ModularityChange], applied: Bool, problem: String?, unplaced: [String]
+            changes: [ModularityChange], applied: Bool, problem: String?, unplaced: [String],
+            diffFindings: [(rule: String, finding: Finding)]
         ) {
             var overlay: [String: ObjectID?] = [:]
             var tree = base.tree
             var changes: [ModularityChange] = []
             var problem: String?
             var unplaced: [String] = []
+            // The first patch that touched each file (to say which patch a diff-only finding is of).
+            var patchOf: [String: SeriesPatch] = [:]
             for patch in patches {
+                defer { for c in changes where patchOf[c.file] == nil { patchOf[c.file] = patch } }
                 let source = patch.message.sourceName
                 let files: [FilePatch]
                 switch SeriesCheck.parse(patch) {
@@ -190,6 +198,7 @@ public enum Triage {
                     continue
                 }
                 func take(_ changed: [String: ObjectID?], _ next: ObjectID) {
+                    for path in changed.keys where patchOf[path] == nil { patchOf[path] = patch }
                     let before = overlay
                     for (path, blob) in changed { overlay[path] = blob }
                     changes += extract(Array(changed.keys), before: before, after: overlay)
@@ -205,6 +214,14 @@ public enum Triage {
                         case .success(let (next, _, changed)):
                             take(changed, next)
                         case .failure(let fileFailure):
+                            // The pre-image the diff was made against, when the repository holds
+                            // it (any commit): the file is read as that version, patched (as
+                            // `git am -3` starts from), so its change is seen exactly.
+                            if let (pre, post, next) = threeWay(file, on: tree) {
+                                overlay[file.path] = .some(pre)
+                                take([file.path: .some(post)], next)
+                                continue
+                            }
                             unplaced.append("\(file.path): \(fileFailure.reason)")
                             changes += DiffFacts.changes(
                                 of: file, inScope: extractor.inScope,
@@ -213,7 +230,34 @@ public enum Triage {
                     }
                 }
             }
-            return (changes, problem == nil, problem, unplaced)
+            // Only postings with files they could not place need the rules that read no tree.
+            var diffFindings: [(rule: String, finding: Finding)] = []
+            if changes.contains(where: \.partial) {
+                diffFindings = DiffFacts.findings(changes) { path in
+                    guard self.base.blobs[path] == nil, let blob = overlay[path] ?? nil else { return nil }
+                    return self.extractor.facts(blob, path)
+                }
+                for i in diffFindings.indices {
+                    guard let file = diffFindings[i].finding.file, let patch = patchOf[file] else { continue }
+                    diffFindings[i].finding.patch = patch.label
+                    diffFindings[i].finding.messageId = patch.messageId
+                }
+            }
+            return (changes, problem == nil, problem, unplaced, diffFindings)
+        }
+
+        /// The file's pre-image blob (by the `index` line's id) patched: (pre-image, post-image,
+        /// `tree` with the post-image at the path). Nil when the repository lacks the blob or the
+        /// hunks do not apply to it either.
+        func threeWay(_ file: FilePatch, on tree: ObjectID) -> (ObjectID, ObjectID, ObjectID)? {
+            guard file.status == .modified, let prefix = file.oldBlobPrefix, !file.isBinary,
+                let pre = session.repository.blob(prefix: prefix), pre != base.blobs[file.path],
+                let bytes = try? session.repository.blobBytes(pre),
+                let patched = try? applyHunks(file.hunks, to: bytes, path: file.path),
+                let post = try? session.repository.writeBlob(patched.contents),
+                let next = try? session.repository.updatedTree(base: tree, changes: [file.path: post])
+            else { return nil }
+            return (pre, post, next)
         }
 
         lazy var baseReferenceNames: Set<String> = baseReferences.values.reduce(into: Set<String>()) {

@@ -135,6 +135,9 @@ public enum TriageReport {
                         }
                     }
                 }
+                for f in p.diffFindings where f.severity != .info {
+                    out.append("    \(f.patch ?? "-"): \(f.severity.rawValue): \(f.message) [\(f.rule)] (partial)")
+                }
                 let r = review(s)
                 if !r.isEmpty { out.append("    review: \(r)") }
             }

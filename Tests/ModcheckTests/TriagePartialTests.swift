@@ -108,6 +108,82 @@ extension TriageTests {
             """)
     }
 
+    /// A new tristate driver whose Kconfig and Makefile hunks do not apply to the base (written
+    /// against a newer tree): registered with builtin_platform_driver and without MODULE_LICENSE.
+    var newTristateDriverPosting: String {
+        message(
+            "newtri", "[PATCH] iommu: add a bcm-like driver", day: 5,
+            """
+            diff --git a/drivers/iommu/Kconfig b/drivers/iommu/Kconfig
+            index 1212121..3434343 100644
+            --- a/drivers/iommu/Kconfig
+            +++ b/drivers/iommu/Kconfig
+            @@ -400,3 +400,8 @@ config SPRD_IOMMU
+             	  Say Y here if you want to use the multimedia devices listed above.
+             
+             endif # IOMMU_SUPPORT_NEWER
+            +
+            +config BCM_IOMMU
+            +	tristate "BCM-like IOMMU"
+            +	depends on ARCH_BCM || COMPILE_TEST
+            +	select IOMMU_API
+            diff --git a/drivers/iommu/Makefile b/drivers/iommu/Makefile
+            index 5656565..7878787 100644
+            --- a/drivers/iommu/Makefile
+            +++ b/drivers/iommu/Makefile
+            @@ -40,2 +40,3 @@ obj-$(CONFIG_SPRD_IOMMU) += sprd-iommu.o
+             obj-$(CONFIG_APPLE_DART) += apple-dart.o
+             obj-$(CONFIG_SPRD_IOMMU) += sprd-iommu.o
+            +obj-$(CONFIG_BCM_IOMMU) += bcm-iommu.o
+            diff --git a/drivers/iommu/bcm-iommu.c b/drivers/iommu/bcm-iommu.c
+            new file mode 100644
+            index 0000000..9090909
+            --- /dev/null
+            +++ b/drivers/iommu/bcm-iommu.c
+            @@ -0,0 +1,7 @@
+            +#include <linux/platform_device.h>
+            +static int bcm_iommu_probe(struct platform_device *pdev)
+            +{
+            +	return 0;
+            +}
+            +static struct platform_driver bcm_iommu_driver = { .probe = bcm_iommu_probe };
+            +builtin_platform_driver(bcm_iommu_driver);
+
+            """)
+    }
+
+    /// The rules that need no tree run on what the diff shows of files that cannot be placed.
+    func testRulesOnDiffOnlyFacts() throws {
+        try writeMbox(root + "/diffonly.mbox", [newDriverPosting, newTristateDriverPosting, mixedPosting])
+        let outcome = try triage(root + "/diffonly.mbox")
+        func posting(_ title: String) throws -> Triage.Posting {
+            try XCTUnwrap(outcome.entries.flatMap(\.versions).first { $0.series.title.contains(title) }, title)
+        }
+        func rules(_ p: Triage.Posting) -> [String] {
+            p.diffFindings.map { "\($0.rule) \($0.file ?? "-") \($0.partial)" }.sorted()
+        }
+        // The removed field of a driver the base lacks.
+        let unbind = try posting("sprd-like")
+        XCTAssertEqual(rules(unbind), ["forced-unbind drivers/iommu/tegra-smmu.c true"])
+        XCTAssertEqual(unbind.diffFindings.first?.messageId, "newdrv@example.invalid")
+        // The new tristate driver: its Kconfig and Makefile lines are read from the diff.
+        let bcm = try posting("bcm-like")
+        XCTAssertEqual(
+            rules(bcm),
+            ["builtin-registration-in-module drivers/iommu/bcm-iommu.c true", "missing-module-license drivers/iommu/bcm-iommu.c true"])
+        XCTAssertEqual(bcm.diffFindings.first { $0.rule == "missing-module-license" }?.severity, .error)
+        XCTAssertEqual(bcm.diffFindings.first?.config, "CONFIG_BCM_IOMMU")
+        // An export added to a file the base lacks is no finding of its own.
+        XCTAssertEqual(rules(try posting("make SMMUv3 modular")), [])
+        // JSON and text say the findings are partial; the exit status counts the error.
+        XCTAssertEqual(outcome.exitCode, 1)
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(TriageReport.json(outcome).utf8)) as? [String: Any])
+        let findings = try XCTUnwrap(json["findings"] as? [[String: Any]])
+        XCTAssertTrue(findings.contains { $0["rule"] as? String == "forced-unbind" && $0["partial"] as? Bool == true }, "\(findings)")
+        XCTAssertTrue(TriageReport.text(outcome).contains("[missing-module-license] (partial)"))
+    }
+
     func testPostingsThatDoNotApplyAreStillRead() throws {
         try writeMbox(root + "/partial.mbox", [mixedPosting, kconfigOnlyPosting, newDriverPosting, typo])
         let outcome = try triage(root + "/partial.mbox")
@@ -181,6 +257,28 @@ extension TriageTests {
             + (trailer.map { "\nbase-commit: \($0)\n" } ?? "")
     }
 
+    /// A file that does not apply to the base but whose pre-image blob the repository holds (in
+    /// a commit that is no candidate base): read as that blob patched, exactly, not from the diff.
+    func testPreimageBlobFromAnyCommit() throws {
+        let (_, _, blobs) = try releases()
+        try writeMbox(
+            root + "/threeway.mbox",
+            [
+                fooPatch("known", day: 5, year: 2021, preimage: String(blobs[2].hex.prefix(12))),
+                fooPatch("unknown", day: 6, year: 2021, preimage: "abcdef012345"),
+            ])
+        let outcome = try triage(root + "/threeway.mbox")
+        func posting(_ id: String) throws -> Triage.Posting {
+            try XCTUnwrap(outcome.entries.flatMap(\.versions).first { $0.series.title.contains("(\(id))") }, id)
+        }
+        let known = try posting("known")
+        XCTAssertEqual(known.unplacedFiles, [], "\(known.unplacedFiles)")
+        XCTAssertEqual(known.changes.map { "\($0.kind.rawValue) \($0.symbol) \($0.partial)" }, ["export-added foo false"])
+        let unknown = try posting("unknown")
+        XCTAssertEqual(unknown.unplacedFiles.count, 1)
+        XCTAssertEqual(unknown.changes.map { "\($0.kind.rawValue) \($0.symbol) \($0.partial)" }, ["export-added foo true"])
+    }
+
     func testEachPostingGetsItsOwnBase() throws {
         let (_, commits, blobs) = try releases()
         let abbrev = blobs.map { String($0.hex.prefix(12)) }
@@ -189,6 +287,8 @@ extension TriageTests {
             fooPatch("pre2019-late", day: 5, year: 2022, preimage: abbrev[0]),
             fooPatch("trailer", day: 6, year: 2022, preimage: abbrev[2], trailer: commits[0].hex),
             fooPatch("unknown", day: 7, year: 2022, preimage: "abcdef012345"),
+            fooPatch("nowhere", day: 8, year: 2022, preimage: "abcdef012345")
+                .replacingOccurrences(of: "@@ -4,2 +4,3 @@ int foo(void)\n }\n", with: "@@ -4,2 +4,3 @@ int foo(void)\n } /* not in any release */\n"),
         ]
         try writeMbox(root + "/bases.mbox", messages)
         let outcome = try triage(root + "/bases.mbox") { $0.extraBases = ["r2019", "r2020", "r2021"] }
@@ -201,8 +301,12 @@ extension TriageTests {
         XCTAssertEqual(try base("pre2019-late").commit, commits[0], "an old pre-image in a later posting")
         XCTAssertEqual(try base("trailer").commit, commits[0], "base-commit: wins over the pre-image")
         XCTAssertEqual(try base("trailer").reason, .trailer)
-        XCTAssertEqual(try base("unknown").reason, .fallback)
-        XCTAssertEqual(try base("unknown").revision, "HEAD", "the first --base")
+        // No candidate holds the pre-image: the newest one up to the posting where it applies.
+        XCTAssertEqual(try base("unknown").reason, .applies)
+        XCTAssertEqual(try base("unknown").commit, commits[2])
+        // It applies nowhere: the first --base.
+        XCTAssertEqual(try base("nowhere").reason, .fallback)
+        XCTAssertEqual(try base("nowhere").revision, "HEAD", "the first --base")
 
         let json = try XCTUnwrap(
             JSONSerialization.jsonObject(with: Data(TriageReport.json(outcome).utf8)) as? [String: Any])
@@ -211,7 +315,7 @@ extension TriageTests {
         XCTAssertEqual(trailer["baseReason"] as? String, "trailer")
         XCTAssertEqual(trailer["base"] as? String, commits[0].hex)
         // Every posting read against its own base applies and is relevant.
-        for p in outcome.entries.flatMap(\.versions) where !p.series.title.contains("unknown") {
+        for p in outcome.entries.flatMap(\.versions) where !p.series.title.contains("nowhere") {
             XCTAssertTrue(p.applied, p.series.title + " \(p.problem ?? "")")
             XCTAssertTrue(p.relevant, p.series.title)
         }
