@@ -152,6 +152,15 @@ enum DiffFacts {
         let removedKeys = Set(removed.map { "\($0.1)\u{0}\($0.2)" })
         let addedKeys = Set(added.map { "\($0.1)\u{0}\($0.2)" })
         for (kind, symbol, detail, line) in added where !removedKeys.contains("\(symbol)\u{0}\(detail)") {
+            // A field given another value (`.remove = a_remove` → `.remove = b_remove`) is changed,
+            // neither removed nor added.
+            if kind == .fieldAdded, let old = removed.first(where: { $0.0 == .fieldAdded && $0.1 == symbol }) {
+                out.append(
+                    ModularityChange(
+                        kind: .fieldChanged, file: file.path, line: line, symbol: symbol, before: old.2, after: detail,
+                        description: "\(old.2) → \(detail)"))
+                continue
+            }
             // An export whose macro changed (EXPORT_SYMBOL → EXPORT_SYMBOL_GPL) is one change.
             if kind == .exportAdded, let old = removed.first(where: { $0.0 == .exportAdded && $0.1 == symbol }) {
                 out.append(
@@ -167,6 +176,7 @@ enum DiffFacts {
         }
         for (kind, symbol, detail, line) in removed where !addedKeys.contains("\(symbol)\u{0}\(detail)") {
             if kind == .exportAdded, added.contains(where: { $0.0 == .exportAdded && $0.1 == symbol }) { continue }
+            if kind == .fieldAdded, added.contains(where: { $0.0 == .fieldAdded && $0.1 == symbol }) { continue }
             let removedKind: ModularityChange.Kind =
                 switch kind {
                 case .exportAdded: .exportRemoved

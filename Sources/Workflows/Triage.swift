@@ -185,10 +185,12 @@ public enum Triage {
             var changes: [ModularityChange] = []
             var problem: String?
             var unplaced: [String] = []
-            // The first patch that touched each file (to say which patch a diff-only finding is of).
+            // The patch of each change, and the patch that created each new file (to say which
+            // patch a diff-only finding is of).
+            var patchOfChange: [Int] = []
             var patchOf: [String: SeriesPatch] = [:]
-            for patch in patches {
-                defer { for c in changes where patchOf[c.file] == nil { patchOf[c.file] = patch } }
+            for (n, patch) in patches.enumerated() {
+                defer { patchOfChange += Array(repeating: n, count: changes.count - patchOfChange.count) }
                 let source = patch.message.sourceName
                 let files: [FilePatch]
                 switch SeriesCheck.parse(patch) {
@@ -198,7 +200,9 @@ public enum Triage {
                     continue
                 }
                 func take(_ changed: [String: ObjectID?], _ next: ObjectID) {
-                    for path in changed.keys where patchOf[path] == nil { patchOf[path] = patch }
+                    for (path, blob) in changed where blob != nil && base.blobs[path] == nil && patchOf[path] == nil {
+                        patchOf[path] = patch
+                    }
                     let before = overlay
                     for (path, blob) in changed { overlay[path] = blob }
                     changes += extract(Array(changed.keys), before: before, after: overlay)
@@ -238,7 +242,12 @@ public enum Triage {
                     return self.extractor.facts(blob, path)
                 }
                 for i in diffFindings.indices {
-                    guard let file = diffFindings[i].finding.file, let patch = patchOf[file] else { continue }
+                    let f = diffFindings[i].finding
+                    // A field's finding: the patch of the change at its file and line; a new
+                    // driver's: the patch that created the file.
+                    let index = changes.indices.first { changes[$0].partial && changes[$0].file == f.file && changes[$0].line == f.line }
+                    guard let patch = index.map({ patches[patchOfChange[$0]] }) ?? f.file.flatMap({ patchOf[$0] })
+                    else { continue }
                     diffFindings[i].finding.patch = patch.label
                     diffFindings[i].finding.messageId = patch.messageId
                 }

@@ -152,9 +152,26 @@ extension TriageTests {
             """)
     }
 
+    /// Two patches to a file the base lacks: 1/2 renames the remove callback (a changed field, no
+    /// finding), 2/2 drops `.suppress_bind_attrs` (its finding is 2/2's).
+    var twoPatchSeries: [String] {
+        let field = { (id: String, n: Int, hunk: String) in
+            self.message(
+                id, "[PATCH \(n)/2] iommu/qcom: rework (\(n))", day: 6,
+                "diff --git a/drivers/iommu/qcom_iommu.c b/drivers/iommu/qcom_iommu.c\nindex 3333333..4444444 100644\n--- a/drivers/iommu/qcom_iommu.c\n+++ b/drivers/iommu/qcom_iommu.c\n"
+                    + hunk)
+        }
+        return [
+            field("two1", 1, "@@ -900,4 +900,4 @@ static struct platform_driver qcom_iommu_driver = {\n \t.probe = qcom_iommu_probe,\n-\t.remove = qcom_iommu_remove,\n+\t.remove = qcom_iommu_v2_remove,\n };\n \n"),
+            field("two2", 2, "@@ -895,4 +895,3 @@ static struct platform_driver qcom_iommu_driver = {\n \t\t.name = \"qcom-iommu\",\n-\t\t.suppress_bind_attrs = true,\n \t},\n \t.probe = qcom_iommu_probe,\n").replacingOccurrences(
+                of: "Message-Id: <two2@example.invalid>\n",
+                with: "Message-Id: <two2@example.invalid>\nIn-Reply-To: <two1@example.invalid>\nReferences: <two1@example.invalid>\n"),
+        ]
+    }
+
     /// The rules that need no tree run on what the diff shows of files that cannot be placed.
     func testRulesOnDiffOnlyFacts() throws {
-        try writeMbox(root + "/diffonly.mbox", [newDriverPosting, newTristateDriverPosting, mixedPosting])
+        try writeMbox(root + "/diffonly.mbox", [newDriverPosting, newTristateDriverPosting, mixedPosting] + twoPatchSeries)
         let outcome = try triage(root + "/diffonly.mbox")
         func posting(_ title: String) throws -> Triage.Posting {
             try XCTUnwrap(outcome.entries.flatMap(\.versions).first { $0.series.title.contains(title) }, title)
@@ -173,6 +190,12 @@ extension TriageTests {
             ["builtin-registration-in-module drivers/iommu/bcm-iommu.c true", "missing-module-license drivers/iommu/bcm-iommu.c true"])
         XCTAssertEqual(bcm.diffFindings.first { $0.rule == "missing-module-license" }?.severity, .error)
         XCTAssertEqual(bcm.diffFindings.first?.config, "CONFIG_BCM_IOMMU")
+        // A renamed callback is a changed field, not a removal; the dropped field is 2/2's.
+        let two = try posting("rework")
+        XCTAssertTrue(two.changes.contains { $0.kind == .fieldChanged && $0.symbol == "remove" }, "\(two.changes)")
+        XCTAssertEqual(rules(two), ["forced-unbind drivers/iommu/qcom_iommu.c true"])
+        XCTAssertEqual(two.diffFindings.first?.patch, "2/2")
+        XCTAssertEqual(two.diffFindings.first?.messageId, "two2@example.invalid")
         // An export added to a file the base lacks is no finding of its own.
         XCTAssertEqual(rules(try posting("make SMMUv3 modular")), [])
         // JSON and text say the findings are partial; the exit status counts the error.
