@@ -50,6 +50,10 @@ final class HeaderGraph: @unchecked Sendable {
     private(set) var blobs: [ObjectID?]
     /// Header numbers by blob (identical headers sit at several paths).
     private var byBlob: [ObjectID: [Int]] = [:]
+    /// The graph this one was updated from, and the headers read again with their summaries
+    /// there (`init(updating:changed:visit:)`).
+    private(set) weak var updatedFrom: HeaderGraph?
+    private(set) var replaced: [(header: Int, old: HeaderSummary?)] = []
 
     init(paths: Set<String>) {
         self.paths = paths.sorted()
@@ -71,10 +75,12 @@ final class HeaderGraph: @unchecked Sendable {
         (edges, closures, summaries, blobs, byBlob) = base.lock.withLock {
             (base.edges, base.closures, base.summaries, base.blobs, base.byBlob)
         }
+        updatedFrom = base
         for v in changed {
             guard let old = edges[v] else { continue }
             let read = visit(v)
             guard (read?.includes ?? []) == old else { return nil }
+            replaced.append((v, summaries[v]))
             if let was = blobs[v] {
                 byBlob[was]?.removeAll { $0 == v }
                 if byBlob[was]?.isEmpty == true { byBlob[was] = nil }

@@ -19,8 +19,8 @@ extension KernelModel {
         // the same sources seeing the names while no compiled C file it changed includes or
         // declares anything new (a patch to function bodies, a Kconfig flip, a Makefile line):
         // the base's sources are taken, and this model's units of them.
-        if let base = baseModelIdentity, base.headerGraph === headerGraph,
-            let changed = changedSinceBase, !changed.contains(where: { $0.hasSuffix(".h") }),
+        if let base = baseModelIdentity, sameDeclarers(of: names, as: base),
+            let changed = changedSinceBase,
             changed.allSatisfy({ path in
                 guard path.hasSuffix(".c"), compiledSources.contains(path) || base.compiledSources.contains(path)
                 else { return true }
@@ -80,6 +80,19 @@ extension KernelModel {
         Timing.mark("reverse users of \(names.count) names: \(reached.count) headers, \(users.count) units")
         memoLock.withLock { reverseMemo[names] = sources }
         return users
+    }
+
+    /// Whether this model's headers declare or stub `names` where the base's do, with the same
+    /// includes: the same graph, or one updated from it whose re-read headers declare and stub the
+    /// same of the names as before (a patch to iommu.h that adds a function).
+    func sameDeclarers(of names: Set<String>, as base: KernelModel) -> Bool {
+        if base.headerGraph === headerGraph { return true }
+        guard headerGraph.updatedFrom === base.headerGraph else { return false }
+        func touches(_ s: HeaderSummary?) -> Set<String> {
+            guard let s else { return [] }
+            return s.declared.intersection(names).union(s.conditions.keys.filter(names.contains))
+        }
+        return headerGraph.replaced.allSatisfy { touches($0.old) == touches(headerGraph.summary($0.header)) }
     }
 
     /// This model's built-in units outside the scope compiling one of `sources`.
