@@ -120,12 +120,17 @@ struct BaseChooser {
     func applying(_ messages: [MailMessage], limit: Int64?) -> BaseChoice {
         let files = messages.compactMap(\.patchText).flatMap { (try? PatchParser.parse($0)) ?? [] }
             .filter { $0.status != .added }
-        let nearest = candidates.filter { c in limit.map { c.time <= $0 } ?? true }.prefix(BaseChooser.maxApplyCandidates)
+        // Up to the posting's date, nearest first; when none of those takes a file, the later
+        // ones, oldest first (a release tagged after the posting).
+        let earlier = candidates.filter { c in limit.map { c.time <= $0 } ?? true }
+        let later = candidates.filter { c in limit.map { c.time > $0 } ?? false }.reversed()
         var best: (candidate: Candidate, count: Int)?
-        for c in nearest {
-            let count = files.filter { (try? Git.apply([$0], to: c.tree, in: repository)) != nil }.count
-            if count > (best?.count ?? 0) { best = (c, count) }
-            if count == files.count { break }
+        for pool in [Array(earlier), Array(later)] where best == nil {
+            for c in pool.prefix(BaseChooser.maxApplyCandidates) {
+                let count = files.filter { (try? Git.apply([$0], to: c.tree, in: repository)) != nil }.count
+                if count > (best?.count ?? 0) { best = (c, count) }
+                if count == files.count { break }
+            }
         }
         guard let best, !files.isEmpty else {
             return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)

@@ -310,6 +310,7 @@ extension TriageTests {
             fooPatch("pre2019-late", day: 5, year: 2022, preimage: abbrev[0]),
             fooPatch("trailer", day: 6, year: 2022, preimage: abbrev[2], trailer: commits[0].hex),
             fooPatch("unknown", day: 7, year: 2022, preimage: "abcdef012345"),
+            fooPatch("early", day: 7, year: 2018, preimage: "abcdef012345"),
             fooPatch("nowhere", day: 8, year: 2022, preimage: "abcdef012345")
                 .replacingOccurrences(of: "@@ -4,2 +4,3 @@ int foo(void)\n }\n", with: "@@ -4,2 +4,3 @@ int foo(void)\n } /* not in any release */\n"),
         ]
@@ -327,6 +328,9 @@ extension TriageTests {
         // No candidate holds the pre-image: the newest one up to the posting where it applies.
         XCTAssertEqual(try base("unknown").reason, .applies)
         XCTAssertEqual(try base("unknown").commit, commits[2])
+        // Older than every candidate: the oldest later one where it applies.
+        XCTAssertEqual(try base("early").reason, .applies)
+        XCTAssertEqual(try base("early").commit, commits[0])
         // It applies nowhere: the first --base.
         XCTAssertEqual(try base("nowhere").reason, .fallback)
         XCTAssertEqual(try base("nowhere").revision, "HEAD", "the first --base")
