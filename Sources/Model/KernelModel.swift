@@ -270,12 +270,13 @@ public final class KernelModel: @unchecked Sendable {
                 for u in base.kbuild.units { baseKbuildUnits[u.name] = u }
             }
         }
+        let listing = DirectoryListing(tree)
         let includedByC = includedSources
         let guardsOfC = includeGuards
         func makeUnit(_ unit: KbuildUnit) -> ModuleUnit? {
             var sources: [String] = []
             var sourceConditions: [String: [String]] = [:]
-            for object in unit.objects.flatMap({ KernelModel.expandObject($0, tree: tree) }) {
+            for object in unit.objects.flatMap({ KernelModel.expandObject($0, tree: tree, listing: listing) }) {
                 let stem = String(object.dropLast(2))
                 let c = stem + ".c"
                 let objectSources: [String]
@@ -544,11 +545,12 @@ public final class KernelModel: @unchecked Sendable {
     static func compiledSources(kbuild: KbuildMap, tree: KernelTree, store: FactStore) -> (
         Set<String>, [String: [String]], [String: PreprocessorCondition]
     ) {
+        let listing = DirectoryListing(tree)
         var guards: [String: PreprocessorCondition] = [:]
         var unguarded = Set<String>()
         var compiled = Set<String>()
         for unit in kbuild.units {
-            for object in unit.objects.flatMap({ expandObject($0, tree: tree) }) {
+            for object in unit.objects.flatMap({ expandObject($0, tree: tree, listing: listing) }) {
                 let stem = String(object.dropLast(2))
                 if tree.blobs[stem + ".c"] != nil {
                     compiled.insert(stem + ".c")
@@ -611,7 +613,7 @@ public final class KernelModel: @unchecked Sendable {
 
     /// An object whose name holds a variable only the build knows (`tree_$(BITS).o` in
     /// arch/sparc/prom): every source of its directory that the name can stand for.
-    static func expandObject(_ object: String, tree: KernelTree) -> [String] {
+    static func expandObject(_ object: String, tree: KernelTree, listing: DirectoryListing? = nil) -> [String] {
         guard object.utf8.contains(UInt8(ascii: "$")) else { return [object] }
         let dir = treeDirectory(of: object)
         let name = String(object.dropFirst(dir.isEmpty ? 0 : dir.count + 1).dropLast(2))
@@ -621,10 +623,12 @@ public final class KernelModel: @unchecked Sendable {
         let suffix = String(name[close.upperBound...])
         guard !suffix.contains("$") else { return [] }
         let prefixPath = dir.isEmpty ? "" : dir + "/"
-        // Rare (a handful of Makefiles): a scan of the paths is cheaper than a directory index.
-        let files = tree.blobs.keys.filter {
-            $0.hasPrefix(prefixPath) && !$0.dropFirst(prefixPath.count).contains("/")
-        }.map { String($0.dropFirst(prefixPath.count)) }.sorted()
+        // A pass over every path, unless the caller expands many objects (one listing then).
+        let files =
+            listing?.files(in: dir)
+            ?? tree.blobs.keys.filter {
+                $0.hasPrefix(prefixPath) && !$0.dropFirst(prefixPath.count).contains("/")
+            }.map { String($0.dropFirst(prefixPath.count)) }.sorted()
         return files.compactMap { file -> String? in
             guard file.hasSuffix(".c") || file.hasSuffix(".S") else { return nil }
             let stem = String(file.dropLast(2))
@@ -1188,4 +1192,27 @@ final class HeaderNameTable: @unchecked Sendable {
     func mentions(_ name: String) -> [(blob: ObjectID, words: Set<String>)] { lock.withLock { mentionTable[name] ?? [] } }
 
     func strings(_ name: String) -> [(blob: ObjectID, text: String)] { lock.withLock { stringTable[name] ?? [] } }
+}
+
+/// The files of each directory of a tree (name → sorted file names), made on first use with one
+/// pass over the paths: `$(...)` objects of kbuild (`obj-y += $(BITS).o`-style names) are expanded
+/// against their directory's files, and a model expands many.
+final class DirectoryListing {
+    private let tree: KernelTree
+    private var byDirectory: [String: [String]]?
+
+    init(_ tree: KernelTree) { self.tree = tree }
+
+    func files(in dir: String) -> [String] {
+        if byDirectory == nil {
+            var index: [String: [String]] = [:]
+            for path in tree.blobs.keys {
+                let d = treeDirectory(of: path)
+                index[d, default: []].append(String(path.dropFirst(d.isEmpty ? 0 : d.count + 1)))
+            }
+            for key in index.keys { index[key]!.sort() }
+            byDirectory = index
+        }
+        return byDirectory?[dir] ?? []
+    }
 }
