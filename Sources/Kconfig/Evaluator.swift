@@ -131,6 +131,17 @@ public final class KconfigEvaluator: @unchecked Sendable {
         self.graph = KconfigSymbolGraph(tree: tree, updating: base.graph, changed: changed)
         self.changedSymbols = changed
         baseWitnessSearch = base.lock.withLock { base.witnessSearch }
+        // The base's ranges without assumptions hold for every symbol the change cannot reach,
+        // when the graph numbers the symbols as the base's did (a finished `ensure` leaves only
+        // final ranges in the memo).
+        if graph.names == base.graph.names, let affected = affectedSymbols() {
+            let known = base.lock.withLock { base.contexts[KconfigEvaluator.key([:])].map { ($0.memo, $0.floors) } }
+            if let (memo, floors) = known, floors.isEmpty {
+                let ctx = EvaluationContext(assuming: [:], floors: [:])
+                ctx.memo = memo.filter { !affected.contains(graph.names[$0.key]) }
+                contexts[KconfigEvaluator.key([:])] = ctx
+            }
+        }
     }
 
     /// The base evaluator's search, whose architecture views this one's start from.
