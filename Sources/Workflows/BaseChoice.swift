@@ -9,8 +9,8 @@ public struct BaseChoice: Sendable, Hashable {
         case trailer
         /// The candidate whose tree holds the diff's pre-image blobs (`index abc..def` lines).
         case preimage
-        /// No candidate holds a pre-image: the one (of the nearest up to the posting's date)
-        /// where the most files apply.
+        /// No candidate holds a pre-image: the one where the most files apply (the nearest up
+        /// to the posting's date first, then later ones; ties go to the earlier pass).
         case applies
         /// None of the above: the first `--base`.
         case fallback
@@ -120,12 +120,12 @@ struct BaseChooser {
     func applying(_ messages: [MailMessage], limit: Int64?) -> BaseChoice {
         let files = messages.compactMap(\.patchText).flatMap { (try? PatchParser.parse($0)) ?? [] }
             .filter { $0.status != .added }
-        // Up to the posting's date, nearest first; when none of those takes a file, the later
-        // ones, oldest first (a release tagged after the posting).
+        // Up to the posting's date, nearest first; when none of those takes every file, the later
+        // ones too, oldest first (a release tagged after the posting); ties go to the earlier.
         let earlier = candidates.filter { c in limit.map { c.time <= $0 } ?? true }
         let later = candidates.filter { c in limit.map { c.time > $0 } ?? false }.reversed()
         var best: (candidate: Candidate, count: Int)?
-        for pool in [Array(earlier), Array(later)] where best == nil {
+        for pool in [Array(earlier), Array(later)] where (best?.count ?? 0) < files.count {
             for c in pool.prefix(BaseChooser.maxApplyCandidates) {
                 let count = files.filter { (try? Git.apply([$0], to: c.tree, in: repository)) != nil }.count
                 if count > (best?.count ?? 0) { best = (c, count) }
