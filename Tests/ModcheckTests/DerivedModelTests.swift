@@ -1,0 +1,86 @@
+import Facts
+import Foundation
+import Git
+import Model
+import Rules
+@testable import Workflows
+import XCTest
+
+/// A model derived from its base (a patch: the Kconfig evaluator, witness views and answers,
+/// units, header graph and out-of-scope users carried over where the change cannot reach them)
+/// must say what a model built from scratch on the same tree says. Each step of the modular SMMU
+/// series, then a header edit that keeps its includes, a new tristate driver with its Kconfig and
+/// Makefile lines, and a Kconfig flip back, are compared finding by finding and unit by unit.
+extension TriageTests {
+    func testDerivedModelsMatchFreshOnes() throws {
+        let session = try self.session()
+        let repo = session.repository
+        var tree = try session.tree(at: "HEAD")
+        var model = session.model(of: tree)
+        _ = session.engine.check(CheckContext(model: model))
+
+        func findings(_ m: KernelModel) -> [String] {
+            session.engine.check(CheckContext(model: m)).map {
+                "\($0.rule) \($0.severity) \($0.module ?? "-") \($0.symbol ?? "-") \($0.file ?? "-"):\($0.line ?? 0) \($0.message)"
+            }.sorted()
+        }
+        func units(_ m: KernelModel) -> [String] {
+            m.units.map {
+                "\($0.name) m=\($0.canBeModule) y=\($0.canBeBuiltin) \($0.sources) \($0.moduleSources)"
+            }.sorted()
+        }
+        func step(_ label: String, _ next: KernelTree, changed: Set<String>) {
+            let derived = session.model(of: next, base: model, changedPaths: changed)
+            let fresh = session.model(of: next)
+            XCTAssertEqual(units(derived), units(fresh), label)
+            XCTAssertEqual(findings(derived), findings(fresh), label)
+            tree = next
+            model = derived
+        }
+        func edit(_ label: String, _ files: [String: String]) throws {
+            var changes: [String: ObjectID?] = [:]
+            for (path, text) in files { changes[path] = .some(try repo.writeBlob(Array(text.utf8))) }
+            let newTree = try repo.updatedTree(base: tree.tree, changes: changes)
+            step(label, tree.applying(changes, newTree: newTree), changed: Set(changes.keys))
+        }
+        func text(_ path: String) throws -> String {
+            String(decoding: try repo.blobBytes(try XCTUnwrap(tree.blobs[path], path)), as: UTF8.self)
+        }
+
+        // The series: exports, Kconfig flips, drivers made modular.
+        let c = try Corpus.Case.load(TriageTests.seriesCase)
+        let patches = try PatchInputs.read(c.patchFiles).patches
+        XCTAssertEqual(patches.count, 7)
+        for patch in patches {
+            guard case .success(let (next, _, changed)) = SeriesCheck.apply(patch, to: tree, session: session) else {
+                return XCTFail("\(patch.subject) does not apply")
+            }
+            step(patch.label ?? patch.subject, next, changed: changed)
+        }
+        // A header edit that keeps its includes (the graph is kept, one summary read again).
+        let header = try text("include/linux/iommu.h")
+        try edit("header", ["include/linux/iommu.h": header.replacingOccurrences(
+            of: "struct iommu_group;\n", with: "struct iommu_group;\nint iommu_new_helper(struct device *dev);\n")])
+        // A new tristate driver: Kconfig, Makefile and the file.
+        let kconfig = try text("drivers/iommu/Kconfig")
+        let makefile = try text("drivers/iommu/Makefile")
+        try edit(
+            "new driver",
+            [
+                "drivers/iommu/Kconfig": kconfig.replacingOccurrences(
+                    of: "endif # IOMMU_SUPPORT",
+                    with: "config NEW_IOMMU\n\ttristate \"A new IOMMU\"\n\tdepends on ARM64\n\tselect IOMMU_API\n\nendif # IOMMU_SUPPORT"),
+                "drivers/iommu/Makefile": makefile + "obj-$(CONFIG_NEW_IOMMU) += new-iommu.o\n",
+                "drivers/iommu/new-iommu.c":
+                    "#include <linux/iommu.h>\n#include <linux/platform_device.h>\nstatic int new_probe(struct platform_device *pdev)\n{\n\treturn iommu_new_helper(&pdev->dev);\n}\nstatic struct platform_driver new_driver = { .probe = new_probe };\nbuiltin_platform_driver(new_driver);\n",
+            ])
+        XCTAssertTrue(model.units.contains { $0.name.hasSuffix("new-iommu.ko") && $0.canBeModule })
+        // SMMUv3 back to bool (one symbol's meaning changes, the file's others only move).
+        try edit(
+            "flip back",
+            ["drivers/iommu/Kconfig": try text("drivers/iommu/Kconfig").replacingOccurrences(
+                of: "\ttristate \"ARM Ltd. System MMU Version 3 (SMMUv3) Support\"",
+                with: "\n\tbool \"ARM Ltd. System MMU Version 3 (SMMUv3) Support\"")])
+        XCTAssertFalse(model.units.contains { $0.name.hasSuffix("arm-smmu-v3.ko") && $0.canBeModule })
+    }
+}
