@@ -12,6 +12,7 @@ public final class FactStore: @unchecked Sendable {
     public let cache: FactCache?
     private let lock = NSLock()
     private var memory: [CacheSlot: SourceFacts] = [:]
+    private var sourceIncludeMemo: [ObjectID: [(name: String, condition: PreprocessorCondition?)]] = [:]
     public private(set) var problems: [String] = []
     private var reported = Set<String>()
     /// Files larger than this are not scanned (generated register headers); reported, not silent.
@@ -105,6 +106,26 @@ public final class FactStore: @unchecked Sendable {
             return "blob \(blob) is missing from the object store (a shallow or partial clone, or a damaged repository); not scanned"
         }
         return "blob \(blob) cannot be read (\(git.message)): a damaged object or pack; not scanned"
+    }
+
+    /// The `#include "x.c"` lines of a C file (with the `#if` each sits under), remembered per
+    /// blob: kbuild's compiled-source resolution reads them for every compiled file whenever a
+    /// Makefile changes, and almost no file has any.
+    /// Files not read before are read in parallel first (a cold cache scans them).
+    public func sourceIncludes(of files: [(path: String, blob: ObjectID)]) -> [[(name: String, condition: PreprocessorCondition?)]] {
+        func includes(_ f: SourceFacts?) -> [(name: String, condition: PreprocessorCondition?)] {
+            (f?.includes ?? []).filter { $0.hasSuffix(".c") }.map { (name: $0, condition: f?.includeConditions[$0]) }
+        }
+        let missing = lock.withLock { files.filter { sourceIncludeMemo[$0.blob] == nil } }
+        if !missing.isEmpty {
+            let blobOf = Dictionary(missing.map { ($0.path, $0.blob) }, uniquingKeysWith: { a, _ in a })
+            var read: [ObjectID: [(name: String, condition: PreprocessorCondition?)]] = [:]
+            for f in facts(of: missing, depth: .symbols) { if let blob = blobOf[f.path] { read[blob] = includes(f) } }
+            // Unreadable files have no facts: no includes either.
+            for file in missing where read[file.blob] == nil { read[file.blob] = [] }
+            lock.withLock { sourceIncludeMemo.merge(read) { a, _ in a } }
+        }
+        return lock.withLock { files.map { sourceIncludeMemo[$0.blob] ?? [] } }
     }
 
     /// Scans many files in parallel (cached ones are decoded, not scanned).

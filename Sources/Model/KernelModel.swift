@@ -566,13 +566,13 @@ public final class KernelModel: @unchecked Sendable {
             rounds += 1
             let files = pending.compactMap { path in tree.blobs[path].map { (path: path, blob: $0) } }
             pending = []
-            for f in store.facts(of: files, depth: .symbols) {
-                let dir = treeDirectory(of: f.path)
-                for name in f.includes where name.hasSuffix(".c") {
+            for (file, includes) in zip(files, store.sourceIncludes(of: files)) {
+                let dir = treeDirectory(of: file.path)
+                for (name, condition) in includes {
                     let path = normalize(dir.isEmpty ? name : dir + "/" + name)
                     guard tree.blobs[path] != nil else { continue }
-                    included[f.path, default: []].append(path)
-                    if let c = f.includeConditions[name] {
+                    included[file.path, default: []].append(path)
+                    if let c = condition {
                         guards[path] = guards[path].map { .or([$0, c]) } ?? c
                     } else {
                         unguarded.insert(path)
