@@ -113,7 +113,6 @@ extension Repository {
     /// A copy of the blob's bytes.
     public func blobBytes(_ id: ObjectID) throws -> [UInt8] { try withBlob(id) { Array($0) } }
 
-    /// Whether the object store (on disk or in memory) has object `id`.
     /// The blob an abbreviated id names (7 hex digits or more), when the object store holds
     /// exactly one object with that prefix and it is a blob.
     public func blob(prefix hex: String) -> ObjectID? {
@@ -128,6 +127,7 @@ extension Repository {
         return ObjectID(full)
     }
 
+    /// Whether the object store (on disk or in memory) has object `id`.
     public func contains(_ id: ObjectID) -> Bool {
         var oid = id.oid
         return git_odb_exists(odb, &oid) == 1

@@ -55,16 +55,7 @@ final class ArchitectureView: @unchecked Sendable {
         }
         self.names = names
         self.index = index
-        func compile(_ e: KconfigExpression) -> Expression {
-            switch e {
-            case .symbol(let s): return index[s].map { .symbol($0) } ?? .undefined(s)
-            case .constant(let c): return .constant(c)
-            case .not(let a): return .not(compile(a))
-            case .and(let a, let b): return .and(compile(a), compile(b))
-            case .or(let a, let b): return .or(compile(a), compile(b))
-            case .compare(let op, let a, let b): return .compare(op, compile(a), compile(b))
-            }
-        }
+        let compile = ArchitectureView.compiler(index)
         var choiceNumbers: [String: Int] = [:]
         var choiceIDs: [String] = []
         var members: [[(order: (Int, Int), symbol: Int)]] = []
@@ -89,25 +80,9 @@ final class ArchitectureView: @unchecked Sendable {
                         choice = choiceNumbers[id]
                         members[choice!].append(((fileOrder[d.location.file] ?? 0, d.location.line), i))
                     }
-                    return Definition(
-                        dependency: d.dependency.map(compile), hasPrompt: d.prompt != nil,
-                        promptCondition: d.promptCondition.map(compile),
-                        defaults: d.defaults.map { (compile($0.value), $0.condition.map(compile)) },
-                        choice: choice)
+                    return ArchitectureView.definition(d, choice: choice, compile)
                 })
-            // Selects of the definitions that exist here only, with their strength.
-            for d in active {
-                for v in d.selects {
-                    if case .symbol(let target) = v.value, let t = index[target] {
-                        selectors[t].append((i, KconfigParser.strength(d, v).map(compile)))
-                    }
-                }
-                for v in d.implies {
-                    if case .symbol(let target) = v.value, let t = index[target] {
-                        impliers[t].append((i, KconfigParser.strength(d, v).map(compile)))
-                    }
-                }
-            }
+            ArchitectureView.addEdges(of: i, active, index: index, compile, &selectors, &impliers)
         }
         self.types = types
         self.definitions = definitions
@@ -126,6 +101,52 @@ final class ArchitectureView: @unchecked Sendable {
     }
 
     func isBoolean(_ i: Int) -> Bool { types[i] == .bool || types[i] == .tristate }
+
+    /// Expressions over symbol names made expressions over this view's symbol numbers.
+    static func compiler(_ index: [String: Int]) -> (KconfigExpression) -> Expression {
+        func compile(_ e: KconfigExpression) -> Expression {
+            switch e {
+            case .symbol(let s): return index[s].map { .symbol($0) } ?? .undefined(s)
+            case .constant(let c): return .constant(c)
+            case .not(let a): return .not(compile(a))
+            case .and(let a, let b): return .and(compile(a), compile(b))
+            case .or(let a, let b): return .or(compile(a), compile(b))
+            case .compare(let op, let a, let b): return .compare(op, compile(a), compile(b))
+            }
+        }
+        return compile
+    }
+
+    static func definition(_ d: KconfigDefinition, choice: Int?, _ compile: (KconfigExpression) -> Expression)
+        -> Definition
+    {
+        Definition(
+            dependency: d.dependency.map(compile), hasPrompt: d.prompt != nil,
+            promptCondition: d.promptCondition.map(compile),
+            defaults: d.defaults.map { (compile($0.value), $0.condition.map(compile)) },
+            choice: choice)
+    }
+
+    /// The selects and implies of symbol `i`'s definitions that exist here, with their strength,
+    /// added to their targets' lists.
+    static func addEdges(
+        of i: Int, _ active: [KconfigDefinition], index: [String: Int], _ compile: (KconfigExpression) -> Expression,
+        _ selectors: inout [[(symbol: Int, condition: Expression?)]],
+        _ impliers: inout [[(symbol: Int, condition: Expression?)]]
+    ) {
+        for d in active {
+            for v in d.selects {
+                if case .symbol(let target) = v.value, let t = index[target] {
+                    selectors[t].append((i, KconfigParser.strength(d, v).map(compile)))
+                }
+            }
+            for v in d.implies {
+                if case .symbol(let target) = v.value, let t = index[target] {
+                    impliers[t].append((i, KconfigParser.strength(d, v).map(compile)))
+                }
+            }
+        }
+    }
 
     /// `base`'s view of `tree`, where only the symbols `changed` differ in meaning from the tree
     /// `base` was made of (KconfigEvaluator's updating init): their definitions and the select /
@@ -154,17 +175,7 @@ final class ArchitectureView: @unchecked Sendable {
         semantics = tree.semantics
         names = base.names
         index = base.index
-        let index = base.index
-        func compile(_ e: KconfigExpression) -> Expression {
-            switch e {
-            case .symbol(let s): return index[s].map { .symbol($0) } ?? .undefined(s)
-            case .constant(let c): return .constant(c)
-            case .not(let a): return .not(compile(a))
-            case .and(let a, let b): return .and(compile(a), compile(b))
-            case .or(let a, let b): return .or(compile(a), compile(b))
-            case .compare(let op, let a, let b): return .compare(op, compile(a), compile(b))
-            }
-        }
+        let compile = ArchitectureView.compiler(base.index)
         var types = base.types
         var definitions = base.definitions
         var selectors = base.selectors
@@ -181,25 +192,8 @@ final class ArchitectureView: @unchecked Sendable {
             let symbol = tree.symbols[names[i]]!
             types[i] = symbol.type
             let active = symbol.definitions.filter(exists)
-            definitions[i] = active.map { d in
-                Definition(
-                    dependency: d.dependency.map(compile), hasPrompt: d.prompt != nil,
-                    promptCondition: d.promptCondition.map(compile),
-                    defaults: d.defaults.map { (compile($0.value), $0.condition.map(compile)) },
-                    choice: nil)
-            }
-            for d in active {
-                for v in d.selects {
-                    if case .symbol(let target) = v.value, let t = index[target] {
-                        selectors[t].append((i, KconfigParser.strength(d, v).map(compile)))
-                    }
-                }
-                for v in d.implies {
-                    if case .symbol(let target) = v.value, let t = index[target] {
-                        impliers[t].append((i, KconfigParser.strength(d, v).map(compile)))
-                    }
-                }
-            }
+            definitions[i] = active.map { ArchitectureView.definition($0, choice: nil, compile) }
+            ArchitectureView.addEdges(of: i, active, index: base.index, compile, &selectors, &impliers)
         }
         self.types = types
         self.definitions = definitions
@@ -440,7 +434,7 @@ final class KconfigWitnessSearch: @unchecked Sendable {
     static let maxAdjustments = 40
 
     /// The search of an evaluator updated from another (see `init(tree:updating:changed:affected:)`).
-    private let base: KconfigWitnessSearch?
+    private var base: KconfigWitnessSearch?
     private let changed: Set<String>
     /// Symbols whose range may read a changed one (KconfigEvaluator.affectedSymbols).
     private let affected: Set<String>?
@@ -461,12 +455,16 @@ final class KconfigWitnessSearch: @unchecked Sendable {
         self.base = base
         self.changed = changed
         self.affected = affected
+        // One link back only: the base stops inheriting from its own base (it answers from
+        // scratch what it did not answer yet), so a series of updated searches is not a chain
+        // that keeps every earlier one alive.
+        base.lock.withLock { base.base = nil }
     }
 
     func view(_ architecture: String?) -> ArchitectureView {
         let key = architecture ?? ""
         if let known = lock.withLock({ views[key] }) { return known }
-        let inherited = base.flatMap { base in
+        let inherited = lock.withLock { base }.flatMap { base in
             base.tree.choiceDefaults == tree.choiceDefaults ? base.lock.withLock { base.views[key] } : nil
         }
         let made =
@@ -527,7 +525,7 @@ final class KconfigWitnessSearch: @unchecked Sendable {
 
     /// The base's answer, when it still holds here (nil: ask again; `.some(nil)`: no witness).
     private func inheritedAnswer(_ q: Question) -> KconfigWitness?? {
-        guard let base, let affected,
+        guard let base = lock.withLock({ base }), let affected,
             let known = base.lock.withLock({ base.answers[q] }),
             !q.exactly.keys.contains(where: affected.contains), !q.below.keys.contains(where: affected.contains)
         else { return nil }

@@ -70,23 +70,31 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// those files cannot have changed. The memo tables start empty.
     public convenience init(tree: KconfigTree, updating base: KconfigEvaluator, changedFiles: [String]) {
         let files = Set(changedFiles)
-        var changed = Set<String>()
-        // Only symbols whose definitions differ in meaning: a patch to drivers/iommu/Kconfig
+        // Only symbols defined in the changed files can differ: a patch to drivers/iommu/Kconfig
         // changes one or two of its fifty symbols, and moves the others' lines.
-        for t in [base.tree, tree] {
-            for (name, symbol) in t.symbols where symbol.definitions.contains(where: { files.contains($0.location.file) }) {
-                if changed.contains(name) { continue }
-                let before = base.tree.symbols[name]?.definitions ?? []
-                let after = tree.symbols[name]?.definitions ?? []
-                if KconfigEvaluator.sameMeaning(before, after) { continue }
-                changed.insert(name)
-                // A select or imply changes its target's edges (selectedBy, impliedBy).
-                for d in before + after {
-                    for v in d.selects + d.implies { changed.formUnion(v.value.symbols) }
-                }
+        let candidates = Set([base.tree, tree].flatMap { t in
+            t.symbols.filter { $0.value.definitions.contains { files.contains($0.location.file) } }.keys
+        })
+        self.init(
+            tree: tree, updating: base,
+            changedSymbols: KconfigEvaluator.changedSymbols(among: candidates, from: base.tree, to: tree))
+    }
+
+    /// Of `names`, the symbols whose definitions differ in meaning between the trees, the
+    /// targets of their old and new selects and implies (whose selectedBy/impliedBy edges
+    /// change), and the members of a choice one of them is in or whose defaults changed.
+    static func changedSymbols(among names: Set<String>, from base: KconfigTree, to tree: KconfigTree) -> Set<String> {
+        var changed = Set<String>()
+        for name in names {
+            let before = base.symbols[name]?.definitions ?? []
+            let after = tree.symbols[name]?.definitions ?? []
+            if sameMeaning(before, after) { continue }
+            changed.insert(name)
+            for d in before + after {
+                for v in d.selects + d.implies { changed.formUnion(v.value.symbols) }
             }
         }
-        self.init(tree: tree, updating: base, changedSymbols: KconfigEvaluator.withChoiceSiblings(changed, base.tree, tree))
+        return withChoiceSiblings(changed, base, tree)
     }
 
     /// A choice member's change changes what its siblings can be: they count as changed too, as
@@ -111,17 +119,10 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// the trees differ in their semantics (another kernel version).
     public convenience init?(tree: KconfigTree, comparingWith base: KconfigEvaluator) {
         guard tree.semantics == base.tree.semantics else { return nil }
-        var changed = Set<String>()
-        for name in Set(tree.symbols.keys).union(base.tree.symbols.keys) {
-            let before = base.tree.symbols[name]?.definitions ?? []
-            let after = tree.symbols[name]?.definitions ?? []
-            if KconfigEvaluator.sameMeaning(before, after) { continue }
-            changed.insert(name)
-            for d in before + after {
-                for v in d.selects + d.implies { changed.formUnion(v.value.symbols) }
-            }
-        }
-        self.init(tree: tree, updating: base, changedSymbols: KconfigEvaluator.withChoiceSiblings(changed, base.tree, tree))
+        let names = Set(tree.symbols.keys).union(base.tree.symbols.keys)
+        self.init(
+            tree: tree, updating: base,
+            changedSymbols: KconfigEvaluator.changedSymbols(among: names, from: base.tree, to: tree))
     }
 
     /// The evaluator of `tree`, which differs from `base.tree` in the meaning of `changed`
@@ -147,11 +148,21 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// The base evaluator's search, whose architecture views this one's start from.
     private var baseWitnessSearch: KconfigWitnessSearch?
 
-    private func makeWitnessSearch() -> KconfigWitnessSearch {
-        if let base = baseWitnessSearch, let changed = changedSymbols {
-            return KconfigWitnessSearch(tree: tree, updating: base, changed: changed, affected: affectedSymbols())
+    /// The witness search, made on first use (from the base's, for an updated evaluator).
+    private var search: KconfigWitnessSearch {
+        lock.withLock {
+            if let known = witnessSearch { return known }
+            let made =
+                baseWitnessSearch.map {
+                    KconfigWitnessSearch(
+                        tree: tree, updating: $0, changed: changedSymbols ?? [], affected: affectedSymbols())
+                } ?? KconfigWitnessSearch(tree: tree)
+            // Only the newest link is kept: a long series or history must not hold every
+            // earlier search alive.
+            baseWitnessSearch = nil
+            witnessSearch = made
+            return made
         }
-        return KconfigWitnessSearch(tree: tree)
     }
 
     /// Definitions equal but for where they sit and their help text.
@@ -174,12 +185,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     public func witness(exactly: [String: Tristate], below: [String: Tristate] = [:], on architecture: String? = nil)
         -> KconfigWitness?
     {
-        let search = lock.withLock {
-            if let known = witnessSearch { return known }
-            let made = makeWitnessSearch()
-            witnessSearch = made
-            return made
-        }
+        let search = self.search
         return search.find(exactly: exactly, below: below, on: architecture)
     }
 
@@ -188,10 +194,10 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// A symbol's value in `make ARCH=<architecture> allmodconfig` (every prompt at m, bools
     /// promoted to y): the build a unit of `arch/<architecture>/` is checked in.
     public func allModConfigValue(_ symbol: String, architecture: String) -> Tristate {
+        let search = self.search
         let config: ConcreteConfiguration = lock.withLock {
             if let known = allModConfigs[architecture] { return known }
-            if witnessSearch == nil { witnessSearch = makeWitnessSearch() }
-            let made = ConcreteConfiguration(view: witnessSearch!.view(architecture), user: [:], baseline: .m)
+            let made = ConcreteConfiguration(view: search.view(architecture), user: [:], baseline: .m)
             allModConfigs[architecture] = made
             return made
         }
@@ -204,12 +210,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     public func configuration(architecture: String?, user: [String: Tristate], baseline: Tristate = .y)
         -> [String: Tristate]
     {
-        let search = lock.withLock {
-            if let known = witnessSearch { return known }
-            let made = makeWitnessSearch()
-            witnessSearch = made
-            return made
-        }
+        let search = self.search
         let view = search.view(architecture)
         var pinned: [Int: Tristate] = [:]
         for (name, v) in user { if let i = view.index[name] { pinned[i] = v } }
@@ -223,12 +224,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// `architecture`: its dependencies, prompts, selectors and defaults with their values (for
     /// finding where modcheck and the kernel's conf disagree).
     public func explain(_ symbol: String, architecture: String?, user: [String: Tristate]) -> String {
-        let search = lock.withLock {
-            if let known = witnessSearch { return known }
-            let made = makeWitnessSearch()
-            witnessSearch = made
-            return made
-        }
+        let search = self.search
         let view = search.view(architecture)
         var pinned: [Int: Tristate] = [:]
         for (name, v) in user { if let i = view.index[name] { pinned[i] = v } }

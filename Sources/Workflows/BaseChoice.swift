@@ -74,19 +74,20 @@ struct BaseChooser {
         fallback = first
     }
 
-    func choose(_ series: PatchSeries) -> BaseChoice {
+    /// `files`: the series' diffs, parsed (their `index` lines name the pre-images).
+    func choose(_ series: PatchSeries, files: [FilePatch]) -> BaseChoice {
         let messages = [series.cover].compactMap { $0 } + series.patches
         for hex in messages.compactMap(\.baseCommit) {
             if let id = try? repository.resolveCommit(hex), repository.contains(id) {
                 return BaseChoice(revision: id.hex, commit: id, reason: .trailer)
             }
         }
-        let images = messages.map(\.body).flatMap(BaseChooser.preimages)
+        let images = files.compactMap { f in f.oldPath.flatMap { path in f.oldBlobPrefix.map { (path, $0) } } }
         guard candidates.count > 1 else {
             return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)
         }
         let limit = series.date.map { Int64($0.timeIntervalSince1970) }
-        guard !images.isEmpty else { return applying(messages, limit: limit) }
+        guard !images.isEmpty else { return applying(files, limit: limit) }
         func held(_ c: Candidate) -> Int {
             images.filter { (path, prefix) in
                 (try? repository.blobID(tree: c.tree, path: path))?.hex.hasPrefix(prefix) ?? false
@@ -107,7 +108,7 @@ struct BaseChooser {
             }
             if limit == nil { break }
         }
-        guard let best else { return applying(messages, limit: limit) }
+        guard let best else { return applying(files, limit: limit) }
         return BaseChoice(revision: best.candidate.name, commit: best.candidate.commit, reason: .preimage)
     }
 
@@ -117,9 +118,8 @@ struct BaseChooser {
 
     /// The candidate on which the most of the posting's files apply (`applies`); the first
     /// `--base` when none takes any (`fallback`).
-    func applying(_ messages: [MailMessage], limit: Int64?) -> BaseChoice {
-        let files = messages.compactMap(\.patchText).flatMap { (try? PatchParser.parse($0)) ?? [] }
-            .filter { $0.status != .added }
+    func applying(_ all: [FilePatch], limit: Int64?) -> BaseChoice {
+        let files = all.filter { $0.status != .added }
         // Up to the posting's date, nearest first; when none of those takes every file, the later
         // ones too, oldest first (a release tagged after the posting); ties go to the earlier.
         let earlier = candidates.filter { c in limit.map { c.time <= $0 } ?? true }
@@ -136,23 +136,5 @@ struct BaseChooser {
             return BaseChoice(revision: fallback.name, commit: fallback.commit, reason: .fallback)
         }
         return BaseChoice(revision: best.candidate.name, commit: best.candidate.commit, reason: .applies)
-    }
-
-    /// (path, abbreviated pre-image blob id) of each modified file of a diff: the `index a..b`
-    /// line and the `--- a/path` that follows it. New files (all zeros) have no pre-image.
-    static func preimages(_ text: [UInt8]) -> [(String, String)] {
-        var out: [(String, String)] = []
-        var pending: String?
-        for line in String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("diff --git ") { pending = nil }
-            if line.hasPrefix("index "), let dots = line.range(of: "..") {
-                let id = line[line.index(line.startIndex, offsetBy: 6)..<dots.lowerBound]
-                pending = id.allSatisfy({ $0 == "0" }) || id.count < 7 ? nil : String(id)
-            } else if line.hasPrefix("--- a/"), let id = pending {
-                out.append((String(line.dropFirst(6)), id))
-                pending = nil
-            }
-        }
-        return out
     }
 }

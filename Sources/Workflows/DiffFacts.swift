@@ -65,17 +65,20 @@ enum DiffFacts {
     /// a `builtin_*_driver` macro or without `MODULE_LICENSE`. `newFile` gives the facts of a file
     /// the posting creates (new files always apply). The findings carry rule ids; RuleEngine's
     /// `diffOnly` gives them their rule's severity and the policy, and marks them partial.
+    /// `change`: the index in `changes` of the change a finding reads (nil: a new driver's file).
     static func findings(_ changes: [ModularityChange], newFile: (String) -> SourceFacts?)
-        -> [(rule: String, finding: Finding)]
+        -> [(rule: String, finding: Finding, change: Int?)]
     {
-        var out: [(rule: String, finding: Finding)] = []
+        var out: [(rule: String, finding: Finding, change: Int?)] = []
+        var change: Int?
         func add(_ rule: String, _ file: String, _ line: Int?, symbol: String? = nil, module: String? = nil, config: String? = nil, _ message: String) {
             var f = Finding(rule: rule, severity: .warning, file: file, line: line, symbol: symbol, module: module, config: config, message: message)
             f.partial = true
-            out.append((rule, f))
+            out.append((rule, f, change))
         }
         let note = "(read from the diff alone: the file does not apply to the base)"
-        for c in changes where c.partial && c.kind == .fieldRemoved {
+        for (i, c) in changes.enumerated() where c.partial && c.kind == .fieldRemoved {
+            change = i
             let removed = c.before ?? ""
             if c.symbol == "suppress_bind_attrs", removed.contains("true") {
                 add(
@@ -96,9 +99,10 @@ enum DiffFacts {
             if c.partial { partialConfigs.insert(c.symbol) }
         }
         guard !tristate.isEmpty else { return out }
+        change = nil
         var seen = Set<String>()
-        for c in changes where c.kind == .composition || c.partial {
-            guard c.partial, KernelFileKind(path: c.file) == .kbuild, let line = c.after,
+        for c in changes where c.partial {
+            guard KernelFileKind(path: c.file) == .kbuild, let line = c.after,
                 let m = firstMatch(objectLine, line), tristate.contains(m[1])
             else { continue }
             let config = m[1]
@@ -151,22 +155,18 @@ enum DiffFacts {
         var out: [ModularityChange] = []
         let removedKeys = Set(removed.map { "\($0.1)\u{0}\($0.2)" })
         let addedKeys = Set(added.map { "\($0.1)\u{0}\($0.2)" })
+        // A line removed and added again with another value is one change, neither removed nor
+        // added: an export whose macro changed (EXPORT_SYMBOL → EXPORT_SYMBOL_GPL), a field given
+        // another value (`.remove = a_remove` → `.remove = b_remove`).
+        let changedKinds: [ModularityChange.Kind: ModularityChange.Kind] = [
+            .exportAdded: .exportFlavour, .fieldAdded: .fieldChanged,
+        ]
         for (kind, symbol, detail, line) in added where !removedKeys.contains("\(symbol)\u{0}\(detail)") {
-            // A field given another value (`.remove = a_remove` → `.remove = b_remove`) is changed,
-            // neither removed nor added.
-            if kind == .fieldAdded, let old = removed.first(where: { $0.0 == .fieldAdded && $0.1 == symbol }) {
+            if let changedKind = changedKinds[kind], let old = removed.first(where: { $0.0 == kind && $0.1 == symbol }) {
                 out.append(
                     ModularityChange(
-                        kind: .fieldChanged, file: file.path, line: line, symbol: symbol, before: old.2, after: detail,
-                        description: "\(old.2) → \(detail)"))
-                continue
-            }
-            // An export whose macro changed (EXPORT_SYMBOL → EXPORT_SYMBOL_GPL) is one change.
-            if kind == .exportAdded, let old = removed.first(where: { $0.0 == .exportAdded && $0.1 == symbol }) {
-                out.append(
-                    ModularityChange(
-                        kind: .exportFlavour, file: file.path, line: line, symbol: symbol, before: old.2, after: detail,
-                        description: "\(symbol): \(old.2) → \(detail)"))
+                        kind: changedKind, file: file.path, line: line, symbol: symbol, before: old.2, after: detail,
+                        description: (kind == .exportAdded ? "\(symbol): " : "") + "\(old.2) → \(detail)"))
                 continue
             }
             out.append(
@@ -175,8 +175,7 @@ enum DiffFacts {
                     description: "+\(detail)\(kind == .exportAdded ? "(\(symbol))" : "")"))
         }
         for (kind, symbol, detail, line) in removed where !addedKeys.contains("\(symbol)\u{0}\(detail)") {
-            if kind == .exportAdded, added.contains(where: { $0.0 == .exportAdded && $0.1 == symbol }) { continue }
-            if kind == .fieldAdded, added.contains(where: { $0.0 == .fieldAdded && $0.1 == symbol }) { continue }
+            if changedKinds[kind] != nil, added.contains(where: { $0.0 == kind && $0.1 == symbol }) { continue }
             let removedKind: ModularityChange.Kind =
                 switch kind {
                 case .exportAdded: .exportRemoved

@@ -105,8 +105,10 @@ public enum Triage {
             var postings: [Posting] = []
             for series in versions where !series.patches.isEmpty {
                 let patches = series.patches.filter { $0.patchText != nil }.map(SeriesPatch.init)
-                let base = chooser.choose(series)
-                let read = try relevance(base).changes(of: patches)
+                // Each diff parsed once, for the base choice and the relevance check.
+                let parsed = patches.map(SeriesCheck.parse)
+                let base = chooser.choose(series, files: parsed.flatMap { (try? $0.get()) ?? [] })
+                let read = try relevance(base).changes(of: patches, parsed: parsed)
                 var posting = Posting(
                     series: series, patches: patches, relevant: !read.changes.isEmpty, applied: read.applied,
                     changes: read.changes, report: nil, problem: read.problem, unplacedFiles: read.unplaced, base: base)
@@ -176,7 +178,7 @@ public enum Triage {
         /// by file (a new file always applies): the files that apply are read as applied, the
         /// others from their hunks alone (`DiffFacts`, marked partial). Relevance never depends on
         /// the posting applying.
-        func changes(of patches: [SeriesPatch]) -> (
+        func changes(of patches: [SeriesPatch], parsed: [Result<[FilePatch], ApplyFailure>]) -> (
             changes: [ModularityChange], applied: Bool, problem: String?, unplaced: [String],
             diffFindings: [(rule: String, finding: Finding)]
         ) {
@@ -193,7 +195,7 @@ public enum Triage {
                 defer { patchOfChange += Array(repeating: n, count: changes.count - patchOfChange.count) }
                 let source = patch.message.sourceName
                 let files: [FilePatch]
-                switch SeriesCheck.parse(patch) {
+                switch parsed[n] {
                 case .success(let parsed): files = parsed
                 case .failure(let failure):
                     if problem == nil { problem = "does not apply to \(baseRevision): \(failure.description)" }
@@ -237,19 +239,19 @@ public enum Triage {
             // Only postings with files they could not place need the rules that read no tree.
             var diffFindings: [(rule: String, finding: Finding)] = []
             if changes.contains(where: \.partial) {
-                diffFindings = DiffFacts.findings(changes) { path in
+                let found = DiffFacts.findings(changes) { path in
                     guard self.base.blobs[path] == nil, let blob = overlay[path] ?? nil else { return nil }
                     return self.extractor.facts(blob, path)
                 }
-                for i in diffFindings.indices {
-                    let f = diffFindings[i].finding
-                    // A field's finding: the patch of the change at its file and line; a new
-                    // driver's: the patch that created the file.
-                    let index = changes.indices.first { changes[$0].partial && changes[$0].file == f.file && changes[$0].line == f.line }
-                    guard let patch = index.map({ patches[patchOfChange[$0]] }) ?? f.file.flatMap({ patchOf[$0] })
-                    else { continue }
-                    diffFindings[i].finding.patch = patch.label
-                    diffFindings[i].finding.messageId = patch.messageId
+                for (rule, finding, change) in found {
+                    // A field's finding is its change's patch's; a new driver's, the patch that
+                    // created the file.
+                    var f = finding
+                    if let patch = change.map({ patches[patchOfChange[$0]] }) ?? f.file.flatMap({ patchOf[$0] }) {
+                        f.patch = patch.label
+                        f.messageId = patch.messageId
+                    }
+                    diffFindings.append((rule, f))
                 }
             }
             return (changes, problem == nil, problem, unplaced, diffFindings)
