@@ -5,10 +5,12 @@ import Git
 
 /// Where facts come from: the fact cache when it knows the blob, the C scanner otherwise.
 /// Parallel tree passes open one repository handle per worker (libgit2 handles are not Sendable;
-/// libgit2 shares the pack files underneath).
+/// libgit2 shares the pack files underneath). A thread that works with its own handle (a triage
+/// worker, whose patched blobs live in that handle's in-memory store) says so with `using`.
 public final class FactStore: @unchecked Sendable {
     public let repositoryPath: String
-    public let repository: Repository
+    private let mainRepository: Repository
+    private let threadKey: String
     public let cache: FactCache?
     private let lock = NSLock()
     private var memory: [CacheSlot: SourceFacts] = [:]
@@ -29,9 +31,25 @@ public final class FactStore: @unchecked Sendable {
     }
 
     public init(repository: Repository, repositoryPath: String, cache: FactCache?) {
-        self.repository = repository
+        mainRepository = repository
+        threadKey = "modcheck.FactStore.repository.\(UInt(bitPattern: ObjectIdentifier(repository).hashValue))"
         self.repositoryPath = repositoryPath
         self.cache = cache
+    }
+
+    /// The handle this thread reads blobs with: its own (`using`), else the session's.
+    public var repository: Repository {
+        (Thread.current.threadDictionary[threadKey] as? Repository) ?? mainRepository
+    }
+
+    /// Runs `body` with this thread reading blobs through `repository` (libgit2 handles are used
+    /// by one thread at a time; a worker's patched blobs are only in its own handle's store).
+    public func using<T>(_ repository: Repository, _ body: () throws -> T) rethrows -> T {
+        let threadDictionary = Thread.current.threadDictionary
+        let previous = threadDictionary[threadKey]
+        threadDictionary[threadKey] = repository
+        defer { threadDictionary[threadKey] = previous }
+        return try body()
     }
 
     /// Records a problem for the report, once: a blob read at two depths or by two models is
@@ -138,12 +156,14 @@ public final class FactStore: @unchecked Sendable {
         defer { results.free() }
         let workerCount = max(1, min(workers, files.count / 64 + 1))
         let path = repositoryPath
+        // The calling thread's handle: iteration 0 may run on another thread while it waits.
+        nonisolated(unsafe) let own = repository
         DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
-            // Worker 0 uses the session's handle; the others open their own (handles are not
+            // Worker 0 uses the caller's handle; the others open their own (handles are not
             // Sendable) and read only objects of the repository on disk.
             let repo: Repository
             if worker == 0 {
-                repo = repository
+                repo = own
             } else {
                 guard let opened = try? Repository.open(path, inMemoryWrites: true) else { return }
                 repo = opened
@@ -158,12 +178,12 @@ public final class FactStore: @unchecked Sendable {
                 i += workerCount
             }
         }
-        // Objects only the in-memory store holds (patched blobs) are read by the session's handle.
+        // Objects only the in-memory store holds (patched blobs) are read by the caller's handle.
         var out: [SourceFacts] = []
         out.reserveCapacity(files.count)
         for i in 0..<files.count {
             if let f = results.get(i)
-                ?? facts(path: files[i].path, blob: files[i].blob, depth: depth, repository: repository)
+                ?? facts(path: files[i].path, blob: files[i].blob, depth: depth, repository: own)
             {
                 out.append(f)
             }

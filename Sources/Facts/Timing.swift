@@ -1,15 +1,23 @@
 import Foundation
 
-/// Phase timings on stderr when `MODCHECK_TIMING` is set (for profiling, not for tests).
+/// Phase timings on stderr when `MODCHECK_TIMING` is set (for profiling, not for tests): the time
+/// since the previous mark of any thread, and since the first mark (`@`: with worker threads the
+/// marks interleave, and only the second stays meaningful).
 public enum Timing {
     static let enabled = ProcessInfo.processInfo.environment["MODCHECK_TIMING"] != nil
-    nonisolated(unsafe) static var last = Date()
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var last: Date?
+    nonisolated(unsafe) private static var first: Date?
 
     public static func mark(_ label: @autoclosure () -> String) {
         guard enabled else { return }
         let now = Date()
+        let (since, total) = lock.withLock { () -> (Double, Double) in
+            defer { last = now }
+            if first == nil { first = now }
+            return (now.timeIntervalSince(last ?? now), now.timeIntervalSince(first ?? now))
+        }
         FileHandle.standardError.write(
-            Data(String(format: "[timing] %7.3fs %@\n", now.timeIntervalSince(last), label()).utf8))
-        last = now
+            Data(String(format: "[timing] %7.3fs @%7.3fs %@\n", since, total, label()).utf8))
     }
 }

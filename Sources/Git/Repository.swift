@@ -154,6 +154,15 @@ public final class Repository {
             time: Int64(author?.pointee.when.time ?? git_commit_time(c)))
     }
 
+    /// Commit `id`'s root tree and author time, without reading its message or names (a walk of
+    /// a mail archive reads tens of thousands).
+    public func treeAndTime(ofCommit id: ObjectID) throws -> (tree: ObjectID, time: Int64) {
+        let commit = try CommitHandle(self, id)
+        let c = commit.pointer
+        let author = git_commit_author(c)
+        return (ObjectID(git_commit_tree_id(c)), Int64(author?.pointee.when.time ?? git_commit_time(c)))
+    }
+
     /// The root tree of commit `id`.
     public func tree(ofCommit id: ObjectID) throws -> ObjectID {
         ObjectID(git_commit_tree_id(try CommitHandle(self, id).pointer))

@@ -21,6 +21,9 @@ public final class KernelModel: @unchecked Sendable {
     let scoped: [ModuleUnit]
     /// Paths whose blob differs from the base model's tree (nil without a base).
     public let changedSinceBase: Set<String>?
+    /// This model has its base's Kconfig, kbuild, compiled sources and units (a patch to C files
+    /// or headers only): see `structuralBase`.
+    let unitsAsBase: Bool
     public let unitsBySource: [String: [ModuleUnit]]
     /// Non-static definitions in .c and .S files, by name.
     public let definitions: OverlayTable<[SymbolProvider]>
@@ -49,6 +52,9 @@ public final class KernelModel: @unchecked Sendable {
     var resolutionMemo: [String: [UnitReference]] = [:]
     /// Compiled sources outside the scope that see a declaration of the names (outOfScopeUsers).
     var reverseMemo: [Set<String>: [String]] = [:]
+    /// What rules found per unit, for models derived from this one (KeptResults.swift).
+    var keptResults: [String: Any] = [:]
+    var changedNamesMemo: Set<String>?
     let memoLock = NSLock()
     /// The model this one was derived from (for `changedPaths(since:)`).
     private(set) weak var baseModelIdentity: KernelModel?
@@ -379,6 +385,7 @@ public final class KernelModel: @unchecked Sendable {
         self.unitsBySource = bySource
         self.changedSinceBase = changed
         self.baseModelIdentity = base
+        self.unitsAsBase = base != nil && reusedUnits
         let scopeList = scope
         if let base, reusedUnits, base.scope == scope {
             scoped = base.scoped

@@ -26,7 +26,8 @@ public struct BaseChoice: Sendable, Hashable {
 /// parent), as `b4 am --guess-base` does: the trailer when the repository has that commit; else
 /// the newest candidate not later than the posting whose tree holds every pre-image blob, or else
 /// the most of them; else the nearest candidate where the most files apply; else the first.
-struct BaseChooser {
+/// Its handle is used by one thread: a worker makes its own copy (`init(_:repository:)`).
+struct BaseChooser: @unchecked Sendable {
     struct Candidate {
         var name: String
         var commit: ObjectID
@@ -38,6 +39,13 @@ struct BaseChooser {
     /// Newest first.
     let candidates: [Candidate]
     let fallback: Candidate
+
+    /// The same candidates, read through another handle (a worker thread's).
+    init(_ other: BaseChooser, repository: Repository) {
+        self.repository = repository
+        candidates = other.candidates
+        fallback = other.fallback
+    }
 
     /// `revisions`: each a revision or a range `A..B` (its commits, first parent). The first
     /// revision given is the fallback.

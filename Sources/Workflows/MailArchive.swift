@@ -107,6 +107,9 @@ public enum MailArchive {
         var isDeletion: Bool
     }
 
+    /// Commits per slice of an epoch's walk (the cores take slices in turn).
+    public static let walkSlice = 256
+
     static func readPublicInbox(_ source: String, window: Window, progress: ((Int) -> Void)?) throws
         -> Contents
     {
@@ -126,18 +129,41 @@ public enum MailArchive {
             } catch {
                 throw InputError("\(epoch): not a public-inbox archive: HEAD has no commits (\(error))")
             }
-            var sawMessage = false
-            for id in commits {
-                guard let info = try? repo.commit(id), let tree = try? repo.tree(ofCommit: id) else { continue }
-                if let blob = try? repo.blobID(tree: tree, path: "m") {
-                    sawMessage = true
-                    total += 1
-                    if window.mayContain(commitTime: info.time) {
-                        found.append(Posting(epoch: n, commit: id, blob: blob, isDeletion: false))
+            // Each commit's tree is looked up for its `m` (a message) or `d` (a deletion): the
+            // cores take slices of the history, each with its own handle; order is kept.
+            let sliceCount = max(1, commits.count / walkSlice + 1)
+            let sliceSize = (commits.count + sliceCount - 1) / sliceCount
+            let slices = ParallelSlots<(postings: [Posting], messages: Int)>(count: sliceCount)
+            defer { slices.free() }
+            let nextSlice = BatchCounter()
+            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8, sliceCount))
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                guard let own = try? Repository.open(epoch) else { return }
+                while true {
+                    let k = nextSlice.take(1)
+                    guard k < sliceCount else { break }
+                    var out: [Posting] = []
+                    var messages = 0
+                    for id in commits[min(commits.count, k * sliceSize)..<min(commits.count, (k + 1) * sliceSize)] {
+                        guard let (tree, time) = try? own.treeAndTime(ofCommit: id) else { continue }
+                        if let blob = try? own.blobID(tree: tree, path: "m") {
+                            messages += 1
+                            if window.mayContain(commitTime: time) {
+                                out.append(Posting(epoch: n, commit: id, blob: blob, isDeletion: false))
+                            }
+                        } else if let blob = try? own.blobID(tree: tree, path: "d") {
+                            out.append(Posting(epoch: n, commit: id, blob: blob, isDeletion: true))
+                        }
                     }
-                } else if let blob = try? repo.blobID(tree: tree, path: "d") {
-                    found.append(Posting(epoch: n, commit: id, blob: blob, isDeletion: true))
+                    slices.set(k, (out, messages))
                 }
+            }
+            var sawMessage = false
+            for k in 0..<sliceCount {
+                guard let slice = slices.get(k) else { continue }
+                found += slice.postings
+                total += slice.messages
+                if slice.messages > 0 { sawMessage = true }
             }
             if !sawMessage && !commits.isEmpty {
                 throw InputError(

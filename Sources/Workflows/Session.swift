@@ -96,6 +96,18 @@ public final class Session: @unchecked Sendable {
         }
     }
 
+    /// Another handle on `main`'s repository, sharing everything else (see `init(workerOf:)`).
+    init(repository: Repository, sharing main: Session) {
+        self.repository = repository
+        repositoryPath = main.repositoryPath
+        store = main.store
+        catalog = main.catalog
+        engine = main.engine
+        options = main.options
+        policy = main.policy
+        dotConfig = main.dotConfig
+    }
+
     /// The rules shipped with modcheck: `rules/` next to the package (found from the executable's
     /// location or the source tree), or `$MODCHECK_RULES`.
     public static func bundledRulesDirectory() -> String {

@@ -21,6 +21,8 @@ public enum Triage {
         public var extraBases: [String] = []
         /// Called now and then with a one-line status (for a progress line on a terminal).
         public var progress: (@Sendable (String) -> Void)?
+        /// Worker threads (each with its own repository handle); the report does not depend on it.
+        public var workers = FactStore.defaultWorkers
 
         public init() {}
     }
@@ -90,7 +92,97 @@ public enum Triage {
         progress?("\(contents.messages.count) messages, \(groups.count) series")
 
         let chooser = try BaseChooser(repository: session.repository, revisions: [baseRevision] + options.extraBases)
+        // Per worker thread: its chooser and relevance checks (they read through its handle).
+        let workerStates = OnceMap<ObjectIdentifier, WorkerState>()
+        @Sendable func state(_ worker: Session) throws -> WorkerState {
+            try workerStates.value(ObjectIdentifier(worker)) {
+                WorkerState(session: worker, chooser: BaseChooser(chooser, repository: worker.repository))
+            }
+        }
+        // The checked bases, each built once and shared. The first relevant posting on a base
+        // starts its build on a thread of its own, while the relevance pass goes on (the full
+        // checks all wait for it otherwise, with a core idle). With --limit the checked series
+        // are known only after the pass: nothing is built early then.
+        let checkedBases = OnceMap<ObjectID, SeriesCheck.BaseState>()
+        let early = DispatchGroup()
+        let started = OnceMap<ObjectID, Bool>()
+        let buildEarly: @Sendable (BaseChoice) -> Void = { choice in
+            guard options.limit == nil else { return }
+            _ = try? started.value(choice.commit) {
+                guard let builder = try? Session(workerOf: session) else { return false }
+                DispatchQueue.global().async(group: early) {
+                    builder.store.using(builder.repository) {
+                        _ = try? checkedBases.value(choice.commit) {
+                            try SeriesCheck.baseState(session: builder, baseRevision: choice.commit.hex)
+                        }
+                    }
+                }
+                return true
+            }
+        }
+        // Every posted version read against its base (both cores, a series at a time).
+        let read = try Workers.map(groups.count, session: session, workers: options.workers) { worker, g in
+            let postings = try state(worker).postings(of: groups[g])
+            for posting in postings where posting.relevant { posting.base.map(buildEarly) }
+            return postings
+        }
+        Timing.mark("relevance")
+        var entries: [Entry] = []
+        var checkList: [Int] = []
+        for postings in read where !postings.isEmpty {
+            let primary = postings.lastIndex { $0.series.isComplete } ?? postings.count - 1
+            var entry = Entry(versions: postings, primary: primary)
+            if entry.relevant {
+                if let limit = options.limit, checkList.count >= limit {
+                    for i in entry.versions.indices where entry.versions[i].relevant {
+                        entry.versions[i].problem = "not checked: --limit \(limit) reached"
+                    }
+                } else {
+                    checkList.append(entries.count)
+                }
+            }
+            entries.append(entry)
+        }
+        // The relevant versions checked in full, each on its base's model.
+        let done = LockedCounter()
+        let snapshot = entries
+        let toCheck = checkList
+        let fallback = chooser.fallback.commit
+        let checked = try Workers.map(toCheck.count, session: session, workers: options.workers) { worker, k in
+            var entry = snapshot[toCheck[k]]
+            for i in entry.versions.indices where entry.versions[i].relevant {
+                let base = entry.versions[i].base?.commit.hex ?? baseRevision
+                let key = entry.versions[i].base?.commit ?? fallback
+                let state = try checkedBases.value(key) {
+                    try SeriesCheck.baseState(session: worker, baseRevision: base)
+                }
+                check(&entry.versions[i], session: worker, baseRevision: base, base: state)
+            }
+            let n = (done.take(below: Int.max) ?? 0) + 1
+            progress?("\(contents.messages.count) messages, \(groups.count) series, \(n) checked")
+            return entry
+        }
+        for (k, index) in toCheck.enumerated() { entries[index] = checked[k] }
+        early.wait()
+        Timing.mark("relevance and checks")
+        session.finish()
+        return Outcome(
+            entries: entries, notes: contents.notes, messagesRead: contents.total,
+            messagesInWindow: contents.messages.count,
+            patchMessages: contents.messages.filter(\.hasDiff).count)
+    }
+
+    /// One worker thread's base chooser and relevance checks (one per base it met).
+    final class WorkerState: @unchecked Sendable {
+        let session: Session
+        let chooser: BaseChooser
         var relevanceByBase: [ObjectID: RelevanceCheck] = [:]
+
+        init(session: Session, chooser: BaseChooser) {
+            self.session = session
+            self.chooser = chooser
+        }
+
         func relevance(_ base: BaseChoice) throws -> RelevanceCheck {
             if let known = relevanceByBase[base.commit] { return known }
             let check = RelevanceCheck(
@@ -98,10 +190,9 @@ public enum Triage {
             relevanceByBase[base.commit] = check
             return check
         }
-        var checkedBases: [ObjectID: SeriesCheck.BaseState] = [:]
-        var checkedSeries = 0
-        var entries: [Entry] = []
-        for versions in groups {
+
+        /// Each posted version of a series, read against its own base.
+        func postings(of versions: [PatchSeries]) throws -> [Posting] {
             var postings: [Posting] = []
             for series in versions where !series.patches.isEmpty {
                 let patches = series.patches.filter { $0.patchText != nil }.map(SeriesPatch.init)
@@ -115,35 +206,8 @@ public enum Triage {
                 posting.diffFindings = session.engine.diffOnly(read.diffFindings)
                 postings.append(posting)
             }
-            guard !postings.isEmpty else { continue }
-            let primary = postings.lastIndex { $0.series.isComplete } ?? postings.count - 1
-            var entry = Entry(versions: postings, primary: primary)
-            if entry.relevant {
-                if let limit = options.limit, checkedSeries >= limit {
-                    for i in entry.versions.indices where entry.versions[i].relevant {
-                        entry.versions[i].problem = "not checked: --limit \(limit) reached"
-                    }
-                } else {
-                    checkedSeries += 1
-                    for i in entry.versions.indices where entry.versions[i].relevant {
-                        let base = entry.versions[i].base?.commit.hex ?? baseRevision
-                        let key = entry.versions[i].base?.commit ?? chooser.fallback.commit
-                        if checkedBases[key] == nil {
-                            checkedBases[key] = try SeriesCheck.baseState(session: session, baseRevision: base)
-                        }
-                        check(&entry.versions[i], session: session, baseRevision: base, base: checkedBases[key]!)
-                    }
-                    progress?("\(contents.messages.count) messages, \(groups.count) series, \(checkedSeries) checked")
-                }
-            }
-            entries.append(entry)
+            return postings
         }
-        Timing.mark("relevance and checks")
-        session.finish()
-        return Outcome(
-            entries: entries, notes: contents.notes, messagesRead: contents.total,
-            messagesInWindow: contents.messages.count,
-            patchMessages: contents.messages.filter(\.hasDiff).count)
     }
 
     static func check(

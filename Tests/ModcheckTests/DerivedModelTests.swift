@@ -29,8 +29,10 @@ extension TriageTests {
                 "\($0.name) m=\($0.canBeModule) y=\($0.canBeBuiltin) \($0.sources) \($0.moduleSources)"
             }.sorted()
         }
+        var keptStructure = false
         func step(_ label: String, _ next: KernelTree, changed: Set<String>) {
             let derived = session.model(of: next, base: model, changedPaths: changed)
+            keptStructure = derived.structuralBase != nil
             let fresh = session.model(of: next)
             XCTAssertEqual(units(derived), units(fresh), label)
             XCTAssertEqual(findings(derived), findings(fresh), label)
@@ -82,5 +84,32 @@ extension TriageTests {
                 of: "\ttristate \"ARM Ltd. System MMU Version 3 (SMMUv3) Support\"",
                 with: "\n\tbool \"ARM Ltd. System MMU Version 3 (SMMUv3) Support\"")])
         XCTAssertFalse(model.units.contains { $0.name.hasSuffix("arm-smmu-v3.ko") && $0.canBeModule })
+
+        // Rule results kept per unit (only C files change from here): a built-in user whose file
+        // does not change must still see a provider that appears in, moves to or leaves another
+        // file. The built-in core calls the helper the header declares; nothing defines it yet.
+        func usesModular(_ m: KernelModel) -> [String] {
+            findings(m).filter { $0.hasPrefix("builtin-uses-modular") && $0.contains("iommu_new_helper drivers/iommu/iommu.c:") }
+        }
+        let core = try text("drivers/iommu/iommu.c")
+        try edit("user", ["drivers/iommu/iommu.c": core + "\nint iommu_use_helper(struct device *dev)\n{\n\treturn iommu_new_helper(dev);\n}\n"])
+        XCTAssertTrue(keptStructure, "a C-only change keeps the structure")
+        XCTAssertEqual(usesModular(model), [])
+        // The modular SMMU driver defines it: the unchanged core now breaks vmlinux.
+        let smmu = try text("drivers/iommu/arm-smmu.c")
+        try edit("provider in a module", ["drivers/iommu/arm-smmu.c": smmu + "\nint iommu_new_helper(struct device *dev)\n{\n\treturn 0;\n}\n"])
+        XCTAssertEqual(usesModular(model).count, 1, "\(findings(model))")
+        // A body edit elsewhere keeps it (the kept result, same as a fresh model: step compares).
+        try edit("unrelated body", ["drivers/iommu/arm-smmu.c": try text("drivers/iommu/arm-smmu.c") + "/* a comment */\n"])
+        XCTAssertEqual(usesModular(model).count, 1)
+        // Moved to built-in code: gone, though the user's file did not change.
+        let sysfs = try text("drivers/iommu/iommu-sysfs.c")
+        try edit(
+            "provider built in",
+            [
+                "drivers/iommu/arm-smmu.c": smmu,
+                "drivers/iommu/iommu-sysfs.c": sysfs + "\nint iommu_new_helper(struct device *dev)\n{\n\treturn 0;\n}\n",
+            ])
+        XCTAssertEqual(usesModular(model), [])
     }
 }

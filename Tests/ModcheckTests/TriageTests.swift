@@ -203,6 +203,27 @@ final class TriageTests: ScratchTestCase {
         XCTAssertTrue(entry.latest.problem?.contains("--limit") ?? false)
     }
 
+    /// Two workers (a handle each, bases built once and shared) report what one does, and an
+    /// epoch walked in slices by both cores keeps every message in its order.
+    func testWorkersDoNotChangeTheReport() throws {
+        let chatter = (0..<(MailArchive.walkSlice + 40)).map { i in
+            typo.replacingOccurrences(of: "<typo@example.invalid>", with: "<typo-\(i)@example.invalid>")
+                .replacingOccurrences(of: "Documentation: typo", with: "Documentation: typo \(i)")
+        }
+        try FileManager.default.createDirectory(atPath: root + "/busy/git", withIntermediateDirectories: true)
+        let v1 = try posting(version: 1, day: 28)
+        let v2 = try posting(version: 2, day: 30, only: [0, 1, 2, 5])
+        try writeEpoch(root + "/busy/git/0.git", v1 + chatter + v2)
+        let one = try triage(root + "/busy") { $0.workers = 1 }
+        let two = try triage(root + "/busy") { $0.workers = 2 }
+        XCTAssertEqual(one.messagesRead, v1.count + chatter.count + v2.count)
+        XCTAssertEqual(one.entries.count, 1 + chatter.count)
+        XCTAssertEqual(one.entries.last?.latest.series.title, "Documentation: typo \(chatter.count - 1)")
+        XCTAssertTrue(one.entries.first?.versions.contains { $0.isChecked } ?? false)
+        XCTAssertEqual(TriageReport.json(one), TriageReport.json(two))
+        XCTAssertEqual(TriageReport.markdown(one), TriageReport.markdown(two))
+    }
+
     func testBadInputIsNamedAndOneBadMessageLosesNothingElse() throws {
         let tree = try baseTree()
         XCTAssertThrowsError(try triage(tree + "/.git")) { error in

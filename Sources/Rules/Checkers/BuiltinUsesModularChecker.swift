@@ -12,18 +12,41 @@ struct BuiltinUsesModularChecker: Checker {
     let spec: RuleSpec
     init(spec: RuleSpec) throws { self.spec = spec }
 
+    /// One user's findings and every name it references (kept per unit: a model derived by a
+    /// patch that changes neither the user's sources nor a definition of those names has them).
+    struct Kept {
+        var findings: [Finding]
+        var names: Set<String>
+        var only: Set<String>?
+    }
+
     func check(_ context: CheckContext) -> [Finding] {
         let model = context.model
         var findings: [Finding] = []
         var search = PresenceSearch(model: model)
+        let base = model.structuralBase
+        let changedNames = base == nil ? [] : model.namesDefinedInChangedFiles
+        func findingsOf(_ user: ModuleUnit, only: Set<String>?) -> [Finding] {
+            let key = (only == nil ? "in:" : "out:") + user.name
+            if let base, !model.sourcesChanged(user), let kept: Kept = base.keptResult(spec.id, key),
+                kept.only == only, kept.names.isDisjoint(with: changedNames),
+                model.headersAgree(on: kept.names, with: base)
+            {
+                model.keep(kept, spec.id, key)
+                return kept.findings
+            }
+            let (found, names) = check(user, only: only, model: model, search: &search)
+            model.keep(Kept(findings: found, names: names, only: only), spec.id, key)
+            return found
+        }
         for user in model.scopedUnits where user.canBeBuiltin {
-            findings += check(user, only: nil, model: model, search: &search)
+            findings += findingsOf(user, only: nil)
         }
         // The reverse: a scoped provider that can be a module, called by built-in code outside
         // the scope (an IOMMU driver turned tristate breaks a built-in caller in drivers/firmware).
         let provided = modularNamesInScope(model)
         for user in model.outOfScopeUsers(seeing: provided) {
-            findings += check(user, only: provided, model: model, search: &search)
+            findings += findingsOf(user, only: provided)
         }
         return findings
     }
@@ -41,11 +64,14 @@ struct BuiltinUsesModularChecker: Checker {
         return names
     }
 
-    /// The findings of one built-in user (only for references to `only`, when given).
+    /// The findings of one built-in user (only for references to `only`, when given), and the
+    /// names it references.
     func check(_ user: ModuleUnit, only: Set<String>?, model: KernelModel, search: inout PresenceSearch)
-        -> [Finding]
+        -> (findings: [Finding], names: Set<String>)
     {
         var findings: [Finding] = []
+        let references = model.references(of: user)
+        let referenced = Set(references.map(\.1.name))
         do {
             let own = UnitNames(user.sources.compactMap { model.facts($0) })
             let ownSources = Set(user.sources)
@@ -55,7 +81,7 @@ struct BuiltinUsesModularChecker: Checker {
             // One finding per provider: the first reference, and the names it shares the fix with.
             var byProvider: [String: (source: String, ref: SymbolReference, provider: ModuleUnit, config: String, witness: KconfigWitness, names: [String])] = [:]
             var order: [String] = []
-            for (source, ref) in model.references(of: user)
+            for (source, ref) in references
             where only?.contains(ref.name) ?? true && !own.names.contains(ref.name) && !seen.contains(ref.name)
                 && (own.declared.contains(ref.name) || headers.isDeclared(ref.name))
             {
@@ -110,7 +136,7 @@ struct BuiltinUsesModularChecker: Checker {
                 findings.append(finding)
             }
         }
-        return findings
+        return (findings, referenced)
     }
 
     /// The units that define `name` non-static, when every one of them can be a module (a
