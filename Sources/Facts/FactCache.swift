@@ -4,8 +4,8 @@ import Foundation
 /// A persistent, content-addressed store of encoded facts: the key is a blob id (a content hash),
 /// so one cache serves every kernel tree on the machine and the second look at an unchanged blob
 /// costs no parsing. Records live in 256 append-only shard files (by the first byte of the id);
-/// writers append under `flock`, so concurrent runs are safe; a shard that fails its checksums is
-/// dropped and rebuilt, with a warning.
+/// writers append under `flock`, so concurrent runs are safe; a shard whose tail fails its checks
+/// (a writer killed mid-record) is cut back to its last good record, with a warning.
 public final class FactCache: @unchecked Sendable {
     /// Bump when the encoding or any extractor changes meaning: old records are then ignored.
     public static let formatVersion = 4
@@ -20,7 +20,9 @@ public final class FactCache: @unchecked Sendable {
         }
     }
 
+    /// The generation directory this version reads and writes, and the cache root above it.
     public let directory: String
+    public let root: String
     private let lock = NSLock()
     /// Records read from disk, per shard (loaded lazily).
     private var shards: [Int: [Key: [UInt8]]] = [:]
@@ -39,7 +41,8 @@ public final class FactCache: @unchecked Sendable {
     }
 
     public init(directory: String) throws {
-        self.directory = directory + "/facts-v\(FactCache.formatVersion)-scanner\(CSourceScanner.version)"
+        root = directory
+        self.directory = directory + "/" + CacheHousekeeping.currentGeneration
         do {
             try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         } catch {
@@ -47,6 +50,18 @@ public final class FactCache: @unchecked Sendable {
                 message:
                     "\(self.directory): cannot create the cache directory (\(error.localizedDescription))")
         }
+        CacheHousekeeping.stamp(self.directory)
+    }
+
+    /// Keeps the cache under `maxBytes` (least recently used first; see CacheHousekeeping), with
+    /// a note when something was removed.
+    public func enforceBound(_ maxBytes: Int64 = CacheHousekeeping.defaultMaxBytes) {
+        let total = CacheHousekeeping.generations(in: root).reduce(Int64(0)) { $0 + $1.bytes }
+        guard total > maxBytes else { return }
+        let pruned = CacheHousekeeping.prune(root: root, maxBytes: maxBytes)
+        note(
+            "\(root): the cache held \(CacheHousekeeping.describe(total)), over its bound of \(CacheHousekeeping.describe(maxBytes)) (MODCHECK_CACHE_MAX_SIZE): removed \(pruned.removedGenerations.count) old generation(s) and \(pruned.removedShards) shard(s), \(CacheHousekeeping.describe(pruned.freedBytes))"
+        )
     }
 
     private func shardPath(_ shard: Int) -> String {
@@ -151,7 +166,13 @@ public final class FactCache: @unchecked Sendable {
     private func readShard(_ shard: Int) -> [Key: [UInt8]] {
         let path = shardPath(shard)
         guard let data = FileManager.default.contents(atPath: path) else { return [:] }
-        let bytes = [UInt8](data)
+        let read = FactCache.parseShard([UInt8](data))
+        guard read.corrupt else { return read.records }
+        return repair(path, seen: read.records)
+    }
+
+    /// The records of a shard's bytes up to the first damaged one; the length of that good prefix.
+    static func parseShard(_ bytes: [UInt8]) -> (records: [Key: [UInt8]], goodLength: Int, corrupt: Bool) {
         var records: [Key: [UInt8]] = [:]
         var offset = 0
         func readUInt32(_ at: Int) -> UInt32 {
@@ -162,32 +183,46 @@ public final class FactCache: @unchecked Sendable {
         let header = 2 + 1 + 20 + 4 + 4
         while offset < bytes.count {
             guard bytes.count - offset >= header, bytes[offset] == 0x4d, bytes[offset + 1] == 0x43 else {
-                return dropCorrupt(shard, path: path)
+                return (records, offset, true)
             }
             let kind = bytes[offset + 2]
             let blob = Array(bytes[offset + 3..<offset + 23])
             let length = Int(readUInt32(offset + 23))
             let checksum = readUInt32(offset + 27)
             let start = offset + header
-            guard length <= bytes.count - start else { return dropCorrupt(shard, path: path) }
+            guard length <= bytes.count - start else { return (records, offset, true) }
             let value = bytes[start..<start + length]
-            guard FactCache.fnv1a(value) == checksum else { return dropCorrupt(shard, path: path) }
+            guard FactCache.fnv1a(value) == checksum else { return (records, offset, true) }
             records[Key(blob: blob, kind: kind)] = Array(value)
             offset = start + length
         }
-        return records
+        return (records, offset, false)
     }
 
-    private func dropCorrupt(_ shard: Int, path: String) -> [Key: [UInt8]] {
-        note("\(path): corrupt cache shard; rebuilding it")
-        let fd = open(path, O_WRONLY)
-        if fd >= 0 {
-            flock(fd, LOCK_EX)
-            ftruncate(fd, 0)
-            flock(fd, LOCK_UN)
-            close(fd)
+    /// A shard that read as damaged: read again under the writers' lock (a run appending right
+    /// then is not damage); still damaged (a writer killed mid-record, a disk error), it is cut
+    /// back to its last good record, with a note. The good records are kept either way.
+    private func repair(_ path: String, seen: [Key: [UInt8]]) -> [Key: [UInt8]] {
+        let fd = open(path, O_RDWR)
+        guard fd >= 0 else { return seen }
+        defer { close(fd) }
+        flock(fd, LOCK_EX)
+        defer { flock(fd, LOCK_UN) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        lseek(fd, 0, SEEK_SET)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
         }
-        return [:]
+        let again = FactCache.parseShard(bytes)
+        guard again.corrupt else { return again.records }
+        ftruncate(fd, off_t(again.goodLength))
+        note(
+            "\(path): damaged cache shard (a run killed while writing, or a disk error): kept \(again.records.count) record(s), dropped \(bytes.count - again.goodLength) byte(s) after them"
+        )
+        return again.records
     }
 }
 

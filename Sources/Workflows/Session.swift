@@ -187,7 +187,11 @@ public final class Session: @unchecked Sendable {
         return Array(notes.prefix(limit)) + ["\(notes.count - limit) more notes not shown"]
     }
 
-    public func finish() { store.flush() }
+    /// Writes what this run learned to the cache, and keeps the cache under its bound.
+    public func finish() {
+        store.flush()
+        store.cache?.enforceBound()
+    }
 
     /// What the fact layer had to say: unreadable blobs, files too large to scan, a corrupt cache.
     public var factNotes: [String] {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Facts
 import Foundation
 import Git
 import Workflows
@@ -10,7 +11,7 @@ struct Modcheck: ParsableCommand {
         abstract:
             "Catch Linux kernel module-ability regressions (exports, tristate flips, unload safety) from git objects.",
         subcommands: [
-            TreeCommand.self, ChangesCommand.self, SeriesCommand.self, LogCommand.self, HookCommand.self, B4CheckCommand.self, TriageCommand.self, RulesCommand.self, ExplainCommand.self,
+            TreeCommand.self, ChangesCommand.self, SeriesCommand.self, LogCommand.self, HookCommand.self, B4CheckCommand.self, TriageCommand.self, RulesCommand.self, ExplainCommand.self, CacheCommand.self,
             DemoCommand.self,
         ])
 
@@ -27,6 +28,7 @@ struct Modcheck: ParsableCommand {
     /// Usage and input errors exit with 2 and one line naming the file; error findings exit with 1.
     static func runCommand() -> Never {
         do {
+            Timing.mark("start")
             var command = try parseAsRoot()
             try command.run()
             Foundation.exit(0)

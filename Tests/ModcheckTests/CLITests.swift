@@ -1,3 +1,4 @@
+import Facts
 import Foundation
 import Git
 import Workflows
@@ -124,6 +125,82 @@ final class CLITests: ScratchTestCase {
         XCTAssertTrue(r.out.contains("does not apply"), r.out)
         XCTAssertTrue(r.out.contains("drivers/iommu/Kconfig: hunk 1"), r.out)
         XCTAssertTrue(r.out.contains("[1/7]"), r.out)
+    }
+
+    /// `cache stats` lists the generation a run wrote; `cache prune` drops a stale generation and
+    /// keeps the bound; a bad size is a usage error; the next run works on the pruned cache.
+    func testCacheStatsAndPrune() throws {
+        let (repo, patches) = try seriesCase()
+        XCTAssertEqual(run(["series", "--repo", repo, "--base", "HEAD"] + patches).status, 1)
+        let stale = root + "/cache/facts-v1-scanner1"
+        try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: true)
+        try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: stale + "/00.pack"))
+        let stats = run(["cache", "stats", "--format", "json"])
+        XCTAssertEqual(stats.status, 0, stats.err)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(stats.out.utf8)) as? [String: Any])
+        let generations = try XCTUnwrap(json["generations"] as? [[String: Any]])
+        XCTAssertEqual(generations.count, 2, stats.out)
+        XCTAssertEqual(generations.filter { $0["current"] as? Bool == true }.count, 1)
+        XCTAssertGreaterThan(generations.first { $0["current"] as? Bool == true }?["bytes"] as? Int ?? 0, 0)
+        XCTAssertTrue(run(["cache", "stats"]).out.contains("facts-v1-scanner1"))
+
+        let pruned = run(["cache", "prune"])
+        XCTAssertEqual(pruned.status, 0, pruned.err)
+        XCTAssertTrue(pruned.out.contains("removed 1 unused generation(s) (facts-v1-scanner1)"), pruned.out)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
+        let tight = run(["cache", "prune", "--max-size", "1K"])
+        XCTAssertEqual(tight.status, 0, tight.err)
+        let left = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(run(["cache", "stats", "--format", "json"]).out.utf8)) as? [String: Any])
+        XCTAssertLessThanOrEqual(left["bytes"] as? Int ?? .max, 1024)
+        let bad = run(["cache", "prune", "--max-size", "lots"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.err.contains("--max-size 'lots'"), bad.err)
+        XCTAssertEqual(run(["series", "--repo", repo, "--base", "HEAD"] + patches).status, 1, "works on a pruned cache")
+    }
+
+    /// Runs killed (SIGKILL) at points all through their work, then runs sharing one cache at
+    /// once: every later report has the findings of a run without a cache.
+    func testKilledAndConcurrentRunsLeaveAUsableCache() throws {
+        let (repo, patches) = try seriesCase()
+        let args = ["series", "--repo", repo, "--base", "HEAD", "--format", "json"] + patches
+        func findings(_ out: String) throws -> String {
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], out)
+            let data = try JSONSerialization.data(withJSONObject: json["findings"] ?? [], options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+        let reference = try findings(runModcheck(args + ["--no-cache"], cache: root + "/none").out)
+        let cache = root + "/shared"
+        for delay in [5, 20, 40, 60, 80, 100, 130, 160, 200, 250, 300, 400] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: modcheckBinary)
+            p.arguments = args + ["--cache", cache]
+            p.environment = ProcessInfo.processInfo.environment.merging(["MODCHECK_RULES": PackagePaths.rules]) { _, new in new }
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(useconds_t(delay * 1000))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let next = runModcheck(args + ["--cache", cache], cache: cache)
+            XCTAssertEqual(next.status, 1, next.err)
+            XCTAssertEqual(try findings(next.out), reference, "after a run killed at \(delay) ms")
+        }
+        // Two runs at once on a fresh cache, then one reading what both wrote.
+        let fresh = root + "/fresh"
+        let results = ParallelSlots<(status: Int32, out: String, err: String)>(count: 2)
+        defer { results.free() }
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            results.set(i, runModcheck(args + ["--cache", fresh], cache: fresh))
+        }
+        for i in 0..<2 {
+            let r = try XCTUnwrap(results.get(i))
+            XCTAssertEqual(r.status, 1, r.err)
+            XCTAssertEqual(try findings(r.out), reference)
+        }
+        let after = runModcheck(args + ["--cache", fresh], cache: fresh)
+        XCTAssertEqual(try findings(after.out), reference)
+        XCTAssertFalse(after.out.contains("damaged cache shard"), after.out)
     }
 
     func testBadInputExitsWithTwoAndNamesTheFile() throws {

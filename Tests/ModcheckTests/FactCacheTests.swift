@@ -21,7 +21,8 @@ final class FactCacheTests: XCTestCase {
         cache.flush()
         let again = try FactCache(directory: dir)
         XCTAssertEqual(again.get(key), [1, 2, 3], "persisted")
-        // Corrupt the shard: the next reader drops it with a warning instead of trusting it.
+        // Corrupt the shard: the next reader drops the damaged record with a warning instead of
+        // trusting it.
         let shard = again.directory + "/42.pack"
         var bytes = try XCTUnwrap(FileManager.default.contents(atPath: shard))
         bytes[bytes.count - 1] ^= 0xff
@@ -29,7 +30,100 @@ final class FactCacheTests: XCTestCase {
         let third = try FactCache(directory: dir)
         XCTAssertNil(third.get(key))
         XCTAssertEqual(third.warnings.count, 1)
-        XCTAssertTrue(third.warnings[0].contains("corrupt"), third.warnings[0])
+        XCTAssertTrue(third.warnings[0].contains("damaged cache shard"), third.warnings[0])
+    }
+
+    /// A writer killed at any byte of its append leaves a shard whose earlier records are kept:
+    /// the next run cuts the torn tail (with a note), and the run after it reads a clean shard.
+    func testTornAppendKeepsEarlierRecords() throws {
+        let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = FactCache.Key(blob: [0x07] + Array(repeating: 1, count: 19), kind: 2)
+        let second = FactCache.Key(blob: [0x07] + Array(repeating: 2, count: 19), kind: 2)
+        let writer = try FactCache(directory: dir)
+        writer.put(first, Array(repeating: 9, count: 40))
+        writer.flush()
+        let shard = writer.directory + "/07.pack"
+        let good = try XCTUnwrap(FileManager.default.contents(atPath: shard))
+        writer.put(second, Array(repeating: 8, count: 40))
+        writer.flush()
+        let whole = try XCTUnwrap(FileManager.default.contents(atPath: shard))
+        for cut in good.count..<whole.count {
+            try whole.prefix(cut).write(to: URL(fileURLWithPath: shard))
+            let reader = try FactCache(directory: dir)
+            XCTAssertEqual(reader.get(first), Array(repeating: 9, count: 40), "cut at \(cut)")
+            XCTAssertNil(reader.get(second), "cut at \(cut)")
+            XCTAssertEqual(reader.warnings.count, cut == good.count ? 0 : 1, "cut at \(cut)")
+            XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: shard)[.size] as? Int, good.count)
+            let next = try FactCache(directory: dir)
+            XCTAssertEqual(next.get(first), Array(repeating: 9, count: 40))
+            XCTAssertEqual(next.warnings, [])
+        }
+    }
+
+    /// Two runs appending to the same shards at once both land whole.
+    func testConcurrentWritersBothLand() throws {
+        let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let caches = [try FactCache(directory: dir), try FactCache(directory: dir)]
+        for (n, cache) in caches.enumerated() {
+            for i in 0..<500 {
+                cache.put(FactCache.Key(blob: [UInt8(i % 4), UInt8(n)] + Array(repeating: UInt8(i / 4), count: 18), kind: 1), Array(repeating: UInt8(n), count: 300 + i))
+            }
+        }
+        DispatchQueue.concurrentPerform(iterations: 2) { caches[$0].flush() }
+        let reader = try FactCache(directory: dir)
+        for n in 0..<2 {
+            for i in 0..<500 {
+                let key = FactCache.Key(blob: [UInt8(i % 4), UInt8(n)] + Array(repeating: UInt8(i / 4), count: 18), kind: 1)
+                XCTAssertEqual(reader.get(key)?.count, 300 + i)
+            }
+        }
+        XCTAssertEqual(reader.warnings, [])
+    }
+
+    /// Old generations (another fact format or scanner) go first, then the current one's shards
+    /// written longest ago; the bound holds afterwards and the cache still works.
+    func testPruneLeastRecentlyUsedFirst() throws {
+        let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        let old = dir + "/facts-v3-scanner1"
+        try fm.createDirectory(atPath: old, withIntermediateDirectories: true)
+        try Data(repeating: 1, count: 50_000).write(to: URL(fileURLWithPath: old + "/00.pack"))
+        let cache = try FactCache(directory: dir)
+        for shard in 0..<4 {
+            cache.put(FactCache.Key(blob: [UInt8(shard)] + Array(repeating: 0, count: 19), kind: 1), Array(repeating: 5, count: 10_000))
+        }
+        cache.flush()
+        // Shard 00 was written longest ago.
+        let past = Date(timeIntervalSinceNow: -3600)
+        try fm.setAttributes([.modificationDate: past], ofItemAtPath: cache.directory + "/00.pack")
+
+        let before = CacheHousekeeping.generations(in: dir)
+        XCTAssertEqual(before.map(\.name), ["facts-v3-scanner1", CacheHousekeeping.currentGeneration], "least recently used first")
+        XCTAssertEqual(before.map(\.isCurrent), [false, true])
+        XCTAssertEqual(before[1].files, 4)
+
+        let none = CacheHousekeeping.prune(root: dir, maxBytes: 1 << 30)
+        XCTAssertEqual(none.removedGenerations, [], "under the bound: nothing")
+        XCTAssertEqual(none.removedShards, 0)
+        XCTAssertEqual(none.remainingBytes, before[0].bytes + before[1].bytes)
+        let pruned = CacheHousekeeping.prune(root: dir, maxBytes: 35_000)
+        XCTAssertEqual(pruned.removedGenerations, ["facts-v3-scanner1"])
+        XCTAssertEqual(pruned.removedShards, 1)
+        XCTAssertLessThanOrEqual(pruned.remainingBytes, 35_000)
+        XCTAssertFalse(fm.fileExists(atPath: old))
+        XCTAssertFalse(fm.fileExists(atPath: cache.directory + "/00.pack"), "the oldest shard goes first")
+        XCTAssertTrue(fm.fileExists(atPath: cache.directory + "/01.pack"))
+        let reader = try FactCache(directory: dir)
+        XCTAssertNil(reader.get(FactCache.Key(blob: [0] + Array(repeating: 0, count: 19), kind: 1)))
+        XCTAssertEqual(reader.get(FactCache.Key(blob: [1] + Array(repeating: 0, count: 19), kind: 1))?.count, 10_000)
+
+        XCTAssertEqual(CacheHousekeeping.parseSize("2G"), 2 << 30)
+        XCTAssertEqual(CacheHousekeeping.parseSize("500m"), 500 << 20)
+        XCTAssertNil(CacheHousekeeping.parseSize("lots"))
+        XCTAssertNil(CacheHousekeeping.parseSize("-1"))
     }
 
     func testFactsSurviveTheCodecUnchanged() throws {
