@@ -129,7 +129,7 @@ public enum CacheHousekeeping {
         }
         if over(), let current = all.first(where: \.isCurrent) {
             var shards: [(path: String, bytes: Int64, modified: Date)] = []
-            for file in (try? fm.contentsOfDirectory(atPath: current.path)) ?? [] where file.hasSuffix(".pack") {
+            for file in (try? fm.contentsOfDirectory(atPath: current.path)) ?? [] where file != stampName {
                 let path = current.path + "/" + file
                 guard let attributes = try? fm.attributesOfItem(atPath: path) else { continue }
                 shards.append(

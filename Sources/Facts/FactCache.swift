@@ -1,5 +1,7 @@
 import CSource
 import Foundation
+import Git
+import Kconfig
 
 /// A persistent, content-addressed store of encoded facts: the key is a blob id (a content hash),
 /// so one cache serves every kernel tree on the machine and the second look at an unchanged blob
@@ -29,6 +31,9 @@ public final class FactCache: @unchecked Sendable {
     /// Records added in this run (also appended to `pending` until flushed).
     private var added: [Key: [UInt8]] = [:]
     private var pending: [Int: [(Key, [UInt8])]] = [:]
+    /// Evaluators whose ranges go to a snapshot at `flush` (ModelSnapshots.swift).
+    private var snapshots: [(ObjectID, KconfigEvaluator, Int)] = []
+    private var lastBoundCheck: Date?
     public private(set) var warnings: [String] = []
     public private(set) var hits = 0
     public private(set) var misses = 0
@@ -54,8 +59,16 @@ public final class FactCache: @unchecked Sendable {
     }
 
     /// Keeps the cache under `maxBytes` (least recently used first; see CacheHousekeeping), with
-    /// a note when something was removed.
+    /// a note when something was removed. Looked at most once a minute (a triage finishes one
+    /// check per posting).
     public func enforceBound(_ maxBytes: Int64 = CacheHousekeeping.defaultMaxBytes) {
+        let now = Date()
+        let due = lock.withLock { () -> Bool in
+            if let last = lastBoundCheck, now.timeIntervalSince(last) < 60 { return false }
+            lastBoundCheck = now
+            return true
+        }
+        guard due else { return }
         let total = CacheHousekeeping.generations(in: root).reduce(Int64(0)) { $0 + $1.bytes }
         guard total > maxBytes else { return }
         let pruned = CacheHousekeeping.prune(root: root, maxBytes: maxBytes)
@@ -112,8 +125,13 @@ public final class FactCache: @unchecked Sendable {
         }
     }
 
-    /// Appends the records added in this run to their shards.
+    func lockedSnapshots<T>(_ body: (inout [(ObjectID, KconfigEvaluator, Int)]) -> T) -> T {
+        lock.withLock { body(&snapshots) }
+    }
+
+    /// Appends the records added in this run to their shards, and writes the snapshots.
     public func flush() {
+        defer { flushSnapshots() }
         let work = lock.withLock { () -> [Int: [(Key, [UInt8])]] in
             defer { pending = [:] }
             return pending
@@ -140,7 +158,7 @@ public final class FactCache: @unchecked Sendable {
         }
     }
 
-    private func note(_ message: String) { lock.withLock { warnings.append(message) } }
+    func note(_ message: String) { lock.withLock { warnings.append(message) } }
 
     // Record: "MC" kind(1) blob(20) length(4 LE) checksum(4 LE, FNV-1a of the value) value.
     static func appendRecord(_ out: inout [UInt8], key: Key, value: [UInt8]) {

@@ -18,6 +18,18 @@ extension Repository {
         }
     }
 
+    /// The blob id git gives `bytes` (SHA-1 of the blob object): a content key without a store.
+    public static func blobHash(_ bytes: [UInt8]) throws -> ObjectID {
+        var oid = git_oid()
+        var empty: UInt8 = 0
+        try bytes.withUnsafeBytes { buffer in
+            try withUnsafeMutablePointer(to: &empty) { placeholder in
+                try check("hash an object", git_odb_hash(&oid, buffer.baseAddress ?? UnsafeRawPointer(placeholder), buffer.count, GIT_OBJECT_BLOB))
+            }
+        }
+        return ObjectID(oid)
+    }
+
     /// Writes a blob (to memory when the repository was opened with in-memory writes).
     public func writeBlob(_ bytes: [UInt8]) throws -> ObjectID {
         try bytes.withUnsafeBytes { try writeObject($0, type: GIT_OBJECT_BLOB) }

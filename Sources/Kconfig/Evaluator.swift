@@ -145,6 +145,36 @@ public final class KconfigEvaluator: @unchecked Sendable {
         }
     }
 
+    /// The ranges known without assumptions, by symbol name (nil when that context has floors):
+    /// what a snapshot keeps so that the next run over the same Kconfig files starts from them.
+    public func defaultRanges() -> [String: ClosedRange<Tristate>]? {
+        lock.withLock {
+            guard let ctx = contexts[KconfigEvaluator.key([:])], ctx.floors.isEmpty else { return nil }
+            var out: [String: ClosedRange<Tristate>] = [:]
+            out.reserveCapacity(ctx.memo.count)
+            for (i, range) in ctx.memo { out[graph.names[i]] = range }
+            return out
+        }
+    }
+
+    /// Starts the context without assumptions from `ranges` (a snapshot's `defaultRanges()` of
+    /// an evaluator of the same Kconfig files): only final ranges are ever kept, so they hold
+    /// here. Names this tree does not have are ignored; nothing happens once that context exists.
+    public func seedDefaultRanges(_ ranges: [String: ClosedRange<Tristate>]) {
+        lock.withLock {
+            let key = KconfigEvaluator.key([:])
+            guard contexts[key] == nil else { return }
+            let ctx = EvaluationContext(assuming: [:], floors: [:])
+            for (name, range) in ranges { if let i = graph.index[name] { ctx.memo[i] = range } }
+            contexts[key] = ctx
+        }
+    }
+
+    /// How many ranges the context without assumptions knows.
+    public var defaultRangeCount: Int {
+        lock.withLock { contexts[KconfigEvaluator.key([:])]?.memo.count ?? 0 }
+    }
+
     /// The base evaluator's search, whose architecture views this one's start from.
     private var baseWitnessSearch: KconfigWitnessSearch?
 

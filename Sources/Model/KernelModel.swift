@@ -105,8 +105,12 @@ public final class KernelModel: @unchecked Sendable {
         let kconfig: KconfigTree
         let evaluator: KconfigEvaluator
         let blobsForKconfig = tree.blobs
+        // The files a parse reads, with their blobs: the key of a Kconfig snapshot.
+        let kconfigFiles = KconfigFilesRead()
         let readKconfig: (String) -> String? = { path in
-            blobsForKconfig[path].flatMap { store.text($0, path: path) }
+            guard let blob = blobsForKconfig[path] else { return nil }
+            kconfigFiles.files[path] = blob
+            return store.text(blob, path: path)
         }
         let changedKconfig = changed?.filter { KernelFileKind(path: $0) == .kconfig } ?? []
         var reusedKconfig = false
@@ -140,8 +144,19 @@ public final class KernelModel: @unchecked Sendable {
             kconfig = parsed
             // A base with the same semantics: the symbols whose meaning changed are found by
             // comparison, so what they cannot reach is kept from the base below.
-            evaluator = base.flatMap { KconfigEvaluator(tree: parsed, comparingWith: $0.evaluator) }
-                ?? KconfigEvaluator(tree: kconfig)
+            if let base, let updated = KconfigEvaluator(tree: parsed, comparingWith: base.evaluator) {
+                evaluator = updated
+            } else {
+                evaluator = KconfigEvaluator(tree: kconfig)
+                // The ranges an earlier run over the same Kconfig files worked out (a snapshot).
+                if let cache = store.cache,
+                    let key = FactCache.rangesKey(
+                        files: kconfigFiles.files, architectures: architectures, semantics: parsed.semantics)
+                {
+                    if let ranges = cache.kconfigRanges(key) { evaluator.seedDefaultRanges(ranges) }
+                    cache.keepRanges(of: evaluator, key: key, loaded: evaluator.defaultRangeCount)
+                }
+            }
             problems += kconfig.diagnostics.map { "\($0.file):\($0.line): \($0.message)" }
         }
 
@@ -1199,6 +1214,11 @@ final class HeaderNameTable: @unchecked Sendable {
     func mentions(_ name: String) -> [(blob: ObjectID, words: Set<String>)] { lock.withLock { mentionTable[name] ?? [] } }
 
     func strings(_ name: String) -> [(blob: ObjectID, text: String)] { lock.withLock { stringTable[name] ?? [] } }
+}
+
+/// The Kconfig files one parse read, with their blobs (filled by the parser's read callback).
+final class KconfigFilesRead {
+    var files: [String: ObjectID] = [:]
 }
 
 /// The files of each directory of a tree (name → sorted file names), made on first use with one

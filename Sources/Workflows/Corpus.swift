@@ -106,22 +106,24 @@ public enum Corpus {
         }
 
         /// Runs the case and returns the findings (warnings and errors) in the expected shape.
-        public func run() throws -> [Expected] {
+        /// The case's report, with the fact cache (and its snapshots) in `cacheDirectory`, or
+        /// without a cache.
+        public func report(cacheDirectory: String? = nil) throws -> CheckReport {
             let dir = Fixtures.temporaryDirectory("corpus")
             defer { try? FileManager.default.removeItem(atPath: dir) }
             _ = try buildRepository(at: dir)
             var options = CommonOptions()
             options.repository = dir
-            options.useCache = false
+            options.useCache = cacheDirectory != nil
+            options.cacheDirectory = cacheDirectory
             let session = try Session(options: options)
-            let report: CheckReport
-            if patchFiles.isEmpty {
-                report = try TreeCheck.run(session: session, revision: "HEAD")
-            } else {
-                let (patches, notes) = try PatchInputs.read(patchFiles)
-                report = try SeriesCheck.run(
-                    session: session, baseRevision: "HEAD", patches: patches, inputNotes: notes)
-            }
+            if patchFiles.isEmpty { return try TreeCheck.run(session: session, revision: "HEAD") }
+            let (patches, notes) = try PatchInputs.read(patchFiles)
+            return try SeriesCheck.run(session: session, baseRevision: "HEAD", patches: patches, inputNotes: notes)
+        }
+
+        public func run() throws -> [Expected] {
+            let report = try self.report()
             return report.findings.filter { $0.severity != .info }.map {
                 Expected(
                     patch: patchFiles.isEmpty ? nil : $0.patch, rule: $0.rule, severity: $0.severity.rawValue,

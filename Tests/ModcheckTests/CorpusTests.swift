@@ -1,3 +1,5 @@
+import Facts
+import Report
 import Rules
 import Workflows
 import XCTest
@@ -30,5 +32,22 @@ final class CorpusTests: XCTestCase {
             }
         }
         print("corpus: \(passed) passed, \(failed) failed")
+    }
+
+    /// Every case reports the same, byte for byte, without a cache, with a cold one (facts
+    /// scanned, Kconfig snapshot written) and with the warm one (facts and ranges read back).
+    func testCachesAndSnapshotsChangeNoReport() throws {
+        let cache = Fixtures.temporaryDirectory("corpus-cache")
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        for c in try Corpus.cases(in: PackagePaths.corpus) {
+            func json(_ report: CheckReport) -> String { ReportRenderer.render(report, format: .json, catalog: nil) }
+            let none = json(try c.report())
+            XCTAssertEqual(json(try c.report(cacheDirectory: cache)), none, "\(c.name), cold cache")
+            XCTAssertEqual(json(try c.report(cacheDirectory: cache)), none, "\(c.name), warm cache")
+        }
+        let snapshots = try FileManager.default.contentsOfDirectory(
+            atPath: cache + "/" + CacheHousekeeping.currentGeneration
+        ).filter { $0.hasSuffix(".ranges") }
+        XCTAssertFalse(snapshots.isEmpty, "the runs kept Kconfig snapshots")
     }
 }

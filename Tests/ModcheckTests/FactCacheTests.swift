@@ -1,6 +1,8 @@
 import CSource
-import Facts
+@testable import Facts
 import Foundation
+import Git
+import Kconfig
 import XCTest
 
 final class FactCacheTests: XCTestCase {
@@ -59,6 +61,33 @@ final class FactCacheTests: XCTestCase {
             XCTAssertEqual(next.get(first), Array(repeating: 9, count: 40))
             XCTAssertEqual(next.warnings, [])
         }
+    }
+
+    /// A Kconfig snapshot reads back what was written; a damaged one (any byte) is noted,
+    /// removed and not used.
+    func testKconfigSnapshotRoundTripAndDamage() throws {
+        let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ranges: [String: ClosedRange<Tristate>] = ["IOMMU_API": .n ... .y, "ARM_SMMU": .m ... .y, "X86": .n ... .n]
+        let bytes = FactCache.encodeRanges(ranges)
+        XCTAssertEqual(FactCache.decodeRanges(bytes), ranges)
+        let cache = try FactCache(directory: dir)
+        let key = try XCTUnwrap(FactCache.rangesKey(files: ["Kconfig": try Repository.blobHash([1])], architectures: ["arm64"], semantics: KconfigSemantics()))
+        XCTAssertNotEqual(key, FactCache.rangesKey(files: ["Kconfig": try Repository.blobHash([2])], architectures: ["arm64"], semantics: KconfigSemantics()))
+        for position in [0, 4, 6, bytes.count / 2, bytes.count - 1] {
+            var damaged = bytes
+            damaged[position] ^= 0x20
+            XCTAssertNil(FactCache.decodeRanges(damaged), "byte \(position)")
+        }
+        XCTAssertNil(FactCache.decodeRanges(Array(bytes.dropLast(3))))
+        try Data(bytes).write(to: URL(fileURLWithPath: cache.rangesPath(key)))
+        XCTAssertEqual(cache.kconfigRanges(key), ranges)
+        var damaged = bytes
+        damaged[10] ^= 0xff
+        try Data(damaged).write(to: URL(fileURLWithPath: cache.rangesPath(key)))
+        XCTAssertNil(cache.kconfigRanges(key))
+        XCTAssertTrue(cache.warnings.contains { $0.contains("damaged Kconfig snapshot") }, "\(cache.warnings)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cache.rangesPath(key)))
     }
 
     /// Two runs appending to the same shards at once both land whole.

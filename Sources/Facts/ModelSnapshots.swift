@@ -1,0 +1,109 @@
+import Foundation
+import Git
+import Kconfig
+
+/// Snapshots of what a model computed from its inputs, for the next run over the same inputs:
+/// the Kconfig ranges without assumptions (every unit's and rule's first question), keyed by the
+/// Kconfig files' blob ids, the architectures, the version semantics and the evaluator's version.
+/// One file per key in the cache generation, written whole to a temporary file and renamed into
+/// place (two runs writing the same snapshot both succeed, a reader never sees half a file),
+/// with a checksum: a damaged snapshot is reported as a note, ignored and written again.
+extension FactCache {
+    /// Bump when the Kconfig evaluator's answers change meaning: old snapshots are then ignored.
+    public static let rangesVersion = 1
+
+    /// The key of a Kconfig tree's ranges: its files (path and blob), architectures, semantics.
+    public static func rangesKey(files: [String: ObjectID], architectures: [String], semantics: KconfigSemantics)
+        -> ObjectID?
+    {
+        var text = "kconfig ranges v\(rangesVersion)\nimply-before-5.7 \(semantics.implyBeforeV57)\n"
+        text += "architectures \(architectures.joined(separator: " "))\n"
+        for (path, blob) in files.sorted(by: { $0.key < $1.key }) { text += "\(blob.hex) \(path)\n" }
+        return try? Repository.blobHash(Array(text.utf8))
+    }
+
+    func rangesPath(_ key: ObjectID) -> String { directory + "/kconfig-\(key.hex).ranges" }
+
+    /// The ranges a run kept for `key`; nil when there is no snapshot or it is damaged (noted).
+    public func kconfigRanges(_ key: ObjectID) -> [String: ClosedRange<Tristate>]? {
+        let path = rangesPath(key)
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let ranges = FactCache.decodeRanges([UInt8](data)) else {
+            note("\(path): damaged Kconfig snapshot; ignored and made again")
+            unlink(path)
+            return nil
+        }
+        return ranges
+    }
+
+    /// Remembers an evaluator whose ranges are to be kept under `key` at `flush` (when it then
+    /// knows more of them than the `loaded` it started from).
+    public func keepRanges(of evaluator: KconfigEvaluator, key: ObjectID, loaded: Int) {
+        lockedSnapshots { $0.append((key, evaluator, loaded)) }
+    }
+
+    func flushSnapshots() {
+        let work = lockedSnapshots { list -> [(ObjectID, KconfigEvaluator, Int)] in
+            defer { list = [] }
+            return list
+        }
+        for (key, evaluator, loaded) in work where evaluator.defaultRangeCount > loaded {
+            guard let ranges = evaluator.defaultRanges() else { continue }
+            let path = rangesPath(key)
+            let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let bytes = FactCache.encodeRanges(ranges)
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+                note("\(temporary): cannot write a Kconfig snapshot (errno \(errno)); continuing without it")
+                continue
+            }
+            if rename(temporary, path) != 0 {
+                note("\(path): cannot put the Kconfig snapshot in place (errno \(errno))")
+                unlink(temporary)
+            }
+        }
+    }
+
+    // "MCKR" 1, count (4 LE), per range: name length (2 LE), name, lower, upper; FNV-1a (4 LE)
+    // of everything before it.
+    static func encodeRanges(_ ranges: [String: ClosedRange<Tristate>]) -> [UInt8] {
+        var out: [UInt8] = Array("MCKR".utf8) + [1]
+        appendUInt32(&out, UInt32(ranges.count))
+        for (name, range) in ranges.sorted(by: { $0.key < $1.key }) {
+            let bytes = Array(name.utf8)
+            out.append(UInt8(bytes.count & 0xff))
+            out.append(UInt8(bytes.count >> 8))
+            out += bytes
+            out.append(UInt8(range.lowerBound.rawValue))
+            out.append(UInt8(range.upperBound.rawValue))
+        }
+        appendUInt32(&out, fnv1a(out[...]))
+        return out
+    }
+
+    static func decodeRanges(_ bytes: [UInt8]) -> [String: ClosedRange<Tristate>]? {
+        guard bytes.count >= 13, Array(bytes[0..<4]) == Array("MCKR".utf8), bytes[4] == 1 else { return nil }
+        func uint32(_ at: Int) -> Int {
+            (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) }
+        }
+        let body = bytes.count - 4
+        guard UInt32(uint32(body)) == fnv1a(bytes[0..<body]) else { return nil }
+        let count = uint32(5)
+        var out: [String: ClosedRange<Tristate>] = [:]
+        out.reserveCapacity(count)
+        var offset = 9
+        for _ in 0..<count {
+            guard offset + 2 <= body else { return nil }
+            let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8
+            offset += 2
+            guard offset + length + 2 <= body else { return nil }
+            let name = String(decoding: bytes[offset..<offset + length], as: UTF8.self)
+            offset += length
+            guard let low = Tristate(rawValue: Int(bytes[offset])), let high = Tristate(rawValue: Int(bytes[offset + 1])),
+                low <= high
+            else { return nil }
+            out[name] = low...high
+            offset += 2
+        }
+        return offset == body ? out : nil
+    }
+}
