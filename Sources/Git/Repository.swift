@@ -119,6 +119,15 @@ public final class Repository {
     }
 
     /// True for a shallow clone: history ends at grafted commits, so "introduced by" may be wrong.
+    /// The libgit2 this process runs with ("1.5.1").
+    public static var libgit2Version: String {
+        var major: Int32 = 0
+        var minor: Int32 = 0
+        var revision: Int32 = 0
+        git_libgit2_version(&major, &minor, &revision)
+        return "\(major).\(minor).\(revision)"
+    }
+
     public var isShallow: Bool { git_repository_is_shallow(handle) == 1 }
 
     /// Drops every object written to memory so far (a long triage run between series).

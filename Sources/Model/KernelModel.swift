@@ -72,6 +72,8 @@ public final class KernelModel: @unchecked Sendable {
     let includedSources: [String: [String]]
     /// The condition an included `.c` file is included under, when it is not included always.
     let includeGuards: [String: PreprocessorCondition]
+    /// The tree's files by directory (for kbuild's `$(...)` objects).
+    let listing: DirectoryListing
 
     public struct ExportSite: Sendable, Hashable {
         public var path: String
@@ -241,13 +243,18 @@ public final class KernelModel: @unchecked Sendable {
                 return (kind != .cSource && kind != .assembly)
                     || (tree.blobs[path] != nil) == (base?.tree.blobs[path] != nil)
             } ?? false
+        // The directory listing follows the set of paths (a patch that adds or removes no file
+        // keeps the base's).
+        let samePaths = changed?.allSatisfy { (tree.blobs[$0] != nil) == (base?.tree.blobs[$0] != nil) } ?? false
+        let listing = base.flatMap { samePaths ? $0.listing : nil } ?? DirectoryListing(tree)
+        self.listing = listing
         if let base, reusedKbuild, sameSourceFiles {
             compiledSources = base.compiledSources
             includedSources = base.includedSources
             includeGuards = base.includeGuards
         } else {
             (compiledSources, includedSources, includeGuards) = KernelModel.compiledSources(
-                kbuild: kbuild, tree: tree, store: store)
+                kbuild: kbuild, tree: tree, store: store, listing: listing)
         }
         Timing.mark("compiled sources")
 
@@ -291,7 +298,6 @@ public final class KernelModel: @unchecked Sendable {
                 for u in base.kbuild.units { baseKbuildUnits[u.name] = u }
             }
         }
-        let listing = DirectoryListing(tree)
         let includedByC = includedSources
         let guardsOfC = includeGuards
         func makeUnit(_ unit: KbuildUnit) -> ModuleUnit? {
@@ -564,10 +570,9 @@ public final class KernelModel: @unchecked Sendable {
 
     /// The sources kbuild compiles: each object's `.c` (else `.S`) in a reached directory, and the
     /// `.c` files those `#include "..."` (compiled as part of the includer), transitively.
-    static func compiledSources(kbuild: KbuildMap, tree: KernelTree, store: FactStore) -> (
+    static func compiledSources(kbuild: KbuildMap, tree: KernelTree, store: FactStore, listing: DirectoryListing) -> (
         Set<String>, [String: [String]], [String: PreprocessorCondition]
     ) {
-        let listing = DirectoryListing(tree)
         var guards: [String: PreprocessorCondition] = [:]
         var unguarded = Set<String>()
         var compiled = Set<String>()
@@ -1223,23 +1228,27 @@ final class KconfigFilesRead {
 
 /// The files of each directory of a tree (name → sorted file names), made on first use with one
 /// pass over the paths: `$(...)` objects of kbuild (`obj-y += $(BITS).o`-style names) are expanded
-/// against their directory's files, and a model expands many.
-final class DirectoryListing {
+/// against their directory's files, and a model expands many. Only paths matter: a model whose
+/// tree has its base's paths (a patch that adds and removes no file) shares the base's.
+final class DirectoryListing: @unchecked Sendable {
     private let tree: KernelTree
+    private let lock = NSLock()
     private var byDirectory: [String: [String]]?
 
     init(_ tree: KernelTree) { self.tree = tree }
 
     func files(in dir: String) -> [String] {
-        if byDirectory == nil {
-            var index: [String: [String]] = [:]
-            for path in tree.blobs.keys {
-                let d = treeDirectory(of: path)
-                index[d, default: []].append(String(path.dropFirst(d.isEmpty ? 0 : d.count + 1)))
+        lock.withLock {
+            if byDirectory == nil {
+                var index: [String: [String]] = [:]
+                for path in tree.blobs.keys {
+                    let d = treeDirectory(of: path)
+                    index[d, default: []].append(String(path.dropFirst(d.isEmpty ? 0 : d.count + 1)))
+                }
+                for key in index.keys { index[key]!.sort() }
+                byDirectory = index
             }
-            for key in index.keys { index[key]!.sort() }
-            byDirectory = index
+            return byDirectory?[dir] ?? []
         }
-        return byDirectory?[dir] ?? []
     }
 }

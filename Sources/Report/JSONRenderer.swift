@@ -23,6 +23,7 @@ public enum JSONRenderer {
         var summary: [String: Any] = [
             "errors": report.count(.error), "warnings": report.count(.warning), "infos": report.count(.info),
         ]
+        if let tool = ToolIdentity.current { summary["tool"] = tool.json }
         if report.isRegressionMode {
             summary["fixed"] = report.sections.reduce(0) { $0 + $1.fixed.count }
             summary["fixedWithinSeries"] = report.fixedWithinSeries

@@ -53,6 +53,9 @@ enum SARIFRenderer {
                     "tool": [
                         "driver": [
                             "name": "modcheck", "informationUri": "https://example.invalid/modcheck",
+                            "version": ToolIdentity.current?.modcheck ?? ToolIdentity.modcheckVersion,
+                            "semanticVersion": ToolIdentity.current?.modcheck ?? ToolIdentity.modcheckVersion,
+                            "properties": (ToolIdentity.current?.json ?? [:]) as [String: Any],
                             "rules": rules,
                         ]
                     ],

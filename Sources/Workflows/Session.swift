@@ -2,6 +2,7 @@ import Facts
 import Foundation
 import Git
 import Model
+import Report
 import Rules
 
 /// Bad input or a usage problem: one line naming the file (and line where known); exit code 2.
@@ -74,6 +75,7 @@ public final class Session: @unchecked Sendable {
         }
         do {
             catalog = try preloaded ?? RuleCatalog.load(directory: rulesDir)
+            ToolIdentity.current = ToolIdentity.of(rulesDirectory: catalog.directory)
             engine = try RuleEngine(catalog: catalog, only: only)
             engine.policy = policy
         } catch let error as RuleLoadError {

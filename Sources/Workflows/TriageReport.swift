@@ -178,14 +178,16 @@ public enum TriageReport {
             }
         }
         let findings = outcome.checkedFindings
+        var summary: [String: Any] = [
+            "messages": outcome.messagesRead, "messagesInWindow": outcome.messagesInWindow,
+            "patchMessages": outcome.patchMessages, "series": outcome.entries.count,
+            "relevant": outcome.relevantCount,
+            "errors": count(findings, .error), "warnings": count(findings, .warning),
+        ]
+        if let tool = ToolIdentity.current { summary["tool"] = tool.json }
         return JSONRenderer.encode([
             "findings": findings.map(JSONRenderer.object),
-            "summary": [
-                "messages": outcome.messagesRead, "messagesInWindow": outcome.messagesInWindow,
-                "patchMessages": outcome.patchMessages, "series": outcome.entries.count,
-                "relevant": outcome.relevantCount,
-                "errors": count(findings, .error), "warnings": count(findings, .warning),
-            ],
+            "summary": summary,
             "series": series,
         ])
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Facts
 import Foundation
 import Git
+import Report
 import Workflows
 
 @main
@@ -10,6 +11,7 @@ struct Modcheck: ParsableCommand {
         commandName: "modcheck",
         abstract:
             "Catch Linux kernel module-ability regressions (exports, tristate flips, unload safety) from git objects.",
+        version: ToolIdentity.of(rulesDirectory: Session.bundledRulesDirectory()).text,
         subcommands: [
             TreeCommand.self, ChangesCommand.self, SeriesCommand.self, LogCommand.self, HookCommand.self, B4CheckCommand.self, TriageCommand.self, RulesCommand.self, ExplainCommand.self, CacheCommand.self,
             DemoCommand.self,

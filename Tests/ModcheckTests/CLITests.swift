@@ -203,6 +203,37 @@ final class CLITests: ScratchTestCase {
         XCTAssertFalse(after.out.contains("damaged cache shard"), after.out)
     }
 
+    /// `--version` names modcheck, libgit2 and the rule set; JSON and SARIF reports carry the same.
+    func testVersionInTheCommandLineAndTheReports() throws {
+        let version = run(["--version"])
+        XCTAssertEqual(version.status, 0, version.err)
+        let lines = version.out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3, version.out)
+        XCTAssertTrue(lines[0].hasPrefix("modcheck "), version.out)
+        XCTAssertTrue(lines[1].hasPrefix("libgit2 1."), version.out)
+        XCTAssertNotNil(lines[2].range(of: #"^rules [0-9a-f]{12} \(13 rules\)$"#, options: .regularExpression), version.out)
+        let (repo, _) = try seriesCase()
+        let json = run(["tree", "--repo", repo, "--format", "json"])
+        let summary = try XCTUnwrap(
+            (JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])?["summary"] as? [String: Any])
+        let tool = try XCTUnwrap(summary["tool"] as? [String: String], json.out)
+        XCTAssertEqual("modcheck \(tool["modcheck"] ?? "")", lines[0])
+        XCTAssertEqual("libgit2 \(tool["libgit2"] ?? "")", lines[1])
+        XCTAssertEqual("rules \(tool["rules"] ?? "")", lines[2])
+        let sarif = run(["tree", "--repo", repo, "--format", "sarif"])
+        let log = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(sarif.out.utf8)) as? [String: Any])
+        let driver = try XCTUnwrap(
+            (((log["runs"] as? [[String: Any]])?.first?["tool"] as? [String: Any])?["driver"]) as? [String: Any])
+        XCTAssertEqual(driver["version"] as? String, tool["modcheck"])
+        XCTAssertEqual((driver["properties"] as? [String: String])?["rules"], tool["rules"])
+        // Another rule set is another version.
+        let rules = root + "/rules"
+        try FileManager.default.copyItem(atPath: PackagePaths.rules, toPath: rules)
+        try "# a comment\n".appendingToFile(rules + "/forced-unbind.yaml")
+        let other = run(["tree", "--repo", repo, "--format", "json", "--rules", rules])
+        XCTAssertFalse(other.out.contains(tool["rules"] ?? "-"), "a changed rule file changes the rules version")
+    }
+
     func testBadInputExitsWithTwoAndNamesTheFile() throws {
         let (repo, _) = try seriesCase()
         let empty = root + "/empty.patch"
@@ -539,5 +570,14 @@ extension CLITests {
         let bad = run(["tree", "--repo", repo])
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.err.contains(".modcheck.yaml") && bad.err.contains("reason"), bad.err)
+    }
+}
+
+extension String {
+    func appendingToFile(_ path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(utf8))
     }
 }
