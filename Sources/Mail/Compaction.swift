@@ -1,7 +1,7 @@
 extension MailMessage {
     /// Header fields series grouping, versions and the triage report read.
     static let keptFields: [[UInt8]] = [
-        "from", "subject", "date", "message-id", "in-reply-to", "references", "content-type",
+        "from", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references", "content-type",
     ].map { Array($0.utf8) }
 
     /// The message as a whole-archive reader keeps it: only the threading and identity header

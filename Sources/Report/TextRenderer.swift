@@ -2,8 +2,8 @@ import Rules
 
 /// checkpatch-like text: gcc-style `file:line: severity: message [rule-id]` lines under each
 /// patch or commit, then `total: N errors, M warnings`.
-enum TextRenderer {
-    static func line(_ f: Finding) -> String {
+public enum TextRenderer {
+    public static func line(_ f: Finding) -> String {
         var place = f.file ?? f.module ?? "-"
         if let line = f.line, f.file != nil { place += ":\(line)" }
         let fixed = f.fixedBy.map { " (fixed by \($0))" } ?? ""

@@ -64,6 +64,18 @@ public enum PatchInputs {
     }
 }
 
+extension PatchInputs {
+    /// The cover letters among the inputs (`[PATCH 0/N]`, no diff): what series-level replies answer.
+    public static func covers(_ paths: [String]) -> [MailMessage] {
+        paths.filter { $0 != "-" }.flatMap { path -> [MailMessage] in
+            guard let data = FileManager.default.contents(atPath: path) else { return [] }
+            return PatchInput.read(path: path, bytes: [UInt8](data)).messages.filter {
+                !$0.hasDiff && SubjectParser.parse($0.subject ?? "").index == 0
+            }
+        }
+    }
+}
+
 /// `modcheck series`: applies each patch in memory on the previous result and reports, per patch,
 /// the findings it introduced and fixed.
 public enum SeriesCheck {

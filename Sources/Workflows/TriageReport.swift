@@ -192,6 +192,16 @@ public enum TriageReport {
         ])
     }
 
+    /// Robot-style replies (`--format mail`) for every checked version with error or warning
+    /// findings, each under the patch that introduced them.
+    public static func replies(_ outcome: Triage.Outcome, context: MailReplies.Context) -> [MailReply] {
+        outcome.entries.flatMap(\.versions).filter(\.isChecked).flatMap { posting in
+            MailReplies.replies(
+                patches: posting.patches, cover: posting.series.cover, findings: posting.findings,
+                base: posting.base?.revision ?? "HEAD", baseReason: posting.base?.reason.rawValue, context: context)
+        }
+    }
+
     /// patchwork checks for every patch of every checked version.
     public static func patchwork(_ outcome: Triage.Outcome) -> String {
         outcome.entries.flatMap(\.versions).compactMap(\.report).map(PatchworkRenderer.render).joined()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Facts
 import Report
 import Workflows
@@ -66,6 +67,36 @@ struct CommonArguments: ParsableArguments {
 }
 
 extension ReportFormat: ExpressibleByArgument {}
+
+/// The formats of the commands that read mail (`series`, `triage`): the report formats, and
+/// `mail`, robot-style replies threaded under the patches (see MailReplies).
+enum MessageFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, sarif, markdown, patchwork, mail
+
+    var report: ReportFormat? { ReportFormat(rawValue: rawValue) }
+}
+
+/// Where `--format mail` puts the replies: an mbox on stdout, or one file each in a directory.
+struct MailArguments: ParsableArguments {
+    @Option(
+        name: .customLong("output-dir"),
+        help: "With --format mail: write one reply per file in this directory instead of an mbox on stdout.")
+    var outputDirectory: String?
+
+    /// Writes the replies not given before (the cache remembers them; --no-cache forgets).
+    func emitReplies(_ replies: [MailReply], common: CommonArguments) throws {
+        let state = common.noCache ? nil : MailReplies.stateFile(cacheDirectory: common.cache)
+        let fresh = MailReplies.unanswered(replies, stateFile: state)
+        if let outputDirectory {
+            let paths = try MailReplies.write(fresh, to: outputDirectory)
+            FileHandle.standardError.write(
+                Data("modcheck: \(paths.count) repl\(paths.count == 1 ? "y" : "ies") written to \(outputDirectory)\(replies.count > fresh.count ? " (\(replies.count - fresh.count) given by an earlier run left out)" : "")\n".utf8))
+        } else {
+            emit(MailReplies.mbox(fresh))
+        }
+        MailReplies.remember(fresh, stateFile: state)
+    }
+}
 
 /// A byte count from the command line: `65536`, `64K`, `8M`, `1G` (powers of 1024).
 struct ByteSize: ExpressibleByArgument {

@@ -15,8 +15,9 @@ struct TriageCommand: ParsableCommand {
         help:
             "Base revision the series are applied to (default HEAD). Repeatable, and A..B takes a range (first parent): each posting then gets its own base, from its base-commit: trailer, else the candidate holding its pre-image blobs, else the first --base."
     ) var base: [String] = []
-    @Option(name: .long, help: "Output: markdown (default), json, text or patchwork.") var format:
-        ReportFormat = .markdown
+    @Option(name: .long, help: "Output: markdown (default), json, text, patchwork, or mail (replies to the postings).")
+    var format: MessageFormat = .markdown
+    @OptionGroup var mail: MailArguments
     @Option(name: .long, help: "Only messages from this date on (YYYY-MM-DD).") var since: String?
     @Option(name: .long, help: "Only messages up to this date, inclusive (YYYY-MM-DD).") var until: String?
     @Option(name: .long, help: "Check at most this many relevant series in full.") var limit: Int?
@@ -30,7 +31,8 @@ struct TriageCommand: ParsableCommand {
         for d in [since, until].compactMap({ $0 }) where LogCommand.date(d) == nil {
             throw ValidationError("dates are YYYY-MM-DD, got '\(d)'")
         }
-        if format == .sarif { throw ValidationError("triage writes markdown, json, text or patchwork") }
+        if format == .sarif { throw ValidationError("triage writes markdown, json, text, patchwork or mail") }
+        if mail.outputDirectory != nil && format != .mail { throw ValidationError("--output-dir goes with --format mail") }
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 
@@ -55,7 +57,11 @@ struct TriageCommand: ParsableCommand {
             FileHandle.standardError.write(
                 Data("modcheck: note: \(outcome.notes.count - 20) more unreadable message(s)\n".utf8))
         }
-        emit(TriageReport.render(outcome, format: format))
+        if let format = format.report {
+            emit(TriageReport.render(outcome, format: format))
+        } else {
+            try mail.emitReplies(TriageReport.replies(outcome, context: .of(session)), common: common)
+        }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
 }

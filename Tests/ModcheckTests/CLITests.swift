@@ -1,6 +1,7 @@
 import Facts
 import Foundation
 import Git
+import Mail
 import Workflows
 import XCTest
 
@@ -232,6 +233,36 @@ final class CLITests: ScratchTestCase {
         try "# a comment\n".appendingToFile(rules + "/forced-unbind.yaml")
         let other = run(["tree", "--repo", repo, "--format", "json", "--rules", rules])
         XCTAssertFalse(other.out.contains(tool["rules"] ?? "-"), "a changed rule file changes the rules version")
+    }
+
+    /// `series --format mail` on the series as mail: an mbox of replies on stdout, or files with
+    /// --output-dir; a second run with the same cache answers nothing again; format-patch files
+    /// (no Message-Id) get a note instead.
+    func testSeriesRepliesAsMail() throws {
+        let (repo, patches) = try seriesCase()
+        var mbox = ""
+        for (i, path) in patches.enumerated() {
+            var text = try String(contentsOfFile: path, encoding: .utf8)
+            text = text.replacingOccurrences(of: "\nSubject: ", with: "\nMessage-Id: <s-\(i)@example.invalid>\nCc: list@example.invalid\nSubject: ", options: [], range: text.range(of: "\nSubject: "))
+            mbox += text.hasSuffix("\n") ? text : text + "\n"
+        }
+        try mbox.write(toFile: root + "/series.mbx", atomically: true, encoding: .utf8)
+        let first = run(["series", "--repo", repo, "--base", "HEAD", "--format", "mail", root + "/series.mbx"])
+        XCTAssertEqual(first.status, 1, first.err)
+        let replies = PatchInput.read(path: "out", bytes: Array(first.out.utf8)).messages
+        XCTAssertFalse(replies.isEmpty, first.out + first.err)
+        XCTAssertTrue(replies.allSatisfy { ($0.inReplyTo ?? "").hasPrefix("s-") }, first.out)
+        XCTAssertTrue(replies.allSatisfy { ($0.header("cc") ?? "").contains("list@example.invalid") })
+        let again = run(["series", "--repo", repo, "--base", "HEAD", "--format", "mail", root + "/series.mbx"])
+        XCTAssertEqual(again.out, "", "answered once")
+        let files = run(["series", "--repo", repo, "--base", "HEAD", "--format", "mail", "--output-dir", root + "/out", "--no-cache", root + "/series.mbx"])
+        XCTAssertTrue(files.err.contains("\(replies.count) repl"), files.err)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/out").count, replies.count)
+        let plain = run(["series", "--repo", repo, "--base", "HEAD", "--format", "mail", "--no-cache"] + patches)
+        XCTAssertEqual(plain.out, "")
+        XCTAssertTrue(plain.err.contains("carry no Message-Id"), plain.err)
+        let misuse = run(["series", "--repo", repo, "--base", "HEAD", "--output-dir", root + "/x"] + patches)
+        XCTAssertEqual(misuse.status, 2)
     }
 
     func testBadInputExitsWithTwoAndNamesTheFile() throws {

@@ -224,6 +224,62 @@ final class TriageTests: ScratchTestCase {
         XCTAssertEqual(TriageReport.markdown(one), TriageReport.markdown(two))
     }
 
+    /// `--format mail`: replies the project's own mail reader parses, each threaded under the
+    /// patch that introduced its findings (the cover letter for none), to the author with the
+    /// posting's recipients in copy, for every checked version; a posting answered once is not
+    /// answered again.
+    func testRobotStyleRepliesThreadUnderThePatches() throws {
+        func addressed(_ messages: [String]) -> [String] {
+            messages.map {
+                $0.replacingOccurrences(
+                    of: "\nSubject: [PATCH",
+                    with: "\nTo: Joerg Roedel <joro@example.invalid>\nCc: iommu@lists.example.invalid, \"Robin, M.\" <robin@example.invalid>\nSubject: [PATCH")
+            }
+        }
+        let v1 = addressed(try posting(version: 1, day: 28))
+        let v2 = addressed(try posting(version: 2, day: 30))
+        try writeMbox(root + "/list.mbox", v1 + v2)
+        let outcome = try triage(root + "/list.mbox")
+        let context = MailReplies.Context(
+            sender: "Triager <t@example.invalid>", repository: "~/linux", now: Date(timeIntervalSince1970: 1_572_480_000))
+        let replies = TriageReport.replies(outcome, context: context)
+        let mbox = MailReplies.mbox(replies)
+        let parsed = PatchInput.read(path: "replies.mbox", bytes: Array(mbox.utf8)).messages
+        XCTAssertEqual(parsed.count, replies.count)
+        XCTAssertGreaterThanOrEqual(parsed.count, 2, mbox)
+        // v1 and v2 are both answered, each reply under the patch whose findings it lists.
+        let answered = Set(parsed.compactMap(\.inReplyTo))
+        XCTAssertTrue(answered.contains("smmu-v1-5@example.invalid"), "\(answered)")
+        XCTAssertTrue(answered.contains("smmu-v2-5@example.invalid"), "\(answered)")
+        for reply in parsed {
+            let patch = try XCTUnwrap(reply.inReplyTo)
+            XCTAssertEqual(reply.references.last, patch)
+            XCTAssertTrue(reply.references.contains(patch.contains("-v1-") ? "smmu-v1-0@example.invalid" : "smmu-v2-0@example.invalid"), "\(reply.references)")
+            XCTAssertTrue(reply.subject?.hasPrefix("Re: [PATCH") ?? false, reply.subject ?? "")
+            XCTAssertEqual(reply.from, "Triager <t@example.invalid>")
+            let cc = reply.header("cc") ?? ""
+            XCTAssertTrue(cc.contains("iommu@lists.example.invalid") && cc.contains("Joerg Roedel"), cc)
+            XCTAssertTrue(cc.contains("\"Robin, M.\" <robin@example.invalid>"), cc)
+        }
+        let smmuv3 = try XCTUnwrap(parsed.first { $0.inReplyTo == "smmu-v1-5@example.invalid" })
+        let body = String(decoding: smmuv3.body, as: UTF8.self)
+        XCTAssertTrue(body.contains("[missing-ops-owner]"), body)
+        XCTAssertTrue(body.contains("CONFIG_ARM_SMMU_V3=m"), body)
+        XCTAssertTrue(body.contains("modcheck series --repo ~/linux --base HEAD series.mbx"), body)
+        XCTAssertTrue(body.contains("modcheck explain missing-ops-owner"), body)
+        XCTAssertTrue(body.contains("Reported-by: Triager <t@example.invalid>"), body)
+        XCTAssertEqual(replies, TriageReport.replies(outcome, context: context), "the same replies for the same findings")
+
+        // Answered once: a second run over an overlapping window gives nothing new.
+        let state = root + "/replied.txt"
+        XCTAssertEqual(MailReplies.unanswered(replies, stateFile: state).count, replies.count)
+        MailReplies.remember(replies, stateFile: state)
+        XCTAssertEqual(MailReplies.unanswered(replies, stateFile: state), [])
+        let paths = try MailReplies.write(replies, to: root + "/replies")
+        XCTAssertEqual(paths.count, replies.count)
+        XCTAssertTrue(paths[0].hasSuffix(".eml") && paths[0].contains("/0001-re-"), paths[0])
+    }
+
     func testBadInputIsNamedAndOneBadMessageLosesNothingElse() throws {
         let tree = try baseTree()
         XCTAssertThrowsError(try triage(tree + "/.git")) { error in
