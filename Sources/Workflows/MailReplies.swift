@@ -139,7 +139,11 @@ public enum MailReplies {
         out.append("Hi\(name.map { " " + $0 } ?? ""),")
         out.append("")
         out.append("modcheck, a module-ability checker for kernel patches, found \(counts.joined(separator: " and ")) in")
-        out.append("this patch, applied with the patches before it on \(base)\(baseReason.map { " (base chosen by \($0))" } ?? ""):")
+        let why: [String: String] = [
+            "trailer": "its base-commit: trailer", "preimage": "the blobs its diff was made against",
+            "applies": "where its files apply", "fallback": "the base given",
+        ]
+        out.append("this patch, applied with the patches before it on \(base)\(baseReason.map { " (\(why[$0] ?? $0))" } ?? ""):")
         out.append("")
         for f in findings { out.append("  " + TextRenderer.line(f)) }
         let configs = Array(Set(open.compactMap(\.config))).sorted()
