@@ -49,17 +49,46 @@ extension FactCache {
         }
         for (key, evaluator, loaded) in work where evaluator.defaultRangeCount > loaded {
             guard let ranges = evaluator.defaultRanges() else { continue }
-            let path = rangesPath(key)
-            let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            let bytes = FactCache.encodeRanges(ranges)
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-                note("\(temporary): cannot write a Kconfig snapshot (errno \(errno)); continuing without it")
-                continue
-            }
-            if rename(temporary, path) != 0 {
-                note("\(path): cannot put the Kconfig snapshot in place (errno \(errno))")
-                unlink(temporary)
-            }
+            writeWhole(rangesPath(key), FactCache.encodeRanges(ranges))
+        }
+    }
+
+    // MARK: Any snapshot: "MCSN" 1, payload, FNV-1a (4 LE) of everything before it.
+
+    func snapshotPath(_ name: String) -> String { directory + "/" + name }
+
+    /// A snapshot's payload; nil when there is none or it is damaged (noted, removed).
+    public func snapshot(_ name: String) -> [UInt8]? {
+        let path = snapshotPath(name)
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let bytes = [UInt8](data)
+        let body = bytes.count - 4
+        guard bytes.count >= 9, Array(bytes[0..<4]) == Array("MCSN".utf8), bytes[4] == 1,
+            UInt32((0..<4).reduce(0) { $0 | Int(bytes[body + $1]) << (8 * $1) }) == FactCache.fnv1a(bytes[0..<body])
+        else {
+            note("\(path): damaged snapshot; ignored and made again")
+            unlink(path)
+            return nil
+        }
+        return Array(bytes[5..<body])
+    }
+
+    /// Stores a snapshot whole: written to a temporary file and renamed into place.
+    public func storeSnapshot(_ name: String, _ payload: [UInt8]) {
+        var bytes = Array("MCSN".utf8) + [1] + payload
+        FactCache.appendUInt32(&bytes, FactCache.fnv1a(bytes[...]))
+        writeWhole(snapshotPath(name), bytes)
+    }
+
+    func writeWhole(_ path: String, _ bytes: [UInt8]) {
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+            note("\(temporary): cannot write a snapshot (errno \(errno)); continuing without it")
+            return
+        }
+        if rename(temporary, path) != 0 {
+            note("\(path): cannot put the snapshot in place (errno \(errno))")
+            unlink(temporary)
         }
     }
 

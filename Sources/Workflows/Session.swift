@@ -40,8 +40,9 @@ public final class Session: @unchecked Sendable {
     public let catalog: RuleCatalog
     public private(set) var engine: RuleEngine
     public private(set) var options: CommonOptions
-    /// The repository's `.modcheck.yaml`, when it has one.
+    /// The repository's `.modcheck.yaml`, when it has one (and its text: part of a report's key).
     public let policy: Policy?
+    let policyText: String?
     public let dotConfig: DotConfigFile?
 
     public init(options: CommonOptions, catalog preloaded: RuleCatalog? = nil, only: Set<String>? = nil)
@@ -66,7 +67,7 @@ public final class Session: @unchecked Sendable {
         store = FactStore(repository: repository, repositoryPath: repositoryPath, cache: cache)
         store.maxFileSize = options.maxFileSize
         store.scanTimeLimit = options.scanTimeLimit
-        policy = try Session.loadPolicy(repository)
+        (policy, policyText) = try Session.loadPolicy(repository)
         if let policy, let scope = policy.scope, !options.scopeGiven { self.options.scope = scope }
         var rulesDir = options.rulesDirectory ?? Session.bundledRulesDirectory()
         if options.rulesDirectory == nil, let dir = policy?.rulesDirectory {
@@ -107,6 +108,7 @@ public final class Session: @unchecked Sendable {
         engine = main.engine
         options = main.options
         policy = main.policy
+        policyText = main.policyText
         dotConfig = main.dotConfig
     }
 
@@ -197,16 +199,20 @@ public final class Session: @unchecked Sendable {
 
     /// What the fact layer had to say: unreadable blobs, files too large to scan, a corrupt cache.
     public var factNotes: [String] {
-        let unused = (policy?.unusedSuppressions ?? []).map { s in
+        store.problems + (store.cache?.warnings ?? []) + unusedSuppressionNotes
+    }
+
+    /// Suppressions of `.modcheck.yaml` that matched no finding.
+    var unusedSuppressionNotes: [String] {
+        (policy?.unusedSuppressions ?? []).map { s in
             "unused suppression in \(Session.policyFile): \(s.rule) \(s.symbol ?? s.module ?? "") (\(s.reason))"
         }
-        return store.problems + (store.cache?.warnings ?? []) + unused
     }
 
     public static let policyFile = ".modcheck.yaml"
 
     /// `.modcheck.yaml` from the work tree, or from HEAD's tree in a bare repository.
-    static func loadPolicy(_ repository: Repository) throws -> Policy? {
+    static func loadPolicy(_ repository: Repository) throws -> (Policy?, String?) {
         var text: String?
         var name = policyFile
         if let workdir = repository.workingDirectory {
@@ -217,9 +223,9 @@ public final class Session: @unchecked Sendable {
         {
             text = String(decoding: try repository.blobBytes(blob), as: UTF8.self)
         }
-        guard let text else { return nil }
+        guard let text else { return (nil, nil) }
         do {
-            return try Policy.parse(text, file: name)
+            return (try Policy.parse(text, file: name), text)
         } catch let error as RuleLoadError {
             throw InputError(error.description)
         }

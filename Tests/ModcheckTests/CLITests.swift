@@ -265,6 +265,37 @@ final class CLITests: ScratchTestCase {
         XCTAssertEqual(misuse.status, 2)
     }
 
+    /// A tree checked before is read back from its report snapshot: the same bytes; another
+    /// scope, rule set or tree is another report; a damaged snapshot is noted and made again.
+    func testTreeReportSnapshots() throws {
+        let (repo, _) = try seriesCase()
+        let args = ["tree", "--repo", repo, "--format", "json"]
+        let cold = run(args)
+        let generation = root + "/cache/" + CacheHousekeeping.currentGeneration
+        let reports = try FileManager.default.contentsOfDirectory(atPath: generation).filter { $0.hasSuffix(".report") }
+        XCTAssertEqual(reports.count, 1)
+        let warm = run(args)
+        XCTAssertEqual(warm.out, cold.out)
+        XCTAssertEqual(warm.status, cold.status)
+        XCTAssertEqual(run(args + ["--no-cache"]).out, cold.out)
+        let wider = run(args + ["--scope", "drivers"])
+        XCTAssertNotEqual(wider.out, cold.out, "another scope, another report")
+        XCTAssertEqual(wider.out, run(args + ["--scope", "drivers", "--no-cache"]).out)
+        let rules = root + "/rules-copy"
+        try FileManager.default.copyItem(atPath: PackagePaths.rules, toPath: rules)
+        try FileManager.default.removeItem(atPath: rules + "/forced-unbind.yaml")
+        let fewer = run(args + ["--rules", rules])
+        XCTAssertEqual(fewer.out, run(args + ["--rules", rules, "--no-cache"]).out, "another rule set, another report")
+        // Damaged: noted once, the findings unchanged, then clean again.
+        let path = generation + "/" + reports[0]
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
+        bytes[bytes.count / 2] ^= 0x5a
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let repaired = run(args)
+        XCTAssertTrue(repaired.out.contains("damaged snapshot"), repaired.out)
+        XCTAssertEqual(run(args).out, cold.out)
+    }
+
     func testBadInputExitsWithTwoAndNamesTheFile() throws {
         let (repo, _) = try seriesCase()
         let empty = root + "/empty.patch"
