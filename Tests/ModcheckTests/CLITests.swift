@@ -291,6 +291,10 @@ final class CLITests: ScratchTestCase {
         var bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
         bytes[bytes.count / 2] ^= 0x5a
         try bytes.write(to: URL(fileURLWithPath: path))
+        let rebuilt = runModcheck(
+            args + ["--cache", root + "/cache"], cache: root + "/cache", environment: ["MODCHECK_REBUILD": "1"])
+        XCTAssertEqual(rebuilt.out, cold.out, "MODCHECK_REBUILD builds the model and reads no kept report")
+        try bytes.write(to: URL(fileURLWithPath: path))
         let repaired = run(args)
         XCTAssertTrue(repaired.out.contains("damaged snapshot"), repaired.out)
         XCTAssertEqual(run(args).out, cold.out)
