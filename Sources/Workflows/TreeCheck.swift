@@ -32,10 +32,12 @@ public struct DotConfigFile: Sendable {
 public enum TreeCheck {
     public static func run(session: Session, revision: String) throws -> CheckReport {
         let key = try reportKey(session: session, revision: revision)
-        // The scope's trees must still be readable (a damaged repository is reported, not
-        // answered from an earlier run).
+        // The scope's trees must still be in the repository (a damaged repository is reported,
+        // not answered from an earlier run).
         if let key, let cache = session.store.cache, !rebuild,
-            (try? session.repository.entries(tree: key.tree, under: session.options.scope)) != nil,
+            session.options.scope.allSatisfy({ path in
+                (try? session.repository.entryID(tree: key.tree, path: path)).map { $0.map(session.repository.contains) ?? true } ?? false
+            }),
             let bytes = cache.snapshot(key.name), let kept = KeptReport.decode(bytes)
         {
             return kept.report(cacheWarnings: cache.warnings, scope: session.options.scope)
