@@ -4,7 +4,7 @@ import Kconfig
 
 /// Snapshots of what a model computed from its inputs, for the next run over the same inputs:
 /// the Kconfig ranges without assumptions (every unit's and rule's first question), keyed by the
-/// Kconfig files' blob ids, the architectures, the version semantics and the evaluator's version.
+/// Kconfig files' blob ids, the architectures, the version semantics and the modcheck binary.
 /// One file per key in the cache generation, written whole to a temporary file and renamed into
 /// place (two runs writing the same snapshot both succeed, a reader never sees half a file),
 /// with a checksum: a damaged snapshot is reported as a note, ignored and written again.
@@ -12,11 +12,22 @@ extension FactCache {
     /// Bump when the Kconfig evaluator's answers change meaning: old snapshots are then ignored.
     public static let rangesVersion = 1
 
+    /// The running binary, by path, size and modification time: snapshots hold what this build
+    /// computed, and a rebuilt or upgraded modcheck (whose evaluator or rules may answer
+    /// differently) never reads another build's.
+    public static let binaryIdentity: String = {
+        let path = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return "unknown" }
+        let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(path) \(size) \(modified)"
+    }()
+
     /// The key of a Kconfig tree's ranges: its files (path and blob), architectures, semantics.
     public static func rangesKey(files: [String: ObjectID], architectures: [String], semantics: KconfigSemantics)
         -> ObjectID?
     {
-        var text = "kconfig ranges v\(rangesVersion)\nimply-before-5.7 \(semantics.implyBeforeV57)\n"
+        var text = "kconfig ranges v\(rangesVersion) \(binaryIdentity)\nimply-before-5.7 \(semantics.implyBeforeV57)\n"
         text += "architectures \(architectures.joined(separator: " "))\n"
         for (path, blob) in files.sorted(by: { $0.key < $1.key }) { text += "\(blob.hex) \(path)\n" }
         return try? Repository.blobHash(Array(text.utf8))

@@ -70,7 +70,7 @@ public enum TreeCheck {
             throw InputError("\(session.repositoryPath): cannot resolve revision '\(revision)' (\(error))")
         }
         guard let tree = try? session.repository.tree(ofCommit: commit) else { return nil }
-        var text = "tree report v1\nmodcheck \(ToolIdentity.modcheckVersion) \(binaryIdentity)\n"
+        var text = "tree report v1\nmodcheck \(ToolIdentity.modcheckVersion) \(FactCache.binaryIdentity)\n"
         text += "rules \(ToolIdentity.current?.rules ?? "-")\ntree \(tree.hex)\n"
         text += "scope \(session.options.scope.joined(separator: " "))\n"
         text += "config \(session.dotConfig.map { $0.config.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") } ?? "-")\n"
@@ -81,15 +81,6 @@ public enum TreeCheck {
         return ("tree-\(id.hex).report", tree)
     }
 
-    /// The running binary, by size and modification time: a rebuilt modcheck never reads the
-    /// reports of another build.
-    static let binaryIdentity: String = {
-        let path = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return "unknown" }
-        let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return "\(path) \(size) \(modified)"
-    }()
 }
 
 /// What a tree's report is made of, as kept in the cache: the findings and the notes that belong
