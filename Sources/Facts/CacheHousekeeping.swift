@@ -40,7 +40,7 @@ public enum CacheHousekeeping {
 
     /// "500M", "2G", "4096": a positive byte count (K, M, G are powers of 1024); nil otherwise.
     public static func parseSize(_ text: String) -> Int? {
-        var digits = Substring(text.trimmingCharacters(in: .whitespaces))
+        var digits = Substring(text)
         var unit = 1
         switch digits.last.map({ Character($0.uppercased()) }) {
         case "K": unit = 1 << 10

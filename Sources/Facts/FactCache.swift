@@ -69,11 +69,10 @@ public final class FactCache: @unchecked Sendable {
             return true
         }
         guard due else { return }
-        let total = CacheHousekeeping.generations(in: root).reduce(Int64(0)) { $0 + $1.bytes }
-        guard total > maxBytes else { return }
         let pruned = CacheHousekeeping.prune(root: root, maxBytes: maxBytes)
+        guard !pruned.removedGenerations.isEmpty || pruned.removedShards > 0 else { return }
         note(
-            "\(root): the cache held \(CacheHousekeeping.describe(total)), over its bound of \(CacheHousekeeping.describe(maxBytes)) (MODCHECK_CACHE_MAX_SIZE): removed \(pruned.removedGenerations.count) old generation(s) and \(pruned.removedShards) shard(s), \(CacheHousekeeping.describe(pruned.freedBytes))"
+            "\(root): the cache held \(CacheHousekeeping.describe(pruned.remainingBytes + pruned.freedBytes)), over its bound of \(CacheHousekeeping.describe(maxBytes)) (MODCHECK_CACHE_MAX_SIZE): removed \(pruned.removedGenerations.count) old generation(s) and \(pruned.removedShards) shard(s), \(CacheHousekeeping.describe(pruned.freedBytes))"
         )
     }
 

@@ -77,10 +77,12 @@ public final class FactStore: @unchecked Sendable {
 
     /// Facts of one file, at the given depth.
     public func facts(path: String, blob: ObjectID, depth: ScanDepth) -> SourceFacts? {
-        facts(path: path, blob: blob, depth: depth, repository: repository)
+        facts(path: path, blob: blob, depth: depth, repository: nil)
     }
 
-    func facts(path: String, blob: ObjectID, depth: ScanDepth, repository: Repository, quiet: Bool = false)
+    /// `repository`: the handle to read the blob with when it must be scanned (nil: the calling
+    /// thread's, looked up only then — a remembered or cached blob needs none).
+    func facts(path: String, blob: ObjectID, depth: ScanDepth, repository: Repository?, quiet: Bool = false)
         -> SourceFacts?
     {
         let slot = CacheSlot(blob: blob, depth: FactStore.depthCode(depth))
@@ -94,7 +96,7 @@ public final class FactStore: @unchecked Sendable {
         let scanned: SourceFacts
         var tooLarge = false
         do {
-            scanned = try repository.withBlob(blob) { buffer -> SourceFacts in
+            scanned = try (repository ?? self.repository).withBlob(blob) { buffer -> SourceFacts in
                 if buffer.count > maxFileSize {
                     tooLarge = true
                     report(

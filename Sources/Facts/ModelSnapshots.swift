@@ -33,15 +33,14 @@ extension FactCache {
         return try? Repository.blobHash(Array(text.utf8))
     }
 
-    func rangesPath(_ key: ObjectID) -> String { directory + "/kconfig-\(key.hex).ranges" }
+    func rangesName(_ key: ObjectID) -> String { "kconfig-\(key.hex).ranges" }
 
     /// The ranges a run kept for `key`; nil when there is no snapshot or it is damaged (noted).
     public func kconfigRanges(_ key: ObjectID) -> [String: ClosedRange<Tristate>]? {
-        let path = rangesPath(key)
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        guard let ranges = FactCache.decodeRanges([UInt8](data)) else {
-            note("\(path): damaged Kconfig snapshot; ignored and made again")
-            unlink(path)
+        guard let payload = snapshot(rangesName(key)) else { return nil }
+        guard let ranges = FactCache.decodeRanges(payload) else {
+            note("\(snapshotPath(rangesName(key))): unreadable Kconfig snapshot; ignored and made again")
+            unlink(snapshotPath(rangesName(key)))
             return nil
         }
         return ranges
@@ -60,7 +59,7 @@ extension FactCache {
         }
         for (key, evaluator, loaded) in work where evaluator.defaultRangeCount > loaded {
             guard let ranges = evaluator.defaultRanges() else { continue }
-            writeWhole(rangesPath(key), FactCache.encodeRanges(ranges))
+            storeSnapshot(rangesName(key), FactCache.encodeRanges(ranges))
         }
     }
 
@@ -103,10 +102,9 @@ extension FactCache {
         }
     }
 
-    // "MCKR" 1, count (4 LE), per range: name length (2 LE), name, lower, upper; FNV-1a (4 LE)
-    // of everything before it.
+    // A snapshot's payload: count (4 LE), per range: name length (2 LE), name, lower, upper.
     static func encodeRanges(_ ranges: [String: ClosedRange<Tristate>]) -> [UInt8] {
-        var out: [UInt8] = Array("MCKR".utf8) + [1]
+        var out: [UInt8] = []
         appendUInt32(&out, UInt32(ranges.count))
         for (name, range) in ranges.sorted(by: { $0.key < $1.key }) {
             let bytes = Array(name.utf8)
@@ -116,26 +114,20 @@ extension FactCache {
             out.append(UInt8(range.lowerBound.rawValue))
             out.append(UInt8(range.upperBound.rawValue))
         }
-        appendUInt32(&out, fnv1a(out[...]))
         return out
     }
 
     static func decodeRanges(_ bytes: [UInt8]) -> [String: ClosedRange<Tristate>]? {
-        guard bytes.count >= 13, Array(bytes[0..<4]) == Array("MCKR".utf8), bytes[4] == 1 else { return nil }
-        func uint32(_ at: Int) -> Int {
-            (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) }
-        }
-        let body = bytes.count - 4
-        guard UInt32(uint32(body)) == fnv1a(bytes[0..<body]) else { return nil }
-        let count = uint32(5)
+        guard bytes.count >= 4 else { return nil }
+        let count = (0..<4).reduce(0) { $0 | Int(bytes[$1]) << (8 * $1) }
         var out: [String: ClosedRange<Tristate>] = [:]
-        out.reserveCapacity(count)
-        var offset = 9
+        out.reserveCapacity(min(count, bytes.count))
+        var offset = 4
         for _ in 0..<count {
-            guard offset + 2 <= body else { return nil }
+            guard offset + 2 <= bytes.count else { return nil }
             let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8
             offset += 2
-            guard offset + length + 2 <= body else { return nil }
+            guard offset + length + 2 <= bytes.count else { return nil }
             let name = String(decoding: bytes[offset..<offset + length], as: UTF8.self)
             offset += length
             guard let low = Tristate(rawValue: Int(bytes[offset])), let high = Tristate(rawValue: Int(bytes[offset + 1])),
@@ -144,6 +136,6 @@ extension FactCache {
             out[name] = low...high
             offset += 2
         }
-        return offset == body ? out : nil
+        return offset == bytes.count ? out : nil
     }
 }

@@ -219,21 +219,12 @@ public struct MailMessage: Sendable {
     /// The sender's address, lowercased (`Will Deacon <will@kernel.org>` → `will@kernel.org`);
     /// display names change between postings, addresses rarely do.
     public var senderAddress: String? {
-        guard let from else { return nil }
-        let b = Array(from.utf8)
-        var start = 0
-        var end = b.count
-        if let open = b.lastIndex(of: 0x3c), let close = b[open...].firstIndex(of: 0x3e) {
-            start = open + 1
-            end = close
-        } else if let at = b.firstIndex(of: 0x40) {
-            // "ann@example.invalid (Ann)": the blank-delimited word holding the '@'.
-            start = b[..<at].lastIndex(of: Bytes.space).map { $0 + 1 } ?? 0
-            end = b[at...].firstIndex(of: Bytes.space) ?? b.count
-        }
-        while start < end && b[start] == Bytes.space { start += 1 }
-        while end > start && b[end - 1] == Bytes.space { end -= 1 }
-        return String(decoding: b[start..<end].map(Bytes.lowercased), as: UTF8.self)
+        from.map { String(decoding: MailAddress.address(in: $0).utf8.map(Bytes.lowercased), as: UTF8.self) }
+    }
+
+    /// The To and Cc addresses, each as written ("Name <a@x>").
+    public var recipients: [String] {
+        (headers(named: "to") + headers(named: "cc")).flatMap(MailAddress.list)
     }
 
     static let nFrom = Array("from".utf8)

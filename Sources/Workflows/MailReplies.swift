@@ -112,10 +112,9 @@ public enum MailReplies {
         var subject = message.subject ?? "(no subject)"
         if !subject.lowercased().hasPrefix("re:") { subject = "Re: " + subject }
         let author = message.from ?? ""
-        let recipients = (message.headers(named: "to") + message.headers(named: "cc")).flatMap(addresses)
-        var seen = Set([address(of: author)].compactMap { $0?.lowercased() })
+        var seen: Set<String> = [MailAddress.address(in: author).lowercased()]
         var cc: [String] = []
-        for r in recipients where seen.insert(address(of: r)?.lowercased() ?? r).inserted { cc.append(r) }
+        for r in message.recipients where seen.insert(MailAddress.address(in: r).lowercased()).inserted { cc.append(r) }
         return MailReply(
             messageId: replyId, inReplyTo: id, references: message.references.map(bracketed).filter { $0 != id } + [id],
             from: context.sender, to: [author].filter { !$0.isEmpty }, cc: cc, subject: subject, date: context.now,
@@ -191,37 +190,6 @@ public enum MailReplies {
 
     static func unbracketed(_ id: String) -> String {
         id.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
-    }
-
-    /// The addresses of a To/Cc value ("A <a@x>, b@y" → ["A <a@x>", "b@y"]), commas inside quotes kept.
-    static func addresses(_ value: String) -> [String] {
-        var out: [String] = []
-        var current = ""
-        var quoted = false
-        var angle = false
-        for c in value {
-            switch c {
-            case "\"": quoted.toggle()
-            case "<": angle = true
-            case ">": angle = false
-            case "," where !quoted && !angle:
-                out.append(current)
-                current = ""
-                continue
-            default: break
-            }
-            current.append(c)
-        }
-        out.append(current)
-        return out.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-    }
-
-    /// The bare address of "Name <a@x>" or "a@x".
-    static func address(of value: String) -> String? {
-        if let open = value.lastIndex(of: "<"), let close = value.lastIndex(of: ">"), open < close {
-            return String(value[value.index(after: open)..<close])
-        }
-        return value.contains("@") ? value.trimmingCharacters(in: .whitespaces) : nil
     }
 
     static func headerSafe(_ text: String) -> String {

@@ -105,19 +105,8 @@ struct ByteSize: ExpressibleByArgument {
     init(bytes: Int) { self.bytes = bytes }
 
     init?(argument: String) {
-        var digits = Substring(argument)
-        var unit = 1
-        switch digits.last.map({ Character($0.uppercased()) }) {
-        case "K": unit = 1 << 10
-        case "M": unit = 1 << 20
-        case "G": unit = 1 << 30
-        default: break
-        }
-        if unit > 1 { digits = digits.dropLast() }
-        guard let n = Int(digits), n > 0 else { return nil }
-        let (product, overflow) = n.multipliedReportingOverflow(by: unit)
-        guard !overflow else { return nil }
-        bytes = product
+        guard let bytes = CacheHousekeeping.parseSize(argument) else { return nil }
+        self.bytes = bytes
     }
 
     var defaultValueDescription: String {

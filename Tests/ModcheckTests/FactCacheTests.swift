@@ -74,20 +74,26 @@ final class FactCacheTests: XCTestCase {
         let cache = try FactCache(directory: dir)
         let key = try XCTUnwrap(FactCache.rangesKey(files: ["Kconfig": try Repository.blobHash([1])], architectures: ["arm64"], semantics: KconfigSemantics()))
         XCTAssertNotEqual(key, FactCache.rangesKey(files: ["Kconfig": try Repository.blobHash([2])], architectures: ["arm64"], semantics: KconfigSemantics()))
-        for position in [0, 4, 6, bytes.count / 2, bytes.count - 1] {
-            var damaged = bytes
+        // Stored as a snapshot: damage anywhere in the file (or a cut) is caught by its checksum.
+        let path = cache.snapshotPath(cache.rangesName(key))
+        cache.storeSnapshot(cache.rangesName(key), bytes)
+        let whole = try XCTUnwrap(FileManager.default.contents(atPath: path))
+        for position in [0, 4, 6, whole.count / 2, whole.count - 1] {
+            var damaged = whole
             damaged[position] ^= 0x20
-            XCTAssertNil(FactCache.decodeRanges(damaged), "byte \(position)")
+            try damaged.write(to: URL(fileURLWithPath: path))
+            XCTAssertNil(cache.kconfigRanges(key), "byte \(position)")
         }
-        XCTAssertNil(FactCache.decodeRanges(Array(bytes.dropLast(3))))
-        try Data(bytes).write(to: URL(fileURLWithPath: cache.rangesPath(key)))
-        XCTAssertEqual(cache.kconfigRanges(key), ranges)
-        var damaged = bytes
-        damaged[10] ^= 0xff
-        try Data(damaged).write(to: URL(fileURLWithPath: cache.rangesPath(key)))
+        try whole.dropLast(3).write(to: URL(fileURLWithPath: path))
         XCTAssertNil(cache.kconfigRanges(key))
-        XCTAssertTrue(cache.warnings.contains { $0.contains("damaged Kconfig snapshot") }, "\(cache.warnings)")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: cache.rangesPath(key)))
+        try whole.write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(cache.kconfigRanges(key), ranges)
+        var damaged = whole
+        damaged[10] ^= 0xff
+        try damaged.write(to: URL(fileURLWithPath: path))
+        XCTAssertNil(cache.kconfigRanges(key))
+        XCTAssertTrue(cache.warnings.contains { $0.contains("damaged snapshot") }, "\(cache.warnings)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
     }
 
     /// Two runs appending to the same shards at once both land whole.
@@ -148,6 +154,16 @@ final class FactCacheTests: XCTestCase {
         let reader = try FactCache(directory: dir)
         XCTAssertNil(reader.get(FactCache.Key(blob: [0] + Array(repeating: 0, count: 19), kind: 1)))
         XCTAssertEqual(reader.get(FactCache.Key(blob: [1] + Array(repeating: 0, count: 19), kind: 1))?.count, 10_000)
+
+        // A run keeps the cache under its bound by itself, with a note, and looks once a minute.
+        try fm.createDirectory(atPath: old, withIntermediateDirectories: true)
+        try Data(repeating: 1, count: 50_000).write(to: URL(fileURLWithPath: old + "/00.pack"))
+        reader.enforceBound(45_000)
+        XCTAssertFalse(fm.fileExists(atPath: old))
+        XCTAssertTrue(reader.warnings.contains { $0.contains("over its bound") }, "\(reader.warnings)")
+        try fm.createDirectory(atPath: old, withIntermediateDirectories: true)
+        reader.enforceBound(1)
+        XCTAssertTrue(fm.fileExists(atPath: old), "not looked at again within the minute")
 
         XCTAssertEqual(CacheHousekeeping.parseSize("2G"), 2 << 30)
         XCTAssertEqual(CacheHousekeeping.parseSize("500m"), 500 << 20)
