@@ -42,6 +42,7 @@ public struct ByteWriter {
 }
 
 public struct ByteDecodingError: Error, CustomStringConvertible {
+    public init() {}
     public var description: String { "corrupt cache record" }
 }
 

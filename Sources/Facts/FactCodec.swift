@@ -300,7 +300,7 @@ public enum FactCodec {
         }
     }
 
-    static func condition(_ c: PreprocessorCondition, _ w: inout ByteWriter) {
+    public static func condition(_ c: PreprocessorCondition, _ w: inout ByteWriter) {
         switch c {
         case .always: w.int(0)
         case .never: w.int(1)
@@ -325,7 +325,7 @@ public enum FactCodec {
         }
     }
 
-    static func condition(_ r: inout ByteReader) throws -> PreprocessorCondition {
+    public static func condition(_ r: inout ByteReader) throws -> PreprocessorCondition {
         switch try r.int() {
         case 0: return .always
         case 1: return .never

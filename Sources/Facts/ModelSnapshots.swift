@@ -12,6 +12,10 @@ extension FactCache {
     /// Bump when the Kconfig evaluator's answers change meaning: old snapshots are then ignored.
     public static let rangesVersion = 1
 
+    /// `MODCHECK_REBUILD=1`: read no snapshot of a model, a tree's checks or its report — build
+    /// and check everything (scripts/accuracy times and verifies the model) — and keep them again.
+    public static let rebuild = ProcessInfo.processInfo.environment["MODCHECK_REBUILD"] != nil
+
     /// The running binary, by path, size and modification time: snapshots hold what this build
     /// computed, and a rebuilt or upgraded modcheck (whose evaluator or rules may answer
     /// differently) never reads another build's.
@@ -39,8 +43,7 @@ extension FactCache {
     public func kconfigRanges(_ key: ObjectID) -> [String: ClosedRange<Tristate>]? {
         guard let payload = snapshot(rangesName(key)) else { return nil }
         guard let ranges = FactCache.decodeRanges(payload) else {
-            note("\(snapshotPath(rangesName(key))): unreadable Kconfig snapshot; ignored and made again")
-            unlink(snapshotPath(rangesName(key)))
+            discardSnapshot(rangesName(key), reason: "unreadable Kconfig snapshot")
             return nil
         }
         return ranges
@@ -81,6 +84,12 @@ extension FactCache {
             return nil
         }
         return Array(bytes[5..<body])
+    }
+
+    /// Drops a snapshot whose payload its reader could not read (noted; the next run makes it again).
+    public func discardSnapshot(_ name: String, reason: String) {
+        note("\(snapshotPath(name)): \(reason); ignored and made again")
+        unlink(snapshotPath(name))
     }
 
     /// Stores a snapshot whole: written to a temporary file and renamed into place.

@@ -64,6 +64,12 @@ public struct KbuildDiagnostic: Hashable, Sendable, CustomStringConvertible {
     public var line: Int
     public var message: String
     public var description: String { "\(file):\(line): \(message)" }
+
+    public init(file: String, line: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
 }
 
 /// One parsed kbuild Makefile (or Kbuild file).
@@ -843,5 +849,34 @@ extension String {
         while let f = s.first, set.contains(f) { s.removeFirst() }
         while let l = s.last, set.contains(l) { s.removeLast() }
         return String(s)
+    }
+}
+
+// Public initializers (in extensions, so the memberwise ones stay): a kept model structure is
+// read back into these outside this module.
+extension KbuildAssignment {
+    public init(list: String, selector: String?, objects: [String], line: Int, guards: [KbuildGuard]) {
+        self.list = list
+        self.selector = selector
+        self.objects = objects
+        self.line = line
+        self.guards = guards
+    }
+}
+
+extension KbuildMakefile {
+    public init(path: String, assignments: [KbuildAssignment], diagnostics: [KbuildDiagnostic]) {
+        self.path = path
+        self.assignments = assignments
+        self.diagnostics = diagnostics
+    }
+}
+
+extension KbuildUnit {
+    public init(name: String, configs: [String], builtinOnly: Bool, objects: [String]) {
+        self.name = name
+        self.configs = configs
+        self.builtinOnly = builtinOnly
+        self.objects = objects
     }
 }

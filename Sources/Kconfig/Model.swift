@@ -157,7 +157,9 @@ public struct KconfigSymbol: Sendable, Hashable {
 
     /// The first declared type (later definitions often omit it).
     public var type: KconfigType {
-        definitions.first { $0.type != .unknown }?.type ?? .unknown
+        // By index: `first(where:)` would copy a whole definition to read its type.
+        for i in definitions.indices where definitions[i].type != .unknown { return definitions[i].type }
+        return .unknown
     }
     public var hasPrompt: Bool { definitions.contains { $0.prompt != nil } }
 

@@ -21,6 +21,8 @@ public final class KernelModel: @unchecked Sendable {
     let scoped: [ModuleUnit]
     /// Paths whose blob differs from the base model's tree (nil without a base).
     public let changedSinceBase: Set<String>?
+    /// Whether the kbuild map, compiled sources and units came from a kept model structure.
+    public let structureKept: Bool
     /// This model has its base's Kconfig, kbuild, compiled sources and units (a patch to C files
     /// or headers only): see `structuralBase`.
     let unitsAsBase: Bool
@@ -155,7 +157,7 @@ public final class KernelModel: @unchecked Sendable {
                     let key = FactCache.rangesKey(
                         files: kconfigFiles.files, architectures: architectures, semantics: parsed.semantics)
                 {
-                    if let ranges = cache.kconfigRanges(key) { evaluator.seedDefaultRanges(ranges) }
+                    if !FactCache.rebuild, let ranges = cache.kconfigRanges(key) { evaluator.seedDefaultRanges(ranges) }
                     cache.keepRanges(of: evaluator, key: key, loaded: evaluator.defaultRangeCount)
                 }
             }
@@ -163,12 +165,19 @@ public final class KernelModel: @unchecked Sendable {
         }
 
         Timing.mark(reusedKconfig ? "kconfig (reused)" : base != nil && evaluator.changedSymbols != nil ? "kconfig (updated: \(evaluator.changedSymbols?.count ?? 0) changed)" : "kconfig (parsed)")
+        // A whole-tree model's structure (kbuild, compiled sources, units) as an earlier run over a
+        // tree of the same structure kept it (the worst-case view only).
+        let structureKey = base == nil && config == nil && store.cache != nil ? ModelStructure.key(of: tree) : nil
+        let keptStructure = structureKey.flatMap { key in store.cache.flatMap { ModelStructure.load(key, cache: $0) } }
+        structureKept = keptStructure != nil
         // kbuild: re-resolved only when a Makefile or Kbuild file changed (or a source appeared).
         let kbuild: KbuildMap
         var reusedKbuild = false
         if let base, let changed, !changed.contains(where: { KernelFileKind(path: $0) == .kbuild }) {
             kbuild = base.kbuild
             reusedKbuild = true
+        } else if let keptStructure {
+            kbuild = keptStructure.kbuild
         } else if let base, let changed,
             let updated = KernelModel.updatedKbuild(
                 base.kbuild, changedDirectories: Set(
@@ -252,6 +261,10 @@ public final class KernelModel: @unchecked Sendable {
             compiledSources = base.compiledSources
             includedSources = base.includedSources
             includeGuards = base.includeGuards
+        } else if let keptStructure {
+            (compiledSources, includedSources, includeGuards) = (
+                keptStructure.compiled, keptStructure.included, keptStructure.guards
+            )
         } else {
             (compiledSources, includedSources, includeGuards) = KernelModel.compiledSources(
                 kbuild: kbuild, tree: tree, store: store, listing: listing)
@@ -386,6 +399,11 @@ public final class KernelModel: @unchecked Sendable {
                     }
                 }
             }
+        } else if let keptStructure {
+            units = keptStructure.units
+            for unit in units {
+                for s in unit.sources { bySource[s, default: []].append(unit) }
+            }
         } else {
             for unit in kbuild.units {
                 if let affected, let known = keep[unit.name],
@@ -401,7 +419,18 @@ public final class KernelModel: @unchecked Sendable {
                 for s in model.sources { bySource[s, default: []].append(model) }
             }
         }
-        Timing.mark(reusedUnits ? "units (reused)" : affected != nil ? "units (affected symbols \(affected?.count ?? 0))" : "units (made)")
+        if let structureKey, keptStructure == nil, let cache = store.cache {
+            ModelStructure(
+                kbuild: kbuild, compiled: compiledSources, included: includedSources, guards: includeGuards,
+                units: units
+            ).store(structureKey, cache: cache)
+        }
+        Timing.mark(
+            reusedUnits
+                ? "units (reused)"
+                : affected != nil
+                    ? "units (affected symbols \(affected?.count ?? 0))"
+                    : keptStructure != nil ? "units (kept structure)" : "units (made)")
         self.units = units
         self.unitsBySource = bySource
         self.changedSinceBase = changed

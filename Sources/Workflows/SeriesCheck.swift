@@ -264,6 +264,7 @@ public enum SeriesCheck {
             }
         }
         session.finish()
+        Timing.mark("cache flushed")
         if !sections.isEmpty { sections[0].notes += Session.capped(session.factNotes) }
         if checked == 0 {
             let reasons = sections.compactMap(\.problem).joined(separator: "; ")

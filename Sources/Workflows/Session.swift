@@ -139,9 +139,11 @@ public final class Session: @unchecked Sendable {
     public func model(of tree: KernelTree, base: KernelModel? = nil, changedPaths: Set<String>? = nil)
         -> KernelModel
     {
-        KernelModel(
+        let model = KernelModel(
             tree: tree, store: store, scope: options.scope, config: dotConfig?.config, base: base,
             changedPaths: changedPaths)
+        if base == nil { ProcessLifetime.keep(model) }
+        return model
     }
 
     public func tree(at revision: String) throws -> KernelTree {
@@ -239,4 +241,21 @@ final class LockedValue<T>: @unchecked Sendable {
 
     func set(_ new: T) { lock.withLock { value = new } }
     func get() -> T? { lock.withLock { value } }
+}
+
+/// Objects a command-line run keeps until the process exits: a whole-tree model is millions of
+/// small allocations, and freeing them one by one when the command returns costs most of a second
+/// that the operating system reclaims at exit for nothing. Off unless the command line turns it
+/// on (tests and long-lived callers free their models as usual).
+public enum ProcessLifetime {
+    nonisolated(unsafe) static var enabled = false
+    nonisolated(unsafe) static var kept: [AnyObject] = []
+    static let lock = NSLock()
+
+    /// Called once by the command line before a command runs.
+    public static func keepObjectsUntilExit() { lock.withLock { enabled = true } }
+
+    static func keep(_ object: AnyObject) {
+        lock.withLock { if enabled { kept.append(object) } }
+    }
 }

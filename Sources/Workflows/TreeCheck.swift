@@ -34,7 +34,7 @@ public enum TreeCheck {
         let key = try reportKey(session: session, revision: revision)
         // The scope's trees must still be in the repository (a damaged repository is reported,
         // not answered from an earlier run).
-        if let key, let cache = session.store.cache, !rebuild,
+        if let key, let cache = session.store.cache, !FactCache.rebuild,
             session.options.scope.allSatisfy({ path in
                 (try? session.repository.entryID(tree: key.tree, path: path)).map { $0.map(session.repository.contains) ?? true } ?? false
             }),
@@ -55,10 +55,6 @@ public enum TreeCheck {
         }
         return kept.report(cacheWarnings: session.store.cache?.warnings ?? [], scope: session.options.scope)
     }
-
-    /// `MODCHECK_REBUILD=1`: build the model even when a report is kept (scripts/accuracy times
-    /// the model); the report is kept again.
-    static let rebuild = ProcessInfo.processInfo.environment["MODCHECK_REBUILD"] != nil
 
     /// The snapshot name of a tree's report, and the tree; nil without a cache.
     static func reportKey(session: Session, revision: String) throws -> (name: String, tree: ObjectID)? {

@@ -31,8 +31,10 @@ struct Modcheck: ParsableCommand {
     static func runCommand() -> Never {
         do {
             Timing.mark("start")
+            ProcessLifetime.keepObjectsUntilExit()
             var command = try parseAsRoot()
             try command.run()
+            Timing.mark("done")
             Foundation.exit(0)
         } catch let error as InputError {
             FileHandle.standardError.write(Data("modcheck: \(error.message)\n".utf8))

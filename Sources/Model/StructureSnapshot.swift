@@ -1,0 +1,281 @@
+import CSource
+import Facts
+import Foundation
+import Git
+import Kbuild
+
+/// What a whole-tree model works out from the tree's structure alone — the kbuild map (parsed
+/// Makefiles and resolved units), the sources kbuild compiles with the `.c` files they include,
+/// and the module units with their Kconfig answers — kept in the cache for the next run over a
+/// tree with the same structure: the next `series`, `b4-check` or `triage` on the same base, the
+/// hook on a branch whose base was checked before.
+///
+/// The structure depends on every path (directory listings expand `$(BITS).o`-style objects),
+/// on the content of every file except headers (Kconfig, Makefiles and fragments they include,
+/// the `.c` files whose `#include "x.c"` kbuild compiles along), on the modcheck binary (the
+/// Kconfig evaluator's and kbuild reader's answers) and on the `.config` (none: snapshots are
+/// made only for the worst-case view). Headers do not enter it, so a tree that differs from a
+/// snapshotted one only in headers shares its structure.
+struct ModelStructure {
+    var kbuild: KbuildMap
+    var compiled: Set<String>
+    var included: [String: [String]]
+    var guards: [String: PreprocessorCondition]
+    var units: [ModuleUnit]
+
+    /// Bump when what the structure holds or means changes.
+    static let version = 1
+
+    /// The key of `tree`'s structure: an order-independent 128-bit digest over every path (with
+    /// its blob id, except for headers), with the modcheck binary and the format version.
+    static func key(of tree: KernelTree) -> ObjectID? {
+        var sum: UInt64 = 0
+        var mixed: UInt64 = 0
+        for (path, blob) in tree.blobs {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in path.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            if !path.hasSuffix(".h") {
+                withUnsafeBytes(of: blob) { raw in
+                    for byte in raw { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+                }
+            }
+            sum &+= h
+            // splitmix64 of the entry's hash: a second, independent sum.
+            var z = h &+ 0x9e37_79b9_7f4a_7c15
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            mixed ^= z ^ (z >> 31)
+        }
+        let text = "model structure v\(version) \(FactCache.binaryIdentity)\n\(tree.blobs.count) \(sum) \(mixed)\n"
+        return try? Repository.blobHash(Array(text.utf8))
+    }
+
+    static func name(_ key: ObjectID) -> String { "structure-\(key.hex).model" }
+
+    /// The structure a run kept for `key`; nil when there is none or it is damaged (noted, removed).
+    static func load(_ key: ObjectID, cache: FactCache) -> ModelStructure? {
+        guard !FactCache.rebuild, let payload = cache.snapshot(name(key)) else { return nil }
+        let decoded = payload.withUnsafeBytes { raw -> ModelStructure? in
+            var r = ByteReader(raw)
+            return try? decode(&r)
+        }
+        guard let decoded else {
+            cache.discardSnapshot(name(key), reason: "unreadable model structure snapshot")
+            return nil
+        }
+        return decoded
+    }
+
+    func store(_ key: ObjectID, cache: FactCache) {
+        var w = ByteWriter()
+        encode(&w)
+        cache.storeSnapshot(ModelStructure.name(key), w.bytes)
+    }
+
+    // MARK: Encoding (ByteWriter: varints, strings once per snapshot)
+
+    func encode(_ w: inout ByteWriter) {
+        Self.list(kbuild.units, &w) { Self.kbuildUnit($0, &$1) }
+        Self.list(kbuild.diagnostics, &w) { d, w in
+            w.string(d.file)
+            w.int(d.line)
+            w.string(d.message)
+        }
+        Self.makefiles(kbuild.makefiles, &w)
+        Self.makefiles(kbuild.rootMakefiles, &w)
+        w.strings(kbuild.unreachedObjects)
+        w.bool(kbuild.reachableDirectories != nil)
+        if let reachable = kbuild.reachableDirectories { w.strings(reachable.sorted()) }
+        w.strings(compiled.sorted())
+        Self.stringLists(included, &w)
+        Self.conditions(guards, &w)
+        Self.list(units, &w) { Self.moduleUnit($0, &$1) }
+    }
+
+    static func decode(_ r: inout ByteReader) throws -> ModelStructure {
+        let units = try list(&r) { try kbuildUnit(&$0) }
+        let diagnostics = try list(&r) { r in
+            KbuildDiagnostic(file: try r.string(), line: try r.int(), message: try r.string())
+        }
+        var kbuild = KbuildMap(units: units, diagnostics: diagnostics)
+        kbuild.makefiles = try makefiles(&r)
+        kbuild.rootMakefiles = try makefiles(&r)
+        kbuild.unreachedObjects = try r.strings()
+        kbuild.reachableDirectories = try r.bool() ? Set(try r.strings()) : nil
+        let compiled = Set(try r.strings())
+        let included = try stringLists(&r)
+        let guards = try conditions(&r)
+        let moduleUnits = try list(&r) { try moduleUnit(&$0) }
+        guard r.isAtEnd else { throw ByteDecodingError() }
+        return ModelStructure(kbuild: kbuild, compiled: compiled, included: included, guards: guards, units: moduleUnits)
+    }
+
+    static func list<T>(_ values: [T], _ w: inout ByteWriter, _ element: (T, inout ByteWriter) -> Void) {
+        w.int(values.count)
+        for v in values { element(v, &w) }
+    }
+
+    static func list<T>(_ r: inout ByteReader, _ element: (inout ByteReader) throws -> T) throws -> [T] {
+        let n = try r.int()
+        guard n >= 0 else { throw ByteDecodingError() }
+        var out: [T] = []
+        out.reserveCapacity(min(n, 1 << 20))
+        for _ in 0..<n { out.append(try element(&r)) }
+        return out
+    }
+
+    static func stringLists(_ map: [String: [String]], _ w: inout ByteWriter) {
+        list(map.sorted(by: { $0.key < $1.key }), &w) { entry, w in
+            w.string(entry.key)
+            w.strings(entry.value)
+        }
+    }
+
+    static func stringLists(_ r: inout ByteReader) throws -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for (key, value) in try list(&r, { r in (try r.string(), try r.strings()) }) { out[key] = value }
+        return out
+    }
+
+    static func conditions(_ map: [String: PreprocessorCondition], _ w: inout ByteWriter) {
+        list(map.sorted(by: { $0.key < $1.key }), &w) { entry, w in
+            w.string(entry.key)
+            FactCodec.condition(entry.value, &w)
+        }
+    }
+
+    static func conditions(_ r: inout ByteReader) throws -> [String: PreprocessorCondition] {
+        var out: [String: PreprocessorCondition] = [:]
+        for (key, value) in try list(&r, { r in (try r.string(), try FactCodec.condition(&r)) }) { out[key] = value }
+        return out
+    }
+
+    static func groups(_ map: [String: [[String]]], _ w: inout ByteWriter) {
+        list(map.sorted(by: { $0.key < $1.key }), &w) { entry, w in
+            w.string(entry.key)
+            list(entry.value, &w) { $1.strings($0) }
+        }
+    }
+
+    static func groups(_ r: inout ByteReader) throws -> [String: [[String]]] {
+        var out: [String: [[String]]] = [:]
+        for (key, value) in try list(&r, { r in (try r.string(), try list(&r) { try $0.strings() }) }) {
+            out[key] = value
+        }
+        return out
+    }
+
+    static func kbuildGuard(_ g: KbuildGuard, _ w: inout ByteWriter) {
+        w.string(g.config)
+        w.bool(g.requiresBuiltin)
+        w.bool(g.negated)
+        w.strings(g.alternatives)
+    }
+
+    static func kbuildGuard(_ r: inout ByteReader) throws -> KbuildGuard {
+        KbuildGuard(config: try r.string(), requiresBuiltin: try r.bool(), negated: try r.bool(), alternatives: try r.strings())
+    }
+
+    static func kbuildUnit(_ u: KbuildUnit, _ w: inout ByteWriter) {
+        w.string(u.name)
+        w.strings(u.configs)
+        w.bool(u.builtinOnly)
+        w.strings(u.objects)
+        list(u.condition.requirements, &w) { kbuildGuard($0, &$1) }
+        stringLists(u.objectConditions, &w)
+        groups(u.objectAnyOf, &w)
+        w.string(u.makefile)
+        w.int(u.line)
+    }
+
+    static func kbuildUnit(_ r: inout ByteReader) throws -> KbuildUnit {
+        var unit = KbuildUnit(name: try r.string(), configs: try r.strings(), builtinOnly: try r.bool(), objects: try r.strings())
+        unit.condition = KbuildCondition(try list(&r) { try kbuildGuard(&$0) })
+        unit.objectConditions = try stringLists(&r)
+        unit.objectAnyOf = try groups(&r)
+        unit.makefile = try r.string()
+        unit.line = try r.int()
+        return unit
+    }
+
+    static func makefiles(_ map: [String: KbuildMakefile], _ w: inout ByteWriter) {
+        list(map.sorted(by: { $0.key < $1.key }), &w) { entry, w in
+            let m = entry.value
+            w.string(entry.key)
+            w.string(m.path)
+            list(m.assignments, &w) { a, w in
+                w.string(a.list)
+                w.optionalString(a.selector)
+                w.strings(a.objects)
+                w.int(a.line)
+                list(a.guards, &w) { kbuildGuard($0, &$1) }
+                stringLists(a.objectConfigs, &w)
+            }
+            list(m.diagnostics, &w) { d, w in
+                w.string(d.file)
+                w.int(d.line)
+                w.string(d.message)
+            }
+            w.strings(m.included)
+        }
+    }
+
+    static func makefiles(_ r: inout ByteReader) throws -> [String: KbuildMakefile] {
+        var out: [String: KbuildMakefile] = [:]
+        let entries = try list(&r) { r -> (String, KbuildMakefile) in
+            let key = try r.string()
+            let path = try r.string()
+            let assignments = try list(&r) { r -> KbuildAssignment in
+                var a = KbuildAssignment(
+                    list: try r.string(), selector: try r.optionalString(), objects: try r.strings(), line: try r.int(),
+                    guards: try list(&r) { try kbuildGuard(&$0) })
+                a.objectConfigs = try stringLists(&r)
+                return a
+            }
+            let diagnostics = try list(&r) { r in
+                KbuildDiagnostic(file: try r.string(), line: try r.int(), message: try r.string())
+            }
+            var makefile = KbuildMakefile(path: path, assignments: assignments, diagnostics: diagnostics)
+            makefile.included = try r.strings()
+            return (key, makefile)
+        }
+        for (key, value) in entries { out[key] = value }
+        return out
+    }
+
+    static func moduleUnit(_ u: ModuleUnit, _ w: inout ByteWriter) {
+        w.string(u.name)
+        w.strings(u.sources)
+        w.strings(u.moduleSources)
+        w.optionalString(u.config)
+        w.strings(u.configs)
+        w.bool(u.canBeModule)
+        w.bool(u.canBeBuiltin)
+        stringLists(u.sourceConditions, &w)
+        conditions(u.sourceGuards, &w)
+        list(u.anyOf, &w) { $1.strings($0) }
+        groups(u.sourceAnyOf, &w)
+        list(u.excluded, &w) { e, w in
+            w.string(e.config)
+            w.bool(e.builtin)
+        }
+    }
+
+    static func moduleUnit(_ r: inout ByteReader) throws -> ModuleUnit {
+        let name = try r.string()
+        let sources = try r.strings()
+        let moduleSources = try r.strings()
+        let config = try r.optionalString()
+        let configs = try r.strings()
+        var unit = ModuleUnit(
+            name: name, sources: sources, config: config, configs: configs, canBeModule: try r.bool(),
+            canBeBuiltin: try r.bool())
+        unit.moduleSources = moduleSources
+        unit.sourceConditions = try stringLists(&r)
+        unit.sourceGuards = try conditions(&r)
+        unit.anyOf = try list(&r) { try $0.strings() }
+        unit.sourceAnyOf = try groups(&r)
+        unit.excluded = try list(&r) { r in (config: try r.string(), builtin: try r.bool()) }
+        return unit
+    }
+}
