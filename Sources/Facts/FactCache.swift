@@ -26,8 +26,8 @@ public final class FactCache: @unchecked Sendable {
     public let directory: String
     public let root: String
     private let lock = NSLock()
-    /// Records read from disk, per shard (loaded lazily).
-    private var shards: [Int: [Key: [UInt8]]] = [:]
+    /// Shards read from disk (mapped lazily): where each good record's value is.
+    private var shards: [Int: MappedShard] = [:]
     /// Records added in this run (also appended to `pending` until flushed).
     private var added: [Key: [UInt8]] = [:]
     private var pending: [Int: [(Key, [UInt8])]] = [:]
@@ -82,14 +82,14 @@ public final class FactCache: @unchecked Sendable {
 
     /// Reads every shard now, in parallel, so that later lookups from worker threads are cheap.
     public func preloadAll() {
-        let loaded = ParallelSlots<[Key: [UInt8]]>(count: 256)
+        let loaded = ParallelSlots<MappedShard>(count: 256)
         defer { loaded.free() }
         let needed = lock.withLock { (0..<256).filter { shards[$0] == nil } }
         DispatchQueue.concurrentPerform(iterations: needed.count) { i in
             loaded.set(needed[i], readShard(needed[i]))
         }
         lock.withLock {
-            for shard in needed where shards[shard] == nil { shards[shard] = loaded.get(shard) ?? [:] }
+            for shard in needed where shards[shard] == nil { shards[shard] = loaded.get(shard) ?? MappedShard.empty }
         }
     }
 
@@ -107,7 +107,7 @@ public final class FactCache: @unchecked Sendable {
             lock.lock()
             if shards[shard] == nil { shards[shard] = records }
         }
-        if let value = shards[shard]?[key] {
+        if let value = shards[shard]?.value(RecordKey(key)) {
             hits += 1
             return value
         }
@@ -118,7 +118,7 @@ public final class FactCache: @unchecked Sendable {
     public func put(_ key: Key, _ value: [UInt8]) {
         let shard = Int(key.blob.first ?? 0)
         lock.withLock {
-            if added[key] != nil || shards[shard]?[key] != nil { return }
+            if added[key] != nil || shards[shard]?.contains(RecordKey(key)) == true { return }
             added[key] = value
             pending[shard, default: []].append((key, value))
         }
@@ -180,17 +180,28 @@ public final class FactCache: @unchecked Sendable {
         return h
     }
 
-    private func readShard(_ shard: Int) -> [Key: [UInt8]] {
-        let path = shardPath(shard)
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
-        let read = FactCache.parseShard([UInt8](data))
-        guard read.corrupt else { return read.records }
-        return repair(path, seen: read.records)
+    static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return h
     }
 
-    /// The records of a shard's bytes up to the first damaged one; the length of that good prefix.
-    static func parseShard(_ bytes: [UInt8]) -> (records: [Key: [UInt8]], goodLength: Int, corrupt: Bool) {
-        var records: [Key: [UInt8]] = [:]
+    /// A shard, mapped read-only (records are read in place: nothing is copied but the values
+    /// asked for). A damaged tail is cut back first (see `repair`).
+    private func readShard(_ shard: Int) -> MappedShard {
+        let path = shardPath(shard)
+        guard let mapped = MappedShard(path: path) else { return .empty }
+        guard mapped.corrupt else { return mapped }
+        repair(path)
+        return MappedShard(path: path) ?? .empty
+    }
+
+    /// The records of a shard's bytes up to the first damaged one (where each value is); the
+    /// length of that good prefix.
+    static func parseShard(_ bytes: UnsafeRawBufferPointer) -> (
+        records: [RecordKey: (offset: Int, length: Int)], goodLength: Int, corrupt: Bool
+    ) {
+        var records: [RecordKey: (offset: Int, length: Int)] = [:]
         var offset = 0
         func readUInt32(_ at: Int) -> UInt32 {
             var v: UInt32 = 0
@@ -203,14 +214,14 @@ public final class FactCache: @unchecked Sendable {
                 return (records, offset, true)
             }
             let kind = bytes[offset + 2]
-            let blob = Array(bytes[offset + 3..<offset + 23])
             let length = Int(readUInt32(offset + 23))
             let checksum = readUInt32(offset + 27)
             let start = offset + header
             guard length <= bytes.count - start else { return (records, offset, true) }
-            let value = bytes[start..<start + length]
-            guard FactCache.fnv1a(value) == checksum else { return (records, offset, true) }
-            records[Key(blob: blob, kind: kind)] = Array(value)
+            guard FactCache.fnv1a(UnsafeRawBufferPointer(rebasing: bytes[start..<start + length])) == checksum else {
+                return (records, offset, true)
+            }
+            records[RecordKey(bytes.baseAddress! + offset + 3, kind: kind)] = (start, length)
             offset = start + length
         }
         return (records, offset, false)
@@ -219,9 +230,9 @@ public final class FactCache: @unchecked Sendable {
     /// A shard that read as damaged: read again under the writers' lock (a run appending right
     /// then is not damage); still damaged (a writer killed mid-record, a disk error), it is cut
     /// back to its last good record, with a note. The good records are kept either way.
-    private func repair(_ path: String, seen: [Key: [UInt8]]) -> [Key: [UInt8]] {
+    private func repair(_ path: String) {
         let fd = open(path, O_RDWR)
-        guard fd >= 0 else { return seen }
+        guard fd >= 0 else { return }
         defer { close(fd) }
         flock(fd, LOCK_EX)
         defer { flock(fd, LOCK_UN) }
@@ -233,13 +244,89 @@ public final class FactCache: @unchecked Sendable {
             if n <= 0 { break }
             bytes += buffer[0..<n]
         }
-        let again = FactCache.parseShard(bytes)
-        guard again.corrupt else { return again.records }
+        let again = bytes.withUnsafeBytes { FactCache.parseShard($0) }
+        guard again.corrupt else { return }
         ftruncate(fd, off_t(again.goodLength))
         note(
             "\(path): damaged cache shard (a run killed while writing, or a disk error): kept \(again.records.count) record(s), dropped \(bytes.count - again.goodLength) byte(s) after them"
         )
-        return again.records
+    }
+}
+
+/// A record's key as plain words (the 20 bytes of the blob id and the kind): a shard's index
+/// holds hundreds of thousands of them.
+struct RecordKey: Hashable {
+    var high: UInt64
+    var middle: UInt64
+    var low: UInt32
+    var kind: UInt8
+
+    init(_ blob: UnsafeRawPointer, kind: UInt8) {
+        high = blob.loadUnaligned(as: UInt64.self)
+        middle = blob.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        low = blob.loadUnaligned(fromByteOffset: 16, as: UInt32.self)
+        self.kind = kind
+    }
+
+    init(_ key: FactCache.Key) {
+        var bytes = key.blob
+        if bytes.count < 20 { bytes += [UInt8](repeating: 0, count: 20 - bytes.count) }
+        self = bytes.withUnsafeBytes { RecordKey($0.baseAddress!, kind: key.kind) }
+    }
+}
+
+/// A shard file mapped read-only, with where each good record's value is. Appends by other runs
+/// after the mapping are not seen (the next run reads them); the mapping stays valid if the file
+/// is removed (`cache prune`), and a repair only ever cuts records after the good prefix indexed
+/// here, so no record read through it can vanish under it.
+final class MappedShard: @unchecked Sendable {
+    static let empty = MappedShard()
+    private let base: UnsafeRawPointer?
+    private let size: Int
+    private let index: [RecordKey: (offset: Int, length: Int)]
+    let corrupt: Bool
+
+    private init() {
+        base = nil
+        size = 0
+        index = [:]
+        corrupt = false
+    }
+
+    /// nil when the file cannot be read (then there is nothing in it for this run).
+    init?(path: String) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        size = Int(info.st_size)
+        guard size > 0 else {
+            base = nil
+            index = [:]
+            corrupt = false
+            return
+        }
+        guard let first = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), first != MAP_FAILED else { return nil }
+        let read = FactCache.parseShard(UnsafeRawBufferPointer(start: first, count: size))
+        // Indexing read every page; mapped afresh, the run holds only the pages of the records
+        // it asks for (a cache serves every tree on the machine: most records are other trees').
+        munmap(first, size)
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { return nil }
+        base = UnsafeRawPointer(mapped)
+        index = read.records
+        corrupt = read.corrupt
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    }
+
+    func contains(_ key: RecordKey) -> Bool { index[key] != nil }
+
+    func value(_ key: RecordKey) -> [UInt8]? {
+        guard let base, let at = index[key] else { return nil }
+        return [UInt8](UnsafeRawBufferPointer(start: base + at.offset, count: at.length))
     }
 }
 
