@@ -58,4 +58,12 @@ extension KernelModel {
     public func keep<T>(_ value: T, _ rule: String, _ key: String) {
         memoLock.withLock { keptResults[rule + "\u{0}" + key] = value }
     }
+
+    /// Every result kept so far, by rule and key (for a snapshot of the model's checks).
+    public func keptEntries() -> [String: Any] { memoLock.withLock { keptResults } }
+
+    /// Puts results read back from a snapshot (keys as `keptEntries` gave them).
+    public func restoreKeptEntries(_ entries: [(String, Any)]) {
+        memoLock.withLock { for (key, value) in entries { keptResults[key] = value } }
+    }
 }

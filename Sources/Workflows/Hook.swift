@@ -123,7 +123,7 @@ public enum Hook {
         for (path, blob) in staged.blobs where headTree.blobs[path] != blob { changed.insert(path) }
         for path in headTree.blobs.keys where staged.blobs[path] == nil { changed.insert(path) }
         let before = session.model(of: headTree)
-        let beforeFindings = session.engine.check(CheckContext(model: before))
+        let beforeFindings = session.checkWholeTree(before)
         let after = session.model(of: staged, base: before, changedPaths: changed)
         let delta = RuleEngine.delta(
             before: beforeFindings, after: session.engine.check(CheckContext(model: after, base: before)))

@@ -54,7 +54,7 @@ public enum LogCheck {
             } else if let parent = info.parents.first {
                 let tree = try KernelTree.load(repo, tree: try repo.tree(ofCommit: parent))
                 let model = session.model(of: tree, base: current?.model)
-                parentState = (tree, model, session.engine.check(CheckContext(model: model)))
+                parentState = (tree, model, session.checkWholeTree(model))
             } else {
                 let empty = KernelTree(tree: info.tree, blobs: [:])
                 let model = session.model(of: empty)

@@ -167,7 +167,7 @@ public enum SeriesCheck {
     public static func baseState(session: Session, baseRevision: String) throws -> BaseState {
         let tree = try session.tree(at: baseRevision)
         let model = session.model(of: tree)
-        return BaseState(tree: tree, model: model, findings: session.engine.check(CheckContext(model: model)))
+        return BaseState(tree: tree, model: model, findings: session.checkWholeTree(model))
     }
 
     public static func run(

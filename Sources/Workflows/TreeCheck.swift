@@ -44,7 +44,7 @@ public enum TreeCheck {
         }
         let tree = try session.tree(at: revision)
         let model = session.model(of: tree)
-        let findings = session.engine.check(CheckContext(model: model))
+        let findings = session.checkWholeTree(model)
         let kept = KeptReport(
             findings: findings, modelProblems: model.problems, storeProblems: session.store.problems,
             unusedSuppressions: session.unusedSuppressionNotes, units: model.scopedUnits.count,
@@ -66,13 +66,7 @@ public enum TreeCheck {
             throw InputError("\(session.repositoryPath): cannot resolve revision '\(revision)' (\(error))")
         }
         guard let tree = try? session.repository.tree(ofCommit: commit) else { return nil }
-        var text = "tree report v1\nmodcheck \(ToolIdentity.modcheckVersion) \(FactCache.binaryIdentity)\n"
-        text += "rules \(ToolIdentity.current?.rules ?? "-")\ntree \(tree.hex)\n"
-        text += "scope \(session.options.scope.joined(separator: " "))\n"
-        text += "config \(session.dotConfig.map { $0.config.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") } ?? "-")\n"
-        text += "policy \(session.policyText ?? "-")\n"
-        text += "kmi \(session.engine.kmiSymbols.map { $0.sorted().joined(separator: " ") } ?? "-")\n"
-        text += "limits \(session.options.maxFileSize) \(session.options.scanTimeLimit.map { "\($0)" } ?? "-")\n"
+        let text = "tree report v1\n" + session.checkKeyText(tree: tree)
         guard let id = try? Repository.blobHash(Array(text.utf8)) else { return nil }
         return ("tree-\(id.hex).report", tree)
     }

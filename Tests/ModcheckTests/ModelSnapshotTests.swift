@@ -117,3 +117,78 @@ extension TriageTests {
     }
 }
 
+
+/// A whole tree's checks are kept with the rules' per-unit results: a warm run reads them back
+/// (the base is not checked again) and a model derived from that base (a patch that changes a
+/// function body) keeps the base's per-unit results, giving what a run without a cache gives.
+extension TriageTests {
+    func testKeptChecksCarryPerUnitResultsToDerivedModels() throws {
+        let cacheDirectory = root + "/checks-cache"
+        func session(cache: Bool) throws -> Session {
+            var options = CommonOptions()
+            options.repository = try baseTree()
+            options.useCache = cache
+            options.cacheDirectory = cacheDirectory
+            return try Session(options: options)
+        }
+        let repo = try Repository.open(try baseTree(), inMemoryWrites: false)
+        let plain = try session(cache: false)
+        let head = try plain.tree(at: "HEAD")
+        func text(_ path: String) throws -> String {
+            String(decoding: try repo.blobBytes(try XCTUnwrap(head.blobs[path], path)), as: UTF8.self)
+        }
+        func variant(of tree: KernelTree, _ files: [String: String]) throws -> (KernelTree, Set<String>) {
+            var changes: [String: ObjectID?] = [:]
+            for (path, text) in files { changes[path] = .some(try repo.writeBlob(Array(text.utf8))) }
+            return (tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes)), Set(files.keys))
+        }
+        // A built-in user of a library that can be a module: the base has a builtin-uses-modular error.
+        let (base, _) = try variant(
+            of: head,
+            [
+                "drivers/iommu/Kconfig": try text("drivers/iommu/Kconfig").replacingOccurrences(
+                    of: "endif # IOMMU_SUPPORT",
+                    with: "config IOMMU_FOO_LIB\n\ttristate \"A library\"\n\nendif # IOMMU_SUPPORT"),
+                "drivers/iommu/Makefile": try text("drivers/iommu/Makefile")
+                    + "obj-$(CONFIG_IOMMU_FOO_LIB) += foo-lib.o\nobj-$(CONFIG_IOMMU_SUPPORT) += foo-user.o\n",
+                "include/linux/foo-lib.h": "#ifndef FOO_LIB_H\n#define FOO_LIB_H\nint foo_lib_call(int x);\n#endif\n",
+                "drivers/iommu/foo-lib.c":
+                    "#include <linux/module.h>\n#include <linux/foo-lib.h>\nint foo_lib_call(int x)\n{\n\treturn x + 1;\n}\nEXPORT_SYMBOL_GPL(foo_lib_call);\nMODULE_LICENSE(\"GPL\");\n",
+                "drivers/iommu/foo-user.c":
+                    "#include <linux/foo-lib.h>\nint foo_user(void)\n{\n\treturn foo_lib_call(1);\n}\n",
+            ])
+        let iommu = "drivers/iommu/iommu.c"
+        let (patched, changed) = try variant(
+            of: base,
+            [iommu: String(decoding: try repo.blobBytes(try XCTUnwrap(base.blobs[iommu])), as: UTF8.self)
+                + "\nstatic int iommu_unused_helper(void) { return 0; }\n"])
+
+        func run(_ s: Session) -> (base: [String], patch: [String]) {
+            let baseModel = s.model(of: base)
+            let baseFindings = s.checkWholeTree(baseModel)
+            let model = s.model(of: patched, base: baseModel, changedPaths: changed)
+            let after = s.engine.check(CheckContext(model: model, base: baseModel))
+            s.finish()
+            func lines(_ f: [Finding]) -> [String] {
+                f.map { "\($0.rule) \($0.module ?? "-") \($0.symbol ?? "-") \($0.file ?? "-"):\($0.line ?? 0) \($0.message)" }.sorted()
+            }
+            return (lines(baseFindings), lines(after))
+        }
+        let expected = run(plain)
+        XCTAssertTrue(
+            expected.base.contains { $0.hasPrefix("builtin-uses-modular") && $0.contains("foo_lib_call") }, "\(expected.base)")
+        XCTAssertTrue(expected.patch.contains { $0.hasPrefix("builtin-uses-modular") && $0.contains("foo_lib_call") })
+        let cold = run(try session(cache: true))
+        XCTAssertEqual(cold.base, expected.base)
+        XCTAssertEqual(cold.patch, expected.patch)
+        // Warm: the base's checks are read back with the per-unit results the patch reuses.
+        let warmSession = try session(cache: true)
+        let warmBase = warmSession.model(of: base)
+        XCTAssertEqual(warmSession.engine.keptResultCount(of: warmBase), 0)
+        _ = warmSession.checkWholeTree(warmBase)
+        XCTAssertGreaterThan(warmSession.engine.keptResultCount(of: warmBase), 0)
+        let warm = run(try session(cache: true))
+        XCTAssertEqual(warm.base, expected.base)
+        XCTAssertEqual(warm.patch, expected.patch)
+    }
+}
