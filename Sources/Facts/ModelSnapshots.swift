@@ -12,9 +12,13 @@ extension FactCache {
     /// Bump when the Kconfig evaluator's answers change meaning: old snapshots are then ignored.
     public static let rangesVersion = 1
 
-    /// `MODCHECK_REBUILD=1`: read no snapshot of a model, a tree's checks or its report — build
-    /// and check everything (scripts/accuracy times and verifies the model) — and keep them again.
-    public static let rebuild = ProcessInfo.processInfo.environment["MODCHECK_REBUILD"] != nil
+    /// `MODCHECK_REBUILD=1`: read no snapshot — Kconfig ranges, model structure, a tree's checks or
+    /// its report — build and check everything (scripts/accuracy times and verifies the model),
+    /// and keep them again. `MODCHECK_REBUILD=checks`: read the model's snapshots but check again
+    /// (scripts/accuracy's second pass compares a model built from them with a full build).
+    public static let rebuild = ProcessInfo.processInfo.environment["MODCHECK_REBUILD"].map { $0 != "checks" } ?? false
+    /// Whether kept checks and reports are not read back (any `MODCHECK_REBUILD`).
+    public static let recheck = ProcessInfo.processInfo.environment["MODCHECK_REBUILD"] != nil
 
     /// The running binary, by path, size and modification time: snapshots hold what this build
     /// computed, and a rebuilt or upgraded modcheck (whose evaluator or rules may answer

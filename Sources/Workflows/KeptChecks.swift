@@ -36,7 +36,7 @@ extension Session {
             let id = try? Repository.blobHash(Array(("tree checks v1\n" + checkKeyText(tree: model.tree.tree)).utf8))
         else { return engine.check(CheckContext(model: model)) }
         let name = "checks-\(id.hex).findings"
-        if !FactCache.rebuild, let payload = cache.snapshot(name) {
+        if !FactCache.recheck, let payload = cache.snapshot(name) {
             let read = payload.withUnsafeBytes { raw -> [Finding]? in
                 var r = ByteReader(raw)
                 guard let findings = try? Finding.decodeList(&r),

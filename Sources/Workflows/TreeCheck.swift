@@ -34,7 +34,7 @@ public enum TreeCheck {
         let key = try reportKey(session: session, revision: revision)
         // The scope's trees must still be in the repository (a damaged repository is reported,
         // not answered from an earlier run).
-        if let key, let cache = session.store.cache, !FactCache.rebuild,
+        if let key, let cache = session.store.cache, !FactCache.recheck,
             session.options.scope.allSatisfy({ path in
                 (try? session.repository.entryID(tree: key.tree, path: path)).map { $0.map(session.repository.contains) ?? true } ?? false
             }),
