@@ -38,6 +38,6 @@ let package = Package(
         .testTarget(name: "KconfigTests", dependencies: ["Kconfig"]),
         .testTarget(name: "KbuildTests", dependencies: ["Kbuild"]),
         .testTarget(name: "CSourceTests", dependencies: ["CSource"]),
-        .testTarget(name: "ModcheckTests", dependencies: ["Workflows", "Git", "Facts", "Model", "Rules", "Report", "Mail"]),
+        .testTarget(name: "ModcheckTests", dependencies: ["Workflows", "Git", "Facts", "Kconfig", "Model", "Rules", "Report", "Mail"]),
     ]
 )

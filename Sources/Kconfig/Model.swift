@@ -255,3 +255,70 @@ public struct KconfigSemantics: Sendable, Hashable {
         self.init(implyBeforeV57: (version.major, version.minor) < (5, 7))
     }
 }
+
+// Initializers for a tree read back from a snapshot (Facts/KconfigSnapshot.swift), labelled so
+// they stand beside the memberwise ones.
+extension KconfigTree {
+    public init(
+        restoring symbols: [String: KconfigSymbol], files: [String], diagnostics: [KconfigDiagnostic],
+        selectedBy: [String: [(selector: String, condition: KconfigExpression?)]],
+        impliedBy: [String: [(selector: String, condition: KconfigExpression?)]], isArchitectureUnion: Bool,
+        fileContext: [String: [KconfigExpression]], fileVisibility: [String: [KconfigExpression]],
+        fileArchitecture: [String: String], choiceDefaults: [String: [ConditionalValue]], semantics: KconfigSemantics,
+        sourcedFiles: [String: [String]]
+    ) {
+        self.symbols = symbols
+        self.files = files
+        self.diagnostics = diagnostics
+        self.selectedBy = selectedBy
+        self.impliedBy = impliedBy
+        self.isArchitectureUnion = isArchitectureUnion
+        self.fileContext = fileContext
+        self.fileVisibility = fileVisibility
+        self.fileArchitecture = fileArchitecture
+        self.choiceDefaults = choiceDefaults
+        self.semantics = semantics
+        self.sourcedFiles = sourcedFiles
+    }
+}
+
+extension KconfigSymbol {
+    public init(restoring name: String, definitions: [KconfigDefinition]) {
+        self.name = name
+        self.definitions = definitions
+    }
+}
+
+extension KconfigDiagnostic {
+    public init(restoring file: String, line: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+}
+
+extension KconfigDefinition {
+    public init(
+        restoring location: SourceLocation, type: KconfigType, prompt: String?, promptCondition: KconfigExpression?,
+        ownDependency: KconfigExpression?, dependency: KconfigExpression?, defaults: [ConditionalValue],
+        selects: [ConditionalValue], implies: [ConditionalValue], help: String?, ranges: [KconfigRange],
+        options: [String], inChoice: Bool, choice: String?, architecture: String?, isMenuconfig: Bool
+    ) {
+        self.location = location
+        self.type = type
+        self.prompt = prompt
+        self.promptCondition = promptCondition
+        self.ownDependency = ownDependency
+        self.dependency = dependency
+        self.defaults = defaults
+        self.selects = selects
+        self.implies = implies
+        self.help = help
+        self.ranges = ranges
+        self.options = options
+        self.inChoice = inChoice
+        self.choice = choice
+        self.architecture = architecture
+        self.isMenuconfig = isMenuconfig
+    }
+}

@@ -140,11 +140,22 @@ public final class KernelModel: @unchecked Sendable {
                         ? String(parts[1]) : nil
                 }
             ).sorted()
-            var parsed = KconfigParser.parse(
-                root: "Kconfig", srcarch: nil, architectures: architectures, read: readKconfig)
-            parsed.semantics = KconfigSemantics(
-                version: tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
-                    KernelTree.kernelVersion))
+            // The tree as a run over the same Kconfig files parsed it (a snapshot), else parsed.
+            let treeKey = store.cache != nil ? FactCache.kconfigTreeKey(tree: blobs, architectures: architectures) : nil
+            var parsed: KconfigTree
+            if let cache = store.cache, let treeKey, let kept = cache.kconfigTree(treeKey, blobs: blobs) {
+                parsed = kept.tree
+                kconfigFiles.files = kept.files
+            } else {
+                parsed = KconfigParser.parse(
+                    root: "Kconfig", srcarch: nil, architectures: architectures, read: readKconfig)
+                parsed.semantics = KconfigSemantics(
+                    version: tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
+                        KernelTree.kernelVersion))
+                if let cache = store.cache, let treeKey {
+                    cache.storeKconfigTree(parsed, files: kconfigFiles.files, key: treeKey)
+                }
+            }
             kconfig = parsed
             // A base with the same semantics: the symbols whose meaning changed are found by
             // comparison, so what they cannot reach is kept from the base below.

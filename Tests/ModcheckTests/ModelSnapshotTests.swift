@@ -1,6 +1,7 @@
 import Facts
 import Foundation
 import Git
+import Kconfig
 import Model
 import Rules
 @testable import Workflows
@@ -190,5 +191,48 @@ extension TriageTests {
         let warm = run(try session(cache: true))
         XCTAssertEqual(warm.base, expected.base)
         XCTAssertEqual(warm.patch, expected.patch)
+    }
+}
+
+/// A parsed Kconfig tree kept in the cache reads back as parsed (every symbol and definition,
+/// the per-file contexts, the select/imply edges), and is not used once a file its parse read
+/// has another blob — also a sourced file not named `Kconfig*`, which the key does not name.
+extension TriageTests {
+    func testKconfigTreeSnapshotRoundTripAndValidation() throws {
+        let plain = try session()
+        let tree = try plain.tree(at: "HEAD")
+        let parsed = plain.model(of: tree).kconfig
+        let cache = try FactCache(directory: root + "/kconfig-cache")
+        let architectures = ["arm64", "x86"]
+        let key = try XCTUnwrap(FactCache.kconfigTreeKey(tree: tree.blobs, architectures: architectures))
+        var files: [String: ObjectID] = [:]
+        for path in parsed.files { files[path] = tree.blobs[path] }
+        files["drivers/iommu/Kconfig.extra-fragment"] = tree.blobs["drivers/iommu/Kconfig"]
+        XCTAssertNil(cache.kconfigTree(key, blobs: tree.blobs))
+        cache.storeKconfigTree(parsed, files: files, key: key)
+        var blobs = tree.blobs
+        blobs["drivers/iommu/Kconfig.extra-fragment"] = tree.blobs["drivers/iommu/Kconfig"]
+        let kept = try XCTUnwrap(cache.kconfigTree(key, blobs: blobs))
+        XCTAssertEqual(kept.files, files)
+        XCTAssertEqual(kept.tree.symbols, parsed.symbols)
+        XCTAssertGreaterThan(parsed.symbols.count, 10)
+        XCTAssertEqual(kept.tree.files, parsed.files)
+        XCTAssertEqual(kept.tree.fileContext, parsed.fileContext)
+        XCTAssertEqual(kept.tree.fileVisibility, parsed.fileVisibility)
+        XCTAssertEqual(kept.tree.fileArchitecture, parsed.fileArchitecture)
+        XCTAssertEqual(kept.tree.choiceDefaults, parsed.choiceDefaults)
+        XCTAssertEqual(kept.tree.sourcedFiles, parsed.sourcedFiles)
+        XCTAssertEqual(kept.tree.semantics, parsed.semantics)
+        XCTAssertEqual(kept.tree.isArchitectureUnion, parsed.isArchitectureUnion)
+        func edges(_ e: [String: [(selector: String, condition: KconfigExpression?)]]) -> [String] {
+            e.flatMap { target, list in list.map { "\(target) <- \($0.selector) if \($0.condition.map { "\($0)" } ?? "-")" } }.sorted()
+        }
+        XCTAssertEqual(edges(kept.tree.selectedBy), edges(parsed.selectedBy))
+        XCTAssertEqual(edges(kept.tree.impliedBy), edges(parsed.impliedBy))
+        // A file the parse read has changed (here one the key does not name): not used.
+        blobs["drivers/iommu/Kconfig.extra-fragment"] = tree.blobs["Makefile"]
+        XCTAssertNil(cache.kconfigTree(key, blobs: blobs))
+        blobs["drivers/iommu/Kconfig.extra-fragment"] = nil
+        XCTAssertNil(cache.kconfigTree(key, blobs: blobs))
     }
 }
