@@ -164,10 +164,15 @@ public enum SeriesCheck {
         public var findings: [Finding]
     }
 
-    public static func baseState(session: Session, baseRevision: String) throws -> BaseState {
+    /// With `keptChecks`, a base checked before by an earlier run is not checked again (its
+    /// findings and per-unit results are read back). Triage passes false: it checks its bases
+    /// on a thread of their own while it reads the list, and the check fills the evaluator and
+    /// header closures the postings' checks then share; read back, those are made on the way.
+    public static func baseState(session: Session, baseRevision: String, keptChecks: Bool = true) throws -> BaseState {
         let tree = try session.tree(at: baseRevision)
         let model = session.model(of: tree)
-        return BaseState(tree: tree, model: model, findings: session.checkWholeTree(model))
+        let findings = keptChecks ? session.checkWholeTree(model) : session.engine.check(CheckContext(model: model))
+        return BaseState(tree: tree, model: model, findings: findings)
     }
 
     public static func run(

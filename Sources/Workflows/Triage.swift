@@ -113,7 +113,7 @@ public enum Triage {
                 DispatchQueue.global().async(group: early) {
                     builder.store.using(builder.repository) {
                         _ = try? checkedBases.value(choice.commit) {
-                            try SeriesCheck.baseState(session: builder, baseRevision: choice.commit.hex)
+                            try SeriesCheck.baseState(session: builder, baseRevision: choice.commit.hex, keptChecks: false)
                         }
                     }
                 }
@@ -154,7 +154,7 @@ public enum Triage {
                 let base = entry.versions[i].base?.commit.hex ?? baseRevision
                 let key = entry.versions[i].base?.commit ?? fallback
                 let state = try checkedBases.value(key) {
-                    try SeriesCheck.baseState(session: worker, baseRevision: base)
+                    try SeriesCheck.baseState(session: worker, baseRevision: base, keptChecks: false)
                 }
                 check(&entry.versions[i], session: worker, baseRevision: base, base: state)
             }
