@@ -107,6 +107,27 @@ public struct ByteReader {
     }
 }
 
+extension ByteWriter {
+    /// A count, then each element.
+    public mutating func list<T>(_ values: [T], _ element: (T, inout ByteWriter) -> Void) {
+        int(values.count)
+        for v in values { element(v, &self) }
+    }
+}
+
+extension ByteReader {
+    /// A count (no more than the bytes left: every element takes one at least), then that many
+    /// elements.
+    public mutating func list<T>(_ element: (inout ByteReader) throws -> T) throws -> [T] {
+        let n = try int()
+        guard n >= 0, n <= bytes.count - offset else { throw ByteDecodingError() }
+        var out: [T] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(try element(&self)) }
+        return out
+    }
+}
+
 /// A result buffer that parallel workers fill at disjoint indices (each index written by one worker).
 public struct ParallelSlots<T>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<T?>

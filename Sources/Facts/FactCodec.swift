@@ -134,38 +134,38 @@ public enum FactCodec {
         try bytes.withUnsafeBytes { buffer in
             var r = ByteReader(buffer)
             var f = SourceFacts.empty(path: path)
-            f.definitions = try list(&r) {
+            f.definitions = try r.list {
                 SymbolDefinition(
                     name: try $0.string(), kind: try kind(&$0), storage: try storage(&$0),
                     line: try $0.int(), condition: try condition(&$0))
             }
-            f.declarations = try list(&r) {
+            f.declarations = try r.list {
                 SymbolDeclaration(name: try $0.string(), kind: try kind(&$0), line: try $0.int())
             }
-            f.exports = try list(&r) {
+            f.exports = try r.list {
                 ExportedSymbol(
                     name: try $0.string(), flavour: try flavour(&$0), line: try $0.int(),
                     condition: try condition(&$0))
             }
-            f.references = try list(&r) {
+            f.references = try r.list {
                 SymbolReference(
                     name: try $0.string(), line: try $0.int(),
                     kind: try $0.int() == 0 ? .call : .addressTaken,
                     condition: try condition(&$0), function: try $0.optionalString())
             }
-            f.invocations = try list(&r) {
+            f.invocations = try r.list {
                 MacroInvocation(
                     name: try $0.string(), arguments: try $0.strings(), line: try $0.int(),
                     condition: try condition(&$0),
                     function: try $0.optionalString())
             }
-            f.initializers = try list(&r) { r in
+            f.initializers = try r.list { r in
                 let type = try r.string()
                 let variable = try r.string()
                 let isArray = try r.bool()
                 let isStatic = try r.bool()
                 let isConst = try r.bool()
-                let fields = try list(&r) {
+                let fields = try r.list {
                     DesignatedField(path: try $0.string(), value: try $0.string(), line: try $0.int())
                 }
                 return StructInitializer(
@@ -173,14 +173,14 @@ public enum FactCodec {
                     isConst: isConst, fields: fields,
                     line: try r.int(), condition: try condition(&r))
             }
-            f.functions = try list(&r) { r in
+            f.functions = try r.list { r in
                 let name = try r.string()
                 let storage = try storage(&r)
                 let line = try r.int()
                 let endLine = try r.int()
                 let cond = try condition(&r)
                 let callees = try r.strings()
-                let calls = try list(&r) {
+                let calls = try r.list {
                     FunctionCall(
                         callee: try $0.string(), arguments: try $0.strings(), line: try $0.int(),
                         condition: try condition(&$0))
@@ -192,17 +192,17 @@ public enum FactCodec {
                     callees: callees, calls: calls,
                     assignsMembers: members)
             }
-            f.macros = try list(&r) {
+            f.macros = try r.list {
                 MacroDefinition(
                     name: try $0.string(), isFunctionLike: try $0.bool(), line: try $0.int(),
                     condition: try condition(&$0),
                     bodyMentions: Set(try $0.strings()),
                     stringValue: try $0.optionalString(),
-                    uses: try list(&$0) { r in
+                    uses: try $0.list { r in
                         MacroUse(
                             macro: try r.string(),
-                            arguments: try list(&r) { r in
-                                try list(&r) { r -> MacroArgumentPiece in
+                            arguments: try r.list { r in
+                                try r.list { r -> MacroArgumentPiece in
                                     switch try r.int() {
                                     case 0: return .text(try r.string())
                                     case 1: return .parameter(try r.int())
@@ -212,14 +212,14 @@ public enum FactCodec {
                             })
                     })
             }
-            f.structs = try list(&r) {
+            f.structs = try r.list {
                 StructDefinition(
                     tag: try $0.string(), members: try $0.strings(), line: try $0.int(),
                     condition: try condition(&$0))
             }
             f.includes = try r.strings()
             for _ in 0..<(try count(&r)) { f.includeConditions[try r.string()] = try condition(&r) }
-            f.diagnostics = try list(&r) {
+            f.diagnostics = try r.list {
                 CSourceDiagnostic(line: try $0.int(), message: try $0.string(), isLimit: try $0.int() != 0)
             }
             guard r.isAtEnd else { throw ByteDecodingError() }
@@ -233,13 +233,6 @@ public enum FactCodec {
         return n
     }
 
-    static func list<T>(_ r: inout ByteReader, _ element: (inout ByteReader) throws -> T) throws -> [T] {
-        let n = try count(&r)
-        var out: [T] = []
-        out.reserveCapacity(n)
-        for _ in 0..<n { out.append(try element(&r)) }
-        return out
-    }
 
     static func kindCode(_ k: SymbolKind) -> Int {
         switch k {
@@ -331,8 +324,8 @@ public enum FactCodec {
         case 1: return .never
         case 2: return .config(try r.string(), try test(try r.int()))
         case 3: return .not(try condition(&r))
-        case 4: return .and(try list(&r) { try condition(&$0) })
-        case 5: return .or(try list(&r) { try condition(&$0) })
+        case 4: return .and(try r.list { try condition(&$0) })
+        case 5: return .or(try r.list { try condition(&$0) })
         case 6: return .opaque(try r.string())
         default: throw ByteDecodingError()
         }

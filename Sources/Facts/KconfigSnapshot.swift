@@ -48,17 +48,17 @@ extension FactCache {
 
 enum KconfigCoding {
     static func encode(_ t: KconfigTree, files: [String: ObjectID], _ w: inout ByteWriter) {
-        list(files.sorted { $0.key < $1.key }, &w) { e, w in
+        w.list(files.sorted { $0.key < $1.key }) { e, w in
             w.string(e.key)
             w.string(e.value.hex)
         }
-        list(t.symbols.sorted { $0.key < $1.key }, &w) { e, w in
+        w.list(t.symbols.sorted { $0.key < $1.key }) { e, w in
             w.string(e.key)
             w.string(e.value.name)
-            list(e.value.definitions, &w) { definition($0, &$1) }
+            w.list(e.value.definitions) { definition($0, &$1) }
         }
         w.strings(t.files)
-        list(t.diagnostics, &w) { d, w in
+        w.list(t.diagnostics) { d, w in
             w.string(d.file)
             w.int(d.line)
             w.string(d.message)
@@ -68,16 +68,16 @@ enum KconfigCoding {
         w.bool(t.isArchitectureUnion)
         expressionLists(t.fileContext, &w)
         expressionLists(t.fileVisibility, &w)
-        list(t.fileArchitecture.sorted { $0.key < $1.key }, &w) { e, w in
+        w.list(t.fileArchitecture.sorted { $0.key < $1.key }) { e, w in
             w.string(e.key)
             w.string(e.value)
         }
-        list(t.choiceDefaults.sorted { $0.key < $1.key }, &w) { e, w in
+        w.list(t.choiceDefaults.sorted { $0.key < $1.key }) { e, w in
             w.string(e.key)
-            list(e.value, &w) { conditional($0, &$1) }
+            w.list(e.value) { conditional($0, &$1) }
         }
         w.bool(t.semantics.implyBeforeV57)
-        list(t.sourcedFiles.sorted { $0.key < $1.key }, &w) { e, w in
+        w.list(t.sourcedFiles.sorted { $0.key < $1.key }) { e, w in
             w.string(e.key)
             w.strings(e.value)
         }
@@ -85,18 +85,18 @@ enum KconfigCoding {
 
     static func decode(_ r: inout ByteReader) throws -> (KconfigTree, [String: ObjectID]) {
         var files: [String: ObjectID] = [:]
-        for (path, hex) in try list(&r, { r in (try r.string(), try r.string()) }) {
+        for (path, hex) in try r.list({ r in (try r.string(), try r.string()) }) {
             guard let id = ObjectID(hex: hex) else { throw ByteDecodingError() }
             files[path] = id
         }
         var symbols: [String: KconfigSymbol] = [:]
-        for (key, symbol) in try list(&r, { r in
-            (try r.string(), KconfigSymbol(restoring: try r.string(), definitions: try list(&r) { try definition(&$0) }))
+        for (key, symbol) in try r.list({ r in
+            (try r.string(), KconfigSymbol(restoring: try r.string(), definitions: try r.list { try definition(&$0) }))
         }) {
             symbols[key] = symbol
         }
         let sourceFiles = try r.strings()
-        let diagnostics = try list(&r) { r in
+        let diagnostics = try r.list { r in
             KconfigDiagnostic(restoring: try r.string(), line: try r.int(), message: try r.string())
         }
         let selectedBy = try edges(&r)
@@ -105,12 +105,12 @@ enum KconfigCoding {
         let context = try expressionLists(&r)
         let visibility = try expressionLists(&r)
         var architecture: [String: String] = [:]
-        for (k, v) in try list(&r, { r in (try r.string(), try r.string()) }) { architecture[k] = v }
+        for (k, v) in try r.list({ r in (try r.string(), try r.string()) }) { architecture[k] = v }
         var choiceDefaults: [String: [ConditionalValue]] = [:]
-        for (k, v) in try list(&r, { r in (try r.string(), try list(&r) { try conditional(&$0) }) }) { choiceDefaults[k] = v }
+        for (k, v) in try r.list({ r in (try r.string(), try r.list { try conditional(&$0) }) }) { choiceDefaults[k] = v }
         let semantics = KconfigSemantics(implyBeforeV57: try r.bool())
         var sourced: [String: [String]] = [:]
-        for (k, v) in try list(&r, { r in (try r.string(), try r.strings()) }) { sourced[k] = v }
+        for (k, v) in try r.list({ r in (try r.string(), try r.strings()) }) { sourced[k] = v }
         guard r.isAtEnd else { throw ByteDecodingError() }
         let tree = KconfigTree(
             restoring: symbols, files: sourceFiles, diagnostics: diagnostics, selectedBy: selectedBy,
@@ -119,19 +119,7 @@ enum KconfigCoding {
         return (tree, files)
     }
 
-    static func list<T>(_ values: [T], _ w: inout ByteWriter, _ element: (T, inout ByteWriter) -> Void) {
-        w.int(values.count)
-        for v in values { element(v, &w) }
-    }
 
-    static func list<T>(_ r: inout ByteReader, _ element: (inout ByteReader) throws -> T) throws -> [T] {
-        let n = try r.int()
-        guard n >= 0 else { throw ByteDecodingError() }
-        var out: [T] = []
-        out.reserveCapacity(min(n, 1 << 16))
-        for _ in 0..<n { out.append(try element(&r)) }
-        return out
-    }
 
     static func expression(_ e: KconfigExpression, _ w: inout ByteWriter) {
         switch e {
@@ -193,9 +181,9 @@ enum KconfigCoding {
     }
 
     static func edges(_ map: [String: [(selector: String, condition: KconfigExpression?)]], _ w: inout ByteWriter) {
-        list(map.sorted { $0.key < $1.key }, &w) { e, w in
+        w.list(map.sorted { $0.key < $1.key }) { e, w in
             w.string(e.key)
-            list(e.value, &w) { edge, w in
+            w.list(e.value) { edge, w in
                 w.string(edge.selector)
                 optionalExpression(edge.condition, &w)
             }
@@ -204,8 +192,8 @@ enum KconfigCoding {
 
     static func edges(_ r: inout ByteReader) throws -> [String: [(selector: String, condition: KconfigExpression?)]] {
         var out: [String: [(selector: String, condition: KconfigExpression?)]] = [:]
-        for (k, v) in try list(&r, { r in
-            (try r.string(), try list(&r) { r in (selector: try r.string(), condition: try optionalExpression(&r)) })
+        for (k, v) in try r.list({ r in
+            (try r.string(), try r.list { r in (selector: try r.string(), condition: try optionalExpression(&r)) })
         }) {
             out[k] = v
         }
@@ -213,15 +201,15 @@ enum KconfigCoding {
     }
 
     static func expressionLists(_ map: [String: [KconfigExpression]], _ w: inout ByteWriter) {
-        list(map.sorted { $0.key < $1.key }, &w) { e, w in
+        w.list(map.sorted { $0.key < $1.key }) { e, w in
             w.string(e.key)
-            list(e.value, &w) { expression($0, &$1) }
+            w.list(e.value) { expression($0, &$1) }
         }
     }
 
     static func expressionLists(_ r: inout ByteReader) throws -> [String: [KconfigExpression]] {
         var out: [String: [KconfigExpression]] = [:]
-        for (k, v) in try list(&r, { r in (try r.string(), try list(&r) { try expression(&$0) }) }) { out[k] = v }
+        for (k, v) in try r.list({ r in (try r.string(), try r.list { try expression(&$0) }) }) { out[k] = v }
         return out
     }
 
@@ -233,11 +221,11 @@ enum KconfigCoding {
         optionalExpression(d.promptCondition, &w)
         optionalExpression(d.ownDependency, &w)
         optionalExpression(d.dependency, &w)
-        list(d.defaults, &w) { conditional($0, &$1) }
-        list(d.selects, &w) { conditional($0, &$1) }
-        list(d.implies, &w) { conditional($0, &$1) }
+        w.list(d.defaults) { conditional($0, &$1) }
+        w.list(d.selects) { conditional($0, &$1) }
+        w.list(d.implies) { conditional($0, &$1) }
         w.optionalString(d.help)
-        list(d.ranges, &w) { range, w in
+        w.list(d.ranges) { range, w in
             expression(range.low, &w)
             expression(range.high, &w)
             optionalExpression(range.condition, &w)
@@ -255,9 +243,9 @@ enum KconfigCoding {
         return KconfigDefinition(
             restoring: location, type: type, prompt: try r.optionalString(), promptCondition: try optionalExpression(&r),
             ownDependency: try optionalExpression(&r), dependency: try optionalExpression(&r),
-            defaults: try list(&r) { try conditional(&$0) }, selects: try list(&r) { try conditional(&$0) },
-            implies: try list(&r) { try conditional(&$0) }, help: try r.optionalString(),
-            ranges: try list(&r) { r in
+            defaults: try r.list { try conditional(&$0) }, selects: try r.list { try conditional(&$0) },
+            implies: try r.list { try conditional(&$0) }, help: try r.optionalString(),
+            ranges: try r.list { r in
                 KconfigRange(low: try expression(&r), high: try expression(&r), condition: try optionalExpression(&r))
             },
             options: try r.strings(), inChoice: try r.bool(), choice: try r.optionalString(),

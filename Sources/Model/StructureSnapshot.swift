@@ -75,8 +75,8 @@ struct ModelStructure {
     // MARK: Encoding (ByteWriter: varints, strings once per snapshot)
 
     func encode(_ w: inout ByteWriter) {
-        Self.list(kbuild.units, &w) { Self.kbuildUnit($0, &$1) }
-        Self.list(kbuild.diagnostics, &w) { d, w in
+        w.list(kbuild.units) { Self.kbuildUnit($0, &$1) }
+        w.list(kbuild.diagnostics) { d, w in
             w.string(d.file)
             w.int(d.line)
             w.string(d.message)
@@ -89,12 +89,12 @@ struct ModelStructure {
         w.strings(compiled.sorted())
         Self.stringLists(included, &w)
         Self.conditions(guards, &w)
-        Self.list(units, &w) { Self.moduleUnit($0, &$1) }
+        w.list(units) { Self.moduleUnit($0, &$1) }
     }
 
     static func decode(_ r: inout ByteReader) throws -> ModelStructure {
-        let units = try list(&r) { try kbuildUnit(&$0) }
-        let diagnostics = try list(&r) { r in
+        let units = try r.list { try kbuildUnit(&$0) }
+        let diagnostics = try r.list { r in
             KbuildDiagnostic(file: try r.string(), line: try r.int(), message: try r.string())
         }
         var kbuild = KbuildMap(units: units, diagnostics: diagnostics)
@@ -105,27 +105,15 @@ struct ModelStructure {
         let compiled = Set(try r.strings())
         let included = try stringLists(&r)
         let guards = try conditions(&r)
-        let moduleUnits = try list(&r) { try moduleUnit(&$0) }
+        let moduleUnits = try r.list { try moduleUnit(&$0) }
         guard r.isAtEnd else { throw ByteDecodingError() }
         return ModelStructure(kbuild: kbuild, compiled: compiled, included: included, guards: guards, units: moduleUnits)
     }
 
-    static func list<T>(_ values: [T], _ w: inout ByteWriter, _ element: (T, inout ByteWriter) -> Void) {
-        w.int(values.count)
-        for v in values { element(v, &w) }
-    }
 
-    static func list<T>(_ r: inout ByteReader, _ element: (inout ByteReader) throws -> T) throws -> [T] {
-        let n = try r.int()
-        guard n >= 0 else { throw ByteDecodingError() }
-        var out: [T] = []
-        out.reserveCapacity(min(n, 1 << 20))
-        for _ in 0..<n { out.append(try element(&r)) }
-        return out
-    }
 
     static func stringLists(_ map: [String: [String]], _ w: inout ByteWriter) {
-        list(map.sorted(by: { $0.key < $1.key }), &w) { entry, w in
+        w.list(map.sorted(by: { $0.key < $1.key })) { entry, w in
             w.string(entry.key)
             w.strings(entry.value)
         }
@@ -133,12 +121,12 @@ struct ModelStructure {
 
     static func stringLists(_ r: inout ByteReader) throws -> [String: [String]] {
         var out: [String: [String]] = [:]
-        for (key, value) in try list(&r, { r in (try r.string(), try r.strings()) }) { out[key] = value }
+        for (key, value) in try r.list({ r in (try r.string(), try r.strings()) }) { out[key] = value }
         return out
     }
 
     static func conditions(_ map: [String: PreprocessorCondition], _ w: inout ByteWriter) {
-        list(map.sorted(by: { $0.key < $1.key }), &w) { entry, w in
+        w.list(map.sorted(by: { $0.key < $1.key })) { entry, w in
             w.string(entry.key)
             FactCodec.condition(entry.value, &w)
         }
@@ -146,20 +134,20 @@ struct ModelStructure {
 
     static func conditions(_ r: inout ByteReader) throws -> [String: PreprocessorCondition] {
         var out: [String: PreprocessorCondition] = [:]
-        for (key, value) in try list(&r, { r in (try r.string(), try FactCodec.condition(&r)) }) { out[key] = value }
+        for (key, value) in try r.list({ r in (try r.string(), try FactCodec.condition(&r)) }) { out[key] = value }
         return out
     }
 
     static func groups(_ map: [String: [[String]]], _ w: inout ByteWriter) {
-        list(map.sorted(by: { $0.key < $1.key }), &w) { entry, w in
+        w.list(map.sorted(by: { $0.key < $1.key })) { entry, w in
             w.string(entry.key)
-            list(entry.value, &w) { $1.strings($0) }
+            w.list(entry.value) { $1.strings($0) }
         }
     }
 
     static func groups(_ r: inout ByteReader) throws -> [String: [[String]]] {
         var out: [String: [[String]]] = [:]
-        for (key, value) in try list(&r, { r in (try r.string(), try list(&r) { try $0.strings() }) }) {
+        for (key, value) in try r.list({ r in (try r.string(), try r.list { try $0.strings() }) }) {
             out[key] = value
         }
         return out
@@ -181,7 +169,7 @@ struct ModelStructure {
         w.strings(u.configs)
         w.bool(u.builtinOnly)
         w.strings(u.objects)
-        list(u.condition.requirements, &w) { kbuildGuard($0, &$1) }
+        w.list(u.condition.requirements) { kbuildGuard($0, &$1) }
         stringLists(u.objectConditions, &w)
         groups(u.objectAnyOf, &w)
         w.string(u.makefile)
@@ -190,7 +178,7 @@ struct ModelStructure {
 
     static func kbuildUnit(_ r: inout ByteReader) throws -> KbuildUnit {
         var unit = KbuildUnit(name: try r.string(), configs: try r.strings(), builtinOnly: try r.bool(), objects: try r.strings())
-        unit.condition = KbuildCondition(try list(&r) { try kbuildGuard(&$0) })
+        unit.condition = KbuildCondition(try r.list { try kbuildGuard(&$0) })
         unit.objectConditions = try stringLists(&r)
         unit.objectAnyOf = try groups(&r)
         unit.makefile = try r.string()
@@ -199,19 +187,19 @@ struct ModelStructure {
     }
 
     static func makefiles(_ map: [String: KbuildMakefile], _ w: inout ByteWriter) {
-        list(map.sorted(by: { $0.key < $1.key }), &w) { entry, w in
+        w.list(map.sorted(by: { $0.key < $1.key })) { entry, w in
             let m = entry.value
             w.string(entry.key)
             w.string(m.path)
-            list(m.assignments, &w) { a, w in
+            w.list(m.assignments) { a, w in
                 w.string(a.list)
                 w.optionalString(a.selector)
                 w.strings(a.objects)
                 w.int(a.line)
-                list(a.guards, &w) { kbuildGuard($0, &$1) }
+                w.list(a.guards) { kbuildGuard($0, &$1) }
                 stringLists(a.objectConfigs, &w)
             }
-            list(m.diagnostics, &w) { d, w in
+            w.list(m.diagnostics) { d, w in
                 w.string(d.file)
                 w.int(d.line)
                 w.string(d.message)
@@ -222,17 +210,17 @@ struct ModelStructure {
 
     static func makefiles(_ r: inout ByteReader) throws -> [String: KbuildMakefile] {
         var out: [String: KbuildMakefile] = [:]
-        let entries = try list(&r) { r -> (String, KbuildMakefile) in
+        let entries = try r.list { r -> (String, KbuildMakefile) in
             let key = try r.string()
             let path = try r.string()
-            let assignments = try list(&r) { r -> KbuildAssignment in
+            let assignments = try r.list { r -> KbuildAssignment in
                 var a = KbuildAssignment(
                     list: try r.string(), selector: try r.optionalString(), objects: try r.strings(), line: try r.int(),
-                    guards: try list(&r) { try kbuildGuard(&$0) })
+                    guards: try r.list { try kbuildGuard(&$0) })
                 a.objectConfigs = try stringLists(&r)
                 return a
             }
-            let diagnostics = try list(&r) { r in
+            let diagnostics = try r.list { r in
                 KbuildDiagnostic(file: try r.string(), line: try r.int(), message: try r.string())
             }
             var makefile = KbuildMakefile(path: path, assignments: assignments, diagnostics: diagnostics)
@@ -253,9 +241,9 @@ struct ModelStructure {
         w.bool(u.canBeBuiltin)
         stringLists(u.sourceConditions, &w)
         conditions(u.sourceGuards, &w)
-        list(u.anyOf, &w) { $1.strings($0) }
+        w.list(u.anyOf) { $1.strings($0) }
         groups(u.sourceAnyOf, &w)
-        list(u.excluded, &w) { e, w in
+        w.list(u.excluded) { e, w in
             w.string(e.config)
             w.bool(e.builtin)
         }
@@ -273,9 +261,9 @@ struct ModelStructure {
         unit.moduleSources = moduleSources
         unit.sourceConditions = try stringLists(&r)
         unit.sourceGuards = try conditions(&r)
-        unit.anyOf = try list(&r) { try $0.strings() }
+        unit.anyOf = try r.list { try $0.strings() }
         unit.sourceAnyOf = try groups(&r)
-        unit.excluded = try list(&r) { r in (config: try r.string(), builtin: try r.bool()) }
+        unit.excluded = try r.list { r in (config: try r.string(), builtin: try r.bool()) }
         return unit
     }
 }
