@@ -87,6 +87,8 @@ extension FactCache {
             unlink(path)
             return nil
         }
+        // Read means used: `cache prune` drops the current generation's files oldest first.
+        utime(path, nil)
         return Array(bytes[5..<body])
     }
 

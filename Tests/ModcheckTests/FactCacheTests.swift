@@ -87,7 +87,12 @@ final class FactCacheTests: XCTestCase {
         try whole.dropLast(3).write(to: URL(fileURLWithPath: path))
         XCTAssertNil(cache.kconfigRanges(key))
         try whole.write(to: URL(fileURLWithPath: path))
+        // Reading a snapshot marks it used (pruning drops the oldest-touched files first).
+        let old = Date(timeIntervalSinceNow: -86_400 * 30)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: path)
         XCTAssertEqual(cache.kconfigRanges(key), ranges)
+        let touched = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+        XCTAssertGreaterThan(touched.timeIntervalSince(old), 86_400)
         var damaged = whole
         damaged[10] ^= 0xff
         try damaged.write(to: URL(fileURLWithPath: path))
