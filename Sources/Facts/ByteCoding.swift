@@ -113,6 +113,14 @@ extension ByteWriter {
         int(values.count)
         for v in values { element(v, &self) }
     }
+
+    /// A dictionary by sorted key (the same bytes for the same contents), each value after its key.
+    public mutating func map<V>(_ values: [String: V], _ value: (V, inout ByteWriter) -> Void) {
+        list(values.sorted { $0.key < $1.key }) { entry, w in
+            w.string(entry.key)
+            value(entry.value, &w)
+        }
+    }
 }
 
 extension ByteReader {
@@ -124,6 +132,13 @@ extension ByteReader {
         var out: [T] = []
         out.reserveCapacity(n)
         for _ in 0..<n { out.append(try element(&self)) }
+        return out
+    }
+
+    /// A dictionary written by `ByteWriter.map`.
+    public mutating func map<V>(_ value: (inout ByteReader) throws -> V) throws -> [String: V] {
+        var out: [String: V] = [:]
+        for (key, v) in try list({ r in (try r.string(), try value(&r)) }) { out[key] = v }
         return out
     }
 }

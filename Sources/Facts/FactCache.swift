@@ -175,9 +175,7 @@ public final class FactCache: @unchecked Sendable {
     }
 
     static func fnv1a(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        var h: UInt32 = 2_166_136_261
-        for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
-        return h
+        bytes.withUnsafeBytes { fnv1a($0) }
     }
 
     static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt32 {

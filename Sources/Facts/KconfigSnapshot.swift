@@ -9,7 +9,7 @@ import Kconfig
 /// snapshot also names every file the parse read with its blob, and is used only while each is
 /// unchanged (a `source` of a file named otherwise).
 extension FactCache {
-    static let kconfigTreeVersion = 1
+    static let kconfigTreeVersion = 2
 
     public static func kconfigTreeKey(tree blobs: [String: ObjectID], architectures: [String]) -> ObjectID? {
         var text = "kconfig tree v\(kconfigTreeVersion) \(binaryIdentity)\n"
@@ -48,15 +48,9 @@ extension FactCache {
 
 enum KconfigCoding {
     static func encode(_ t: KconfigTree, files: [String: ObjectID], _ w: inout ByteWriter) {
-        w.list(files.sorted { $0.key < $1.key }) { e, w in
-            w.string(e.key)
-            w.string(e.value.hex)
-        }
-        w.list(t.symbols.sorted { $0.key < $1.key }) { e, w in
-            w.string(e.key)
-            w.string(e.value.name)
-            w.list(e.value.definitions) { definition($0, &$1) }
-        }
+        w.map(files) { $1.string($0.hex) }
+        // By name (a symbol's key is its name).
+        w.map(t.symbols) { symbol, w in w.list(symbol.definitions) { definition($0, &$1) } }
         w.strings(t.files)
         w.list(t.diagnostics) { d, w in
             w.string(d.file)
@@ -66,34 +60,22 @@ enum KconfigCoding {
         edges(t.selectedBy, &w)
         edges(t.impliedBy, &w)
         w.bool(t.isArchitectureUnion)
-        expressionLists(t.fileContext, &w)
-        expressionLists(t.fileVisibility, &w)
-        w.list(t.fileArchitecture.sorted { $0.key < $1.key }) { e, w in
-            w.string(e.key)
-            w.string(e.value)
-        }
-        w.list(t.choiceDefaults.sorted { $0.key < $1.key }) { e, w in
-            w.string(e.key)
-            w.list(e.value) { conditional($0, &$1) }
-        }
+        w.map(t.fileContext) { v, w in w.list(v) { expression($0, &$1) } }
+        w.map(t.fileVisibility) { v, w in w.list(v) { expression($0, &$1) } }
+        w.map(t.fileArchitecture) { $1.string($0) }
+        w.map(t.choiceDefaults) { v, w in w.list(v) { conditional($0, &$1) } }
         w.bool(t.semantics.implyBeforeV57)
-        w.list(t.sourcedFiles.sorted { $0.key < $1.key }) { e, w in
-            w.string(e.key)
-            w.strings(e.value)
-        }
+        w.map(t.sourcedFiles) { $1.strings($0) }
     }
 
     static func decode(_ r: inout ByteReader) throws -> (KconfigTree, [String: ObjectID]) {
-        var files: [String: ObjectID] = [:]
-        for (path, hex) in try r.list({ r in (try r.string(), try r.string()) }) {
-            guard let id = ObjectID(hex: hex) else { throw ByteDecodingError() }
-            files[path] = id
+        let files = try r.map { r in
+            guard let id = ObjectID(hex: try r.string()) else { throw ByteDecodingError() }
+            return id
         }
         var symbols: [String: KconfigSymbol] = [:]
-        for (key, symbol) in try r.list({ r in
-            (try r.string(), KconfigSymbol(restoring: try r.string(), definitions: try r.list { try definition(&$0) }))
-        }) {
-            symbols[key] = symbol
+        for (name, definitions) in try r.map({ r in try r.list { try definition(&$0) } }) {
+            symbols[name] = KconfigSymbol(restoring: name, definitions: definitions)
         }
         let sourceFiles = try r.strings()
         let diagnostics = try r.list { r in
@@ -102,15 +84,12 @@ enum KconfigCoding {
         let selectedBy = try edges(&r)
         let impliedBy = try edges(&r)
         let union = try r.bool()
-        let context = try expressionLists(&r)
-        let visibility = try expressionLists(&r)
-        var architecture: [String: String] = [:]
-        for (k, v) in try r.list({ r in (try r.string(), try r.string()) }) { architecture[k] = v }
-        var choiceDefaults: [String: [ConditionalValue]] = [:]
-        for (k, v) in try r.list({ r in (try r.string(), try r.list { try conditional(&$0) }) }) { choiceDefaults[k] = v }
+        let context = try r.map { r in try r.list { try expression(&$0) } }
+        let visibility = try r.map { r in try r.list { try expression(&$0) } }
+        let architecture = try r.map { try $0.string() }
+        let choiceDefaults = try r.map { r in try r.list { try conditional(&$0) } }
         let semantics = KconfigSemantics(implyBeforeV57: try r.bool())
-        var sourced: [String: [String]] = [:]
-        for (k, v) in try r.list({ r in (try r.string(), try r.strings()) }) { sourced[k] = v }
+        let sourced = try r.map { try $0.strings() }
         guard r.isAtEnd else { throw ByteDecodingError() }
         let tree = KconfigTree(
             restoring: symbols, files: sourceFiles, diagnostics: diagnostics, selectedBy: selectedBy,
@@ -118,8 +97,6 @@ enum KconfigCoding {
             fileArchitecture: architecture, choiceDefaults: choiceDefaults, semantics: semantics, sourcedFiles: sourced)
         return (tree, files)
     }
-
-
 
     static func expression(_ e: KconfigExpression, _ w: inout ByteWriter) {
         switch e {
@@ -181,9 +158,8 @@ enum KconfigCoding {
     }
 
     static func edges(_ map: [String: [(selector: String, condition: KconfigExpression?)]], _ w: inout ByteWriter) {
-        w.list(map.sorted { $0.key < $1.key }) { e, w in
-            w.string(e.key)
-            w.list(e.value) { edge, w in
+        w.map(map) { list, w in
+            w.list(list) { edge, w in
                 w.string(edge.selector)
                 optionalExpression(edge.condition, &w)
             }
@@ -191,26 +167,7 @@ enum KconfigCoding {
     }
 
     static func edges(_ r: inout ByteReader) throws -> [String: [(selector: String, condition: KconfigExpression?)]] {
-        var out: [String: [(selector: String, condition: KconfigExpression?)]] = [:]
-        for (k, v) in try r.list({ r in
-            (try r.string(), try r.list { r in (selector: try r.string(), condition: try optionalExpression(&r)) })
-        }) {
-            out[k] = v
-        }
-        return out
-    }
-
-    static func expressionLists(_ map: [String: [KconfigExpression]], _ w: inout ByteWriter) {
-        w.list(map.sorted { $0.key < $1.key }) { e, w in
-            w.string(e.key)
-            w.list(e.value) { expression($0, &$1) }
-        }
-    }
-
-    static func expressionLists(_ r: inout ByteReader) throws -> [String: [KconfigExpression]] {
-        var out: [String: [KconfigExpression]] = [:]
-        for (k, v) in try r.list({ r in (try r.string(), try r.list { try expression(&$0) }) }) { out[k] = v }
-        return out
+        try r.map { r in try r.list { r in (selector: try r.string(), condition: try optionalExpression(&r)) } }
     }
 
     static func definition(_ d: KconfigDefinition, _ w: inout ByteWriter) {

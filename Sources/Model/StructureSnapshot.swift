@@ -76,81 +76,42 @@ struct ModelStructure {
 
     func encode(_ w: inout ByteWriter) {
         w.list(kbuild.units) { Self.kbuildUnit($0, &$1) }
-        w.list(kbuild.diagnostics) { d, w in
-            w.string(d.file)
-            w.int(d.line)
-            w.string(d.message)
-        }
+        w.list(kbuild.diagnostics) { Self.diagnostic($0, &$1) }
         Self.makefiles(kbuild.makefiles, &w)
         Self.makefiles(kbuild.rootMakefiles, &w)
         w.strings(kbuild.unreachedObjects)
         w.bool(kbuild.reachableDirectories != nil)
         if let reachable = kbuild.reachableDirectories { w.strings(reachable.sorted()) }
         w.strings(compiled.sorted())
-        Self.stringLists(included, &w)
-        Self.conditions(guards, &w)
+        w.map(included) { $1.strings($0) }
+        w.map(guards) { FactCodec.condition($0, &$1) }
         w.list(units) { Self.moduleUnit($0, &$1) }
     }
 
     static func decode(_ r: inout ByteReader) throws -> ModelStructure {
         let units = try r.list { try kbuildUnit(&$0) }
-        let diagnostics = try r.list { r in
-            KbuildDiagnostic(file: try r.string(), line: try r.int(), message: try r.string())
-        }
+        let diagnostics = try r.list { try diagnostic(&$0) }
         var kbuild = KbuildMap(units: units, diagnostics: diagnostics)
         kbuild.makefiles = try makefiles(&r)
         kbuild.rootMakefiles = try makefiles(&r)
         kbuild.unreachedObjects = try r.strings()
         kbuild.reachableDirectories = try r.bool() ? Set(try r.strings()) : nil
         let compiled = Set(try r.strings())
-        let included = try stringLists(&r)
-        let guards = try conditions(&r)
+        let included = try r.map { try $0.strings() }
+        let guards = try r.map { try FactCodec.condition(&$0) }
         let moduleUnits = try r.list { try moduleUnit(&$0) }
         guard r.isAtEnd else { throw ByteDecodingError() }
         return ModelStructure(kbuild: kbuild, compiled: compiled, included: included, guards: guards, units: moduleUnits)
     }
 
-
-
-    static func stringLists(_ map: [String: [String]], _ w: inout ByteWriter) {
-        w.list(map.sorted(by: { $0.key < $1.key })) { entry, w in
-            w.string(entry.key)
-            w.strings(entry.value)
-        }
+    static func diagnostic(_ d: KbuildDiagnostic, _ w: inout ByteWriter) {
+        w.string(d.file)
+        w.int(d.line)
+        w.string(d.message)
     }
 
-    static func stringLists(_ r: inout ByteReader) throws -> [String: [String]] {
-        var out: [String: [String]] = [:]
-        for (key, value) in try r.list({ r in (try r.string(), try r.strings()) }) { out[key] = value }
-        return out
-    }
-
-    static func conditions(_ map: [String: PreprocessorCondition], _ w: inout ByteWriter) {
-        w.list(map.sorted(by: { $0.key < $1.key })) { entry, w in
-            w.string(entry.key)
-            FactCodec.condition(entry.value, &w)
-        }
-    }
-
-    static func conditions(_ r: inout ByteReader) throws -> [String: PreprocessorCondition] {
-        var out: [String: PreprocessorCondition] = [:]
-        for (key, value) in try r.list({ r in (try r.string(), try FactCodec.condition(&r)) }) { out[key] = value }
-        return out
-    }
-
-    static func groups(_ map: [String: [[String]]], _ w: inout ByteWriter) {
-        w.list(map.sorted(by: { $0.key < $1.key })) { entry, w in
-            w.string(entry.key)
-            w.list(entry.value) { $1.strings($0) }
-        }
-    }
-
-    static func groups(_ r: inout ByteReader) throws -> [String: [[String]]] {
-        var out: [String: [[String]]] = [:]
-        for (key, value) in try r.list({ r in (try r.string(), try r.list { try $0.strings() }) }) {
-            out[key] = value
-        }
-        return out
+    static func diagnostic(_ r: inout ByteReader) throws -> KbuildDiagnostic {
+        KbuildDiagnostic(file: try r.string(), line: try r.int(), message: try r.string())
     }
 
     static func kbuildGuard(_ g: KbuildGuard, _ w: inout ByteWriter) {
@@ -170,8 +131,8 @@ struct ModelStructure {
         w.bool(u.builtinOnly)
         w.strings(u.objects)
         w.list(u.condition.requirements) { kbuildGuard($0, &$1) }
-        stringLists(u.objectConditions, &w)
-        groups(u.objectAnyOf, &w)
+        w.map(u.objectConditions) { $1.strings($0) }
+        w.map(u.objectAnyOf) { v, w in w.list(v) { $1.strings($0) } }
         w.string(u.makefile)
         w.int(u.line)
     }
@@ -179,17 +140,15 @@ struct ModelStructure {
     static func kbuildUnit(_ r: inout ByteReader) throws -> KbuildUnit {
         var unit = KbuildUnit(name: try r.string(), configs: try r.strings(), builtinOnly: try r.bool(), objects: try r.strings())
         unit.condition = KbuildCondition(try r.list { try kbuildGuard(&$0) })
-        unit.objectConditions = try stringLists(&r)
-        unit.objectAnyOf = try groups(&r)
+        unit.objectConditions = try r.map { try $0.strings() }
+        unit.objectAnyOf = try r.map { r in try r.list { try $0.strings() } }
         unit.makefile = try r.string()
         unit.line = try r.int()
         return unit
     }
 
     static func makefiles(_ map: [String: KbuildMakefile], _ w: inout ByteWriter) {
-        w.list(map.sorted(by: { $0.key < $1.key })) { entry, w in
-            let m = entry.value
-            w.string(entry.key)
+        w.map(map) { m, w in
             w.string(m.path)
             w.list(m.assignments) { a, w in
                 w.string(a.list)
@@ -197,38 +156,28 @@ struct ModelStructure {
                 w.strings(a.objects)
                 w.int(a.line)
                 w.list(a.guards) { kbuildGuard($0, &$1) }
-                stringLists(a.objectConfigs, &w)
+                w.map(a.objectConfigs) { $1.strings($0) }
             }
-            w.list(m.diagnostics) { d, w in
-                w.string(d.file)
-                w.int(d.line)
-                w.string(d.message)
-            }
+            w.list(m.diagnostics) { diagnostic($0, &$1) }
             w.strings(m.included)
         }
     }
 
     static func makefiles(_ r: inout ByteReader) throws -> [String: KbuildMakefile] {
-        var out: [String: KbuildMakefile] = [:]
-        let entries = try r.list { r -> (String, KbuildMakefile) in
-            let key = try r.string()
+        try r.map { r in
             let path = try r.string()
             let assignments = try r.list { r -> KbuildAssignment in
                 var a = KbuildAssignment(
                     list: try r.string(), selector: try r.optionalString(), objects: try r.strings(), line: try r.int(),
                     guards: try r.list { try kbuildGuard(&$0) })
-                a.objectConfigs = try stringLists(&r)
+                a.objectConfigs = try r.map { try $0.strings() }
                 return a
             }
-            let diagnostics = try r.list { r in
-                KbuildDiagnostic(file: try r.string(), line: try r.int(), message: try r.string())
-            }
-            var makefile = KbuildMakefile(path: path, assignments: assignments, diagnostics: diagnostics)
+            var makefile = KbuildMakefile(
+                path: path, assignments: assignments, diagnostics: try r.list { try diagnostic(&$0) })
             makefile.included = try r.strings()
-            return (key, makefile)
+            return makefile
         }
-        for (key, value) in entries { out[key] = value }
-        return out
     }
 
     static func moduleUnit(_ u: ModuleUnit, _ w: inout ByteWriter) {
@@ -239,10 +188,10 @@ struct ModelStructure {
         w.strings(u.configs)
         w.bool(u.canBeModule)
         w.bool(u.canBeBuiltin)
-        stringLists(u.sourceConditions, &w)
-        conditions(u.sourceGuards, &w)
+        w.map(u.sourceConditions) { $1.strings($0) }
+        w.map(u.sourceGuards) { FactCodec.condition($0, &$1) }
         w.list(u.anyOf) { $1.strings($0) }
-        groups(u.sourceAnyOf, &w)
+        w.map(u.sourceAnyOf) { v, w in w.list(v) { $1.strings($0) } }
         w.list(u.excluded) { e, w in
             w.string(e.config)
             w.bool(e.builtin)
@@ -259,10 +208,10 @@ struct ModelStructure {
             name: name, sources: sources, config: config, configs: configs, canBeModule: try r.bool(),
             canBeBuiltin: try r.bool())
         unit.moduleSources = moduleSources
-        unit.sourceConditions = try stringLists(&r)
-        unit.sourceGuards = try conditions(&r)
+        unit.sourceConditions = try r.map { try $0.strings() }
+        unit.sourceGuards = try r.map { try FactCodec.condition(&$0) }
         unit.anyOf = try r.list { try $0.strings() }
-        unit.sourceAnyOf = try groups(&r)
+        unit.sourceAnyOf = try r.map { r in try r.list { try $0.strings() } }
         unit.excluded = try r.list { r in (config: try r.string(), builtin: try r.bool()) }
         return unit
     }

@@ -55,20 +55,6 @@ extension Finding {
         }
         return f
     }
-
-    public static func encode(_ findings: [Finding], _ w: inout ByteWriter) {
-        w.int(findings.count)
-        for f in findings { f.encode(&w) }
-    }
-
-    public static func decodeList(_ r: inout ByteReader) throws -> [Finding] {
-        let n = try r.int()
-        guard n >= 0 else { throw ByteDecodingError() }
-        var out: [Finding] = []
-        out.reserveCapacity(min(n, 1 << 16))
-        for _ in 0..<n { out.append(try decode(&r)) }
-        return out
-    }
 }
 
 extension RuleEngine {
@@ -76,14 +62,10 @@ extension RuleEngine {
     /// with nothing useful written, when there are more than `limit` names in them (a scope of
     /// thousands of units: reading them back would cost more than it saves).
     public func encodeKeptResults(of model: KernelModel, _ w: inout ByteWriter, limit: Int) -> Bool {
-        let entries = model.keptEntries().compactMap { key, value in
-            (value as? BuiltinUsesModularChecker.Kept).map { (key, $0) }
-        }
-        guard entries.reduce(0, { $0 + $1.1.names.count + ($1.1.only?.count ?? 0) }) <= limit else { return false }
-        w.int(entries.count)
-        for (key, kept) in entries.sorted(by: { $0.0 < $1.0 }) {
-            w.string(key)
-            Finding.encode(kept.findings, &w)
+        let kept = model.keptEntries().compactMapValues { $0 as? BuiltinUsesModularChecker.Kept }
+        guard kept.values.reduce(0, { $0 + $1.names.count + ($1.only?.count ?? 0) }) <= limit else { return false }
+        w.map(kept) { kept, w in
+            w.list(kept.findings) { $0.encode(&$1) }
             w.strings(Array(kept.names))
             w.bool(kept.only != nil)
             if let only = kept.only { w.strings(Array(only)) }
@@ -93,18 +75,13 @@ extension RuleEngine {
 
     /// Reads per-unit results written by `encodeKeptResults` and puts them on `model`.
     public func restoreKeptResults(_ r: inout ByteReader, into model: KernelModel) throws {
-        let n = try r.int()
-        guard n >= 0 else { throw ByteDecodingError() }
-        var entries: [(String, Any)] = []
-        for _ in 0..<n {
-            let key = try r.string()
-            let findings = try Finding.decodeList(&r)
-            let names = Set(try r.strings())
-            let only = try r.bool() ? Set(try r.strings()) : nil
-            entries.append((key, BuiltinUsesModularChecker.Kept(findings: findings, names: names, only: only)))
+        let kept = try r.map { r in
+            BuiltinUsesModularChecker.Kept(
+                findings: try r.list { try Finding.decode(&$0) }, names: Set(try r.strings()),
+                only: try r.bool() ? Set(try r.strings()) : nil)
         }
         guard r.isAtEnd else { throw ByteDecodingError() }
-        model.restoreKeptEntries(entries)
+        model.restoreKeptEntries(kept.map { ($0.key, $0.value as Any) })
     }
 
     /// How many per-unit results the rules kept on `model`.

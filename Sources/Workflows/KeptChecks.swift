@@ -39,7 +39,7 @@ extension Session {
         if !FactCache.recheck, let payload = cache.snapshot(name) {
             let read = payload.withUnsafeBytes { raw -> [Finding]? in
                 var r = ByteReader(raw)
-                guard let findings = try? Finding.decodeList(&r),
+                guard let findings = try? r.list({ try Finding.decode(&$0) }),
                     (try? engine.restoreKeptResults(&r, into: model)) != nil
                 else { return nil }
                 return findings
@@ -52,7 +52,7 @@ extension Session {
         }
         let findings = engine.check(CheckContext(model: model))
         var w = ByteWriter()
-        Finding.encode(findings, &w)
+        w.list(findings) { $0.encode(&$1) }
         if engine.encodeKeptResults(of: model, &w, limit: Session.keptNamesLimit) {
             cache.storeSnapshot(name, w.bytes)
         }

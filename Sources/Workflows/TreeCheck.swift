@@ -66,7 +66,7 @@ public enum TreeCheck {
             throw InputError("\(session.repositoryPath): cannot resolve revision '\(revision)' (\(error))")
         }
         guard let tree = try? session.repository.tree(ofCommit: commit) else { return nil }
-        let text = "tree report v1\n" + session.checkKeyText(tree: tree)
+        let text = "tree report v2\n" + session.checkKeyText(tree: tree)
         guard let id = try? Repository.blobHash(Array(text.utf8)) else { return nil }
         return ("tree-\(id.hex).report", tree)
     }
@@ -93,34 +93,26 @@ struct KeptReport {
     }
 
     func encode() -> [UInt8] {
-        let object: [String: Any] = [
-            "findings": findings.map(JSONRenderer.object), "modelProblems": modelProblems,
-            "storeProblems": storeProblems, "unusedSuppressions": unusedSuppressions, "units": units,
-            "modular": modular,
-        ]
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { [UInt8]($0) } ?? []
+        var w = ByteWriter()
+        w.list(findings) { $0.encode(&$1) }
+        w.strings(modelProblems)
+        w.strings(storeProblems)
+        w.strings(unusedSuppressions)
+        w.int(units)
+        w.int(modular)
+        return w.bytes
     }
 
     static func decode(_ bytes: [UInt8]) -> KeptReport? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            let findings = object["findings"] as? [[String: Any]], let units = object["units"] as? Int,
-            let modular = object["modular"] as? Int
-        else { return nil }
-        var out: [Finding] = []
-        for f in findings {
-            guard let rule = f["rule"] as? String, let severity = (f["severity"] as? String).flatMap(Severity.init),
-                let message = f["message"] as? String
+        bytes.withUnsafeBytes { raw -> KeptReport? in
+            var r = ByteReader(raw)
+            guard
+                let kept = try? KeptReport(
+                    findings: r.list { try Finding.decode(&$0) }, modelProblems: r.strings(),
+                    storeProblems: r.strings(), unusedSuppressions: r.strings(), units: r.int(), modular: r.int()),
+                r.isAtEnd
             else { return nil }
-            var finding = Finding(
-                rule: rule, severity: severity, file: f["file"] as? String, line: f["line"] as? Int,
-                symbol: f["symbol"] as? String, module: f["module"] as? String, config: f["config"] as? String,
-                message: message)
-            finding.partial = f["partial"] as? Bool ?? false
-            out.append(finding)
+            return kept
         }
-        return KeptReport(
-            findings: out, modelProblems: object["modelProblems"] as? [String] ?? [],
-            storeProblems: object["storeProblems"] as? [String] ?? [],
-            unusedSuppressions: object["unusedSuppressions"] as? [String] ?? [], units: units, modular: modular)
     }
 }

@@ -13,15 +13,26 @@ import XCTest
 /// file, a changed `.c` file that includes another) is not answered from it; a tree that differs
 /// only in headers is; a damaged snapshot is noted and made again.
 extension TriageTests {
+    /// A session on the corpus tree with its cache in `directory` (nil: no cache).
+    func session(cacheIn directory: String?) throws -> Session {
+        var options = CommonOptions()
+        options.repository = try baseTree()
+        options.useCache = directory != nil
+        options.cacheDirectory = directory
+        return try Session(options: options)
+    }
+
+    /// `tree` with `files` written, to the repository on disk (each session opens its own
+    /// handle, and a handle's own writes stay in its memory).
+    func write(_ files: [String: String], on tree: KernelTree, to repo: Repository) throws -> KernelTree {
+        var changes: [String: ObjectID?] = [:]
+        for (path, text) in files { changes[path] = .some(try repo.writeBlob(Array(text.utf8))) }
+        return tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
+    }
+
     func testModelStructureIsKeptAndFollowsTheStructure() throws {
         let cacheDirectory = root + "/structure-cache"
-        func session(cache: Bool) throws -> Session {
-            var options = CommonOptions()
-            options.repository = try baseTree()
-            options.useCache = cache
-            options.cacheDirectory = cacheDirectory
-            return try Session(options: options)
-        }
+        func session(cache: Bool) throws -> Session { try self.session(cacheIn: cache ? cacheDirectory : nil) }
         func summary(_ session: Session, _ m: KernelModel) -> [String] {
             m.units.map {
                 "\($0.name) m=\($0.canBeModule) y=\($0.canBeBuiltin) \($0.sources) \($0.moduleSources) \($0.configs) \($0.sourceConditions.sorted { $0.key < $1.key })"
@@ -38,8 +49,6 @@ extension TriageTests {
         }
 
         let plain = try session(cache: false)
-        // The variants below are written to the repository on disk (each session opens its own
-        // handle, and a handle's own writes stay in its memory).
         let repo = try Repository.open(try baseTree(), inMemoryWrites: false)
         let tree = try plain.tree(at: "HEAD")
         let expected = summary(plain, plain.model(of: tree))
@@ -56,11 +65,7 @@ extension TriageTests {
         XCTAssertEqual(summary(warm, kept), expected)
         XCTAssertEqual(summary(cold, first), expected)
 
-        func variant(_ files: [String: String?]) throws -> KernelTree {
-            var changes: [String: ObjectID?] = [:]
-            for (path, text) in files { changes[path] = text.map { try! repo.writeBlob(Array($0.utf8)) } }
-            return tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
-        }
+        func variant(_ files: [String: String]) throws -> KernelTree { try write(files, on: tree, to: repo) }
         func text(_ path: String) throws -> String {
             String(decoding: try repo.blobBytes(try XCTUnwrap(tree.blobs[path], path)), as: UTF8.self)
         }
@@ -125,27 +130,15 @@ extension TriageTests {
 extension TriageTests {
     func testKeptChecksCarryPerUnitResultsToDerivedModels() throws {
         let cacheDirectory = root + "/checks-cache"
-        func session(cache: Bool) throws -> Session {
-            var options = CommonOptions()
-            options.repository = try baseTree()
-            options.useCache = cache
-            options.cacheDirectory = cacheDirectory
-            return try Session(options: options)
-        }
+        func session(cache: Bool) throws -> Session { try self.session(cacheIn: cache ? cacheDirectory : nil) }
         let repo = try Repository.open(try baseTree(), inMemoryWrites: false)
         let plain = try session(cache: false)
         let head = try plain.tree(at: "HEAD")
         func text(_ path: String) throws -> String {
             String(decoding: try repo.blobBytes(try XCTUnwrap(head.blobs[path], path)), as: UTF8.self)
         }
-        func variant(of tree: KernelTree, _ files: [String: String]) throws -> (KernelTree, Set<String>) {
-            var changes: [String: ObjectID?] = [:]
-            for (path, text) in files { changes[path] = .some(try repo.writeBlob(Array(text.utf8))) }
-            return (tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes)), Set(files.keys))
-        }
         // A built-in user of a library that can be a module: the base has a builtin-uses-modular error.
-        let (base, _) = try variant(
-            of: head,
+        let base = try write(
             [
                 "drivers/iommu/Kconfig": try text("drivers/iommu/Kconfig").replacingOccurrences(
                     of: "endif # IOMMU_SUPPORT",
@@ -157,12 +150,12 @@ extension TriageTests {
                     "#include <linux/module.h>\n#include <linux/foo-lib.h>\nint foo_lib_call(int x)\n{\n\treturn x + 1;\n}\nEXPORT_SYMBOL_GPL(foo_lib_call);\nMODULE_LICENSE(\"GPL\");\n",
                 "drivers/iommu/foo-user.c":
                     "#include <linux/foo-lib.h>\nint foo_user(void)\n{\n\treturn foo_lib_call(1);\n}\n",
-            ])
+            ], on: head, to: repo)
         let iommu = "drivers/iommu/iommu.c"
-        let (patched, changed) = try variant(
-            of: base,
+        let patched = try write(
             [iommu: String(decoding: try repo.blobBytes(try XCTUnwrap(base.blobs[iommu])), as: UTF8.self)
-                + "\nstatic int iommu_unused_helper(void) { return 0; }\n"])
+                + "\nstatic int iommu_unused_helper(void) { return 0; }\n"], on: base, to: repo)
+        let changed: Set<String> = [iommu]
 
         func run(_ s: Session) -> (base: [String], patch: [String]) {
             let baseModel = s.model(of: base)
