@@ -15,6 +15,7 @@ public final class FactStore: @unchecked Sendable {
     private let lock = NSLock()
     private var memory: [CacheSlot: SourceFacts] = [:]
     private var sourceIncludeMemo: [ObjectID: [(name: String, condition: PreprocessorCondition?)]] = [:]
+    private var referencedNameMemo: [ObjectID: Set<String>] = [:]
     public private(set) var problems: [String] = []
     private var reported = Set<String>()
     /// Files larger than this are not scanned (generated register headers); reported, not silent.
@@ -132,6 +133,15 @@ public final class FactStore: @unchecked Sendable {
     /// blob: kbuild's compiled-source resolution reads them for every compiled file whenever a
     /// Makefile changes, and almost no file has any.
     /// Files not read before are read in parallel first (a cold cache scans them).
+    /// The names a file's code references (its full facts' references), by blob: what a reverse
+    /// search asks of thousands of files, many times over in one triage.
+    public func referencedNames(path: String, blob: ObjectID) -> Set<String> {
+        if let known = lock.withLock({ referencedNameMemo[blob] }) { return known }
+        let names = Set((facts(path: path, blob: blob, depth: .full)?.references ?? []).map(\.name))
+        lock.withLock { referencedNameMemo[blob] = names }
+        return names
+    }
+
     public func sourceIncludes(of files: [(path: String, blob: ObjectID)]) -> [[(name: String, condition: PreprocessorCondition?)]] {
         func includes(_ f: SourceFacts?) -> [(name: String, condition: PreprocessorCondition?)] {
             (f?.includes ?? []).filter { $0.hasSuffix(".c") }.map { (name: $0, condition: f?.includeConditions[$0]) }

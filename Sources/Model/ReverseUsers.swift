@@ -34,7 +34,8 @@ extension KernelModel {
         {
             // A compiled file that appeared outside the scope is read as the full search would.
             var sources = known
-            for path in compiledSources.subtracting(base.compiledSources) where path.hasSuffix(".c") && !inScope(path) {
+            let appeared = compiledSources == base.compiledSources ? [] : compiledSources.subtracting(base.compiledSources)
+            for path in appeared where path.hasSuffix(".c") && !inScope(path) {
                 if let f = symbolFacts[path], f.declarations.contains(where: { names.contains($0.name) }) {
                     sources.append(path)
                 }
@@ -58,15 +59,14 @@ extension KernelModel {
             for up in includers[h] where reached.insert(up).inserted { work.append(up) }
         }
         // Only an include whose last component names a reached header can land on one.
-        let basenames = Set(reached.map { i -> Substring in
-            let p = headerGraph.paths[i]
-            return p.lastIndex(of: "/").map { p[p.index(after: $0)...] } ?? p[...]
-        })
-        func mayReach(_ inc: String) -> Bool {
-            basenames.contains(inc.lastIndex(of: "/").map { inc[inc.index(after: $0)...] } ?? inc[...])
+        // (Bytes, not Characters: this runs for every include of every compiled file.)
+        func basename(_ p: String) -> Substring {
+            p.utf8.lastIndex(of: UInt8(ascii: "/")).map { p[p.utf8.index(after: $0)...] } ?? p[...]
         }
+        let basenames = Set(reached.map { basename(headerGraph.paths[$0]) })
+        func mayReach(_ inc: String) -> Bool { basenames.contains(basename(inc)) }
         var sources: [String] = []
-        for path in compiledSources.sorted() where path.hasSuffix(".c") && !inScope(path) {
+        for path in compiledSources where path.hasSuffix(".c") && !inScope(path) {
             guard let f = symbolFacts[path] else { continue }
             let sees =
                 f.declarations.contains { names.contains($0.name) }
@@ -76,6 +76,7 @@ extension KernelModel {
                 }
             if sees { sources.append(path) }
         }
+        sources.sort()
         let users = units(seeing: sources)
         Timing.mark("reverse users of \(names.count) names: \(reached.count) headers, \(users.count) units")
         memoLock.withLock { reverseMemo[names] = sources }

@@ -85,6 +85,15 @@ extension KernelModel {
         }
     }
 
+    /// Every name the unit's sources reference (the names of `references(of:)`).
+    public func referencedNames(of unit: ModuleUnit) -> Set<String> {
+        var names = Set<String>()
+        for source in unit.sources {
+            if let blob = tree.blobs[source] { names.formUnion(store.referencedNames(path: source, blob: blob)) }
+        }
+        return names
+    }
+
     /// Facts of the sources that are part of the unit when it is a module (what module-context
     /// rules read).
     public func sourceFacts(_ unit: ModuleUnit) -> [SourceFacts] { unit.moduleSources.compactMap { facts($0) } }

@@ -70,8 +70,13 @@ struct BuiltinUsesModularChecker: Checker {
         -> (findings: [Finding], names: Set<String>)
     {
         var findings: [Finding] = []
+        let referenced = model.referencedNames(of: user)
+        // A user outside the scope found because it can see a declaration (a header everything
+        // includes) and that references none of the names has nothing to report: its references
+        // and header closure are not worked out (thousands of such users when a widely included
+        // header declares a provider's names).
+        if let only, referenced.isDisjoint(with: only) { return ([], referenced) }
         let references = model.references(of: user)
-        let referenced = Set(references.map(\.1.name))
         do {
             let own = UnitNames(user.sources.compactMap { model.facts($0) })
             let ownSources = Set(user.sources)
