@@ -150,9 +150,11 @@ final class ArchitectureView: @unchecked Sendable {
 
     /// `base`'s view of `tree`, where only the symbols `changed` differ in meaning from the tree
     /// `base` was made of (KconfigEvaluator's updating init): their definitions and the select /
-    /// imply edges they start are compiled again, everything else is shared. Nil when the change
-    /// adds or removes a symbol on this architecture, or touches a choice (then the view is
-    /// made from scratch).
+    /// imply edges they start are compiled again, everything else is shared. A symbol the change
+    /// adds (a new driver's `config`) is numbered after the base's, and the symbols that already
+    /// mention it (compiled as undefined in the base) are compiled again too. Nil when the change
+    /// removes a symbol on this architecture, or touches a choice or `option modules` (then the
+    /// view is made from scratch).
     init?(updating base: ArchitectureView, tree: KconfigTree, changed: Set<String>) {
         let architecture = base.architecture
         func exists(_ d: KconfigDefinition) -> Bool {
@@ -160,26 +162,65 @@ final class ArchitectureView: @unchecked Sendable {
             return own == architecture
         }
         var changedIndexes: [Int] = []
+        var added: [String] = []
         for name in changed {
             let now = tree.symbols[name]?.definitions.filter(exists) ?? []
             guard let i = base.index[name] else {
                 if now.isEmpty { continue }
-                return nil
+                if now.contains(where: { $0.choice != nil || $0.options.contains("modules") }) { return nil }
+                added.append(name)
+                continue
             }
             if now.isEmpty || now.contains(where: { $0.choice != nil }) { return nil }
             if base.definitions[i].contains(where: { $0.choice != nil }) { return nil }
             changedIndexes.append(i)
         }
         if changedIndexes.isEmpty && changed.contains(where: { base.index[$0] != nil }) { return nil }
+        var names = base.names
+        var index = base.index
+        added.sort()
+        for name in added {
+            index[name] = names.count
+            names.append(name)
+        }
+        if !added.isEmpty {
+            // Symbols that mention an added one: compiled again, with the edges they start.
+            let newNames = Set(added)
+            func mentions(_ e: KconfigExpression?) -> Bool {
+                switch e {
+                case nil, .constant: return false
+                case .symbol(let s): return newNames.contains(s)
+                case .not(let a): return mentions(a)
+                case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b): return mentions(a) || mentions(b)
+                }
+            }
+            let known = Set(changedIndexes)
+            for (name, symbol) in tree.symbols {
+                guard let i = base.index[name], !known.contains(i) else { continue }
+                let active = symbol.definitions.filter(exists)
+                let mentioning = active.contains { d in
+                    mentions(d.dependency) || mentions(d.promptCondition)
+                        || (d.defaults + d.selects + d.implies).contains { mentions($0.value) || mentions($0.condition) }
+                }
+                guard mentioning else { continue }
+                if active.contains(where: { $0.choice != nil }) { return nil }
+                changedIndexes.append(i)
+            }
+        }
         self.architecture = architecture
         semantics = tree.semantics
-        names = base.names
-        index = base.index
-        let compile = ArchitectureView.compiler(base.index)
+        self.names = names
+        self.index = index
+        let compile = ArchitectureView.compiler(index)
         var types = base.types
         var definitions = base.definitions
-        var selectors = base.selectors
-        var impliers = base.impliers
+        var selectors = base.selectors + Array(repeating: [], count: added.count)
+        var impliers = base.impliers + Array(repeating: [], count: added.count)
+        for name in added {
+            let active = tree.symbols[name]!.definitions.filter(exists)
+            types.append(tree.symbols[name]!.type)
+            definitions.append(active.map { ArchitectureView.definition($0, choice: nil, compile) })
+        }
         let isChanged = Set(changedIndexes)
         // Edges started by a changed symbol are dropped from every target, then made again.
         for t in selectors.indices where selectors[t].contains(where: { isChanged.contains($0.symbol) }) {
@@ -193,7 +234,11 @@ final class ArchitectureView: @unchecked Sendable {
             types[i] = symbol.type
             let active = symbol.definitions.filter(exists)
             definitions[i] = active.map { ArchitectureView.definition($0, choice: nil, compile) }
-            ArchitectureView.addEdges(of: i, active, index: base.index, compile, &selectors, &impliers)
+            ArchitectureView.addEdges(of: i, active, index: index, compile, &selectors, &impliers)
+        }
+        for (k, name) in added.enumerated() {
+            let active = tree.symbols[name]!.definitions.filter(exists)
+            ArchitectureView.addEdges(of: base.names.count + k, active, index: index, compile, &selectors, &impliers)
         }
         self.types = types
         self.definitions = definitions

@@ -132,17 +132,72 @@ public final class KconfigEvaluator: @unchecked Sendable {
         self.graph = KconfigSymbolGraph(tree: tree, updating: base.graph, changed: changed)
         self.changedSymbols = changed
         baseWitnessSearch = base.lock.withLock { base.witnessSearch }
-        // The base's ranges without assumptions hold for every symbol the change cannot reach,
-        // when the graph numbers the symbols as the base's did (a finished `ensure` leaves only
-        // final ranges in the memo).
-        if graph.names == base.graph.names, let affected = affectedSymbols() {
-            let known = base.lock.withLock { base.contexts[KconfigEvaluator.key([:])].map { ($0.memo, $0.floors) } }
-            if let (memo, floors) = known, floors.isEmpty {
-                let ctx = EvaluationContext(assuming: [:], floors: [:])
-                ctx.memo = memo.filter { !affected.contains(graph.names[$0.key]) }
-                contexts[KconfigEvaluator.key([:])] = ctx
+        sameNumbering = graph.names == base.graph.names
+        // Only the newest link is kept (a long series or history must not hold every earlier
+        // evaluator alive): the base gives up its own.
+        base.lock.withLock { base.inheritFrom = nil }
+        inheritFrom = base
+        delegateSource = base
+    }
+
+    /// Where ranges under assumptions of symbols no change reached are asked (`range`): the
+    /// evaluator built from scratch that this one descends from, with every symbol a change on
+    /// the way reached. Many patches of one base (a triage) ask their base the same questions:
+    /// it answers each once.
+    private var delegateSource: KconfigEvaluator?
+    private var delegateMemo: (evaluator: KconfigEvaluator, excluded: Set<String>)??
+    private var floorsAgree: [String: Bool] = [:]
+
+    private func rangeDelegate() -> (evaluator: KconfigEvaluator, excluded: Set<String>)? {
+        lock.withLock {
+            if let known = delegateMemo { return known }
+            var found: (evaluator: KconfigEvaluator, excluded: Set<String>)?
+            if let base = delegateSource, let affected = affectedSymbols() {
+                if let (root, excluded) = base.rangeDelegate() {
+                    found = (root, excluded.union(affected))
+                } else {
+                    found = (base, affected)
+                }
             }
+            delegateSource = nil
+            delegateMemo = .some(found)
+            return found
         }
+    }
+
+    /// Whether `assuming` implies the same floors here as in `other` (then a symbol whose
+    /// dependency cone holds no changed symbol has the same range in both).
+    private func sameFloors(_ assuming: [String: Tristate], as other: KconfigEvaluator) -> Bool {
+        let key = KconfigEvaluator.key(assuming)
+        if let known = lock.withLock({ floorsAgree[key] }) { return known }
+        let mine = lock.withLock { context(assuming).floors }
+        let theirs = other.lock.withLock { other.context(assuming).floors }
+        lock.withLock { floorsAgree[key] = mine == theirs }
+        return mine == theirs
+    }
+
+    /// The evaluator this one was updated from, whose ranges it starts from (`context`).
+    private var inheritFrom: KconfigEvaluator?
+    /// Whether the symbol graph numbers the symbols as `inheritFrom`'s does.
+    private var sameNumbering = false
+
+    /// The ranges the base worked out under `assuming` that hold here too: those of every symbol
+    /// the change cannot reach, when the assumptions imply the same floors in both trees (a range
+    /// reads only its symbol's dependency cone, the assumptions and the floors; a finished
+    /// `ensure` leaves only final ranges in the memo). A tree with symbols added or removed
+    /// numbers them anew: the ranges are carried over by name.
+    private func inheritedMemo(_ key: String, floors: [String: Tristate]) -> [Int: ClosedRange<Tristate>]? {
+        guard let base = inheritFrom, let affected = affectedSymbols() else { return nil }
+        let known = base.lock.withLock { base.contexts[key].map { ($0.memo, $0.floors, base.graph.names) } }
+        guard let (memo, baseFloors, names) = known, baseFloors == floors else { return nil }
+        if sameNumbering { return memo.filter { !affected.contains(graph.names[$0.key]) } }
+        var out: [Int: ClosedRange<Tristate>] = [:]
+        out.reserveCapacity(memo.count)
+        for (i, range) in memo {
+            let name = names[i]
+            if !affected.contains(name), let j = graph.index[name] { out[j] = range }
+        }
+        return out
     }
 
     /// The ranges known without assumptions, by symbol name (nil when that context has floors):
@@ -303,6 +358,11 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// The values a symbol can take with `assuming` fixed. string/int/hex symbols are n...y
     /// ("set or not"); undefined symbols are n.
     public func range(_ symbol: String, assuming: [String: Tristate] = [:]) -> ClosedRange<Tristate> {
+        if !assuming.isEmpty, let (root, excluded) = rangeDelegate(), !excluded.contains(symbol),
+            sameFloors(assuming, as: root)
+        {
+            return root.range(symbol, assuming: assuming)
+        }
         lock.lock()
         defer { lock.unlock() }
         return symbolRange(symbol, context(assuming))
@@ -355,6 +415,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
         let key = KconfigEvaluator.key(assuming)
         if let known = contexts[key] { return known }
         let ctx = EvaluationContext(assuming: assuming, floors: impliedFloors(assuming))
+        if let inherited = inheritedMemo(key, floors: ctx.floors) { ctx.memo = inherited }
         contexts[key] = ctx
         return ctx
     }

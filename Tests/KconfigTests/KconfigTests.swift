@@ -216,6 +216,12 @@ final class KconfigIncrementalTests: XCTestCase {
         for name in old.symbols.keys.sorted() + ["NEW", "NAME"] {
             for value in [Tristate.m, .y] { _ = base.witness(exactly: [name: value], below: ["API": .y]) }
         }
+        // Ranges under assumptions (what a unit's `[own: m]` and a provider's checks ask): an
+        // updated evaluator starts from the base's where the change cannot reach.
+        let assumptions: [[String: Tristate]] = [["SMMU": .m], ["USER": .m], ["PCI": .y], ["API": .y], ["OF": .n, "IOVA": .m]]
+        for assuming in assumptions {
+            for name in old.symbols.keys.sorted() + ["NEW", "NAME"] { _ = base.range(name, assuming: assuming) }
+        }
         for text in [
             // tristate flip, the select moves from API to IOVA: API's and IOVA's edges change
             "config SMMU\n\ttristate \"smmu\"\n\tdepends on OF || PCI\n\tselect IOVA\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
@@ -234,6 +240,28 @@ final class KconfigIncrementalTests: XCTestCase {
             XCTAssertEqual(reused.dependencies, graph.dependencies)
             XCTAssertEqual(reused.names, graph.names)
             XCTAssertEqual(updated.allRanges(), fresh.allRanges())
+            for assuming in assumptions {
+                for name in tree.symbols.keys.sorted() + ["NEW", "NAME", "LATE"] {
+                    XCTAssertEqual(
+                        updated.range(name, assuming: assuming), fresh.range(name, assuming: assuming),
+                        "\(name) assuming \(assuming)")
+                }
+            }
+            // Updated once more, in another file: starts from the updated one's ranges, and asks
+            // the first base only what neither change reached.
+            var third = after
+            third["lib/Kconfig"] = before["lib/Kconfig"]!.replacingOccurrences(
+                of: "config OF\n\tbool \"of\"\n", with: "config OF\n\tbool \"of\"\n\tdepends on NEEDS_NAME\n")
+            let back = try XCTUnwrap(KconfigParser.reparse(tree, changed: ["lib/Kconfig"], read: { third[$0] }))
+            let again = KconfigEvaluator(tree: back, updating: updated, changedFiles: ["lib/Kconfig"])
+            let freshAgain = KconfigEvaluator(tree: back)
+            for assuming in assumptions + [[:]] {
+                for name in back.symbols.keys.sorted() + ["NEW", "NAME"] {
+                    XCTAssertEqual(
+                        again.range(name, assuming: assuming), freshAgain.range(name, assuming: assuming),
+                        "again: \(name) assuming \(assuming)")
+                }
+            }
             for name in tree.symbols.keys.sorted() {
                 XCTAssertEqual(updated.range(name), fresh.range(name), name)
                 XCTAssertEqual(updated.canBeModule(name), fresh.canBeModule(name), name)
