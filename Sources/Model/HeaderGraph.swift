@@ -66,6 +66,17 @@ final class HeaderGraph: @unchecked Sendable {
         blobs = Array(repeating: nil, count: self.paths.count)
     }
 
+    /// A graph of the same header paths as `base`, nothing read yet (its numbering shared, not
+    /// sorted and indexed again).
+    init(layoutOf base: HeaderGraph) {
+        paths = base.paths
+        number = base.number
+        edges = Array(repeating: nil, count: paths.count)
+        closures = Array(repeating: nil, count: paths.count)
+        summaries = Array(repeating: nil, count: paths.count)
+        blobs = Array(repeating: nil, count: paths.count)
+    }
+
     /// `base` with the headers `changed` read again through `visit`: their blobs and summaries
     /// are new, the includes of every header and so every closure are the base's. Nil when a
     /// changed header that the base read includes other headers now (closures would differ).

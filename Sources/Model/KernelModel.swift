@@ -227,14 +227,19 @@ public final class KernelModel: @unchecked Sendable {
         {
             headerPaths = base.headerPaths
             architectures = base.architectures
+        } else if let base, let changed {
+            // Headers appeared or vanished: the base's paths with those, not a pass over the tree.
+            var paths = base.headerPaths
+            for path in changed where path.hasSuffix(".h") {
+                if tree.blobs[path] != nil { paths.insert(path) } else { paths.remove(path) }
+            }
+            headerPaths = paths
+            architectures =
+                changed.contains(where: { $0.hasPrefix("arch/") })
+                ? KernelModel.architectures(of: tree) : base.architectures
         } else {
             headerPaths = Set(tree.blobs.keys.filter { $0.hasSuffix(".h") })
-            architectures = Set(
-                tree.blobs.keys.compactMap { path -> String? in
-                    let parts = path.split(separator: "/", maxSplits: 2)
-                    return parts.count == 3 && parts[0] == "arch" ? String(parts[1]) : nil
-                }
-            ).sorted()
+            architectures = KernelModel.architectures(of: tree)
         }
         inheritedHeaderIndexes = base?.allHeaderIndexes() ?? [:]
         headerNames = base?.headerNames ?? HeaderNameTable()
@@ -248,6 +253,10 @@ public final class KernelModel: @unchecked Sendable {
         {
             headerGraph = base.headerGraph
             headerIndexes = inheritedHeaderIndexes
+        } else if let base, headerPaths == base.headerPaths {
+            // Headers changed in content only: the base's numbering (the graph itself is the
+            // base's updated below when their includes are the same).
+            headerGraph = HeaderGraph(layoutOf: base.headerGraph)
         } else {
             headerGraph = HeaderGraph(paths: headerPaths)
         }
@@ -266,7 +275,10 @@ public final class KernelModel: @unchecked Sendable {
         // The directory listing follows the set of paths (a patch that adds or removes no file
         // keeps the base's).
         let samePaths = changed?.allSatisfy { (tree.blobs[$0] != nil) == (base?.tree.blobs[$0] != nil) } ?? false
-        let listing = base.flatMap { samePaths ? $0.listing : nil } ?? DirectoryListing(tree)
+        let listing =
+            base.map { base in
+                samePaths ? base.listing : DirectoryListing(tree, updating: base.listing, changed: changed ?? [])
+            } ?? DirectoryListing(tree)
         self.listing = listing
         if let base, reusedKbuild, sameSourceFiles {
             compiledSources = base.compiledSources
@@ -568,7 +580,9 @@ public final class KernelModel: @unchecked Sendable {
         if let base, let changed, reusedUnits, changedHeaders.isEmpty || headerPaths == base.headerPaths {
             let inherited = base.memoLock.withLock { base.resolutionMemo }
             let touched = Set(changed.flatMap { unitsBySource[$0] ?? [] }.map(\.name))
-            let sourcesByUnit = Dictionary(units.map { ($0.name, $0.sources) }, uniquingKeysWith: { a, _ in a })
+            let sourcesByUnit =
+                changedHeaders.isEmpty
+                ? [:] : Dictionary(units.map { ($0.name, $0.sources) }, uniquingKeysWith: { a, _ in a })
             resolutionMemo = inherited.filter { unit, references in
                 guard !touched.contains(unit),
                     reusedIndex || !references.contains(where: { changedNames.contains($0.reference.name) })
@@ -662,6 +676,16 @@ public final class KernelModel: @unchecked Sendable {
         }
         for path in unguarded { guards[path] = nil }
         return (compiled, closed, guards)
+    }
+
+    /// The architectures of a tree: the directories under `arch/` that hold files.
+    static func architectures(of tree: KernelTree) -> [String] {
+        Set(
+            tree.blobs.keys.compactMap { path -> String? in
+                let parts = path.split(separator: "/", maxSplits: 2)
+                return parts.count == 3 && parts[0] == "arch" ? String(parts[1]) : nil
+            }
+        ).sorted()
     }
 
     /// The `.c` (else `.S`) sources of objects.
@@ -1275,10 +1299,38 @@ final class DirectoryListing: @unchecked Sendable {
     private let lock = NSLock()
     private var byDirectory: [String: [String]]?
 
+    /// A listing this one's tree differs from in `changed` paths only (files added or removed).
+    private var base: (listing: DirectoryListing, changed: Set<String>)?
+
     init(_ tree: KernelTree) { self.tree = tree }
+
+    /// The listing of `tree`, which has `base`'s paths but for `changed` ones: made from the
+    /// base's when that one was made, not from a pass over every path.
+    init(_ tree: KernelTree, updating base: DirectoryListing, changed: Set<String>) {
+        self.tree = tree
+        self.base = (base, changed)
+    }
 
     func files(in dir: String) -> [String] {
         lock.withLock {
+            if byDirectory == nil, let (listing, changed) = base {
+                if var index = listing.lock.withLock({ listing.byDirectory }) {
+                    for path in changed {
+                        let d = treeDirectory(of: path)
+                        let name = String(path.dropFirst(d.isEmpty ? 0 : d.count + 1))
+                        var names = index[d] ?? []
+                        let present = tree.blobs[path] != nil
+                        if present && !names.contains(name) {
+                            names.insert(name, at: names.firstIndex { $0 > name } ?? names.endIndex)
+                        } else if !present {
+                            names.removeAll { $0 == name }
+                        }
+                        index[d] = names.isEmpty ? nil : names
+                    }
+                    byDirectory = index
+                }
+                base = nil
+            }
             if byDirectory == nil {
                 var index: [String: [String]] = [:]
                 for path in tree.blobs.keys {

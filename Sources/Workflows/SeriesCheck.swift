@@ -195,9 +195,15 @@ public enum SeriesCheck {
             case .success(let (tree, files, changed)):
                 notes += offsetNotes(files)
                 Timing.mark("apply \(label)")
+                let started = Date()
                 let model = session.model(of: tree, base: current.model, changedPaths: changed)
+                let modelled = Date()
                 let findings = session.engine.check(CheckContext(model: model, base: current.model))
-                Timing.mark("check \(label)")
+                Timing.mark(
+                    String(
+                        format: "check %@: model %.3fs, rules %.3fs, %@", label,
+                        modelled.timeIntervalSince(started), Date().timeIntervalSince(modelled),
+                        changed.sorted().joined(separator: " ")))
                 let delta = RuleEngine.delta(before: current.findings, after: findings)
                 // What this patch undoes of the earlier patches' findings: a state finding that is
                 // gone, an event (an export removed, a field dropped) the series no longer makes

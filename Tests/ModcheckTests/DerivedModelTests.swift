@@ -1,7 +1,7 @@
 import Facts
 import Foundation
 import Git
-import Model
+@testable import Model
 import Rules
 @testable import Workflows
 import XCTest
@@ -77,6 +77,16 @@ extension TriageTests {
                     "#include <linux/iommu.h>\n#include <linux/platform_device.h>\nstatic int new_probe(struct platform_device *pdev)\n{\n\treturn iommu_new_helper(&pdev->dev);\n}\nstatic struct platform_driver new_driver = { .probe = new_probe };\nbuiltin_platform_driver(new_driver);\n",
             ])
         XCTAssertTrue(model.units.contains { $0.name.hasSuffix("new-iommu.ko") && $0.canBeModule })
+        // A new header the new driver includes (the header paths are the base's plus it).
+        try edit(
+            "new header",
+            [
+                "include/linux/new-iommu.h": "#ifndef NEW_IOMMU_H\n#define NEW_IOMMU_H\nstruct device;\nint new_iommu_ready(struct device *dev);\n#endif\n",
+                "drivers/iommu/new-iommu.c": "#include <linux/new-iommu.h>\n" + (try text("drivers/iommu/new-iommu.c")),
+            ])
+        XCTAssertTrue(model.headerPaths.contains("include/linux/new-iommu.h"))
+        // A header whose includes change (the graph is made again, numbered as the base's).
+        try edit("header includes", ["include/linux/iommu.h": "#include <linux/new-iommu.h>\n" + (try text("include/linux/iommu.h"))])
         // SMMUv3 back to bool (one symbol's meaning changes, the file's others only move).
         try edit(
             "flip back",
@@ -111,5 +121,29 @@ extension TriageTests {
                 "drivers/iommu/iommu-sysfs.c": sysfs + "\nint iommu_new_helper(struct device *dev)\n{\n\treturn 0;\n}\n",
             ])
         XCTAssertEqual(usesModular(model), [])
+    }
+
+    /// A listing made from its base's (files added and removed) lists each directory as one made
+    /// from scratch does: the `$(...)` objects of kbuild expand against it.
+    func testDirectoryListingUpdatedFromItsBase() throws {
+        let id = try XCTUnwrap(ObjectID(hex: String(repeating: "ab", count: 20)))
+        let paths = ["Makefile", "arch/sparc/prom/tree_32.c", "arch/sparc/prom/tree_64.c", "arch/sparc/prom/Makefile", "lib/a.c"]
+        let before = KernelTree(tree: id, blobs: Dictionary(uniqueKeysWithValues: paths.map { ($0, id) }))
+        let base = DirectoryListing(before)
+        XCTAssertEqual(base.files(in: "arch/sparc/prom"), ["Makefile", "tree_32.c", "tree_64.c"])
+        var blobs = before.blobs
+        blobs["arch/sparc/prom/tree_48.c"] = id
+        blobs["arch/sparc/prom/tree_32.c"] = nil
+        blobs["lib/a.c"] = nil
+        blobs["lib/b/c.c"] = id
+        blobs["top.c"] = id
+        let after = KernelTree(tree: id, blobs: blobs)
+        let changed: Set<String> = ["arch/sparc/prom/tree_48.c", "arch/sparc/prom/tree_32.c", "lib/a.c", "lib/b/c.c", "top.c", "Makefile"]
+        let updated = DirectoryListing(after, updating: base, changed: changed)
+        let fresh = DirectoryListing(after)
+        for dir in ["", "arch/sparc/prom", "lib", "lib/b", "arch/sparc"] {
+            XCTAssertEqual(updated.files(in: dir), fresh.files(in: dir), dir)
+        }
+        XCTAssertEqual(updated.files(in: "arch/sparc/prom"), ["Makefile", "tree_48.c", "tree_64.c"])
     }
 }
