@@ -162,17 +162,49 @@ public enum SeriesCheck {
         public var tree: KernelTree
         public var model: KernelModel
         public var findings: [Finding]
+        /// The patched trees checked on this base so far (triage: the versions of a series share
+        /// their first patches, a resend all of them).
+        var steps: CheckedSteps?
+    }
+
+    /// Patched trees checked on one base, by the tree a patch applied to and the tree it made:
+    /// the model and findings are the same for every posting that makes the same step (a model
+    /// says of its tree what a fresh one does, and its events are relative to the tree before).
+    /// The newest `limit` steps are kept.
+    final class CheckedSteps: @unchecked Sendable {
+        private let lock = NSLock()
+        private var entries: [String: (model: KernelModel, findings: [Finding])] = [:]
+        private var order: [String] = []
+        private let limit: Int
+
+        init(limit: Int = 16) { self.limit = limit }
+
+        static func key(from before: KernelTree, to after: KernelTree) -> String { before.tree.hex + after.tree.hex }
+
+        func get(_ key: String) -> (model: KernelModel, findings: [Finding])? { lock.withLock { entries[key] } }
+
+        var count: Int { lock.withLock { entries.count } }
+
+        func put(_ key: String, _ value: (model: KernelModel, findings: [Finding])) {
+            lock.withLock {
+                guard entries.updateValue(value, forKey: key) == nil else { return }
+                order.append(key)
+                if order.count > limit { entries[order.removeFirst()] = nil }
+            }
+        }
     }
 
     /// With `keptChecks`, a base checked before by an earlier run is not checked again (its
     /// findings and per-unit results are read back). Triage passes false: it checks its bases
     /// on a thread of their own while it reads the list, and the check fills the evaluator and
     /// header closures the postings' checks then share; read back, those are made on the way.
-    public static func baseState(session: Session, baseRevision: String, keptChecks: Bool = true) throws -> BaseState {
+    public static func baseState(
+        session: Session, baseRevision: String, keptChecks: Bool = true, sharedSteps: Bool = false
+    ) throws -> BaseState {
         let tree = try session.tree(at: baseRevision)
         let model = session.model(of: tree)
         let findings = keptChecks ? session.checkWholeTree(model) : session.engine.check(CheckContext(model: model))
-        return BaseState(tree: tree, model: model, findings: findings)
+        return BaseState(tree: tree, model: model, findings: findings, steps: sharedSteps ? CheckedSteps() : nil)
     }
 
     public static func run(
@@ -195,15 +227,24 @@ public enum SeriesCheck {
             case .success(let (tree, files, changed)):
                 notes += offsetNotes(files)
                 Timing.mark("apply \(label)")
-                let started = Date()
-                let model = session.model(of: tree, base: current.model, changedPaths: changed)
-                let modelled = Date()
-                let findings = session.engine.check(CheckContext(model: model, base: current.model))
-                Timing.mark(
-                    String(
-                        format: "check %@: model %.3fs, rules %.3fs, %@", label,
-                        modelled.timeIntervalSince(started), Date().timeIntervalSince(modelled),
-                        changed.sorted().joined(separator: " ")))
+                let stepKey = CheckedSteps.key(from: current.tree, to: tree)
+                let model: KernelModel
+                let findings: [Finding]
+                if let known = state.steps?.get(stepKey) {
+                    (model, findings) = known
+                    Timing.mark("check \(label): the step of an earlier posting")
+                } else {
+                    let started = Date()
+                    model = session.model(of: tree, base: current.model, changedPaths: changed)
+                    let modelled = Date()
+                    findings = session.engine.check(CheckContext(model: model, base: current.model))
+                    state.steps?.put(stepKey, (model, findings))
+                    Timing.mark(
+                        String(
+                            format: "check %@: model %.3fs, rules %.3fs, %@", label,
+                            modelled.timeIntervalSince(started), Date().timeIntervalSince(modelled),
+                            changed.sorted().joined(separator: " ")))
+                }
                 let delta = RuleEngine.delta(before: current.findings, after: findings)
                 // What this patch undoes of the earlier patches' findings: a state finding that is
                 // gone, an event (an export removed, a field dropped) the series no longer makes

@@ -113,7 +113,8 @@ public enum Triage {
                 DispatchQueue.global().async(group: early) {
                     builder.store.using(builder.repository) {
                         _ = try? checkedBases.value(choice.commit) {
-                            try SeriesCheck.baseState(session: builder, baseRevision: choice.commit.hex, keptChecks: false)
+                            try SeriesCheck.baseState(
+                                session: builder, baseRevision: choice.commit.hex, keptChecks: false, sharedSteps: true)
                         }
                     }
                 }
@@ -154,7 +155,7 @@ public enum Triage {
                 let base = entry.versions[i].base?.commit.hex ?? baseRevision
                 let key = entry.versions[i].base?.commit ?? fallback
                 let state = try checkedBases.value(key) {
-                    try SeriesCheck.baseState(session: worker, baseRevision: base, keptChecks: false)
+                    try SeriesCheck.baseState(session: worker, baseRevision: base, keptChecks: false, sharedSteps: true)
                 }
                 check(&entry.versions[i], session: worker, baseRevision: base, base: state)
             }

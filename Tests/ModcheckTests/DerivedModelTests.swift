@@ -2,6 +2,7 @@ import Facts
 import Foundation
 import Git
 @testable import Model
+import Report
 import Rules
 @testable import Workflows
 import XCTest
@@ -145,5 +146,43 @@ extension TriageTests {
             XCTAssertEqual(updated.files(in: dir), fresh.files(in: dir), dir)
         }
         XCTAssertEqual(updated.files(in: "arch/sparc/prom"), ["Makefile", "tree_48.c", "tree_64.c"])
+    }
+
+    /// Triage's postings share steps (the versions of a series their first patches, a resend all
+    /// of them): a step checked once is taken for the next posting that makes it, and every
+    /// posting's report is the one it gets checked alone.
+    func testPostingsShareTheirStepsAndKeepTheirReports() throws {
+        let session = try self.session()
+        let patches = try PatchInputs.read(try Corpus.Case.load(TriageTests.seriesCase).patchFiles).patches
+        XCTAssertEqual(patches.count, 7)
+        func describe(_ report: CheckReport) -> [String] {
+            report.sections.map { s in
+                "\(s.patch ?? "-") \(s.problem ?? "") | "
+                    + s.findings.map { "\($0.rule) \($0.file ?? "-"):\($0.line ?? 0) \($0.message) fixedBy=\($0.fixedBy ?? "-")" }.joined(separator: "; ")
+                    + " | fixed " + s.fixed.map { "\($0.rule) \($0.symbol ?? "-")" }.joined(separator: "; ")
+            }
+        }
+        func alone(_ patches: [SeriesPatch]) throws -> [String] {
+            describe(try SeriesCheck.run(
+                session: session, baseRevision: "HEAD", patches: patches,
+                base: try SeriesCheck.baseState(session: session, baseRevision: "HEAD", keptChecks: false)))
+        }
+        let shared = try SeriesCheck.baseState(session: session, baseRevision: "HEAD", keptChecks: false, sharedSteps: true)
+        func checked(_ patches: [SeriesPatch]) throws -> [String] {
+            describe(try SeriesCheck.run(session: session, baseRevision: "HEAD", patches: patches, base: shared))
+        }
+        let whole = try alone(patches)
+        XCTAssertFalse(whole.joined().isEmpty)
+        XCTAssertEqual(try checked(patches), whole)
+        XCTAssertEqual(shared.steps?.count, 7)
+        // A resend: every step taken, same report.
+        XCTAssertEqual(try checked(patches), whole)
+        XCTAssertEqual(shared.steps?.count, 7)
+        // Another version: the same first three patches, then the fifth without the fourth, and
+        // the series' last patch first (a different start: nothing shared).
+        let other = Array(patches.prefix(3)) + [patches[4]]
+        XCTAssertEqual(try checked(other), try alone(other))
+        let reordered = [patches[6]] + Array(patches.prefix(2))
+        XCTAssertEqual(try checked(reordered), try alone(reordered))
     }
 }
