@@ -171,9 +171,9 @@ public final class KconfigEvaluator: @unchecked Sendable {
         let key = KconfigEvaluator.key(assuming)
         if let known = lock.withLock({ floorsAgree[key] }) { return known }
         let mine = lock.withLock { context(assuming).floors }
-        let theirs = other.lock.withLock { other.context(assuming).floors }
-        lock.withLock { floorsAgree[key] = mine == theirs }
-        return mine == theirs
+        let same = mine == other.lock.withLock { other.context(assuming).floors }
+        lock.withLock { floorsAgree[key] = same }
+        return same
     }
 
     /// The evaluator this one was updated from, whose ranges it starts from (`context`).

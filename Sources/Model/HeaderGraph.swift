@@ -55,27 +55,26 @@ final class HeaderGraph: @unchecked Sendable {
     private(set) weak var updatedFrom: HeaderGraph?
     private(set) var replaced: [(header: Int, old: HeaderSummary?)] = []
 
-    init(paths: Set<String>) {
-        self.paths = paths.sorted()
-        var number: [String: Int] = [:]
-        for (i, p) in self.paths.enumerated() { number[p] = i }
+    /// Nothing read yet: headers numbered in path order.
+    private init(paths: [String], number: [String: Int]) {
+        self.paths = paths
         self.number = number
-        edges = Array(repeating: nil, count: self.paths.count)
-        closures = Array(repeating: nil, count: self.paths.count)
-        summaries = Array(repeating: nil, count: self.paths.count)
-        blobs = Array(repeating: nil, count: self.paths.count)
-    }
-
-    /// A graph of the same header paths as `base`, nothing read yet (its numbering shared, not
-    /// sorted and indexed again).
-    init(layoutOf base: HeaderGraph) {
-        paths = base.paths
-        number = base.number
         edges = Array(repeating: nil, count: paths.count)
         closures = Array(repeating: nil, count: paths.count)
         summaries = Array(repeating: nil, count: paths.count)
         blobs = Array(repeating: nil, count: paths.count)
     }
+
+    convenience init(paths: Set<String>) {
+        let sorted = paths.sorted()
+        var number: [String: Int] = [:]
+        for (i, p) in sorted.enumerated() { number[p] = i }
+        self.init(paths: sorted, number: number)
+    }
+
+    /// A graph of the same header paths as `base`, nothing read yet (its numbering shared, not
+    /// sorted and indexed again).
+    convenience init(layoutOf base: HeaderGraph) { self.init(paths: base.paths, number: base.number) }
 
     /// `base` with the headers `changed` read again through `visit`: their blobs and summaries
     /// are new, the includes of every header and so every closure are the base's. Nil when a

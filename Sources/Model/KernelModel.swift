@@ -104,6 +104,10 @@ public final class KernelModel: @unchecked Sendable {
             for path in base.tree.blobs.keys where tree.blobs[path] == nil { paths.insert(path) }
             return paths
         }
+        // The changed paths that appeared or vanished (files added, removed, renamed).
+        let moved: Set<String>? = base.flatMap { base in
+            changed.map { $0.filter { (tree.blobs[$0] != nil) != (base.tree.blobs[$0] != nil) } }
+        }
 
         // Kconfig: reparsed only when a Kconfig file changed.
         let kconfig: KconfigTree
@@ -220,23 +224,17 @@ public final class KernelModel: @unchecked Sendable {
         self.kconfig = kconfig
         self.evaluator = evaluator
         self.kbuild = kbuild
-        if let base, let changed,
-            !changed.contains(where: {
-                $0.hasSuffix(".h") && (tree.blobs[$0] == nil || base.tree.blobs[$0] == nil)
-            })
-        {
-            headerPaths = base.headerPaths
-            architectures = base.architectures
-        } else if let base, let changed {
-            // Headers appeared or vanished: the base's paths with those, not a pass over the tree.
+        if let base, let moved {
+            // The base's header paths with the headers that appeared or vanished (the base's set
+            // itself when none did), and its architectures unless a path under arch/ appeared or
+            // vanished: no pass over the tree.
             var paths = base.headerPaths
-            for path in changed where path.hasSuffix(".h") {
+            for path in moved where path.hasSuffix(".h") {
                 if tree.blobs[path] != nil { paths.insert(path) } else { paths.remove(path) }
             }
             headerPaths = paths
             architectures =
-                changed.contains(where: { $0.hasPrefix("arch/") })
-                ? KernelModel.architectures(of: tree) : base.architectures
+                moved.contains(where: { $0.hasPrefix("arch/") }) ? KernelModel.architectures(of: tree) : base.architectures
         } else {
             headerPaths = Set(tree.blobs.keys.filter { $0.hasSuffix(".h") })
             architectures = KernelModel.architectures(of: tree)
@@ -266,18 +264,17 @@ public final class KernelModel: @unchecked Sendable {
 
         // What kbuild compiles depends on kbuild and on which sources exist (and, rarely, on a
         // source's `#include "x.c"`, read from its facts).
-        let sameSourceFiles =
-            changed?.allSatisfy { path in
-                let kind = KernelFileKind(path: path)
-                return (kind != .cSource && kind != .assembly)
-                    || (tree.blobs[path] != nil) == (base?.tree.blobs[path] != nil)
-            } ?? false
+        let movedSources = (moved ?? []).filter { path in
+            let kind = KernelFileKind(path: path)
+            return kind == .cSource || kind == .assembly
+        }
+        let sameSourceFiles = moved != nil && movedSources.isEmpty
         // The directory listing follows the set of paths (a patch that adds or removes no file
         // keeps the base's).
-        let samePaths = changed?.allSatisfy { (tree.blobs[$0] != nil) == (base?.tree.blobs[$0] != nil) } ?? false
         let listing =
             base.map { base in
-                samePaths ? base.listing : DirectoryListing(tree, updating: base.listing, changed: changed ?? [])
+                moved?.isEmpty ?? false
+                    ? base.listing : DirectoryListing(tree, updating: base.listing, changed: moved ?? [])
             } ?? DirectoryListing(tree)
         self.listing = listing
         if let base, reusedKbuild, sameSourceFiles {
@@ -307,13 +304,6 @@ public final class KernelModel: @unchecked Sendable {
         var baseKbuildUnits: [String: KbuildUnit] = [:]
         // Sources that appeared or vanished: only units whose objects' directories hold one
         // are made again (an object's `.c`/`.S`, or a composite's part below its Makefile).
-        var movedSources: [String] = []
-        if let base, let changed, !sameSourceFiles {
-            movedSources = changed.filter { path in
-                let kind = KernelFileKind(path: path)
-                return (kind == .cSource || kind == .assembly) && (tree.blobs[path] != nil) != (base.tree.blobs[path] != nil)
-            }
-        }
         func touchesMovedSources(_ unit: KbuildUnit) -> Bool {
             guard !movedSources.isEmpty else { return false }
             return unit.objects.contains { object in
