@@ -186,14 +186,7 @@ final class ArchitectureView: @unchecked Sendable {
         if !added.isEmpty {
             // Symbols that mention an added one: compiled again, with the edges they start.
             let newNames = Set(added)
-            func mentions(_ e: KconfigExpression?) -> Bool {
-                switch e {
-                case nil, .constant: return false
-                case .symbol(let s): return newNames.contains(s)
-                case .not(let a): return mentions(a)
-                case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b): return mentions(a) || mentions(b)
-                }
-            }
+            func mentions(_ e: KconfigExpression?) -> Bool { e?.mentions(anyOf: newNames) ?? false }
             let known = Set(changedIndexes)
             for (name, symbol) in tree.symbols {
                 guard let i = base.index[name], !known.contains(i) else { continue }

@@ -61,6 +61,17 @@ public indirect enum KconfigExpression: Hashable, Sendable, CustomStringConverti
         return description
     }
 
+    /// Whether the expression mentions one of `names` (no set made on the way).
+    public func mentions(anyOf names: Set<String>) -> Bool {
+        switch self {
+        case .symbol(let s): return names.contains(s)
+        case .constant: return false
+        case .not(let e): return e.mentions(anyOf: names)
+        case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b):
+            return a.mentions(anyOf: names) || b.mentions(anyOf: names)
+        }
+    }
+
     /// Symbols the expression mentions.
     public var symbols: Set<String> {
         switch self {
