@@ -133,6 +133,55 @@ extension Repository {
         return git_odb_exists(odb, &oid) == 1
     }
 
+    /// The regular files (symlinks and submodules left out, as `entries` leaves them) whose blob
+    /// differs between two trees (`old` nil: the empty tree): path → the new blob, nil when the
+    /// path is gone. Only subtrees whose ids differ are read, so a commit that edits one file
+    /// costs its directories' entries, not the tree's (libgit2's tree-to-tree diff visits every
+    /// entry of both trees). No rename detection: a rename is its old path gone and its new one.
+    public func changedFiles(from old: ObjectID?, to new: ObjectID) throws -> [String: ObjectID?] {
+        struct Entry {
+            var id: ObjectID
+            var kind: git_object_t
+            var mode: UInt32
+            var isFile: Bool { kind == GIT_OBJECT_BLOB && mode != GIT_FILEMODE_LINK.rawValue }
+        }
+        func entries(_ id: ObjectID?) throws -> [[UInt8]: Entry] {
+            guard let id else { return [:] }
+            let tree = try TreeHandle(self, id)
+            var out: [[UInt8]: Entry] = [:]
+            out.reserveCapacity(tree.count)
+            for i in 0..<tree.count {
+                guard let entry = git_tree_entry_byindex(tree.pointer, i), let name = git_tree_entry_name(entry)
+                else { continue }
+                out[Array(UnsafeRawBufferPointer(start: name, count: strlen(name)))] = Entry(
+                    id: ObjectID(git_tree_entry_id(entry)), kind: git_tree_entry_type(entry),
+                    mode: git_tree_entry_filemode(entry).rawValue)
+            }
+            return out
+        }
+        var out: [String: ObjectID?] = [:]
+        func walk(_ a: ObjectID?, _ b: ObjectID?, prefix: [UInt8]) throws {
+            let (before, after) = (try entries(a), try entries(b))
+            for name in Set(before.keys).union(after.keys) {
+                let (x, y) = (before[name], after[name])
+                if let x, let y, x.id == y.id, x.kind == y.kind, x.mode == y.mode { continue }
+                let path = prefix + name
+                let subtree = { (e: Entry?) in e.flatMap { $0.kind == GIT_OBJECT_TREE ? $0.id : nil } }
+                if subtree(x) != nil || subtree(y) != nil {
+                    try walk(subtree(x), subtree(y), prefix: path + [UInt8(ascii: "/")])
+                }
+                let file = String(decoding: path, as: UTF8.self)
+                if let y, y.isFile {
+                    if !(x?.isFile == true && x?.id == y.id) { out[file] = .some(y.id) }
+                } else if x?.isFile == true {
+                    out[file] = .some(nil)
+                }
+            }
+        }
+        try walk(old, new, prefix: [])
+        return out
+    }
+
     /// The files that differ between two trees (`old` nil: the empty tree), restricted to the
     /// path prefixes when given; renames are detected (50% similarity, as git). Submodules are
     /// skipped.

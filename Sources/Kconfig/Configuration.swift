@@ -471,28 +471,44 @@ final class KconfigWitnessSearch: @unchecked Sendable {
     /// modcheck's model of kconfig is least checked).
     static let maxAdjustments = 40
 
-    /// The search of an evaluator updated from another (see `init(tree:updating:changed:affected:)`).
+    /// The search of an evaluator updated from another (see `init(tree:updating:changed:affected:root:)`).
     private var base: KconfigWitnessSearch?
     private let changed: Set<String>
     /// Symbols whose range may read a changed one (KconfigEvaluator.affectedSymbols).
     private let affected: Set<String>?
+    /// The search of the evaluator built from scratch that the base descends from, with the
+    /// symbols changed (`changed`) and reached (`affected`) since: what the base did not make or
+    /// answer is made or answered there once (it serves every patch of a base) and taken here.
+    private let root: (search: KconfigWitnessSearch, changed: Set<String>, affected: Set<String>)?
     private var answers: [Question: KconfigWitness?] = [:]
+
+    /// Made from the whole tree, not updated from another search.
+    private let fromScratch: Bool
 
     init(tree: KconfigTree) {
         self.tree = tree
         base = nil
         changed = []
         affected = nil
+        root = nil
+        fromScratch = true
     }
 
     /// The search of `tree`, which differs from `base.tree` in the meaning of `changed` symbols
     /// only: a view the base already made is updated rather than compiled from the whole tree,
-    /// and the base's answers that `affected` symbols cannot change are kept.
-    init(tree: KconfigTree, updating base: KconfigWitnessSearch, changed: Set<String>, affected: Set<String>?) {
+    /// and the base's answers that `affected` symbols cannot change are kept. `root` (when the
+    /// base is not itself built from scratch) is the search views and answers come from when
+    /// the base has none.
+    init(
+        tree: KconfigTree, updating base: KconfigWitnessSearch, changed: Set<String>, affected: Set<String>?,
+        root: (search: KconfigWitnessSearch, changed: Set<String>, affected: Set<String>)?
+    ) {
         self.tree = tree
         self.base = base
         self.changed = changed
         self.affected = affected
+        self.root = root ?? (base.fromScratch ? (base, changed, affected ?? changed) : nil)
+        fromScratch = false
         // One link back only: the base stops inheriting from its own base (it answers from
         // scratch what it did not answer yet), so a series of updated searches is not a chain
         // that keeps every earlier one alive.
@@ -502,14 +518,21 @@ final class KconfigWitnessSearch: @unchecked Sendable {
     func view(_ architecture: String?) -> ArchitectureView {
         let key = architecture ?? ""
         if let known = lock.withLock({ views[key] }) { return known }
-        let inherited = lock.withLock { base }.flatMap { base in
-            base.tree.choiceDefaults == tree.choiceDefaults ? base.lock.withLock { base.views[key] } : nil
+        let (base, root) = lock.withLock { (self.base, self.root) }
+        var made: ArchitectureView?
+        // The base's view, when it made one; else the root's (made there if need be: the next
+        // patch needs it too), updated by what changed since.
+        if let base, base.tree.choiceDefaults == tree.choiceDefaults,
+            let view = base.lock.withLock({ base.views[key] })
+        {
+            made = ArchitectureView(updating: view, tree: tree, changed: changed)
         }
-        let made =
-            inherited.flatMap { ArchitectureView(updating: $0, tree: tree, changed: changed) }
-            ?? ArchitectureView(tree: tree, architecture: architecture)
-        lock.withLock { views[key] = made }
-        return made
+        if made == nil, let root, root.search.tree.choiceDefaults == tree.choiceDefaults {
+            made = ArchitectureView(updating: root.search.view(architecture), tree: tree, changed: root.changed)
+        }
+        let view = made ?? ArchitectureView(tree: tree, architecture: architecture)
+        lock.withLock { views[key] = view }
+        return view
     }
 
     /// The architectures to try, most common first: those on which every asked symbol is declared.
@@ -563,10 +586,18 @@ final class KconfigWitnessSearch: @unchecked Sendable {
 
     /// The base's answer, when it still holds here (nil: ask again; `.some(nil)`: no witness).
     private func inheritedAnswer(_ q: Question) -> KconfigWitness?? {
-        guard let base = lock.withLock({ base }), let affected,
-            let known = base.lock.withLock({ base.answers[q] }),
-            !q.exactly.keys.contains(where: affected.contains), !q.below.keys.contains(where: affected.contains)
-        else { return nil }
+        func reaches(_ q: Question, _ affected: Set<String>) -> Bool {
+            q.exactly.keys.contains(where: affected.contains) || q.below.keys.contains(where: affected.contains)
+        }
+        let (base, root) = lock.withLock { (self.base, self.root) }
+        var answer: (witness: KconfigWitness?, affected: Set<String>)?
+        if let base, let affected, !reaches(q, affected), let known = base.lock.withLock({ base.answers[q] }) {
+            answer = (known, affected)
+        } else if let root, !reaches(q, root.affected) {
+            // Asked of the root (and kept there for the next patch) when no change since reaches it.
+            answer = (root.search.find(exactly: q.exactly, below: q.below, on: q.only), root.affected)
+        }
+        guard let (known, affected) = answer else { return nil }
         guard let w = known else { return .some(nil) }
         if w.adjusted.keys.contains(where: affected.contains) { return nil }
         let view = view(w.architecture)

@@ -145,18 +145,29 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// the way reached. Many patches of one base (a triage) ask their base the same questions:
     /// it answers each once.
     private var delegateSource: KconfigEvaluator?
-    private var delegateMemo: (evaluator: KconfigEvaluator, excluded: Set<String>)??
+    private var delegateMemo: Delegate??
     private var floorsAgree: [String: Bool] = [:]
 
-    private func rangeDelegate() -> (evaluator: KconfigEvaluator, excluded: Set<String>)? {
+    /// The evaluator built from scratch this one descends from; the symbols every change on the
+    /// way reached (`excluded`), and those whose meaning a change on the way altered (`changed`).
+    struct Delegate {
+        var evaluator: KconfigEvaluator
+        var excluded: Set<String>
+        var changed: Set<String>
+    }
+
+    private func rangeDelegate() -> Delegate? {
         lock.withLock {
             if let known = delegateMemo { return known }
-            var found: (evaluator: KconfigEvaluator, excluded: Set<String>)?
+            var found: Delegate?
             if let base = delegateSource, let affected = affectedSymbols() {
-                if let (root, excluded) = base.rangeDelegate() {
-                    found = (root, excluded.union(affected))
+                let changed = changedSymbols ?? []
+                if let root = base.rangeDelegate() {
+                    found = Delegate(
+                        evaluator: root.evaluator, excluded: root.excluded.union(affected),
+                        changed: root.changed.union(changed))
                 } else {
-                    found = (base, affected)
+                    found = Delegate(evaluator: base, excluded: affected, changed: changed)
                 }
             }
             delegateSource = nil
@@ -233,15 +244,26 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// The base evaluator's search, whose architecture views this one's start from.
     private var baseWitnessSearch: KconfigWitnessSearch?
 
-    /// The witness search, made on first use (from the base's, for an updated evaluator).
+    /// The witness search, made on first use (from the base's, for an updated evaluator). It
+    /// also keeps the search of the evaluator built from scratch this one descends from: views
+    /// and answers neither the base nor this one made are made there once, for every patch of a
+    /// triage's base, and updated here.
     private var search: KconfigWitnessSearch {
-        lock.withLock {
+        if let known = lock.withLock({ witnessSearch }) { return known }
+        let root = rangeDelegate()
+        let rootSearch = root.map { ($0.evaluator.search, $0.changed, $0.excluded) }
+        return lock.withLock {
             if let known = witnessSearch { return known }
-            let made =
-                baseWitnessSearch.map {
-                    KconfigWitnessSearch(
-                        tree: tree, updating: $0, changed: changedSymbols ?? [], affected: affectedSymbols())
-                } ?? KconfigWitnessSearch(tree: tree)
+            let made: KconfigWitnessSearch
+            if let base = baseWitnessSearch {
+                made = KconfigWitnessSearch(
+                    tree: tree, updating: base, changed: changedSymbols ?? [], affected: affectedSymbols(),
+                    root: rootSearch)
+            } else if let (search, changed, excluded) = rootSearch {
+                made = KconfigWitnessSearch(tree: tree, updating: search, changed: changed, affected: excluded, root: nil)
+            } else {
+                made = KconfigWitnessSearch(tree: tree)
+            }
             // Only the newest link is kept: a long series or history must not hold every
             // earlier search alive.
             baseWitnessSearch = nil
@@ -358,10 +380,10 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// The values a symbol can take with `assuming` fixed. string/int/hex symbols are n...y
     /// ("set or not"); undefined symbols are n.
     public func range(_ symbol: String, assuming: [String: Tristate] = [:]) -> ClosedRange<Tristate> {
-        if !assuming.isEmpty, let (root, excluded) = rangeDelegate(), !excluded.contains(symbol),
-            sameFloors(assuming, as: root)
+        if !assuming.isEmpty, let root = rangeDelegate(), !root.excluded.contains(symbol),
+            sameFloors(assuming, as: root.evaluator)
         {
-            return root.range(symbol, assuming: assuming)
+            return root.evaluator.range(symbol, assuming: assuming)
         }
         lock.lock()
         defer { lock.unlock() }

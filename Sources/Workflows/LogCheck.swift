@@ -60,11 +60,9 @@ public enum LogCheck {
                 let model = session.model(of: empty)
                 parentState = (empty, model, [])
             }
-            var changes: [String: ObjectID?] = [:]
-            for change in try repo.diff(from: parentState.tree.tree, to: info.tree) {
-                if let old = change.oldPath, change.newPath != old { changes[old] = .some(nil) }
-                if let new = change.newPath { changes[new] = change.newBlob }
-            }
+            // A root commit's files are all new (its parent state is the empty tree).
+            let parentTree = info.parents.isEmpty ? nil : parentState.tree.tree
+            let changes = try repo.changedFiles(from: parentTree, to: info.tree)
             let tree = parentState.tree.applying(changes, newTree: info.tree)
             let model = session.model(of: tree, base: parentState.model, changedPaths: Set(changes.keys))
             let findings = session.engine.check(CheckContext(model: model, base: parentState.model))

@@ -257,6 +257,55 @@ final class RepositoryTests: GitTestCase {
         XCTAssertEqual(try repo.diff(from: old, to: linked).map(\.status), [.typeChanged])
     }
 
+    /// `changedFiles` (only differing subtrees read) equals the difference of the two trees'
+    /// full listings: edits deep and shallow, adds, deletes, a file that becomes a directory and
+    /// back, a rename, a mode change, symlinks (left out, as `entries` leaves them out of a
+    /// tree's files), the empty tree on either side.
+    func testChangedFilesEqualTheDifferenceOfTheListings() throws {
+        let repo = try Repository.create(at: dir, bare: true)
+        let base = try repo.writeTree(files: [
+            "Makefile": bytes("obj-y += drivers/\n"), "drivers/iommu/a.c": bytes("a\n"),
+            "drivers/iommu/b.c": bytes("b\n"), "drivers/iommu/sub/c.c": bytes("c\n"),
+            "drivers/base/d.c": bytes("d\n"), "include/linux/e.h": bytes("e\n"), "tools/x": bytes("x\n"),
+        ])
+        func files(_ tree: ObjectID?) throws -> [String: ObjectID] {
+            guard let tree else { return [:] }
+            var out: [String: ObjectID] = [:]
+            for e in try repo.entries(tree: tree) where !e.isSymlink { out[e.path] = e.blob }
+            return out
+        }
+        func expected(_ a: ObjectID?, _ b: ObjectID) throws -> [String: ObjectID?] {
+            let (x, y) = (try files(a), try files(b))
+            var out: [String: ObjectID?] = [:]
+            for (path, blob) in y where x[path] != blob { out[path] = .some(blob) }
+            for path in x.keys where y[path] == nil { out[path] = .some(nil) }
+            return out
+        }
+        let edits: [([String: ObjectID?], [String: UInt32])] = [
+            (["drivers/iommu/sub/c.c": try repo.writeBlob(bytes("c2\n"))], [:]),
+            (["drivers/iommu/a.c": nil, "drivers/iommu/new.c": try repo.writeBlob(bytes("a\n"))], [:]),
+            (["tools/x": nil], [:]),
+            (["tools/x/y.c": try repo.writeBlob(bytes("y\n"))], [:]),
+            (["drivers/base/d.c": nil], [:]),
+            (["drivers/base": try repo.writeBlob(bytes("now a file\n"))], [:]),
+            (["drivers/iommu/b.c": try repo.writeBlob(bytes("b\n"))], ["drivers/iommu/b.c": 0o100755]),
+            (["include/linux/link.h": try repo.writeBlob(bytes("e.h"))], ["include/linux/link.h": 0o120000]),
+            (["include/linux/e.h": try repo.writeBlob(bytes("e.h"))], ["include/linux/e.h": 0o120000]),
+            (["Makefile": try repo.writeBlob(bytes("obj-m += drivers/\n")), "include/linux/e.h": nil], [:]),
+        ]
+        var trees = [base]
+        for (changes, modes) in edits {
+            trees.append(try repo.updatedTree(base: trees.last!, changes: changes, modes: modes))
+        }
+        for (i, a) in trees.enumerated() {
+            for b in trees {
+                XCTAssertEqual(try repo.changedFiles(from: a, to: b), try expected(a, b), "tree \(i) to \(b)")
+            }
+            XCTAssertEqual(try repo.changedFiles(from: nil, to: a), try expected(nil, a))
+        }
+        XCTAssertEqual(try repo.changedFiles(from: base, to: trees[1]).count, 1)
+    }
+
     func testUpdatedTreeRewritesOnlyTouchedPathsAndDropsEmptyDirectories() throws {
         let repo = try Repository.create(at: dir, bare: true)
         let base = try repo.writeTree(files: [

@@ -197,6 +197,53 @@ final class KconfigIncrementalTests: XCTestCase {
     /// The evaluator of a reparsed tree keeps what untouched symbols mention: its graph and
     /// answers equal a fresh evaluator's, when a file flips a type and moves a select, and when
     /// it adds a symbol an untouched one already depends on.
+    /// Witnesses of evaluators updated twice from a base that made no witness view: the views
+    /// and the answers no change reaches are made once in the base's search and taken by both,
+    /// and each answers as an evaluator built from scratch.
+    func testWitnessesOfUpdatedEvaluatorsComeFromTheRoot() throws {
+        let before = [
+            "Kconfig": "source \"drivers/Kconfig\"\nsource \"lib/Kconfig\"\n",
+            "drivers/Kconfig":
+                "config SMMU\n\tbool \"smmu\"\n\tdepends on OF\n\tselect API\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
+            "lib/Kconfig":
+                "config API\n\tbool\nconfig IOVA\n\ttristate\nconfig OF\n\tbool \"of\"\nconfig PCI\n\tbool \"pci\"\n\tselect IOVA\n"
+                + "config MODULES\n\tbool \"modules\"\n\toption modules\n",
+        ]
+        let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
+        let root = KconfigEvaluator(tree: old)
+        var first = before
+        first["drivers/Kconfig"] =
+            "config SMMU\n\ttristate \"smmu\"\n\tdepends on OF || PCI\n\tselect IOVA\nconfig USER\n\ttristate \"user\"\n\tdepends on API\nconfig NEW\n\ttristate \"new\"\n\tdepends on SMMU\n"
+        let firstTree = try XCTUnwrap(KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { first[$0] }))
+        let one = KconfigEvaluator(tree: firstTree, updating: root, changedFiles: ["drivers/Kconfig"])
+        // `one` makes its search but no view (a question with no answer, which no change reaches):
+        // the next evaluator's views then come from the root's, updated by both changes.
+        XCTAssertNil(one.witness(exactly: ["OF": .y], below: ["OF": .y]))
+        var second = first
+        second["lib/Kconfig"] = before["lib/Kconfig"]!.replacingOccurrences(
+            of: "config PCI\n\tbool \"pci\"\n", with: "config PCI\n\tbool \"pci\"\n\tdepends on NEW\n")
+        let secondTree = try XCTUnwrap(KconfigParser.reparse(firstTree, changed: ["lib/Kconfig"], read: { second[$0] }))
+        let two = KconfigEvaluator(tree: secondTree, updating: one, changedFiles: ["lib/Kconfig"])
+        // The newest asks first (the root makes its view then), the one between after.
+        for (updated, tree) in [(two, secondTree), (one, firstTree)] {
+            let fresh = KconfigEvaluator(tree: tree)
+            for name in tree.symbols.keys.sorted() {
+                for value in [Tristate.m, .y] {
+                    for below in [[:], ["API": Tristate.y]] {
+                        let got = updated.witness(exactly: [name: value], below: below)
+                        let want = fresh.witness(exactly: [name: value], below: below)
+                        XCTAssertEqual(got, want, "\(name)=\(value) below \(below)")
+                        for other in tree.symbols.keys.sorted() {
+                            XCTAssertEqual(got?.value(other), want?.value(other), "\(name)=\(value): \(other)")
+                        }
+                    }
+                }
+            }
+        }
+        // An unchanged question's answer was worked out once, in the root.
+        XCTAssertNotNil(root.witness(exactly: ["OF": .y]))
+    }
+
     func testUpdatedEvaluatorMatchesAFreshOne() throws {
         let before = [
             "Kconfig": "source \"drivers/Kconfig\"\nsource \"lib/Kconfig\"\n",
@@ -260,6 +307,18 @@ final class KconfigIncrementalTests: XCTestCase {
                     XCTAssertEqual(
                         again.range(name, assuming: assuming), freshAgain.range(name, assuming: assuming),
                         "again: \(name) assuming \(assuming)")
+                }
+            }
+            // Its witnesses: `updated` made no search yet, so views and answers come from the
+            // first base's (the root), with both changes applied.
+            for name in back.symbols.keys.sorted() + ["NEW", "NAME"] {
+                for value in [Tristate.m, .y] {
+                    let got = again.witness(exactly: [name: value], below: ["API": .y])
+                    let want = freshAgain.witness(exactly: [name: value], below: ["API": .y])
+                    XCTAssertEqual(got, want, "again: \(name)=\(value)")
+                    for other in back.symbols.keys.sorted() {
+                        XCTAssertEqual(got?.value(other), want?.value(other), "again: \(name)=\(value): \(other)")
+                    }
                 }
             }
             for name in tree.symbols.keys.sorted() {

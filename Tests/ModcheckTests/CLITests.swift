@@ -570,11 +570,14 @@ extension CLITests {
         XCTAssertEqual(flips.first?["after"] as? String, "tristate")
     }
 
+    /// The demo history is one root commit: compared with the empty tree, it introduces what
+    /// its tree holds (the base's two plain exports beside GPL ones: warnings, exit 0).
     func testLogOverTheDemoHistory() throws {
         let (repo, _) = try seriesCase()
         let r = run(["log", "--repo", repo, "HEAD"])
         XCTAssertEqual(r.status, 0, r.out + r.err)
-        XCTAssertTrue(r.out.hasSuffix("total: 0 errors, 0 warnings\n"), r.out)
+        XCTAssertTrue(r.out.hasSuffix("total: 0 errors, 2 warnings\n"), r.out)
+        XCTAssertEqual(r.out.components(separatedBy: "[export-gpl-consistency]").count, 3, r.out)
     }
 }
 

@@ -68,6 +68,25 @@ final class LogTests: XCTestCase {
 }
 
 extension LogTests {
+    /// A root commit is compared with the empty tree: everything it holds is new, and what it
+    /// breaks is its finding (before, its own tree was taken as its parent's and nothing showed).
+    func testRootCommitIsCheckedAgainstTheEmptyTree() throws {
+        let catalog = try RuleCatalog.load(directory: PackagePaths.rules)
+        var files = catalog.exampleBase
+        files["drivers/iommu/foo-iommu.c"] = files["drivers/iommu/foo-iommu.c"]!.replacingOccurrences(
+            of: "\tif (ret)\n\t\treturn ret;\n", with: "\tif (ret || pci_ats_disabled())\n\t\treturn ret;\n")
+        let dir = Fixtures.temporaryDirectory("log-root")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ids = try Fixtures.createRepository(at: dir, commits: [("initial import", files)])
+        var options = CommonOptions()
+        options.repository = dir
+        options.useCache = false
+        let session = try Session(options: options, catalog: catalog)
+        let report = try LogCheck.run(session: session, range: ids[0].hex)
+        XCTAssertEqual(report.sections.map(\.title), ["initial import"])
+        XCTAssertEqual(report.sections.first?.findings.map(\.rule), ["required-export"])
+    }
+
     func testSinceAndAllParents() throws {
         let catalog = try RuleCatalog.load(directory: PackagePaths.rules)
         var base = catalog.exampleBase
