@@ -42,6 +42,9 @@ extension KernelModel {
 
     /// Whether one of the unit's sources (or a `.c` file one of them includes) changed since the
     /// base; true without a base.
+    /// Whether this model reads every header as `base` does (no header changed between them).
+    public func sameHeaders(as base: KernelModel) -> Bool { headerGraph === base.headerGraph }
+
     public func sourcesChanged(_ unit: ModuleUnit) -> Bool {
         guard let changed = changedSinceBase else { return true }
         return unit.sources.contains { source in

@@ -259,8 +259,12 @@ public final class KernelModel: @unchecked Sendable {
             headerGraph = HeaderGraph(paths: headerPaths)
         }
         Timing.mark("kbuild + header paths")
-        version = tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
-            KernelTree.kernelVersion)
+        if let base, base.tree.blobs["Makefile"] == tree.blobs["Makefile"] {
+            version = base.version
+        } else {
+            version = tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
+                KernelTree.kernelVersion)
+        }
 
         // What kbuild compiles depends on kbuild and on which sources exist (and, rarely, on a
         // source's `#include "x.c"`, read from its facts).

@@ -42,6 +42,34 @@ public protocol Checker: Sendable {
     func check(_ context: CheckContext) -> [Finding]
 }
 
+/// Findings a rule makes one unit at a time from that unit's own sources, its unit entry and
+/// Kconfig: a model derived from its base by C source and header changes only (`structuralBase`:
+/// same evaluator, kbuild, units and scope) takes the base's findings for every unit whose
+/// sources did not change, and works out only the others. Events are not kept: they belong to
+/// the change that made them, which changed the unit's sources.
+/// A rule that also reads headers (a macro's definition) keeps findings only while no header
+/// changed.
+struct PerUnitFindings {
+    let rule: String
+    var readsHeaders = false
+
+    func findings(of model: KernelModel, _ units: [ModuleUnit], _ check: (ModuleUnit) -> [Finding]) -> [Finding] {
+        let base = model.structuralBase.flatMap { !readsHeaders || model.sameHeaders(as: $0) ? $0 : nil }
+        var out: [Finding] = []
+        for unit in units {
+            if let base, !model.sourcesChanged(unit), let kept: [Finding] = base.keptResult(rule, unit.name) {
+                model.keep(kept, rule, unit.name)
+                out += kept
+                continue
+            }
+            let found = check(unit)
+            model.keep(found.filter { !$0.isEvent }, rule, unit.name)
+            out += found
+        }
+        return out
+    }
+}
+
 extension Finding {
     /// A finding that describes what a change *did* (an export removed, a field dropped) rather than
     /// a state of the tree: it is reported where it happens and never counted as "fixed" later.

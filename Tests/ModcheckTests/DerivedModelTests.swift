@@ -122,6 +122,27 @@ extension TriageTests {
                 "drivers/iommu/iommu-sysfs.c": sysfs + "\nint iommu_new_helper(struct device *dev)\n{\n\treturn 0;\n}\n",
             ])
         XCTAssertEqual(usesModular(model), [])
+
+        // Rules that work one unit at a time keep each unchanged unit's findings: the new driver's
+        // builtin_platform_driver is found, kept across an edit elsewhere, and made again when a
+        // header it reads changes (the macro defined for modules now) or its own file changes.
+        func registration(_ m: KernelModel) -> [String] {
+            findings(m).filter { $0.hasPrefix("builtin-registration-in-module") && $0.contains("new-iommu") }
+        }
+        let found = registration(model)
+        XCTAssertEqual(found.count, 1, "\(findings(model))")
+        try edit("elsewhere", ["drivers/iommu/iommu-sysfs.c": sysfs + "/* elsewhere */\n"])
+        XCTAssertTrue(keptStructure)
+        XCTAssertEqual(registration(model), found)
+        let platform = try text("include/linux/platform_device.h")
+        try edit(
+            "registration header",
+            ["include/linux/platform_device.h": platform + "\n#ifdef MODULE\n#define device_initcall(fn) module_init(fn)\n#endif\n"])
+        XCTAssertTrue(keptStructure, "a header edit that keeps its includes keeps the structure")
+        XCTAssertNotEqual(registration(model), found, "the header's macro changes the finding")
+        try edit("module driver", ["drivers/iommu/new-iommu.c": try text("drivers/iommu/new-iommu.c").replacingOccurrences(
+            of: "builtin_platform_driver(new_driver);", with: "module_platform_driver(new_driver);")])
+        XCTAssertEqual(registration(model), [])
     }
 
     /// A listing made from its base's (files added and removed) lists each directory as one made

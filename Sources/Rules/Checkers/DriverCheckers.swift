@@ -233,10 +233,10 @@ struct ForcedUnbindChecker: Checker {
 
     func check(_ context: CheckContext) -> [Finding] {
         let model = context.model
-        var findings: [Finding] = []
-        for unit in model.scopedUnits {
+        return PerUnitFindings(rule: spec.id).findings(of: model, model.scopedUnits) { unit in
+            var findings: [Finding] = []
             let facts = model.sourceFacts(unit)
-            guard isIOMMU(facts) else { continue }
+            guard isIOMMU(facts) else { return [] }
             for (path, driver) in drivers(model, unit) where !suppresses(driver) {
                 if unit.canBeModule && model.existsInModule(driver.condition, unit: unit) {
                     findings.append(
@@ -256,7 +256,7 @@ struct ForcedUnbindChecker: Checker {
                 f.isEvent = true
                 findings.append(f)
             }
+            return findings
         }
-        return findings
     }
 }

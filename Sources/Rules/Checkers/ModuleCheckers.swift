@@ -93,8 +93,9 @@ struct BuiltinRegistrationChecker: Checker {
 
     func check(_ context: CheckContext) -> [Finding] {
         let model = context.model
-        var findings: [Finding] = []
-        for unit in model.scopedUnits where unit.canBeModule {
+        let units = model.scopedUnits.filter(\.canBeModule)
+        return PerUnitFindings(rule: spec.id, readsHeaders: true).findings(of: model, units) { unit in
+            var findings: [Finding] = []
             let invocations = unit.moduleSources.flatMap { source in
                 (model.facts(source)?.invocations ?? []).filter {
                     $0.function == nil && model.existsInModule($0.condition, unit: unit)
@@ -132,8 +133,8 @@ struct BuiltinRegistrationChecker: Checker {
                             file: source, line: inv.line, symbol: inv.name, module: unit, severity: .warning))
                 }
             }
+            return findings
         }
-        return findings
     }
 
     /// Whether the file (its own macros or its include closure) defines `macro` in module context.
