@@ -78,7 +78,10 @@ extension TriageTests {
                     "#include <linux/iommu.h>\n#include <linux/platform_device.h>\nstatic int new_probe(struct platform_device *pdev)\n{\n\treturn iommu_new_helper(&pdev->dev);\n}\nstatic struct platform_driver new_driver = { .probe = new_probe };\nbuiltin_platform_driver(new_driver);\n",
             ])
         XCTAssertTrue(model.units.contains { $0.name.hasSuffix("new-iommu.ko") && $0.canBeModule })
-        // A new header the new driver includes (the header paths are the base's plus it).
+        // A new header the new driver includes (the header paths are the base's plus it). The
+        // base resolved the include to nothing; the derived model must not keep that answer.
+        XCTAssertEqual(model.resolveIncludeMemo("linux/new-iommu.h", from: "drivers/iommu/new-iommu.c"), [])
+        XCTAssertEqual(model.resolveIncludeMemo("linux/iommu.h", from: "drivers/iommu/new-iommu.c"), ["include/linux/iommu.h"])
         try edit(
             "new header",
             [
@@ -86,6 +89,9 @@ extension TriageTests {
                 "drivers/iommu/new-iommu.c": "#include <linux/new-iommu.h>\n" + (try text("drivers/iommu/new-iommu.c")),
             ])
         XCTAssertTrue(model.headerPaths.contains("include/linux/new-iommu.h"))
+        XCTAssertEqual(
+            model.resolveIncludeMemo("linux/new-iommu.h", from: "drivers/iommu/new-iommu.c"), ["include/linux/new-iommu.h"])
+        XCTAssertEqual(model.resolveIncludeMemo("linux/iommu.h", from: "drivers/iommu/new-iommu.c"), ["include/linux/iommu.h"])
         // A header whose includes change (the graph is made again, numbered as the base's).
         try edit("header includes", ["include/linux/iommu.h": "#include <linux/new-iommu.h>\n" + (try text("include/linux/iommu.h"))])
         // SMMUv3 back to bool (one symbol's meaning changes, the file's others only move).
