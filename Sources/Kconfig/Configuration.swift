@@ -185,18 +185,27 @@ final class ArchitectureView: @unchecked Sendable {
         }
         if !added.isEmpty {
             // Symbols that mention an added one: compiled again, with the edges they start.
+            // (Every symbol of the tree is looked at: no definition is copied, no list joined.)
             let newNames = Set(added)
             func mentions(_ e: KconfigExpression?) -> Bool { e?.mentions(anyOf: newNames) ?? false }
+            func mentions(_ values: [ConditionalValue]) -> Bool {
+                values.contains { mentions($0.value) || mentions($0.condition) }
+            }
             let known = Set(changedIndexes)
             for (name, symbol) in tree.symbols {
                 guard let i = base.index[name], !known.contains(i) else { continue }
-                let active = symbol.definitions.filter(exists)
-                let mentioning = active.contains { d in
-                    mentions(d.dependency) || mentions(d.promptCondition)
-                        || (d.defaults + d.selects + d.implies).contains { mentions($0.value) || mentions($0.condition) }
+                var mentioning = false
+                var inChoice = false
+                for d in symbol.definitions where exists(d) {
+                    if d.choice != nil { inChoice = true }
+                    if !mentioning {
+                        mentioning =
+                            mentions(d.dependency) || mentions(d.promptCondition) || mentions(d.defaults)
+                            || mentions(d.selects) || mentions(d.implies)
+                    }
                 }
                 guard mentioning else { continue }
-                if active.contains(where: { $0.choice != nil }) { return nil }
+                if inChoice { return nil }
                 changedIndexes.append(i)
             }
         }

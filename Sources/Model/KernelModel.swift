@@ -54,6 +54,8 @@ public final class KernelModel: @unchecked Sendable {
     var resolutionMemo: [String: [UnitReference]] = [:]
     /// Compiled sources outside the scope that see a declaration of the names (outOfScopeUsers).
     var reverseMemo: [Set<String>: [String]] = [:]
+    /// The compiled C files outside the scope by what they include and declare (ReverseUsers.swift).
+    var outsideIndexMemo: OutsideSourceIndex?
     /// What rules found per unit, for models derived from this one (KeptResults.swift).
     var keptResults: [String: Any] = [:]
     var changedNamesMemo: Set<String>?
@@ -514,6 +516,9 @@ public final class KernelModel: @unchecked Sendable {
                     } ?? false
                 }
             reusedIndex = unchanged
+            // The definition and export indexes are the base's then, but a file's facts are its
+            // own (what it includes and declares decides who sees a name: ReverseUsers.swift).
+            if unchanged { for f in fresh { symbolFacts[f.path] = f } }
             for path in indexChanged where relevant(path) { wrapperFiles.remove(path) }
             for f in fresh where KernelModel.invokesExportWrapper(f) { wrapperFiles.insert(f.path) }
             if !unchanged {

@@ -151,6 +151,58 @@ extension TriageTests {
         XCTAssertEqual(registration(model), [])
     }
 
+    /// The built-in users outside the scope that see a scoped module's names: a derived model's
+    /// search (an index of the base's out-of-scope files, entered again where files changed) finds
+    /// what a fresh model's finds, when a new compiled file declares a name, when a Makefile stops
+    /// compiling it, and when an existing file starts or stops including the declaring header.
+    func testOutOfScopeUsersOfDerivedModels() throws {
+        let session = try self.session()
+        let repo = session.repository
+        var tree = try session.tree(at: "HEAD")
+        let c = try Corpus.Case.load(TriageTests.seriesCase)
+        for patch in try PatchInputs.read(c.patchFiles).patches {
+            guard case .success(let (next, _, _)) = SeriesCheck.apply(patch, to: tree, session: session) else {
+                return XCTFail("\(patch.subject) does not apply")
+            }
+            tree = next
+        }
+        var model = session.model(of: tree)
+        let names = Set(
+            model.scopedUnits.filter(\.canBeModule).flatMap { unit in
+                unit.sources.compactMap { model.facts($0) }.flatMap { f in
+                    f.definitions.filter { $0.storage == .global && $0.kind == .function }.map(\.name)
+                }
+            })
+        XCTAssertFalse(names.isEmpty)
+        let name = try XCTUnwrap(names.sorted().first)
+        func users(_ m: KernelModel) -> [String] { m.outOfScopeUsers(seeing: names).map(\.name).sorted() }
+        let before = users(model)
+        func edit(_ files: [String: String?]) throws -> [String] {
+            var changes: [String: ObjectID?] = [:]
+            for (path, text) in files { changes[path] = try text.map { try repo.writeBlob(Array($0.utf8)) } }
+            let next = tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
+            let derived = session.model(of: next, base: model, changedPaths: Set(changes.keys))
+            XCTAssertEqual(users(derived), users(session.model(of: next)), "\(files.keys.sorted())")
+            tree = next
+            model = derived
+            return users(derived)
+        }
+        let makefile = "obj-y += platform.o\n"
+        let added = try edit([
+            "drivers/base/Makefile": makefile + "obj-y += iommu-user.o\n",
+            "drivers/base/iommu-user.c": "int \(name)(void);\nint use(void)\n{\n\treturn \(name)();\n}\n",
+        ])
+        XCTAssertEqual(Set(added).subtracting(before).count, 1, "\(added) after \(before)")
+        XCTAssertEqual(try edit(["drivers/base/Makefile": makefile]), before)
+        _ = try edit(["drivers/base/Makefile": makefile + "obj-y += iommu-user.o\n"])
+        XCTAssertEqual(try edit(["drivers/base/iommu-user.c": "int use(void)\n{\n\treturn 0;\n}\n"]), before)
+        let header = try XCTUnwrap(
+            model.facts("drivers/iommu/arm-smmu.c")?.includes.first { $0.hasPrefix("linux/") && $0 != "linux/module.h" })
+        _ = try edit(["drivers/base/iommu-user.c": "#include <\(header)>\nint use(void)\n{\n\treturn 0;\n}\n"])
+        _ = try edit(["drivers/base/iommu-user.c": nil, "drivers/base/Makefile": makefile])
+        XCTAssertEqual(users(model), before)
+    }
+
     /// A listing made from its base's (files added and removed) lists each directory as one made
     /// from scratch does: the `$(...)` objects of kbuild expand against it.
     func testDirectoryListingUpdatedFromItsBase() throws {
