@@ -641,13 +641,21 @@ public final class KernelModel: @unchecked Sendable {
         var guards: [String: PreprocessorCondition] = [:]
         var unguarded = Set<String>()
         var compiled = Set<String>()
+        func add(_ object: String) {
+            let stem = String(object.dropLast(2))
+            if tree.blobs[stem + ".c"] != nil {
+                compiled.insert(stem + ".c")
+            } else if tree.blobs[stem + ".S"] != nil {
+                compiled.insert(stem + ".S")
+            }
+        }
         for unit in kbuild.units {
-            for object in unit.objects.flatMap({ expandObject($0, tree: tree, listing: listing) }) {
-                let stem = String(object.dropLast(2))
-                if tree.blobs[stem + ".c"] != nil {
-                    compiled.insert(stem + ".c")
-                } else if tree.blobs[stem + ".S"] != nil {
-                    compiled.insert(stem + ".S")
+            // (No array per object: only a name with a variable expands to several.)
+            for object in unit.objects {
+                if object.utf8.contains(UInt8(ascii: "$")) {
+                    for expanded in expandObject(object, tree: tree, listing: listing) { add(expanded) }
+                } else {
+                    add(object)
                 }
             }
         }
