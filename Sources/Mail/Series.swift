@@ -244,6 +244,7 @@ public enum SeriesGrouper {
         let heads = series.map { $0.cover ?? $0.patches.first }
         let titles = series.map { normalizedTitle($0.title) }
         let words = titles.map(titleWords)
+        let identifiers = words.map(titleIdentifiers)
         // Posting order for "earlier": date, else input order.
         func earlier(_ a: Int, _ b: Int) -> Bool {
             if let da = series[a].date, let db = series[b].date, da != db { return da < db }
@@ -285,7 +286,7 @@ public enum SeriesGrouper {
             for t in byPrefix[titlePrefix(titles[n])] ?? [] where t != n && later(n, than: t) && earlier(t, n) {
                 // Versions follow within months, not years.
                 if let dn = s.date, let dt = series[t].date, dn.timeIntervalSince(dt) > 365 * 86400 { continue }
-                guard titlesClose(words[n], words[t]) else { continue }
+                guard titlesClose(words[n], words[t], identifiers[n], identifiers[t]) else { continue }
                 if let b = best, earlier(t, b) { continue }
                 best = t
             }
@@ -315,6 +316,12 @@ public enum SeriesGrouper {
         return String(title[..<colon])
     }
 
+    /// Words that name something (`intel_svm_bind_mm`, `smmuv3`): two titles close enough must
+    /// share them all.
+    static func titleIdentifiers(_ words: [String]) -> Set<String> {
+        Set(words.filter { $0.contains("_") || $0.contains(where: \.isNumber) })
+    }
+
     static func titleWords(_ title: String) -> [String] {
         let body = title.firstIndex(of: ":").map { String(title[title.index(after: $0)...]) } ?? title
         return body.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }).map(String.init)
@@ -325,11 +332,15 @@ public enum SeriesGrouper {
     /// "support building as a module" are close; "fix a typo" and "fix a leak" are not, nor
     /// "fix a leak in dmar_parse" and "fix a leak in intel_svm_bind".
     static func titlesClose(_ a: [String], _ b: [String]) -> Bool {
+        titlesClose(a, b, titleIdentifiers(a), titleIdentifiers(b))
+    }
+
+    /// The same, with each title's identifiers worked out once (a list compares each title with
+    /// every earlier one of its prefix).
+    static func titlesClose(_ a: [String], _ b: [String], _ idsA: Set<String>, _ idsB: Set<String>) -> Bool {
         guard a.count >= 3, b.count >= 3 else { return a == b && !a.isEmpty }
-        func identifiers(_ words: [String]) -> Set<String> {
-            Set(words.filter { $0.contains("_") || $0.contains(where: \.isNumber) })
-        }
-        guard identifiers(a) == identifiers(b) else { return false }
+        // Three quarters of the longer title shared: the shorter one has at least that many words.
+        guard min(a.count, b.count) * 4 >= max(a.count, b.count) * 3, idsA == idsB else { return false }
         var pool: [String: Int] = [:]
         for w in a { pool[w, default: 0] += 1 }
         var shared = 0

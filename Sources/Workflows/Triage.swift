@@ -339,6 +339,10 @@ public enum Triage {
         lazy var baseReferenceNames: Set<String> = baseReferences.values.reduce(into: Set<String>()) {
             $0.formUnion($1)
         }
+        /// How many of the base's scoped files reference each name.
+        lazy var baseReferenceCounts: [String: Int] = baseReferences.values.reduce(into: [:]) { counts, refs in
+            for name in refs { counts[name, default: 0] += 1 }
+        }
 
         func extract(_ paths: [String], before: [String: ObjectID?], after: [String: ObjectID?])
             -> [ModularityChange]
@@ -353,12 +357,13 @@ public enum Triage {
                 paths: paths, old: lookup(before), new: lookup(after),
                 scopedReferences: {
                     // The base's scoped references, with the files the series touched read in
-                    // both their states.
-                    var names = Set<String>()
+                    // both their states (a name only touched files referenced in the base is
+                    // dropped: counted, not the union of every file's set made again per patch).
                     let touched = Set(before.keys).union(after.keys)
-                    for (path, refs) in self.baseReferences where !touched.contains(path) {
-                        names.formUnion(refs)
-                    }
+                    var names = self.baseReferenceNames
+                    var dropped: [String: Int] = [:]
+                    for path in touched { for name in self.baseReferences[path] ?? [] { dropped[name, default: 0] += 1 } }
+                    for (name, count) in dropped where self.baseReferenceCounts[name] == count { names.remove(name) }
                     for path in touched where self.extractor.inScope(path) && path.hasSuffix(".c") {
                         for blob in [lookup(before)(path), lookup(after)(path)].compactMap({ $0 }) {
                             for r in self.extractor.facts(blob, path)?.references ?? [] { names.insert(r.name) }
