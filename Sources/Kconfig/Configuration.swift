@@ -493,6 +493,12 @@ final class KconfigWitnessSearch: @unchecked Sendable {
 
     /// Made from the whole tree, not updated from another search.
     private let fromScratch: Bool
+    /// How many searches were updated from this one directly: a root that several chains start
+    /// from (triage's base, one chain per posting) makes views and answers for all of them; the
+    /// root of one chain (`series`, `hook`) does not make what only that chain asks (it would be
+    /// made twice: from scratch there, then updated here).
+    private var derivedCount = 0
+    private var servesMany: Bool { lock.withLock { derivedCount >= 2 } }
 
     init(tree: KconfigTree) {
         self.tree = tree
@@ -518,6 +524,7 @@ final class KconfigWitnessSearch: @unchecked Sendable {
         self.affected = affected
         self.root = root ?? (base.fromScratch ? (base, changed, affected ?? changed) : nil)
         fromScratch = false
+        if base.fromScratch { base.lock.withLock { base.derivedCount += 1 } }
         // One link back only: the base stops inheriting from its own base (it answers from
         // scratch what it did not answer yet), so a series of updated searches is not a chain
         // that keeps every earlier one alive.
@@ -529,15 +536,18 @@ final class KconfigWitnessSearch: @unchecked Sendable {
         if let known = lock.withLock({ views[key] }) { return known }
         let (base, root) = lock.withLock { (self.base, self.root) }
         var made: ArchitectureView?
-        // The base's view, when it made one; else the root's (made there if need be: the next
-        // patch needs it too), updated by what changed since.
+        // The base's view, when it made one; else the root's (made there if need be, when the
+        // root serves several chains), updated by what changed since.
         if let base, base.tree.choiceDefaults == tree.choiceDefaults,
             let view = base.lock.withLock({ base.views[key] })
         {
             made = ArchitectureView(updating: view, tree: tree, changed: changed)
         }
-        if made == nil, let root, root.search.tree.choiceDefaults == tree.choiceDefaults {
-            made = ArchitectureView(updating: root.search.view(architecture), tree: tree, changed: root.changed)
+        if made == nil, let root, root.search.tree.choiceDefaults == tree.choiceDefaults,
+            let view = root.search.lock.withLock({ root.search.views[key] })
+                ?? (root.search.servesMany ? root.search.view(architecture) : nil)
+        {
+            made = ArchitectureView(updating: view, tree: tree, changed: root.changed)
         }
         let view = made ?? ArchitectureView(tree: tree, architecture: architecture)
         lock.withLock { views[key] = view }
@@ -603,8 +613,13 @@ final class KconfigWitnessSearch: @unchecked Sendable {
         if let base, let affected, !reaches(q, affected), let known = base.lock.withLock({ base.answers[q] }) {
             answer = (known, affected)
         } else if let root, !reaches(q, root.affected) {
-            // Asked of the root (and kept there for the next patch) when no change since reaches it.
-            answer = (root.search.find(exactly: q.exactly, below: q.below, on: q.only), root.affected)
+            // Asked of the root (and kept there for the next posting) when no change since
+            // reaches it and the root serves several chains.
+            if let known = root.search.lock.withLock({ root.search.answers[q] }) {
+                answer = (known, root.affected)
+            } else if root.search.servesMany {
+                answer = (root.search.find(exactly: q.exactly, below: q.below, on: q.only), root.affected)
+            }
         }
         guard let (known, affected) = answer else { return nil }
         guard let w = known else { return .some(nil) }

@@ -56,6 +56,8 @@ public final class KernelModel: @unchecked Sendable {
     var reverseMemo: [Set<String>: [String]] = [:]
     /// The compiled C files outside the scope by what they include and declare (ReverseUsers.swift).
     var outsideIndexMemo: OutsideSourceIndex?
+    /// Full reverse searches made by this model and every model derived from the same first one.
+    let reverseSearches: SearchCounter
     /// What rules found per unit, for models derived from this one (KeptResults.swift).
     var keptResults: [String: Any] = [:]
     var changedNamesMemo: Set<String>?
@@ -466,6 +468,7 @@ public final class KernelModel: @unchecked Sendable {
         self.unitsBySource = bySource
         self.changedSinceBase = changed
         self.baseModelIdentity = base
+        reverseSearches = base?.reverseSearches ?? SearchCounter()
         self.unitsAsBase = base != nil && reusedUnits
         let scopeList = scope
         if let base, reusedUnits, base.scope == scope {

@@ -26,9 +26,13 @@ extension KernelModel {
                 else { return true }
                 guard compiledSources.contains(path) == base.compiledSources.contains(path) || !inScope(path)
                 else { return false }
+                // What it includes (a scoped file's includes decide which headers are read), and
+                // which of the names it declares (only a file outside the scope can be a user).
                 let (old, new) = (base.symbolFacts[path], symbolFacts[path])
-                return old?.includes == new?.includes
-                    && old.map { Set($0.declarations.map(\.name)) } == new.map { Set($0.declarations.map(\.name)) }
+                func declared(_ f: SourceFacts?) -> Set<String>? {
+                    f.map { Set($0.declarations.lazy.map(\.name).filter(names.contains)) }
+                }
+                return old?.includes == new?.includes && (inScope(path) || declared(old) == declared(new))
             }),
             let known = base.memoLock.withLock({ base.reverseMemo[names] })
         {
@@ -65,11 +69,19 @@ extension KernelModel {
         }
         let basenames = Set(reached.map { basename(headerGraph.paths[$0]) })
         func mayReach(_ inc: String) -> Bool { basenames.contains(basename(inc)) }
-        // Only files an include's last component or a declaration ties to the names can see them.
-        let index = outsideSourceIndex()
-        var candidates = Set<String>()
-        for name in basenames { candidates.formUnion(index.byIncludeName[String(name)] ?? []) }
-        for name in names { candidates.formUnion(index.byDeclaration[name] ?? []) }
+        // Only files an include's last component or a declaration ties to the names can see them
+        // (the index of them pays once a few searches were made: a triage's postings; a pass over
+        // every compiled file before that).
+        let candidates: [String]
+        if let index = outsideSourceIndex(made: reverseSearches.count >= 3) {
+            var tied = Set<String>()
+            for name in basenames { tied.formUnion(index.byIncludeName[String(name)] ?? []) }
+            for name in names { tied.formUnion(index.byDeclaration[name] ?? []) }
+            candidates = Array(tied)
+        } else {
+            candidates = compiledSources.filter { $0.hasSuffix(".c") && !inScope($0) }
+            reverseSearches.add()
+        }
         var sources: [String] = []
         for path in candidates {
             guard let f = symbolFacts[path] else { continue }
@@ -160,23 +172,32 @@ final class OutsideSourceIndex: @unchecked Sendable {
 }
 
 extension KernelModel {
-    /// This model's index of compiled files outside the scope, made once (from the base's when
-    /// the base made one and the scope is the same).
-    func outsideSourceIndex() -> OutsideSourceIndex {
+    /// This model's index of compiled files outside the scope: its own, else its base's updated
+    /// (the scope being the same), else — when `made` — one made from scratch (in the base, which
+    /// serves this model's siblings too: the next patch of each posting on one base).
+    func outsideSourceIndex(made make: Bool) -> OutsideSourceIndex? {
         if let known = memoLock.withLock({ outsideIndexMemo }) { return known }
         var made: OutsideSourceIndex?
-        // The base's, made there first if need be (it serves this model's siblings too: the
-        // next patch of each posting on one base).
-        if let base = baseModelIdentity, base.scope == scope, let changed = changedSinceBase {
-            let known = base.outsideSourceIndex()
+        if let base = baseModelIdentity, base.scope == scope, let changed = changedSinceBase,
+            let known = base.outsideSourceIndex(made: make)
+        {
             var paths = changed
             if compiledSources != base.compiledSources {
                 paths.formUnion(compiledSources.symmetricDifference(base.compiledSources))
             }
             made = OutsideSourceIndex(updating: known, from: base, to: self, paths: paths)
         }
-        let index = made ?? OutsideSourceIndex(self)
+        if made == nil, make { made = OutsideSourceIndex(self) }
+        guard let index = made else { return nil }
         memoLock.withLock { outsideIndexMemo = index }
         return index
     }
+}
+
+/// Counts full reverse searches across a chain of derived models (KernelModel.reverseSearches).
+final class SearchCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    var count: Int { lock.withLock { value } }
+    func add() { lock.withLock { value += 1 } }
 }

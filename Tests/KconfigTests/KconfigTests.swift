@@ -217,7 +217,11 @@ final class KconfigIncrementalTests: XCTestCase {
         let firstTree = try XCTUnwrap(KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { first[$0] }))
         let one = KconfigEvaluator(tree: firstTree, updating: root, changedFiles: ["drivers/Kconfig"])
         // `one` makes its search but no view (a question with no answer, which no change reaches):
-        // the next evaluator's views then come from the root's, updated by both changes.
+        // the next evaluator's views then come from the root's, updated by both changes. The
+        // root makes views for others only when several chains start from it (a triage's
+        // postings): a sibling of `one` is the second.
+        let sibling = KconfigEvaluator(tree: firstTree, updating: root, changedFiles: ["drivers/Kconfig"])
+        XCTAssertNil(sibling.witness(exactly: ["OF": .y], below: ["OF": .y]))
         XCTAssertNil(one.witness(exactly: ["OF": .y], below: ["OF": .y]))
         var second = first
         second["lib/Kconfig"] = before["lib/Kconfig"]!.replacingOccurrences(

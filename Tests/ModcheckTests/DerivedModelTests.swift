@@ -177,12 +177,16 @@ extension TriageTests {
         let name = try XCTUnwrap(names.sorted().first)
         func users(_ m: KernelModel) -> [String] { m.outOfScopeUsers(seeing: names).map(\.name).sorted() }
         let before = users(model)
+        // The index of out-of-scope files (made once a chain searched a few times; made here
+        // at once): every derived model below updates it from its base's.
+        XCTAssertNotNil(model.outsideSourceIndex(made: true))
         func edit(_ files: [String: String?]) throws -> [String] {
             var changes: [String: ObjectID?] = [:]
             for (path, text) in files { changes[path] = try text.map { try repo.writeBlob(Array($0.utf8)) } }
             let next = tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
             let derived = session.model(of: next, base: model, changedPaths: Set(changes.keys))
             XCTAssertEqual(users(derived), users(session.model(of: next)), "\(files.keys.sorted())")
+            XCTAssertNotNil(derived.outsideSourceIndex(made: false), "updated from the base's")
             tree = next
             model = derived
             return users(derived)
