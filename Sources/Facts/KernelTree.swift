@@ -49,6 +49,12 @@ public struct KernelTree: Sendable {
 
 /// The directory of a tree path ("drivers/iommu/Kconfig" -> "drivers/iommu", "Makefile" -> "").
 /// Tree paths have no leading or trailing "/"; on hot paths, so no Foundation path handling.
+/// The last component of a path or an include name (`iommu.h` of `linux/iommu.h`): a byte
+/// scan, for the many includes a model compares.
+public func lastPathComponent(_ path: Substring) -> Substring {
+    path.utf8.lastIndex(of: UInt8(ascii: "/")).map { path[path.utf8.index(after: $0)...] } ?? path
+}
+
 public func treeDirectory(of path: String) -> String {
     guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
     return String(path[..<slash])

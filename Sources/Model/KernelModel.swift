@@ -250,14 +250,11 @@ public final class KernelModel: @unchecked Sendable {
         } else if let base, let moved, architectures == base.architectures {
             // Headers appeared or vanished: an include can land elsewhere only when its last
             // component names one of them (every candidate path ends with it).
-            func lastComponent(_ p: Substring) -> Substring {
-                p.utf8.lastIndex(of: UInt8(ascii: "/")).map { p[p.utf8.index(after: $0)...] } ?? p
-            }
-            let names = Set(moved.filter { $0.hasSuffix(".h") }.map { lastComponent($0[...]) })
+            let names = Set(moved.filter { $0.hasSuffix(".h") }.map { lastPathComponent($0[...]) })
             includeMemo = base.lock.withLock { base.includeMemo }.filter { key, _ in
                 // The key is the includer's directory, NUL, the included name.
                 let name = key.utf8.lastIndex(of: 0).map { key[key.utf8.index(after: $0)...] } ?? key[...]
-                return !names.contains(lastComponent(name))
+                return !names.contains(lastPathComponent(name))
             }
         }
         // Closures hold while no header changed; then every index of the base holds too (an

@@ -64,11 +64,8 @@ extension KernelModel {
         }
         // Only an include whose last component names a reached header can land on one.
         // (Bytes, not Characters: this runs for every include of every compiled file.)
-        func basename(_ p: String) -> Substring {
-            p.utf8.lastIndex(of: UInt8(ascii: "/")).map { p[p.utf8.index(after: $0)...] } ?? p[...]
-        }
-        let basenames = Set(reached.map { basename(headerGraph.paths[$0]) })
-        func mayReach(_ inc: String) -> Bool { basenames.contains(basename(inc)) }
+        let basenames = Set(reached.map { lastPathComponent(headerGraph.paths[$0][...]) })
+        func mayReach(_ inc: String) -> Bool { basenames.contains(lastPathComponent(inc[...])) }
         // Only files an include's last component or a declaration ties to the names can see them
         // (the index of them pays once a few searches were made: a triage's postings; a pass over
         // every compiled file before that).
@@ -134,10 +131,6 @@ final class OutsideSourceIndex: @unchecked Sendable {
     private(set) var byIncludeName: [String: Set<String>] = [:]
     private(set) var byDeclaration: [String: Set<String>] = [:]
 
-    static func lastComponent(_ p: String) -> String {
-        p.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(p[p.utf8.index(after: $0)...]) } ?? p
-    }
-
     init(_ model: KernelModel) {
         for path in model.compiledSources where path.hasSuffix(".c") && !model.inScope(path) {
             if let f = model.symbolFacts[path] { add(path, f) }
@@ -161,12 +154,12 @@ final class OutsideSourceIndex: @unchecked Sendable {
     }
 
     private func add(_ path: String, _ f: SourceFacts) {
-        for inc in f.includes { byIncludeName[OutsideSourceIndex.lastComponent(inc), default: []].insert(path) }
+        for inc in f.includes { byIncludeName[String(lastPathComponent(inc[...])), default: []].insert(path) }
         for d in f.declarations { byDeclaration[d.name, default: []].insert(path) }
     }
 
     private func remove(_ path: String, _ f: SourceFacts) {
-        for inc in f.includes { byIncludeName[OutsideSourceIndex.lastComponent(inc)]?.remove(path) }
+        for inc in f.includes { byIncludeName[String(lastPathComponent(inc[...]))]?.remove(path) }
         for d in f.declarations { byDeclaration[d.name]?.remove(path) }
     }
 }

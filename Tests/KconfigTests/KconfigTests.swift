@@ -197,18 +197,24 @@ final class KconfigIncrementalTests: XCTestCase {
     /// The evaluator of a reparsed tree keeps what untouched symbols mention: its graph and
     /// answers equal a fresh evaluator's, when a file flips a type and moves a select, and when
     /// it adds a symbol an untouched one already depends on.
-    /// Witnesses of evaluators updated twice from a base that made no witness view: the views
-    /// and the answers no change reaches are made once in the base's search and taken by both,
-    /// and each answers as an evaluator built from scratch.
-    func testWitnessesOfUpdatedEvaluatorsComeFromTheRoot() throws {
-        let before = [
+    /// A small tree the incremental tests change: an SMMU that selects an API, a user of it, and
+    /// lib/Kconfig's symbols followed by `libTail`.
+    static func smallTree(libTail: String) -> [String: String] {
+        [
             "Kconfig": "source \"drivers/Kconfig\"\nsource \"lib/Kconfig\"\n",
             "drivers/Kconfig":
                 "config SMMU\n\tbool \"smmu\"\n\tdepends on OF\n\tselect API\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
             "lib/Kconfig":
                 "config API\n\tbool\nconfig IOVA\n\ttristate\nconfig OF\n\tbool \"of\"\nconfig PCI\n\tbool \"pci\"\n\tselect IOVA\n"
-                + "config MODULES\n\tbool \"modules\"\n\toption modules\n",
+                + libTail,
         ]
+    }
+
+    /// Witnesses of evaluators updated twice from a base that made no witness view: the views
+    /// and the answers no change reaches are made once in the base's search and taken by both,
+    /// and each answers as an evaluator built from scratch.
+    func testWitnessesOfUpdatedEvaluatorsComeFromTheRoot() throws {
+        let before = KconfigIncrementalTests.smallTree(libTail: "config MODULES\n\tbool \"modules\"\n\toption modules\n")
         let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
         let root = KconfigEvaluator(tree: old)
         var first = before
@@ -249,14 +255,8 @@ final class KconfigIncrementalTests: XCTestCase {
     }
 
     func testUpdatedEvaluatorMatchesAFreshOne() throws {
-        let before = [
-            "Kconfig": "source \"drivers/Kconfig\"\nsource \"lib/Kconfig\"\n",
-            "drivers/Kconfig":
-                "config SMMU\n\tbool \"smmu\"\n\tdepends on OF\n\tselect API\nconfig USER\n\ttristate \"user\"\n\tdepends on API\n",
-            "lib/Kconfig":
-                "config API\n\tbool\nconfig IOVA\n\ttristate\nconfig OF\n\tbool \"of\"\nconfig PCI\n\tbool \"pci\"\n\tselect IOVA\n"
-                + "config LATE\n\ttristate \"late\"\n\tdepends on NEW\nconfig NEEDS_NAME\n\ttristate \"needs\"\n\tdepends on NAME\n",
-        ]
+        let before = KconfigIncrementalTests.smallTree(
+            libTail: "config LATE\n\ttristate \"late\"\n\tdepends on NEW\nconfig NEEDS_NAME\n\ttristate \"needs\"\n\tdepends on NAME\n")
         let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
         let base = KconfigEvaluator(tree: old)
         _ = base.allRanges()
