@@ -702,7 +702,22 @@ public enum KbuildReader {
         }
 
         var units: [KbuildUnit] = []
-        var seen: Set<KbuildUnit> = []
+        // Units seen so far by name: the same line twice gives the same unit, kept once (a
+        // unit's name holds its directory, so only a few ever share one).
+        var named: [String: [Int]] = [:]
+        func add(_ unit: KbuildUnit) {
+            var identity = unit
+            identity.line = 0
+            if let known = named[unit.name] {
+                for i in known {
+                    var other = units[i]
+                    other.line = 0
+                    if other == identity { return }
+                }
+            }
+            named[unit.name, default: []].append(units.count)
+            units.append(unit)
+        }
         for dir in directories where reachable?.contains(dir) ?? true {
             guard let file = parsed[dir] else { continue }
             let dirGate = gate(of: dir)
@@ -756,9 +771,7 @@ public enum KbuildReader {
                     unit.objectAnyOf = objectAnyOf
                     unit.makefile = file.path
                     unit.line = a.line
-                    var identity = unit
-                    identity.line = 0
-                    if seen.insert(identity).inserted { units.append(unit) }
+                    add(unit)
                 }
             }
         }
@@ -772,9 +785,7 @@ public enum KbuildReader {
                         objects: [path])
                     unit.makefile = file.path
                     unit.line = a.line
-                    var identity = unit
-                    identity.line = 0
-                    if seen.insert(identity).inserted { units.append(unit) }
+                    add(unit)
                 }
             }
         }
@@ -811,7 +822,17 @@ public enum KbuildReader {
 
     /// `a/./b/../c` → `a/c`.
     static func normalized(_ path: String) -> String {
-        guard path.hasBytes("./") || path.hasBytes("//") else { return path }
+        // Called for every object of every Makefile: a byte scan for "./" or "//".
+        var previous: UInt8 = 0
+        var plain = true
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") && (previous == UInt8(ascii: ".") || previous == UInt8(ascii: "/")) {
+                plain = false
+                break
+            }
+            previous = byte
+        }
+        if plain { return path }
         var parts: [Substring] = []
         for p in path.split(separator: "/") {
             if p == "." || p.isEmpty { continue }

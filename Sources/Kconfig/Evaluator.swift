@@ -41,28 +41,120 @@ public final class KconfigEvaluator: @unchecked Sendable {
         guard let changed = changedSymbols else { return nil }
         return lock.withLock {
             if let known = affectedMemo { return known }
-            var readers: [[Int]] = Array(repeating: [], count: graph.names.count)
-            for (v, deps) in graph.dependencies.enumerated() { for w in deps { readers[w].append(v) } }
-            var out = changed
-            var work = changed.compactMap { graph.index[$0] }
-            // A string or int symbol is not in the graph: its readers are found by what they mention.
-            let outside = changed.filter { graph.index[$0] == nil }
-            if !outside.isEmpty {
-                for (v, mentioned) in graph.mentions.enumerated() where mentioned.contains(where: outside.contains) {
-                    work.append(v)
-                    out.insert(graph.names[v])
-                }
-            }
-            var seen = Set(work)
-            while let v = work.popLast() {
-                for r in readers[v] where seen.insert(r).inserted {
-                    out.insert(graph.names[r])
-                    work.append(r)
-                }
-            }
+            let out = readersClosure(changed)
             affectedMemo = out
             return out
         }
+    }
+
+    /// Who reads whom, the other way round (made on first use; under `lock`).
+    private var readersMemo: [[Int]]?
+
+    /// `seeds` and every symbol whose range reads one of them, transitively; `blocked` symbols
+    /// are neither added nor passed through (under `lock`).
+    private func readersClosure(_ seeds: Set<String>, blockedAt blocked: Set<String> = []) -> Set<String> {
+        let readers: [[Int]]
+        if let known = readersMemo {
+            readers = known
+        } else {
+            var made: [[Int]] = Array(repeating: [], count: graph.names.count)
+            for (v, deps) in graph.dependencies.enumerated() { for w in deps { made[w].append(v) } }
+            readersMemo = made
+            readers = made
+        }
+        var out = seeds
+        var work = seeds.compactMap { graph.index[$0] }
+        // A string or int symbol is not in the graph: its readers are found by what they mention.
+        let outside = seeds.filter { graph.index[$0] == nil }
+        if !outside.isEmpty {
+            for (v, mentioned) in graph.mentions.enumerated()
+            where !blocked.contains(graph.names[v]) && mentioned.contains(where: outside.contains) {
+                work.append(v)
+                out.insert(graph.names[v])
+            }
+        }
+        var seen = Set(work)
+        while let v = work.popLast() {
+            for r in readers[v] where seen.insert(r).inserted && !blocked.contains(graph.names[r]) {
+                out.insert(graph.names[r])
+                work.append(r)
+            }
+        }
+        return out
+    }
+
+    private var valueAffectedMemo: Set<String>?
+
+    /// Of `affectedSymbols()`, those whose range with nothing assumed can differ from the base
+    /// evaluator's: a changed symbol whose type, definedness or range differs, and whatever reads
+    /// one, but not through a changed symbol whose range stayed. A new driver that selects
+    /// IOMMU_API changes IOMMU_API's definition but not its range, and its two thousand readers
+    /// keep theirs. (Every symbol but the changed ones has the same definition in both trees, and
+    /// a range reads only its symbol's definition, the ranges it reads, its floor and the
+    /// assumptions.) `affectedSymbols()` once the base is no longer linked (an evaluator was
+    /// updated from this one); nil when built from scratch.
+    public func valueAffectedSymbols() -> Set<String>? {
+        guard let changed = changedSymbols else { return nil }
+        if let known = lock.withLock({ valueAffectedMemo }) { return known }
+        guard let base = lock.withLock({ inheritFrom }) else { return affectedSymbols() }
+        let seeds = changed.filter { !sameRange($0, as: base, assuming: [:]) }
+        return lock.withLock {
+            if let known = valueAffectedMemo { return known }
+            let out = seeds.isEmpty ? [] : readersClosure(seeds, blockedAt: changed.subtracting(seeds))
+            valueAffectedMemo = out
+            return out
+        }
+    }
+
+    /// Of `symbols`, those whose range under `assuming` can differ from the base evaluator's (as
+    /// `valueAffectedSymbols()`, with the assumptions): only the changed symbols some of them
+    /// read are worked out under the assumptions (the base worked them out when it asked the
+    /// same question). A changed symbol fixed, or floored at y, has that value in both trees.
+    /// When the assumptions imply other floors here, or the base is no longer linked, every
+    /// affected one; nil when built from scratch.
+    public func rangesMayDiffer(of symbols: Set<String>, assuming: [String: Tristate]) -> Set<String>? {
+        guard let changed = changedSymbols, let affected = affectedSymbols() else { return nil }
+        let reached = symbols.intersection(affected)
+        guard !reached.isEmpty else { return [] }
+        let floors = impliedFloors(assuming)
+        guard let base = lock.withLock({ inheritFrom }), floors == base.impliedFloors(assuming) else { return reached }
+        var seeds = Set<String>()
+        var same = Set<String>()
+        for c in changed {
+            guard reached.contains(c) || !readers(of: c).isDisjoint(with: reached) else { continue }
+            if assuming[c] != nil || floors[c] == .y || sameRange(c, as: base, assuming: assuming) {
+                same.insert(c)
+            } else {
+                seeds.insert(c)
+            }
+        }
+        guard !seeds.isEmpty else { return [] }
+        return lock.withLock { readersClosure(seeds, blockedAt: same) }.intersection(reached)
+    }
+
+    private var readersOfMemo: [String: Set<String>] = [:]
+
+    /// Every symbol whose range reads `name`, transitively.
+    private func readers(of name: String) -> Set<String> {
+        lock.withLock {
+            if let known = readersOfMemo[name] { return known }
+            let out = readersClosure([name])
+            readersOfMemo[name] = out
+            return out
+        }
+    }
+
+    /// Whether `name` has the same type, place in the graph and range under `assuming` here as in
+    /// `base` (a string or int symbol is "set or not" to the ranges, but its value can matter to
+    /// a comparison: never the same).
+    private func sameRange(_ name: String, as base: KconfigEvaluator, assuming: [String: Tristate]) -> Bool {
+        let mine = tree.symbols[name]
+        let theirs = base.tree.symbols[name]
+        if mine == nil && theirs == nil { return true }
+        guard let mine, let theirs, mine.type == theirs.type, graph.index[name] != nil,
+            base.graph.index[name] != nil
+        else { return false }
+        return range(name, assuming: assuming) == base.range(name, assuming: assuming)
     }
 
     /// The evaluator of `tree`, which is `base.tree` with the Kconfig files `changedFiles`
@@ -72,9 +164,12 @@ public final class KconfigEvaluator: @unchecked Sendable {
         let files = Set(changedFiles)
         // Only symbols defined in the changed files can differ: a patch to drivers/iommu/Kconfig
         // changes one or two of its fifty symbols, and moves the others' lines.
-        let candidates = Set([base.tree, tree].flatMap { t in
-            t.symbols.filter { $0.value.definitions.contains { files.contains($0.location.file) } }.keys
-        })
+        var candidates = Set<String>()
+        for t in [base.tree, tree] {
+            for (name, symbol) in t.symbols where symbol.definitions.contains(where: { files.contains($0.location.file) }) {
+                candidates.insert(name)
+            }
+        }
         self.init(
             tree: tree, updating: base,
             changedSymbols: KconfigEvaluator.changedSymbols(among: candidates, from: base.tree, to: tree))
@@ -853,9 +948,11 @@ struct KconfigSymbolGraph: Sendable {
     /// symbols, which renumbers them and can give an unchanged symbol a new edge).
     init(tree: KconfigTree, updating base: KconfigSymbolGraph?, changed: Set<String>) {
         let boolish = tree.symbols.values.lazy.filter { $0.type == .bool || $0.type == .tristate }
+        var sameNumbering = false
         if let base, base.names.count == boolish.count, boolish.allSatisfy({ base.index[$0.name] != nil }) {
             names = base.names
             index = base.index
+            sameNumbering = true
         } else {
             names = boolish.map(\.name).sorted()
             for (i, name) in names.enumerated() { index[name] = i }
@@ -880,7 +977,14 @@ struct KconfigSymbolGraph: Sendable {
             }
             return Array(mentioned)
         }
-        dependencies = mentions.map { $0.compactMap { index[$0] }.sorted() }
+        if let base, sameNumbering {
+            // Numbered as the base: an unchanged symbol's edges are the base's.
+            dependencies = names.indices.map { i in
+                changed.contains(names[i]) ? mentions[i].compactMap { index[$0] }.sorted() : base.dependencies[i]
+            }
+        } else {
+            dependencies = mentions.map { $0.compactMap { index[$0] }.sorted() }
+        }
         computeComponents()
     }
 

@@ -134,6 +134,8 @@ public enum KconfigParser {
     {
         var result = tree
         var touched = Set<String>()
+        // Every symbol with a definition in a changed file, before or after.
+        var redefined = Set<String>()
         for path in changed {
             guard let context = tree.fileContext[path], read(path) != nil else { return nil }
             var state = ParseState(read: read, srcarch: nil, architectures: [], followSource: false)
@@ -145,6 +147,7 @@ public enum KconfigParser {
             where symbol.definitions.contains(where: { $0.location.file == path }) {
                 symbol.definitions.removeAll { $0.location.file == path }
                 result.symbols[name] = symbol.definitions.isEmpty ? nil : symbol
+                redefined.insert(name)
             }
             for (name, symbol) in state.symbols {
                 result.symbols[name, default: KconfigSymbol(name: name, definitions: [])].definitions +=
@@ -157,7 +160,58 @@ public enum KconfigParser {
         // The unchanged definitions already had numbers naming symbols rewritten; again only
         // when the set of such symbols changed.
         let sameNumeric = numericSymbols(result) == numericSymbols(tree)
-        return indexed(result, numericFixOnly: sameNumeric ? touched : nil)
+        guard sameNumeric else { return indexed(result, numericFixOnly: nil) }
+        return reindexed(resolvingNumericSymbols(result, only: touched), from: tree, redefined: redefined.union(touched))
+    }
+
+    /// `indexed` for a tree whose symbols `redefined` changed since `old` (already indexed):
+    /// their selects and implies are taken out of old's indexes and put back from their new
+    /// definitions, in the order a full `indexed` gives (by selector name, then definition).
+    static func reindexed(_ tree: KconfigTree, from old: KconfigTree, redefined: Set<String>) -> KconfigTree {
+        var tree = tree
+        var selectedBy = old.selectedBy
+        var impliedBy = old.impliedBy
+        var targets = Set<String>()
+        for name in redefined {
+            for d in old.symbols[name]?.definitions ?? [] {
+                for s in d.selects { if case .symbol(let target) = s.value { targets.insert(target) } }
+                for s in d.implies { if case .symbol(let target) = s.value { targets.insert(target) } }
+            }
+        }
+        for target in targets {
+            selectedBy[target]?.removeAll { redefined.contains($0.selector) }
+            if selectedBy[target]?.isEmpty == true { selectedBy[target] = nil }
+            impliedBy[target]?.removeAll { redefined.contains($0.selector) }
+            if impliedBy[target]?.isEmpty == true { impliedBy[target] = nil }
+        }
+        var added = Set<String>()
+        for name in redefined.sorted() {
+            for d in tree.symbols[name]?.definitions ?? [] {
+                for s in d.selects {
+                    if case .symbol(let target) = s.value {
+                        selectedBy[target, default: []].append((name, strength(d, s)))
+                        added.insert(target)
+                    }
+                }
+                for s in d.implies {
+                    if case .symbol(let target) = s.value {
+                        impliedBy[target, default: []].append((name, strength(d, s)))
+                        added.insert(target)
+                    }
+                }
+            }
+        }
+        // By selector name; one selector's entries keep their order.
+        func ordered(_ list: [(selector: String, condition: KconfigExpression?)]) -> [(selector: String, condition: KconfigExpression?)] {
+            list.enumerated().sorted { ($0.element.selector, $0.offset) < ($1.element.selector, $1.offset) }.map(\.element)
+        }
+        for target in added {
+            if let list = selectedBy[target] { selectedBy[target] = ordered(list) }
+            if let list = impliedBy[target] { impliedBy[target] = ordered(list) }
+        }
+        tree.selectedBy = selectedBy
+        tree.impliedBy = impliedBy
+        return tree
     }
 
     /// Entries of one file in file order, without following `source` (for per-file change

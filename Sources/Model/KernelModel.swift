@@ -406,6 +406,22 @@ public final class KernelModel: @unchecked Sendable {
                 || unit.sourceConditions.values.contains(where: { $0.contains(where: affected.contains) })
                 || unit.sourceAnyOf.values.contains(where: { $0.contains { $0.contains(where: affected.contains) } })
         }
+        // A unit reads ranges with nothing assumed, and (a module) under its own symbol at m:
+        // only a symbol whose range the change alters makes it again, not every one the change
+        // could reach (a new driver that selects IOMMU_API reaches two thousand symbols and
+        // changes none of their ranges).
+        let valueAffected = affected == nil ? nil : evaluator.valueAffectedSymbols()
+        func isStale(_ unit: ModuleUnit, _ affected: Set<String>) -> Bool {
+            guard mentionsAffected(unit, affected) else { return false }
+            guard let valueAffected else { return true }
+            if mentionsAffected(unit, valueAffected) { return true }
+            // Ranges under the unit's own symbol at m decide which sources a module holds.
+            guard let own = unit.config, unit.canBeModule else { return false }
+            var read = Set(unit.sourceConditions.values.joined())
+            for groups in unit.sourceAnyOf.values { for group in groups { read.formUnion(group) } }
+            guard !read.isEmpty else { return false }
+            return evaluator.rangesMayDiffer(of: read, assuming: [own: .m]).map { !$0.isEmpty } ?? true
+        }
         if let base, reusedUnits {
             units = base.units
             bySource = base.unitsBySource
@@ -414,7 +430,7 @@ public final class KernelModel: @unchecked Sendable {
             // symbol made again (no pass over every kbuild unit, no table rebuilt).
             units = base.units
             bySource = base.unitsBySource
-            let stale = units.indices.filter { mentionsAffected(units[$0], affected) }
+            let stale = units.indices.filter { isStale(units[$0], affected) }
             if !stale.isEmpty {
                 let names = Set(stale.map { units[$0].name })
                 var entries: [String: KbuildUnit] = [:]
@@ -438,7 +454,7 @@ public final class KernelModel: @unchecked Sendable {
             for unit in kbuild.units {
                 if let affected, let known = keep[unit.name],
                     reusedKbuild || baseKbuildUnits[unit.name] == unit, !touchesMovedSources(unit),
-                    !mentionsAffected(known, affected)
+                    !isStale(known, affected)
                 {
                     units.append(known)
                     for s in known.sources { bySource[s, default: []].append(known) }
@@ -1330,36 +1346,38 @@ final class DirectoryListing: @unchecked Sendable {
         self.base = (base, changed)
     }
 
-    func files(in dir: String) -> [String] {
+    func files(in dir: String) -> [String] { index()[dir] ?? [] }
+
+    /// Every directory's files, made on first use: from the base's (made first, when it was not:
+    /// the postings of a triage all descend from one base, which makes it once for them all).
+    private func index() -> [String: [String]] {
         lock.withLock {
             if byDirectory == nil, let (listing, changed) = base {
-                if var index = listing.lock.withLock({ listing.byDirectory }) {
-                    for path in changed {
-                        let d = treeDirectory(of: path)
-                        let name = String(path.dropFirst(d.isEmpty ? 0 : d.count + 1))
-                        var names = index[d] ?? []
-                        let present = tree.blobs[path] != nil
-                        if present && !names.contains(name) {
-                            names.insert(name, at: names.firstIndex { $0 > name } ?? names.endIndex)
-                        } else if !present {
-                            names.removeAll { $0 == name }
-                        }
-                        index[d] = names.isEmpty ? nil : names
+                var index = listing.index()
+                for path in changed {
+                    let d = treeDirectory(of: path)
+                    let name = String(path.dropFirst(d.isEmpty ? 0 : d.count + 1))
+                    var names = index[d] ?? []
+                    let present = tree.blobs[path] != nil
+                    if present && !names.contains(name) {
+                        names.insert(name, at: names.firstIndex { $0 > name } ?? names.endIndex)
+                    } else if !present {
+                        names.removeAll { $0 == name }
                     }
-                    byDirectory = index
+                    index[d] = names.isEmpty ? nil : names
                 }
+                byDirectory = index
                 base = nil
             }
-            if byDirectory == nil {
-                var index: [String: [String]] = [:]
-                for path in tree.blobs.keys {
-                    let d = treeDirectory(of: path)
-                    index[d, default: []].append(String(path.dropFirst(d.isEmpty ? 0 : d.count + 1)))
-                }
-                for key in index.keys { index[key]!.sort() }
-                byDirectory = index
+            if let known = byDirectory { return known }
+            var index: [String: [String]] = [:]
+            for path in tree.blobs.keys {
+                let d = treeDirectory(of: path)
+                index[d, default: []].append(String(path.dropFirst(d.isEmpty ? 0 : d.count + 1)))
             }
-            return byDirectory?[dir] ?? []
+            for key in index.keys { index[key]!.sort() }
+            byDirectory = index
+            return index
         }
     }
 }

@@ -134,7 +134,7 @@ final class KbuildResolutionTests: XCTestCase {
                     "obj-$(CONFIG_ARM_SMMU) += arm-smmu.o arm-smmu-impl.o\nobj-$(CONFIG_IOMMU_SUPPORT) += again.o\nobj-y += sub/\n",
                 "drivers/iommu/Kbuild": nil,
                 "drivers/iommu/sub/Makefile": "obj-$(CONFIG_SUB) += deep.o\n",
-                "drivers/base/Makefile": "obj-y += core.o\n",
+                "drivers/base/Makefile": "obj-y += core.o\nobj-y += core.o\nobj-y += ./dot.o sub//slashes.o\n",
                 "drivers/net/Makefile": "obj-m += netmod.o\n",
                 "samples/Makefile": "obj-$(CONFIG_SAMPLE_X) += x.o\n",
                 "orphan/Makefile": "obj-$(CONFIG_ORPHAN) += lonely.o\n",
@@ -148,6 +148,9 @@ final class KbuildResolutionTests: XCTestCase {
             unit(map, "drivers/iommu/again.ko")?.configs, ["IOMMU_SUPPORT"], "named twice, kept once, last")
         XCTAssertEqual(unit(map, "drivers/iommu/sub/deep.ko")?.configs, ["IOMMU_SUPPORT", "SUB"])
         XCTAssertEqual(unit(map, "drivers/base/core.ko")?.configs, [])
+        XCTAssertEqual(map.units.filter { $0.name == "drivers/base/core.ko" }.count, 1, "the same line twice, one unit")
+        XCTAssertEqual(unit(map, "drivers/base/dot.ko")?.objects, ["drivers/base/dot.o"])
+        XCTAssertEqual(unit(map, "drivers/base/sub/slashes.ko")?.objects, ["drivers/base/sub/slashes.o"])
         XCTAssertEqual(
             unit(map, "drivers/net/netmod.ko")?.configs, ["NET"], "first of two conditional entries")
         XCTAssertEqual(

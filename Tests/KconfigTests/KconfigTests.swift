@@ -166,12 +166,14 @@ final class KconfigIncrementalTests: XCTestCase {
         let before = [
             "Kconfig":
                 "menu \"Drivers\"\n\tdepends on MMU\nsource \"drivers/Kconfig\"\nendmenu\nconfig MMU\n\tdef_bool y\n"
-                + "config 8272\n\tbool \"a symbol named by digits, as powerpc has\"\n",
+                + "config 8272\n\tbool \"a symbol named by digits, as powerpc has\"\n"
+                + "config MID\n\tbool \"selects from an unchanged file\"\n\tselect API\n",
             "drivers/Kconfig": "config SMMU\n\tbool \"smmu\"\n\tselect API\nconfig API\n\tbool\n",
         ]
         var after = before
         after["drivers/Kconfig"] =
             "config SMMU\n\ttristate \"smmu\"\n\tselect API\nconfig API\n\tbool\nconfig LEGACY\n\tbool \"legacy\"\n\tdepends on SMMU=y && 8272\n"
+            + "config AAA\n\tbool \"sorts first\"\n\tselect API\n\timply MMU\nconfig ZZZ\n\tbool \"sorts last\"\n\tselect API if LEGACY\n\tselect MMU\n"
         let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
         let updated = try XCTUnwrap(
             KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { after[$0] }))
@@ -180,6 +182,12 @@ final class KconfigIncrementalTests: XCTestCase {
         for (name, symbol) in full.symbols {
             XCTAssertEqual(updated.symbols[name]?.definitions, symbol.definitions, name)
         }
+        // Who selects and implies what, in a full parse's order (updated, not rebuilt).
+        func edges(_ index: [String: [(selector: String, condition: KconfigExpression?)]]) -> [String: [String]] {
+            index.mapValues { $0.map { "\($0.selector) if \($0.condition?.description ?? "-")" } }
+        }
+        XCTAssertEqual(edges(updated.selectedBy), edges(full.selectedBy))
+        XCTAssertEqual(edges(updated.impliedBy), edges(full.impliedBy))
         XCTAssertEqual(
             updated.symbols["SMMU"]?.definitions.first?.dependency, .symbol("MMU"),
             "the menu's dependency is kept")
@@ -252,6 +260,57 @@ final class KconfigIncrementalTests: XCTestCase {
         }
         // An unchanged question's answer was worked out once, in the root.
         XCTAssertNotNil(root.witness(exactly: ["OF": .y]))
+    }
+
+    /// Which symbols a Kconfig change alters the range of, by value: a symbol outside
+    /// `valueAffectedSymbols()` has the base's range, one `rangesMayDiffer(of:assuming:)` leaves
+    /// out has it under those assumptions. A new
+    /// selector of a symbol many read changes its definition and none of their ranges; a
+    /// selector that stops when a unit's own symbol is m changes ranges only under that
+    /// assumption; a type flip changes every reader.
+    func testValueAffectedSymbolsKeepTheirRanges() throws {
+        let before = KconfigIncrementalTests.smallTree(
+            libTail: "config OTHER\n\tbool \"other\"\n\tselect HELPER\nconfig HELPER\n\tbool\n"
+                + "config EXTRA\n\tbool \"extra\"\n\tdepends on USER && HELPER\n")
+        let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
+        let base = KconfigEvaluator(tree: old)
+        let assumptions: [[String: Tristate]] = [[:], ["USER": .m], ["SMMU": .y], ["OF": .y], ["PCI": .y], ["EXTRA": .y]]
+        func check(_ lib: String, reached: Set<String>, expected: [[String: Tristate]: Set<String>]) throws {
+            var after = before
+            after["lib/Kconfig"] = lib
+            let tree = try XCTUnwrap(KconfigParser.reparse(old, changed: ["lib/Kconfig"], read: { after[$0] }))
+            let updated = KconfigEvaluator(tree: tree, updating: base, changedFiles: ["lib/Kconfig"])
+            let fresh = KconfigEvaluator(tree: tree)
+            XCTAssertTrue(try XCTUnwrap(updated.affectedSymbols()).isSuperset(of: reached))
+            let names = Set(tree.symbols.keys).union(old.symbols.keys)
+            for assuming in assumptions {
+                let under = try XCTUnwrap(
+                    assuming.isEmpty ? updated.valueAffectedSymbols() : updated.rangesMayDiffer(of: names, assuming: assuming))
+                if let want = expected[assuming] { XCTAssertEqual(under, want, "\(assuming)") }
+                for name in Set(tree.symbols.keys).union(old.symbols.keys).sorted() where !under.contains(name) {
+                    XCTAssertEqual(
+                        fresh.range(name, assuming: assuming), base.range(name, assuming: assuming),
+                        "\(name) assuming \(assuming)")
+                    if assuming.isEmpty { XCTAssertEqual(fresh.canBeModule(name), base.canBeModule(name), name) }
+                }
+            }
+        }
+        let lib = before["lib/Kconfig"]!
+        // A new symbol that selects API, which USER reads: API's definition changes, no range does.
+        try check(
+            lib + "config NEW\n\tbool \"new\"\n\tselect API\n", reached: ["NEW", "API", "USER"],
+            expected: [[:]: ["NEW"], ["USER": .m]: ["NEW"]])
+        // OTHER stops when USER is m: no range changes with nothing assumed; with USER at m,
+        // HELPER is no longer selected, and EXTRA, which needs it, stays n.
+        try check(
+            lib.replacingOccurrences(of: "\tselect HELPER\n", with: "\tdepends on USER=n\n\tselect HELPER\n"),
+            reached: ["OTHER", "HELPER", "EXTRA"], expected: [[:]: [], ["USER": .m]: ["OTHER", "HELPER", "EXTRA"], ["PCI": .y]: []])
+        // PCI no longer selects IOVA: PCI keeps its range, IOVA's changes.
+        try check(lib.replacingOccurrences(of: "\tselect IOVA\n", with: ""), reached: ["PCI", "IOVA"], expected: [[:]: ["IOVA"]])
+        // A type flip with the same range: changed by type, and every reader with it.
+        try check(
+            lib.replacingOccurrences(of: "config OF\n\tbool", with: "config OF\n\ttristate"), reached: ["OF", "SMMU"],
+            expected: [[:]: ["OF", "SMMU", "API", "USER", "EXTRA"]])
     }
 
     func testUpdatedEvaluatorMatchesAFreshOne() throws {

@@ -151,6 +151,58 @@ extension TriageTests {
         XCTAssertEqual(registration(model), [])
     }
 
+    /// Units after a Kconfig-only change are made again only where a range they read changes:
+    /// a new symbol that selects IOMMU_API reaches every reader of it and changes no range; a
+    /// selector that stops when a driver is m changes which of its sources the module holds,
+    /// seen only under that assumption. The derived model's units equal a fresh model's.
+    func testUnitsAfterKconfigChangesThatKeepRanges() throws {
+        let session = try self.session()
+        let repo = session.repository
+        var tree = try session.tree(at: "HEAD")
+        var model = session.model(of: tree)
+        func units(_ m: KernelModel) -> [String] {
+            m.units.map { "\($0.name) m=\($0.canBeModule) y=\($0.canBeBuiltin) \($0.sources) \($0.moduleSources)" }.sorted()
+        }
+        func edit(_ label: String, _ files: [String: String]) throws {
+            var changes: [String: ObjectID?] = [:]
+            for (path, text) in files { changes[path] = .some(try repo.writeBlob(Array(text.utf8))) }
+            let next = tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
+            let derived = session.model(of: next, base: model, changedPaths: Set(changes.keys))
+            XCTAssertEqual(units(derived), units(session.model(of: next)), label)
+            tree = next
+            model = derived
+        }
+        func text(_ path: String) throws -> String {
+            String(decoding: try repo.blobBytes(try XCTUnwrap(tree.blobs[path], path)), as: UTF8.self)
+        }
+        let kconfig = try text("drivers/iommu/Kconfig")
+        let demo =
+            "config DEMO_OTHER\n\tbool \"other\"\n\tselect DEMO_HELPER\n\nconfig DEMO_HELPER\n\tbool\n\n"
+            + "config DEMO_IOMMU\n\ttristate \"demo\"\n\nconfig DEMO_IOMMU_EXTRA\n\tbool \"extra\"\n\tdepends on DEMO_IOMMU && DEMO_HELPER\n"
+        try edit(
+            "demo driver",
+            [
+                "drivers/iommu/Kconfig": kconfig + demo,
+                "drivers/iommu/Makefile": try text("drivers/iommu/Makefile")
+                    + "obj-$(CONFIG_DEMO_IOMMU) += demo.o\ndemo-y := demo-core.o\ndemo-$(CONFIG_DEMO_IOMMU_EXTRA) += demo-extra.o\n",
+                "drivers/iommu/demo-core.c": "int demo_core(void)\n{\n\treturn 0;\n}\n",
+                "drivers/iommu/demo-extra.c": "int demo_extra(void)\n{\n\treturn 0;\n}\n",
+            ])
+        func demoUnit() throws -> ModuleUnit { try XCTUnwrap(model.units.first { $0.name.hasSuffix("demo.ko") }) }
+        XCTAssertEqual(try demoUnit().moduleSources, ["drivers/iommu/demo-core.c", "drivers/iommu/demo-extra.c"])
+        try edit(
+            "new selector",
+            ["drivers/iommu/Kconfig": kconfig + demo + "\nconfig DEMO_SELECTOR\n\tbool \"selector\"\n\tselect IOMMU_API\n"])
+        let evaluator = model.evaluator
+        XCTAssertTrue(try XCTUnwrap(evaluator.affectedSymbols()).count > 2)
+        XCTAssertEqual(evaluator.valueAffectedSymbols(), ["DEMO_SELECTOR"])
+        try edit(
+            "selector off for a module",
+            ["drivers/iommu/Kconfig": kconfig + demo.replacingOccurrences(
+                of: "\tselect DEMO_HELPER\n", with: "\tdepends on DEMO_IOMMU=n\n\tselect DEMO_HELPER\n")])
+        XCTAssertEqual(try demoUnit().moduleSources, ["drivers/iommu/demo-core.c"])
+    }
+
     /// The built-in users outside the scope that see a scoped module's names: a derived model's
     /// search (an index of the base's out-of-scope files, entered again where files changed) finds
     /// what a fresh model's finds, when a new compiled file declares a name, when a Makefile stops
