@@ -87,11 +87,14 @@ extension KernelModel {
 
     /// Every name the unit's sources reference (the names of `references(of:)`).
     public func referencedNames(of unit: ModuleUnit) -> Set<String> {
-        var names = Set<String>()
+        var names: Set<String>?
         for source in unit.sources {
-            if let blob = tree.blobs[source] { names.formUnion(store.referencedNames(path: source, blob: blob)) }
+            guard let blob = tree.blobs[source] else { continue }
+            let more = store.referencedNames(path: source, blob: blob)
+            // The store's own set for the first (most units have one source): no copy made.
+            if names == nil { names = more } else { names!.formUnion(more) }
         }
-        return names
+        return names ?? []
     }
 
     /// Facts of the sources that are part of the unit when it is a module (what module-context
