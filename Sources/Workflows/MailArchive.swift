@@ -80,6 +80,14 @@ public enum MailArchive {
         return contents
     }
 
+    /// Whether `source` is a public-inbox archive (a directory, not a maildir): a list's history,
+    /// in which some posting is nearly always checked in full.
+    static func isPublicInbox(_ source: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: source, isDirectory: &isDir) && isDir.boolValue
+            && !isMaildir(source)
+    }
+
     static func isMaildir(_ path: String) -> Bool {
         let fm = FileManager.default
         var isDir: ObjCBool = false

@@ -84,21 +84,7 @@ public enum Triage {
     {
         let progress = options.progress
         Timing.mark("triage")
-        let contents = try MailArchive.read(
-            source, window: options.window, progress: progress.map { p in { p("\($0) messages read") } })
-        Timing.mark("read \(contents.total) messages")
-        let groups = SeriesGrouper.linkVersions(SeriesGrouper.group(contents.messages))
-        Timing.mark("group \(groups.count) series")
-        progress?("\(contents.messages.count) messages, \(groups.count) series")
-
         let chooser = try BaseChooser(repository: session.repository, revisions: [baseRevision] + options.extraBases)
-        // Per worker thread: its chooser and relevance checks (they read through its handle).
-        let workerStates = OnceMap<ObjectIdentifier, WorkerState>()
-        @Sendable func state(_ worker: Session) throws -> WorkerState {
-            try workerStates.value(ObjectIdentifier(worker)) {
-                WorkerState(session: worker, chooser: BaseChooser(chooser, repository: worker.repository))
-            }
-        }
         // The checked bases, each built once and shared. The first relevant posting on a base
         // starts its build on a thread of its own, while the relevance pass goes on (the full
         // checks all wait for it otherwise, with a core idle). With --limit the checked series
@@ -119,6 +105,26 @@ public enum Triage {
                     }
                 }
                 return true
+            }
+        }
+        // A list archive read against one candidate base: some posting is checked in full on it
+        // (nearly always), and its build starts now, on a core the reading of the list leaves
+        // idle. (An mbox of a few postings may need no base built at all.)
+        if chooser.candidates.count == 1 && MailArchive.isPublicInbox(source) {
+            buildEarly(BaseChoice(revision: chooser.fallback.name, commit: chooser.fallback.commit, reason: .fallback))
+        }
+        let contents = try MailArchive.read(
+            source, window: options.window, progress: progress.map { p in { p("\($0) messages read") } })
+        Timing.mark("read \(contents.total) messages")
+        let groups = SeriesGrouper.linkVersions(SeriesGrouper.group(contents.messages))
+        Timing.mark("group \(groups.count) series")
+        progress?("\(contents.messages.count) messages, \(groups.count) series")
+
+        // Per worker thread: its chooser and relevance checks (they read through its handle).
+        let workerStates = OnceMap<ObjectIdentifier, WorkerState>()
+        @Sendable func state(_ worker: Session) throws -> WorkerState {
+            try workerStates.value(ObjectIdentifier(worker)) {
+                WorkerState(session: worker, chooser: BaseChooser(chooser, repository: worker.repository))
             }
         }
         // Every posted version read against its base (both cores, a series at a time).
