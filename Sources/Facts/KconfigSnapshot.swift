@@ -11,7 +11,7 @@ import Kconfig
 extension FactCache {
     static let kconfigTreeVersion = 2
 
-    public static func kconfigTreeKey(tree blobs: [String: ObjectID], architectures: [String]) -> ObjectID? {
+    public static func kconfigTreeKey(tree blobs: PathMap, architectures: [String]) -> ObjectID? {
         var text = "kconfig tree v\(kconfigTreeVersion) \(binaryIdentity)\n"
         text += "architectures \(architectures.joined(separator: " "))\n"
         text += "makefile \(blobs["Makefile"]?.hex ?? "-")\n"
@@ -25,7 +25,7 @@ extension FactCache {
 
     /// The tree kept under `key` and the files its parse read, when each of those files still
     /// has its blob in `blobs`; nil otherwise (a damaged snapshot is noted and removed).
-    public func kconfigTree(_ key: ObjectID, blobs: [String: ObjectID]) -> (tree: KconfigTree, files: [String: ObjectID])? {
+    public func kconfigTree(_ key: ObjectID, blobs: PathMap) -> (tree: KconfigTree, files: [String: ObjectID])? {
         guard !FactCache.rebuild, let payload = snapshot(kconfigTreeName(key)) else { return nil }
         let decoded = payload.withUnsafeBytes { raw -> (KconfigTree, [String: ObjectID])? in
             var r = ByteReader(raw)

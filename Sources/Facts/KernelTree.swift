@@ -5,11 +5,15 @@ import Git
 /// through libgit2 without a checkout.
 public struct KernelTree: Sendable {
     public var tree: ObjectID
-    public var blobs: [String: ObjectID]
+    public var blobs: PathMap
 
-    public init(tree: ObjectID, blobs: [String: ObjectID]) {
+    public init(tree: ObjectID, blobs: PathMap) {
         self.tree = tree
         self.blobs = blobs
+    }
+
+    public init(tree: ObjectID, blobs: [String: ObjectID]) {
+        self.init(tree: tree, blobs: PathMap(blobs))
     }
 
     public static func load(_ repository: Repository, tree: ObjectID) throws -> KernelTree {
