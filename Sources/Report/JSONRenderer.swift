@@ -48,6 +48,11 @@ public enum JSONRenderer {
     }
 
     public static func encode(_ value: Any) -> String {
+        // Written directly (the whole-archive triage report is 4 MB: JSONSerialization took over a
+        // second for it); byte for byte what JSONSerialization writes with these options, which
+        // still writes what the direct writer does not handle.
+        var writer = PrettyJSONWriter()
+        if writer.write(value, depth: 0) { return String(decoding: writer.bytes, as: UTF8.self) + "\n" }
         guard
             let data = try? JSONSerialization.data(
                 withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
@@ -58,5 +63,99 @@ public enum JSONRenderer {
 
     static func render(_ report: CheckReport) -> String {
         encode(["findings": report.findings.map(object), "summary": summary(report)])
+    }
+}
+
+/// JSONSerialization's `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]` output for the
+/// values reports are made of (strings, Int, Bool, NSNull, arrays, string-keyed dictionaries):
+/// two spaces per level, `"key" : value`, an empty container as an opening line, an empty line
+/// and its closing line, keys in Foundation's sorted order (numeric, case-insensitive). Any other
+/// value: `write` answers false and the caller serializes with Foundation.
+struct PrettyJSONWriter {
+    var bytes: [UInt8] = []
+    /// Sorted key orders, by the keys as given (report objects repeat a few key sets).
+    private var orders: [[String]: [String]] = [:]
+
+    mutating func write(_ value: Any, depth: Int) -> Bool {
+        switch value {
+        case let string as String:
+            writeString(string)
+        case let bool as Bool where type(of: value) == Bool.self:
+            bytes.append(contentsOf: Array((bool ? "true" : "false").utf8))
+        case let int as Int where type(of: value) == Int.self:
+            bytes.append(contentsOf: Array(String(int).utf8))
+        case is NSNull:
+            bytes.append(contentsOf: Array("null".utf8))
+        case let array as [Any]:
+            bytes.append(UInt8(ascii: "["))
+            bytes.append(UInt8(ascii: "\n"))
+            for (i, element) in array.enumerated() {
+                if i > 0 {
+                    bytes.append(UInt8(ascii: ","))
+                    bytes.append(UInt8(ascii: "\n"))
+                }
+                indent(depth + 1)
+                guard write(element, depth: depth + 1) else { return false }
+            }
+            bytes.append(UInt8(ascii: "\n"))
+            indent(depth)
+            bytes.append(UInt8(ascii: "]"))
+        case let object as [String: Any]:
+            bytes.append(UInt8(ascii: "{"))
+            bytes.append(UInt8(ascii: "\n"))
+            for (i, key) in sortedKeys(Array(object.keys)).enumerated() {
+                if i > 0 {
+                    bytes.append(UInt8(ascii: ","))
+                    bytes.append(UInt8(ascii: "\n"))
+                }
+                indent(depth + 1)
+                writeString(key)
+                bytes.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: " ")])
+                guard let element = object[key], write(element, depth: depth + 1) else { return false }
+            }
+            bytes.append(UInt8(ascii: "\n"))
+            indent(depth)
+            bytes.append(UInt8(ascii: "}"))
+        default:
+            return false
+        }
+        return true
+    }
+
+    private mutating func indent(_ depth: Int) {
+        for _ in 0..<(2 * depth) { bytes.append(UInt8(ascii: " ")) }
+    }
+
+    private mutating func sortedKeys(_ keys: [String]) -> [String] {
+        if let known = orders[keys] { return known }
+        // The comparison JSONSerialization sorts with.
+        let sorted = keys.sorted { a, b in
+            a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex, locale: NSLocale.system)
+                == .orderedAscending
+        }
+        orders[keys] = sorted
+        return sorted
+    }
+
+    private mutating func writeString(_ string: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0xF)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }

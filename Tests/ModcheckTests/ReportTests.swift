@@ -107,3 +107,52 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(third.fixed.map(\.symbol), ["iommu_device_register"])
     }
 }
+
+/// The JSON writer reports go through writes what JSONSerialization writes with the renderer's
+/// options, byte for byte: random documents of strings (control characters, quotes, slashes,
+/// non-ASCII), integers, booleans, nulls, empty and nested containers, and keys whose sorted
+/// order depends on case and on digits.
+final class JSONWriterTests: XCTestCase {
+    func testWritesWhatJSONSerializationWrites() throws {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ bound: Int) -> Int {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return Int(state % UInt64(bound))
+        }
+        let pieces = [
+            "a", "Z", "é", "—", "😇", "\u{2028}", "\u{7F}", "/", "\\", "\"", "\n", "\t", "\r", "\u{8}", "\u{C}",
+            "\u{0}", "\u{1F}", "\u{1B}", " ", "x10", "x9", "drivers/iommu/iommu.c",
+        ]
+        let keys = [
+            "base", "baseReason", "messageId", "messages", "messagesInWindow", "patchMessages", "patches",
+            "a2", "a10", "A1", "b", "B", "rule-id", "rule_id", "x", "fixedBy", "fixedByMessageId", "é",
+        ]
+        func string() -> String { (0..<next(6)).map { _ in pieces[next(pieces.count)] }.joined() }
+        func value(_ depth: Int) -> Any {
+            switch next(depth > 3 ? 5 : 7) {
+            case 0: return string()
+            case 1: return next(2) == 0 ? -next(1_000_000) : next(Int.max)
+            case 2: return next(2) == 0
+            case 3: return NSNull()
+            case 4: return string()
+            case 5: return (0..<next(4)).map { _ in value(depth + 1) }
+            default:
+                var o: [String: Any] = [:]
+                for _ in 0..<next(6) { o[keys[next(keys.count)] + (next(4) == 0 ? string() : "")] = value(depth + 1) }
+                return o
+            }
+        }
+        for round in 0..<400 {
+            var document: [String: Any] = [:]
+            for _ in 0..<next(8) { document[keys[next(keys.count)]] = value(0) }
+            let data = try JSONSerialization.data(
+                withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let expected = try XCTUnwrap(String(data: data, encoding: .utf8)) + "\n"
+            XCTAssertEqual(JSONRenderer.encode(document), expected, "round \(round)")
+        }
+        // A value the writer does not handle is still written (by JSONSerialization).
+        XCTAssertTrue(JSONRenderer.encode(["ratio": 1.5]).contains("1.5"))
+    }
+}
