@@ -657,13 +657,18 @@ public final class KernelModel: @unchecked Sendable {
         var guards: [String: PreprocessorCondition] = [:]
         var unguarded = Set<String>()
         var compiled = Set<String>()
+        // Each object's `.c`, else its `.S` (one string made per object, not four).
         func add(_ object: String) {
-            let stem = String(object.dropLast(2))
-            if tree.blobs[stem + ".c"] != nil {
-                compiled.insert(stem + ".c")
-            } else if tree.blobs[stem + ".S"] != nil {
-                compiled.insert(stem + ".S")
+            var source = object
+            source.removeLast()
+            source.append("c")
+            if tree.blobs[source] != nil {
+                compiled.insert(source)
+                return
             }
+            source.removeLast()
+            source.append("S")
+            if tree.blobs[source] != nil { compiled.insert(source) }
         }
         for unit in kbuild.units {
             // (No array per object: only a name with a variable expands to several.)
