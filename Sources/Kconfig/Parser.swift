@@ -54,26 +54,38 @@ public enum KconfigParser {
         var impliedBy: [String: [(selector: String, condition: KconfigExpression?)]] = [:]
         // Sorted so that evaluation order, and so any capped iteration, is reproducible.
         for name in tree.symbols.keys.sorted() {
-            guard let symbol = tree.symbols[name] else { continue }
-            for d in symbol.definitions {
-                // menu_finalize(): a select or imply acts with the strength of `selector &&
-                // dependencies && if-condition`, so a bool promoted to y under an `m` dependency
-                // selects with m, not y.
-                for s in d.selects {
-                    if case .symbol(let target) = s.value {
-                        selectedBy[target, default: []].append((name, strength(d, s)))
-                    }
-                }
-                for s in d.implies {
-                    if case .symbol(let target) = s.value {
-                        impliedBy[target, default: []].append((name, strength(d, s)))
-                    }
-                }
-            }
+            addEdges(of: name, in: tree, &selectedBy, &impliedBy)
         }
         tree.selectedBy = selectedBy
         tree.impliedBy = impliedBy
         return tree
+    }
+
+    /// Adds the selects and implies of `name`'s definitions to their targets' lists; the targets.
+    /// menu_finalize(): a select or imply acts with the strength of `selector && dependencies &&
+    /// if-condition`, so a bool promoted to y under an `m` dependency selects with m, not y.
+    @discardableResult
+    static func addEdges(
+        of name: String, in tree: KconfigTree,
+        _ selectedBy: inout [String: [(selector: String, condition: KconfigExpression?)]],
+        _ impliedBy: inout [String: [(selector: String, condition: KconfigExpression?)]]
+    ) -> Set<String> {
+        var targets = Set<String>()
+        for d in tree.symbols[name]?.definitions ?? [] {
+            for s in d.selects {
+                if case .symbol(let target) = s.value {
+                    selectedBy[target, default: []].append((name, strength(d, s)))
+                    targets.insert(target)
+                }
+            }
+            for s in d.implies {
+                if case .symbol(let target) = s.value {
+                    impliedBy[target, default: []].append((name, strength(d, s)))
+                    targets.insert(target)
+                }
+            }
+        }
+        return targets
     }
 
     /// The condition a select or imply of `definition` acts under, besides its selector's value.
@@ -185,22 +197,7 @@ public enum KconfigParser {
             if impliedBy[target]?.isEmpty == true { impliedBy[target] = nil }
         }
         var added = Set<String>()
-        for name in redefined.sorted() {
-            for d in tree.symbols[name]?.definitions ?? [] {
-                for s in d.selects {
-                    if case .symbol(let target) = s.value {
-                        selectedBy[target, default: []].append((name, strength(d, s)))
-                        added.insert(target)
-                    }
-                }
-                for s in d.implies {
-                    if case .symbol(let target) = s.value {
-                        impliedBy[target, default: []].append((name, strength(d, s)))
-                        added.insert(target)
-                    }
-                }
-            }
-        }
+        for name in redefined.sorted() { added.formUnion(addEdges(of: name, in: tree, &selectedBy, &impliedBy)) }
         // By selector name; one selector's entries keep their order.
         func ordered(_ list: [(selector: String, condition: KconfigExpression?)]) -> [(selector: String, condition: KconfigExpression?)] {
             list.enumerated().sorted { ($0.element.selector, $0.offset) < ($1.element.selector, $1.offset) }.map(\.element)

@@ -87,38 +87,36 @@ struct PrettyJSONWriter {
         case is NSNull:
             bytes.append(contentsOf: Array("null".utf8))
         case let array as [Any]:
-            bytes.append(UInt8(ascii: "["))
-            bytes.append(UInt8(ascii: "\n"))
-            for (i, element) in array.enumerated() {
-                if i > 0 {
-                    bytes.append(UInt8(ascii: ","))
-                    bytes.append(UInt8(ascii: "\n"))
-                }
-                indent(depth + 1)
-                guard write(element, depth: depth + 1) else { return false }
-            }
-            bytes.append(UInt8(ascii: "\n"))
-            indent(depth)
-            bytes.append(UInt8(ascii: "]"))
+            return container(UInt8(ascii: "["), UInt8(ascii: "]"), depth, array.map { (nil, $0) })
         case let object as [String: Any]:
-            bytes.append(UInt8(ascii: "{"))
-            bytes.append(UInt8(ascii: "\n"))
-            for (i, key) in sortedKeys(Array(object.keys)).enumerated() {
-                if i > 0 {
-                    bytes.append(UInt8(ascii: ","))
-                    bytes.append(UInt8(ascii: "\n"))
-                }
-                indent(depth + 1)
-                writeString(key)
-                bytes.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: " ")])
-                guard let element = object[key], write(element, depth: depth + 1) else { return false }
-            }
-            bytes.append(UInt8(ascii: "\n"))
-            indent(depth)
-            bytes.append(UInt8(ascii: "}"))
+            return container(UInt8(ascii: "{"), UInt8(ascii: "}"), depth, sortedKeys(Array(object.keys)).map { ($0, object[$0]!) })
         default:
             return false
         }
+        return true
+    }
+
+    /// An array's or object's members (`key` nil for an array's), one per line, a level deeper.
+    private mutating func container(_ open: UInt8, _ close: UInt8, _ depth: Int, _ members: [(key: String?, value: Any)])
+        -> Bool
+    {
+        bytes.append(open)
+        bytes.append(UInt8(ascii: "\n"))
+        for (i, member) in members.enumerated() {
+            if i > 0 {
+                bytes.append(UInt8(ascii: ","))
+                bytes.append(UInt8(ascii: "\n"))
+            }
+            indent(depth + 1)
+            if let key = member.key {
+                writeString(key)
+                bytes.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: " ")])
+            }
+            guard write(member.value, depth: depth + 1) else { return false }
+        }
+        bytes.append(UInt8(ascii: "\n"))
+        indent(depth)
+        bytes.append(close)
         return true
     }
 

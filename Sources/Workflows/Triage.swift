@@ -91,6 +91,8 @@ public enum Triage {
         // are known only after the pass: nothing is built early then.
         let checkedBases = OnceMap<ObjectID, SeriesCheck.BaseState>()
         let early = DispatchGroup()
+        // A base built early is never left running, whatever this returns or throws.
+        defer { early.wait() }
         let started = OnceMap<ObjectID, Bool>()
         let buildEarly: @Sendable (BaseChoice) -> Void = { choice in
             guard options.limit == nil else { return }
