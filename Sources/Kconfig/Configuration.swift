@@ -38,6 +38,11 @@ final class ArchitectureView: @unchecked Sendable {
     /// The symbol with `option modules` (MODULES): without it every tristate acts as a bool.
     let modules: Int?
     let semantics: KconfigSemantics
+    /// Which symbols mention a name this view does not define (a superset): the index of the
+    /// view built from scratch that this one descends from (made when first asked), and the
+    /// mentions of every symbol compiled again since.
+    let undefinedMentions: UndefinedMentions
+    let laterMentions: [String: [Int]]
 
     /// `architecture: nil` keeps every definition.
     init(tree: KconfigTree, architecture: String?) {
@@ -98,6 +103,26 @@ final class ArchitectureView: @unchecked Sendable {
         modules = names.indices.first { i in
             tree.symbols[names[i]]?.definitions.contains { $0.options.contains("modules") } == true
         }
+        undefinedMentions = UndefinedMentions(tree: tree, names: names, index: index, exists: exists)
+        laterMentions = [:]
+    }
+
+    /// Every name `definitions` mention (conditions, defaults, select and imply targets) that
+    /// `index` does not define.
+    static func undefinedNames(in definitions: [KconfigDefinition], index: [String: Int]) -> Set<String> {
+        var found = Set<String>()
+        let note: (String) -> Void = { name in if index[name] == nil { found.insert(name) } }
+        for d in definitions {
+            d.dependency?.forEachSymbol(note)
+            d.promptCondition?.forEachSymbol(note)
+            for list in [d.defaults, d.selects, d.implies] {
+                for v in list {
+                    v.value.forEachSymbol(note)
+                    v.condition?.forEachSymbol(note)
+                }
+            }
+        }
+        return found
     }
 
     func isBoolean(_ i: Int) -> Bool { types[i] == .bool || types[i] == .tristate }
@@ -185,18 +210,22 @@ final class ArchitectureView: @unchecked Sendable {
         }
         if !added.isEmpty {
             // Symbols that mention an added one: compiled again, with the edges they start.
-            // (Every symbol of the tree is looked at: no definition is copied, no list joined.)
+            // (The candidates come from the index of undefined mentions; each is looked at.)
             let newNames = Set(added)
             func mentions(_ e: KconfigExpression?) -> Bool { e?.mentions(anyOf: newNames) ?? false }
             func mentions(_ values: [ConditionalValue]) -> Bool {
                 values.contains { mentions($0.value) || mentions($0.condition) }
             }
-            let known = Set(changedIndexes)
-            for (name, symbol) in tree.symbols {
-                guard let i = base.index[name], !known.contains(i) else { continue }
+            var candidates = Set<Int>()
+            for name in added {
+                candidates.formUnion(base.undefinedMentions.symbols(mentioning: name))
+                candidates.formUnion(base.laterMentions[name] ?? [])
+            }
+            candidates.subtract(changedIndexes)
+            for i in candidates.sorted() where i < base.names.count {
                 var mentioning = false
                 var inChoice = false
-                for d in symbol.definitions where exists(d) {
+                for d in tree.symbols[base.names[i]]?.definitions ?? [] where exists(d) {
                     if d.choice != nil { inChoice = true }
                     if !mentioning {
                         mentioning =
@@ -238,10 +267,20 @@ final class ArchitectureView: @unchecked Sendable {
             definitions[i] = active.map { ArchitectureView.definition($0, choice: nil, compile) }
             ArchitectureView.addEdges(of: i, active, index: index, compile, &selectors, &impliers)
         }
+        var laterMentions = base.laterMentions
+        func noteMentions(of i: Int, _ active: [KconfigDefinition]) {
+            for name in ArchitectureView.undefinedNames(in: active, index: index) {
+                laterMentions[name, default: []].append(i)
+            }
+        }
+        for i in changedIndexes { noteMentions(of: i, tree.symbols[names[i]]!.definitions.filter(exists)) }
         for (k, name) in added.enumerated() {
             let active = tree.symbols[name]!.definitions.filter(exists)
             ArchitectureView.addEdges(of: base.names.count + k, active, index: index, compile, &selectors, &impliers)
+            noteMentions(of: base.names.count + k, active)
         }
+        self.laterMentions = laterMentions
+        undefinedMentions = base.undefinedMentions
         self.types = types
         self.definitions = definitions
         self.selectors = selectors
@@ -250,6 +289,40 @@ final class ArchitectureView: @unchecked Sendable {
         choiceDefaults = base.choiceDefaults
         modules = base.modules
         if let m = modules, isChanged.contains(m) { return nil }
+    }
+}
+
+/// The symbols of a view built from scratch that mention each name the view does not define,
+/// made the first time a view updated from it adds a symbol (most never do), then shared.
+final class UndefinedMentions: @unchecked Sendable {
+    private let lock = NSLock()
+    private var made: [String: [Int]]?
+    private var make: (() -> [String: [Int]])?
+
+    init(
+        tree: KconfigTree, names: [String], index: [String: Int],
+        exists: @escaping (KconfigDefinition) -> Bool
+    ) {
+        make = {
+            var mentions: [String: [Int]] = [:]
+            for (i, name) in names.enumerated() {
+                let active = tree.symbols[name]?.definitions.filter(exists) ?? []
+                for undefined in ArchitectureView.undefinedNames(in: active, index: index) {
+                    mentions[undefined, default: []].append(i)
+                }
+            }
+            return mentions
+        }
+    }
+
+    func symbols(mentioning name: String) -> [Int] {
+        lock.withLock {
+            if made == nil {
+                made = make?() ?? [:]
+                make = nil
+            }
+            return made?[name] ?? []
+        }
     }
 }
 

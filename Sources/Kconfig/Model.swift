@@ -72,6 +72,18 @@ public indirect enum KconfigExpression: Hashable, Sendable, CustomStringConverti
         }
     }
 
+    /// Calls `body` with every symbol name the expression mentions (repeats included).
+    public func forEachSymbol(_ body: (String) -> Void) {
+        switch self {
+        case .symbol(let s): body(s)
+        case .constant: break
+        case .not(let e): e.forEachSymbol(body)
+        case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b):
+            a.forEachSymbol(body)
+            b.forEachSymbol(body)
+        }
+    }
+
     /// Symbols the expression mentions.
     public var symbols: Set<String> {
         switch self {

@@ -262,6 +262,40 @@ final class KconfigIncrementalTests: XCTestCase {
         XCTAssertNotNil(root.witness(exactly: ["OF": .y]))
     }
 
+    /// A witness view updated twice: the first change makes a symbol depend on a name nothing
+    /// defines yet, the second defines it. The symbol compiled again in the first update must be
+    /// compiled again in the second (the index of undefined mentions holds the updates' mentions
+    /// besides the root's), or its dependency stays the undefined name's n.
+    func testAViewUpdatedTwiceSeesANameDefinedAfterItWasMentioned() throws {
+        let before = KconfigIncrementalTests.smallTree(libTail: "")
+        let old = KconfigParser.parse(root: "Kconfig", srcarch: nil, read: { before[$0] })
+        let root = KconfigEvaluator(tree: old)
+        XCTAssertNotNil(root.witness(exactly: ["USER": .m]))
+        var first = before
+        first["drivers/Kconfig"] = before["drivers/Kconfig"]!.replacingOccurrences(
+            of: "\tdepends on OF\n", with: "\tdepends on OF && FUTURE\n")
+        let firstTree = try XCTUnwrap(KconfigParser.reparse(old, changed: ["drivers/Kconfig"], read: { first[$0] }))
+        let one = KconfigEvaluator(tree: firstTree, updating: root, changedFiles: ["drivers/Kconfig"])
+        // SMMU can no longer be y (FUTURE is n): one's view is made, and knows it.
+        XCTAssertNil(one.witness(exactly: ["SMMU": .y]))
+        var second = first
+        second["lib/Kconfig"] = before["lib/Kconfig"]! + "config FUTURE\n\tbool \"future\"\n"
+        let secondTree = try XCTUnwrap(KconfigParser.reparse(firstTree, changed: ["lib/Kconfig"], read: { second[$0] }))
+        let two = KconfigEvaluator(tree: secondTree, updating: one, changedFiles: ["lib/Kconfig"])
+        let fresh = KconfigEvaluator(tree: secondTree)
+        XCTAssertNotNil(fresh.witness(exactly: ["SMMU": .y]))
+        for name in secondTree.symbols.keys.sorted() {
+            for value in [Tristate.m, .y] {
+                let got = two.witness(exactly: [name: value])
+                let want = fresh.witness(exactly: [name: value])
+                XCTAssertEqual(got, want, "\(name)=\(value)")
+                for other in secondTree.symbols.keys.sorted() {
+                    XCTAssertEqual(got?.value(other), want?.value(other), "\(name)=\(value): \(other)")
+                }
+            }
+        }
+    }
+
     /// Which symbols a Kconfig change alters the range of, by value: a symbol outside
     /// `valueAffectedSymbols()` has the base's range, one `rangesMayDiffer(of:assuming:)` leaves
     /// out has it under those assumptions. A new
