@@ -55,13 +55,33 @@ public func apply(_ patch: [FilePatch], to tree: ObjectID, in repo: Repository) 
     tree: ObjectID, files: [AppliedFile]
 ) {
     let base = try TreeHandle(repo, tree)
+    let (files, produced) = try applyFiles(patch, in: repo) { path in
+        try repo.blobEntry(tree: base, path: path).map { ($0.id, $0.mode) }
+    }
+    var changes: [String: ObjectID?] = [:]
+    var modes: [String: UInt32] = [:]
+    for (path, result) in produced {
+        changes[path] = .some(result?.blob)
+        if let result { modes[path] = result.mode }
+    }
+    return (try repo.updatedTree(base: tree, changes: changes, modes: modes), files)
+}
+
+/// Applies a parsed patch to the files `lookup` gives (path → blob and mode; nil: no such file),
+/// as `apply(_:to:in:)` does, without making a tree: the files as applied, and each changed path's
+/// new blob and mode (nil: deleted or renamed away). New blobs are written to the repository's
+/// object store. (Triage reads a posting's changes from the blobs alone: a tree per patch would
+/// cost more than the rest of reading it.)
+public func applyFiles(
+    _ patch: [FilePatch], in repo: Repository, lookup: (String) throws -> (blob: ObjectID, mode: UInt32)?
+) throws -> (files: [AppliedFile], produced: [String: (blob: ObjectID, mode: UInt32)?]) {
     // Files this patch has already produced or removed: a patch may touch a file twice.
     var produced: [String: (blob: ObjectID, mode: UInt32)?] = [:]
     var files: [AppliedFile] = []
 
     func current(_ path: String) throws -> (blob: ObjectID, mode: UInt32)? {
         if let known = produced[path] { return known }
-        return try repo.blobEntry(tree: base, path: path).map { ($0.id, $0.mode) }
+        return try lookup(path)
     }
 
     for file in patch {
@@ -115,14 +135,7 @@ public func apply(_ patch: [FilePatch], to tree: ObjectID, in repo: Repository) 
         produced[path] = (newBlob, mode)
         files.append(AppliedFile(path: path, oldBlob: source?.blob, newBlob: newBlob, hunkOffsets: offsets))
     }
-
-    var changes: [String: ObjectID?] = [:]
-    var modes: [String: UInt32] = [:]
-    for (path, result) in produced {
-        changes[path] = .some(result?.blob)
-        if let result { modes[path] = result.mode }
-    }
-    return (try repo.updatedTree(base: tree, changes: changes, modes: modes), files)
+    return (files, produced)
 }
 
 /// Applies one file's text hunks to its contents, as `apply` does for each file of a tree, and
@@ -141,40 +154,53 @@ private func isFileMode(_ mode: UInt32) -> Bool {
 }
 
 /// A file as lines; each line remembers whether a "\n" ended it (only the last may lack one).
+/// Lines are spans of one byte store (the file's bytes, then the hunks' added lines), so a
+/// 5,000-line file is one buffer and a table of plain values, not 5,000 reference-counted slices.
 struct Image {
     struct Line: Equatable {
-        var content: ArraySlice<UInt8>
+        var start: Int
+        var count: Int
         var hasNewline: Bool
     }
 
+    var store: [UInt8] = []
     var lines: [Line] = []
 
     init() {}
 
     init(bytes: UnsafeRawBufferPointer) {
-        let all = Array(bytes)
+        store = Array(bytes)
         var start = 0
-        all.withUnsafeBufferPointer { buffer in
+        store.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             while start < buffer.count {
                 if let hit = memchr(base + start, Int32(UInt8(ascii: "\n")), buffer.count - start) {
                     let end = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                    lines.append(Line(content: all[start..<end], hasNewline: true))
+                    lines.append(Line(start: start, count: end - start, hasNewline: true))
                     start = end + 1
                 } else {
-                    lines.append(Line(content: all[start...], hasNewline: false))
+                    lines.append(Line(start: start, count: buffer.count - start, hasNewline: false))
                     start = buffer.count
                 }
             }
         }
     }
 
+    /// A line of text added to the store.
+    mutating func line(_ content: [UInt8], hasNewline: Bool) -> Line {
+        let line = Line(start: store.count, count: content.count, hasNewline: hasNewline)
+        store.append(contentsOf: content)
+        return line
+    }
+
     var bytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(lines.reduce(0) { $0 + $1.content.count + 1 })
-        for line in lines {
-            out.append(contentsOf: line.content)
-            if line.hasNewline { out.append(UInt8(ascii: "\n")) }
+        out.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
+        store.withUnsafeBufferPointer { buffer in
+            for line in lines {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[line.start..<line.start + line.count]))
+                if line.hasNewline { out.append(UInt8(ascii: "\n")) }
+            }
         }
         return out
     }
@@ -186,57 +212,76 @@ func place(_ hunks: [Hunk], in image: inout Image, path: String) throws -> [Int]
     var lineDelta = 0  // lines added minus removed by the hunks applied so far
     var drift = 0  // how far the previous hunk landed from its stated line
     for (index, hunk) in hunks.enumerated() {
-        let preimage = hunk.lines.filter { $0.origin != .addition }.map {
-            Image.Line(content: $0.content[...], hasNewline: $0.hasNewline)
-        }
-        let postimage = hunk.lines.filter { $0.origin != .deletion }.map {
-            Image.Line(content: $0.content[...], hasNewline: $0.hasNewline)
-        }
+        let preimage = hunk.lines.filter { $0.origin != .addition }
         let trailingContext = hunk.lines.reversed().prefix { $0.origin == .context }.count
         // Where the hunk says it starts, in the file as changed by the earlier hunks.
         let stated = (hunk.oldCount == 0 ? hunk.oldStart : hunk.oldStart - 1) + lineDelta
         guard
             let at = findPreimage(
-                preimage, in: image.lines, near: stated + drift, atStart: hunk.oldStart <= 1,
+                preimage, in: image, near: stated + drift, atStart: hunk.oldStart <= 1,
                 atEnd: trailingContext == 0)
         else {
             throw ApplyFailure(path: path, hunkIndex: index, line: hunk.oldStart, reason: "does not apply")
         }
         drift = at - stated
         offsets.append(drift)
+        // Context lines keep the file's own line; added ones go to the store.
+        var postimage: [Image.Line] = []
+        var k = at
+        for l in hunk.lines {
+            switch l.origin {
+            case .context:
+                postimage.append(image.lines[k])
+                k += 1
+            case .deletion:
+                k += 1
+            case .addition:
+                postimage.append(image.line(l.content, hasNewline: l.hasNewline))
+            }
+        }
         image.lines.replaceSubrange(at..<at + preimage.count, with: postimage)
         lineDelta += postimage.count - preimage.count
     }
     return offsets
 }
 
-/// The first position where `preimage` matches `lines` exactly: `near` itself, then alternately
-/// one line further down and one line up, widening (git apply's find_pos order). `atStart` and
-/// `atEnd` pin the match to the top or bottom of the file.
-func findPreimage(_ preimage: [Image.Line], in lines: [Image.Line], near: Int, atStart: Bool, atEnd: Bool)
-    -> Int?
-{
+/// The first position where `preimage` matches the image's lines exactly: `near` itself, then
+/// alternately one line further down and one line up, widening (git apply's find_pos order).
+/// `atStart` and `atEnd` pin the match to the top or bottom of the file.
+func findPreimage(_ preimage: [HunkLine], in image: Image, near: Int, atStart: Bool, atEnd: Bool) -> Int? {
+    let lines = image.lines
     let last = lines.count - preimage.count
     guard last >= 0 else { return nil }
-    func matches(_ at: Int) -> Bool {
-        for i in preimage.indices where lines[at + i] != preimage[i] { return false }
-        return true
-    }
-    if atStart { return matches(0) && (!atEnd || last == 0) ? 0 : nil }
-    if atEnd { return matches(last) ? last : nil }
-    let start = max(0, min(near, last))
-    if matches(start) { return start }
-    var down = start
-    var up = start
-    while down < last || up > 0 {
-        if down < last {
-            down += 1
-            if matches(down) { return down }
+    return image.store.withUnsafeBufferPointer { store -> Int? in
+        func matches(_ at: Int) -> Bool {
+            for i in preimage.indices {
+                let line = lines[at + i]
+                let want = preimage[i]
+                guard line.count == want.content.count, line.hasNewline == want.hasNewline else { return false }
+                if line.count == 0 { continue }
+                let same = want.content.withUnsafeBufferPointer { w in
+                    memcmp(store.baseAddress! + line.start, w.baseAddress!, line.count) == 0
+                }
+                if !same { return false }
+            }
+            return true
         }
-        if up > 0 {
-            up -= 1
-            if matches(up) { return up }
+        if atStart { return matches(0) && (!atEnd || last == 0) ? 0 : nil }
+        if atEnd { return matches(last) ? last : nil }
+        let start = max(0, min(near, last))
+        if matches(start) { return start }
+        var down = start
+        var up = start
+        while down < last || up > 0 {
+            if down < last {
+                down += 1
+                if matches(down) { return down }
+            }
+            if up > 0 {
+                up -= 1
+                if matches(up) { return up }
+            }
         }
+        return nil
     }
-    return nil
 }

@@ -55,6 +55,13 @@ enum LibGit2 {
         // modcheck only reads the checked repository (writes go to memory), so a repository owned
         // by another user (a shared mirror, a CI checkout) is safe to open.
         _ = modcheck_git_set_owner_validation(0)
+        // libgit2 caches trees and blobs only up to 4 KiB and 0 bytes by default: `drivers/`,
+        // `include/linux/` and every larger directory's tree, and each file a patch changes, were
+        // inflated from the pack (with their delta chains) on every lookup — applying a list's
+        // postings one by one read the same few trees and Kconfig/Makefile blobs thousands of
+        // times. Whole trees and source-sized blobs are kept (within the cache's 256 MB bound).
+        _ = modcheck_git_set_cache_object_limit(GIT_OBJECT_TREE, 4 << 20)
+        _ = modcheck_git_set_cache_object_limit(GIT_OBJECT_BLOB, 256 << 10)
         return true
     }()
 

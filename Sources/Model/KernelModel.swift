@@ -78,6 +78,9 @@ public final class KernelModel: @unchecked Sendable {
     let includedSources: [String: [String]]
     /// The condition an included `.c` file is included under, when it is not included always.
     let includeGuards: [String: PreprocessorCondition]
+    /// The sources kbuild's objects name (compiled sources before the `.c` files they include):
+    /// a model derived by a Makefile change starts from them. Nil when read from a snapshot.
+    let objectSources: Set<String>?
     /// The tree's files by directory (for kbuild's `$(...)` objects).
     let listing: DirectoryListing
 
@@ -294,17 +297,30 @@ public final class KernelModel: @unchecked Sendable {
                     ? base.listing : DirectoryListing(tree, updating: base.listing, changed: moved ?? [])
             } ?? DirectoryListing(tree)
         self.listing = listing
-        if let base, reusedKbuild, sameSourceFiles {
+        // (A compiled file that starts or stops including a `.c` file changes them too.)
+        if let base, let changed, reusedKbuild, sameSourceFiles,
+            KernelModel.sourceIncludesKept(changed, base: base, tree: tree, store: store)
+        {
             compiledSources = base.compiledSources
             includedSources = base.includedSources
             includeGuards = base.includeGuards
+            objectSources = base.objectSources
         } else if let keptStructure {
             (compiledSources, includedSources, includeGuards) = (
                 keptStructure.compiled, keptStructure.included, keptStructure.guards
             )
+            objectSources = nil
         } else {
-            (compiledSources, includedSources, includeGuards) = KernelModel.compiledSources(
-                kbuild: kbuild, tree: tree, store: store, listing: listing)
+            let direct = KernelModel.objectSources(kbuild: kbuild, tree: tree, listing: listing)
+            objectSources = direct
+            if let base, let changed,
+                let kept = KernelModel.compiledSources(direct, updating: base, changed: changed, tree: tree, store: store)
+            {
+                (compiledSources, includedSources, includeGuards) = kept
+            } else {
+                (compiledSources, includedSources, includeGuards) = KernelModel.compiledSources(
+                    objectSources: direct, tree: tree, store: store)
+            }
         }
         Timing.mark("compiled sources")
 
@@ -654,8 +670,50 @@ public final class KernelModel: @unchecked Sendable {
     static func compiledSources(kbuild: KbuildMap, tree: KernelTree, store: FactStore, listing: DirectoryListing) -> (
         Set<String>, [String: [String]], [String: PreprocessorCondition]
     ) {
-        var guards: [String: PreprocessorCondition] = [:]
-        var unguarded = Set<String>()
+        compiledSources(objectSources: objectSources(kbuild: kbuild, tree: tree, listing: listing), tree: tree, store: store)
+    }
+
+    /// The base's compiled sources, when what changed only adds object sources that include no
+    /// `.c` file: no source the base compiled is dropped or deleted, no compiled `.c` file changed
+    /// what it includes, and every `.c` file that appeared is an object's source (one that only an
+    /// include could reach would need the full pass). Then the include closure is the base's and
+    /// the new sources join it — what `compiledSources(objectSources:…)` gives, without its pass
+    /// over every compiled file's includes. Nil otherwise.
+    static func compiledSources(
+        _ direct: Set<String>, updating base: KernelModel, changed: Set<String>, tree: KernelTree, store: FactStore
+    ) -> (Set<String>, [String: [String]], [String: PreprocessorCondition])? {
+        guard let old = base.objectSources, direct.isSuperset(of: old) else { return nil }
+        let added = direct.subtracting(old)
+        for path in changed where path.hasSuffix(".c") {
+            let now = tree.blobs[path]
+            let was = base.tree.blobs[path]
+            if now == nil, base.compiledSources.contains(path) { return nil }
+            if was == nil, now != nil, !added.contains(path) { return nil }
+        }
+        guard sourceIncludesKept(changed, base: base, tree: tree, store: store) else { return nil }
+        let files = added.filter { $0.hasSuffix(".c") }.compactMap { path in tree.blobs[path].map { (path: path, blob: $0) } }
+        guard store.sourceIncludes(of: files).allSatisfy(\.isEmpty) else { return nil }
+        return (base.compiledSources.union(added), base.includedSources, base.includeGuards)
+    }
+
+    /// Whether every changed `.c` file the base compiled includes the same `.c` files (under the
+    /// same conditions) as in the base.
+    static func sourceIncludesKept(_ changed: Set<String>, base: KernelModel, tree: KernelTree, store: FactStore) -> Bool {
+        var now: [(path: String, blob: ObjectID)] = []
+        var was: [(path: String, blob: ObjectID)] = []
+        for path in changed where path.hasSuffix(".c") && base.compiledSources.contains(path) {
+            guard let n = tree.blobs[path], let w = base.tree.blobs[path] else { continue }
+            now.append((path, n))
+            was.append((path, w))
+        }
+        if now.isEmpty { return true }
+        return zip(store.sourceIncludes(of: now), store.sourceIncludes(of: was)).allSatisfy { n, w in
+            n.count == w.count && zip(n, w).allSatisfy { $0.name == $1.name && $0.condition == $1.condition }
+        }
+    }
+
+    /// Each object's `.c`, else its `.S`, over every unit of the kbuild map.
+    static func objectSources(kbuild: KbuildMap, tree: KernelTree, listing: DirectoryListing) -> Set<String> {
         var compiled = Set<String>()
         // Each object's `.c`, else its `.S` (one string made per object, not four).
         func add(_ object: String) {
@@ -680,6 +738,16 @@ public final class KernelModel: @unchecked Sendable {
                 }
             }
         }
+        return compiled
+    }
+
+    /// The object sources and the `.c` files they `#include "..."`, transitively.
+    static func compiledSources(objectSources: Set<String>, tree: KernelTree, store: FactStore) -> (
+        Set<String>, [String: [String]], [String: PreprocessorCondition]
+    ) {
+        var guards: [String: PreprocessorCondition] = [:]
+        var unguarded = Set<String>()
+        var compiled = objectSources
         var included: [String: [String]] = [:]
         var pending = compiled.filter { $0.hasSuffix(".c") }.sorted()
         var rounds = 0

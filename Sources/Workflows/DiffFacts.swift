@@ -35,18 +35,24 @@ enum DiffFacts {
             }
         case .cSource, .header:
             let scoped = inScope(path)
+            // Each pattern only where the line holds the words it needs (a regular expression per
+            // line of every unplaced hunk cost more than the rest of reading a posting).
             out = lineChanges(file) { line in
-                if let m = firstMatch(export, line) {
+                if has(line, "EXPORT_SYMBOL"), let m = firstMatch(export, line) {
                     return exportMatters(m[2]) || scoped ? (.exportAdded, m[2], m[1]) : nil
                 }
                 guard scoped else { return nil }
-                if let m = firstMatch(registration, line) {
+                if has(line, "module_") || has(line, "builtin_") || has(line, "initcall"),
+                    let m = firstMatch(registration, line)
+                {
                     return (.registrationAdded, m[1], m[2].isEmpty ? m[1] : "\(m[1])(\(m[2]))")
                 }
-                if let m = firstMatch(field, line), watchedFields.contains(m[1]) {
+                if firstNonBlank(line) == UInt8(ascii: ".") || firstNonBlank(line) >= 0x80, let m = firstMatch(field, line),
+                    watchedFields.contains(m[1])
+                {
                     return (.fieldAdded, m[1], line.trimmingCharacters(in: .whitespaces))
                 }
-                if let m = firstMatch(moduleMacro, line) {
+                if has(line, "MODULE_"), let m = firstMatch(moduleMacro, line) {
                     return (.moduleMacroAdded, m[1], line.trimmingCharacters(in: .whitespaces))
                 }
                 return nil
@@ -212,7 +218,7 @@ enum DiffFacts {
             for l in hunk.lines {
                 let text = String(decoding: l.content, as: UTF8.self)
                 defer { if l.origin != .deletion { newLine += 1 } }
-                if let m = firstMatch(config, text) {
+                if has(text, "config"), let m = firstMatch(config, text) {
                     current = m[1]
                     if entries[m[1]] == nil {
                         entries[m[1]] = Entry()
@@ -229,10 +235,12 @@ enum DiffFacts {
                     order.append(name)
                 }
                 if entries[name]?.line == 0 { entries[name]?.line = newLine }
-                if let m = firstMatch(type, text) {
+                if has(text, "bool") || has(text, "tristate"), let m = firstMatch(type, text) {
                     let type = m[1].hasSuffix("bool") ? "bool" : "tristate"
                     if l.origin == .addition { entries[name]?.newType = type } else { entries[name]?.oldType = type }
-                } else if let m = firstMatch(dependency, text) {
+                } else if has(text, "depends on") || has(text, "select") || has(text, "imply"),
+                    let m = firstMatch(dependency, text)
+                {
                     let clause = "\(m[1]) \(m[2])"
                     if l.origin == .addition {
                         entries[name]?.newDepends.append(clause)
@@ -291,6 +299,30 @@ enum DiffFacts {
     static let config = regex(#"^\s*(?:menu)?config\s+(\w+)"#)
     static let type = regex(#"^\s*(bool|tristate|def_bool|def_tristate)\b"#)
     static let dependency = regex(#"^\s*(depends on|select|imply)\s+(.+?)\s*$"#)
+
+    /// Whether `text` holds `needle` (bytes; no Foundation bridging).
+    static func has(_ text: String, _ needle: StaticString) -> Bool {
+        let n = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        guard let first = n.first else { return true }
+        let t = Array(text.utf8)
+        guard t.count >= n.count else { return false }
+        var i = 0
+        while i <= t.count - n.count {
+            if t[i] == first {
+                var j = 1
+                while j < n.count && t[i + j] == n[j] { j += 1 }
+                if j == n.count { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// The first byte of `text` that is no ASCII white space (0 for a blank line); a byte of a
+    /// non-ASCII character (which `\s` may match) is ≥ 0x80.
+    static func firstNonBlank(_ text: String) -> UInt8 {
+        text.utf8.first { $0 != UInt8(ascii: " ") && !(0x09...0x0d).contains($0) } ?? 0
+    }
 
     static func regex(_ pattern: String) -> NSRegularExpression {
         // The patterns are constants of this file: a bad one is a programming error.

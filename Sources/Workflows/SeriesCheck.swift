@@ -146,6 +146,24 @@ public enum SeriesCheck {
         }
     }
 
+    /// Applies file patches to the files `lookup` gives, making no tree: each changed path's new
+    /// blob (nil: deleted or renamed away).
+    static func apply(
+        _ filePatches: [FilePatch], over lookup: (String) -> (blob: ObjectID, mode: UInt32)?, session: Session,
+        source: String
+    ) -> Result<[String: ObjectID?], ApplyFailure> {
+        do {
+            let (_, produced) = try Git.applyFiles(filePatches, in: session.repository, lookup: lookup)
+            var changes: [String: ObjectID?] = [:]
+            for (path, result) in produced { changes[path] = .some(result?.blob) }
+            return .success(changes)
+        } catch let failure as ApplyFailure {
+            return .failure(failure)
+        } catch {
+            return .failure(ApplyFailure(path: source, hunkIndex: nil, line: nil, reason: "\(error)"))
+        }
+    }
+
     static func offsetNotes(_ files: [AppliedFile]) -> [String] {
         files.compactMap { file in
             let moved = file.hunkOffsets.enumerated().filter { $0.element != 0 }

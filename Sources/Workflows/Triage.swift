@@ -255,8 +255,12 @@ public enum Triage {
             changes: [ModularityChange], applied: Bool, problem: String?, unplaced: [String],
             diffFindings: [(rule: String, finding: Finding)]
         ) {
+            // The series' files so far over the base's (no tree is made: see `Git.applyFiles`).
             var overlay: [String: ObjectID?] = [:]
-            var tree = base.tree
+            func lookup(_ path: String) -> (blob: ObjectID, mode: UInt32)? {
+                guard let blob = overlay[path] ?? base.blobs[path] else { return nil }
+                return (blob, 0o100644)
+            }
             var changes: [ModularityChange] = []
             var problem: String?
             var unplaced: [String] = []
@@ -274,31 +278,30 @@ public enum Triage {
                     if problem == nil { problem = "does not apply to \(baseRevision): \(failure.description)" }
                     continue
                 }
-                func take(_ changed: [String: ObjectID?], _ next: ObjectID) {
+                func take(_ changed: [String: ObjectID?]) {
                     for (path, blob) in changed where blob != nil && base.blobs[path] == nil && patchOf[path] == nil {
                         patchOf[path] = patch
                     }
                     let before = overlay
                     for (path, blob) in changed { overlay[path] = blob }
                     changes += extract(Array(changed.keys), before: before, after: overlay)
-                    tree = next
                 }
-                switch SeriesCheck.apply(files, toTree: tree, session: session, source: source) {
-                case .success(let (next, _, changed)):
-                    take(changed, next)
+                switch SeriesCheck.apply(files, over: lookup, session: session, source: source) {
+                case .success(let changed):
+                    take(changed)
                 case .failure(let failure):
                     if problem == nil { problem = "does not apply to \(baseRevision): \(failure.description)" }
                     for file in files {
-                        switch SeriesCheck.apply([file], toTree: tree, session: session, source: source) {
-                        case .success(let (next, _, changed)):
-                            take(changed, next)
+                        switch SeriesCheck.apply([file], over: lookup, session: session, source: source) {
+                        case .success(let changed):
+                            take(changed)
                         case .failure(let fileFailure):
                             // The pre-image the diff was made against, when the repository holds
                             // it (any commit): the file is read as that version, patched (as
                             // `git am -3` starts from), so its change is seen exactly.
-                            if let (pre, post, next) = threeWay(file, on: tree) {
+                            if let (pre, post) = threeWay(file) {
                                 overlay[file.path] = .some(pre)
-                                take([file.path: .some(post)], next)
+                                take([file.path: .some(post)])
                                 continue
                             }
                             unplaced.append("\(file.path): \(fileFailure.reason)")
@@ -330,18 +333,16 @@ public enum Triage {
             return (changes, problem == nil, problem, unplaced, diffFindings)
         }
 
-        /// The file's pre-image blob (by the `index` line's id) patched: (pre-image, post-image,
-        /// `tree` with the post-image at the path). Nil when the repository lacks the blob or the
-        /// hunks do not apply to it either.
-        func threeWay(_ file: FilePatch, on tree: ObjectID) -> (ObjectID, ObjectID, ObjectID)? {
+        /// The file's pre-image blob (by the `index` line's id) patched: (pre-image, post-image).
+        /// Nil when the repository lacks the blob or the hunks do not apply to it either.
+        func threeWay(_ file: FilePatch) -> (ObjectID, ObjectID)? {
             guard file.status == .modified, let prefix = file.oldBlobPrefix, !file.isBinary,
                 let pre = session.repository.blob(prefix: prefix), pre != base.blobs[file.path],
                 let bytes = try? session.repository.blobBytes(pre),
                 let patched = try? applyHunks(file.hunks, to: bytes, path: file.path),
-                let post = try? session.repository.writeBlob(patched.contents),
-                let next = try? session.repository.updatedTree(base: tree, changes: [file.path: post])
+                let post = try? session.repository.writeBlob(patched.contents)
             else { return nil }
-            return (pre, post, next)
+            return (pre, post)
         }
 
         lazy var baseReferenceNames: Set<String> = baseReferences.values.reduce(into: Set<String>()) {

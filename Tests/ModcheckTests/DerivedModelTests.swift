@@ -259,6 +259,67 @@ extension TriageTests {
         XCTAssertEqual(users(model), before)
     }
 
+    /// The compiled sources of a model derived by a Makefile change: the base's include closure
+    /// with the new objects' sources when they include no `.c` file; the full pass otherwise (a
+    /// new source that includes a `.c` file, a compiled file that starts including one, an object
+    /// line removed, a `.c` file no Makefile names). Every time equal to a fresh model's.
+    func testCompiledSourcesOfDerivedModels() throws {
+        let session = try self.session()
+        let repo = session.repository
+        var tree = try session.tree(at: "HEAD")
+        var model = session.model(of: tree)
+        func sources(_ m: KernelModel) -> [String] {
+            m.compiledSources.sorted() + m.includedSources.keys.sorted().map { "\($0) <- \(m.includedSources[$0]!)" }
+                + m.includeGuards.keys.sorted().map { "\($0) if \(m.includeGuards[$0]!)" }
+        }
+        func text(_ path: String) throws -> String {
+            String(decoding: try repo.blobBytes(try XCTUnwrap(tree.blobs[path], path)), as: UTF8.self)
+        }
+        /// Whether the derived model could start from the base's closure.
+        func edit(_ label: String, _ files: [String: String?]) throws -> Bool {
+            var changes: [String: ObjectID?] = [:]
+            for (path, text) in files { changes[path] = try text.map { try repo.writeBlob(Array($0.utf8)) } }
+            let next = tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
+            let derived = session.model(of: next, base: model, changedPaths: Set(changes.keys))
+            let fresh = session.model(of: next)
+            XCTAssertEqual(sources(derived), sources(fresh), label)
+            XCTAssertEqual(derived.objectSources, fresh.objectSources, label)
+            let direct = try XCTUnwrap(derived.objectSources, label)
+            let incremental =
+                KernelModel.compiledSources(
+                    direct, updating: model, changed: Set(changes.keys), tree: next, store: session.store) != nil
+            tree = next
+            model = derived
+            return incremental
+        }
+        let makefile = try text("drivers/iommu/Makefile")
+        let driver = "#include <linux/iommu.h>\nint new_iommu_probe(void)\n{\n\treturn 0;\n}\n"
+        // Files only an include will reach (no Makefile names them: the full pass).
+        XCTAssertFalse(try edit("a .c file no Makefile names", [
+            "drivers/iommu/tables-data.c": "int table_entries;\n",
+            "drivers/iommu/new-debug.c": "int new_debug;\n",
+        ]))
+        XCTAssertFalse(model.compiledSources.contains("drivers/iommu/tables-data.c"))
+        XCTAssertTrue(try edit("new driver", [
+            "drivers/iommu/Makefile": makefile + "obj-$(CONFIG_IOMMU_API) += new-iommu.o\n",
+            "drivers/iommu/new-iommu.c": driver,
+        ]))
+        XCTAssertTrue(model.compiledSources.contains("drivers/iommu/new-iommu.c"))
+        XCTAssertFalse(try edit("a new source that includes a .c file", [
+            "drivers/iommu/Makefile": try text("drivers/iommu/Makefile") + "obj-y += tables.o\n",
+            "drivers/iommu/tables.c": "#include \"tables-data.c\"\n",
+        ]))
+        XCTAssertEqual(model.includedSources["drivers/iommu/tables.c"], ["drivers/iommu/tables-data.c"])
+        XCTAssertFalse(try edit("a compiled file that starts including a .c file", [
+            "drivers/iommu/new-iommu.c": "#ifdef CONFIG_IOMMU_DEBUG\n#include \"new-debug.c\"\n#endif\n" + driver,
+        ]))
+        XCTAssertNotNil(model.includeGuards["drivers/iommu/new-debug.c"])
+        XCTAssertFalse(try edit("an object line removed", ["drivers/iommu/Makefile": makefile]))
+        XCTAssertFalse(model.compiledSources.contains("drivers/iommu/new-iommu.c"))
+        XCTAssertFalse(try edit("another .c file no Makefile names", ["drivers/iommu/orphan.c": driver]))
+        XCTAssertFalse(model.compiledSources.contains("drivers/iommu/orphan.c"))
+    }
+
     /// A listing made from its base's (files added and removed) lists each directory as one made
     /// from scratch does: the `$(...)` objects of kbuild expand against it.
     func testDirectoryListingUpdatedFromItsBase() throws {
