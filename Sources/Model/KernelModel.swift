@@ -79,8 +79,10 @@ public final class KernelModel: @unchecked Sendable {
     /// The condition an included `.c` file is included under, when it is not included always.
     let includeGuards: [String: PreprocessorCondition]
     /// The sources kbuild's objects name (compiled sources before the `.c` files they include):
-    /// a model derived by a Makefile change starts from them. Nil when read from a snapshot.
+    /// a model derived by a Makefile change starts from them. Nil when read from a snapshot
+    /// (`knownObjectSources()` works them out then, for the first model derived from it).
     let objectSources: Set<String>?
+    private var objectSourcesMemo: Set<String>?
     /// The tree's files by directory (for kbuild's `$(...)` objects).
     let listing: DirectoryListing
 
@@ -682,7 +684,8 @@ public final class KernelModel: @unchecked Sendable {
     static func compiledSources(
         _ direct: Set<String>, updating base: KernelModel, changed: Set<String>, tree: KernelTree, store: FactStore
     ) -> (Set<String>, [String: [String]], [String: PreprocessorCondition])? {
-        guard let old = base.objectSources, direct.isSuperset(of: old) else { return nil }
+        let old = base.knownObjectSources()
+        guard direct.isSuperset(of: old) else { return nil }
         let added = direct.subtracting(old)
         for path in changed where path.hasSuffix(".c") {
             let now = tree.blobs[path]
@@ -710,6 +713,15 @@ public final class KernelModel: @unchecked Sendable {
         return zip(store.sourceIncludes(of: now), store.sourceIncludes(of: was)).allSatisfy { n, w in
             n.count == w.count && zip(n, w).allSatisfy { $0.name == $1.name && $0.condition == $1.condition }
         }
+    }
+
+    /// The object sources, worked out once when the model was read from a snapshot.
+    func knownObjectSources() -> Set<String> {
+        if let objectSources { return objectSources }
+        if let known = memoLock.withLock({ objectSourcesMemo }) { return known }
+        let made = KernelModel.objectSources(kbuild: kbuild, tree: tree, listing: listing)
+        memoLock.withLock { objectSourcesMemo = made }
+        return made
     }
 
     /// Each object's `.c`, else its `.S`, over every unit of the kbuild map.
