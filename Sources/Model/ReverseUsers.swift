@@ -72,8 +72,8 @@ extension KernelModel {
         let candidates: [String]
         if let index = outsideSourceIndex(made: reverseSearches.count >= 3) {
             var tied = Set<String>()
-            for name in basenames { tied.formUnion(index.byIncludeName[String(name)] ?? []) }
-            for name in names { tied.formUnion(index.byDeclaration[name] ?? []) }
+            for name in basenames { tied.formUnion(index.files(including: String(name))) }
+            for name in names { tied.formUnion(index.files(declaring: name)) }
             candidates = Array(tied)
         } else {
             candidates = compiledSources.filter { $0.hasSuffix(".c") && !inScope($0) }
@@ -125,42 +125,90 @@ extension KernelModel {
 
 /// The compiled C files outside a model's scope, by the last component of each name they include
 /// and by each name they declare: a reverse search reads only the files these tie to its names
-/// (a pass over every compiled file cost ~90 ms a search). A derived model's index is its base's
-/// with the files that changed, appeared or stopped being compiled entered again.
+/// (a pass over every compiled file cost ~90 ms a search). A derived model's index is a layer over
+/// its base's: the files that changed, appeared or stopped being compiled are dropped from the
+/// base's answers and entered again in the layer (copying the base's tables, ~100k declared
+/// names, cost more per patch than the search). Past `maxDepth` layers the index is flattened.
 final class OutsideSourceIndex: @unchecked Sendable {
-    private(set) var byIncludeName: [String: Set<String>] = [:]
-    private(set) var byDeclaration: [String: Set<String>] = [:]
+    private var byIncludeName: [String: Set<String>] = [:]
+    private var byDeclaration: [String: Set<String>] = [:]
+    /// The index this one is a layer over, and the paths whose entries there no longer hold.
+    private let parent: OutsideSourceIndex?
+    private let replaced: Set<String>
+    private let depth: Int
+    static let maxDepth = 16
 
     init(_ model: KernelModel) {
+        parent = nil
+        replaced = []
+        depth = 0
         for path in model.compiledSources where path.hasSuffix(".c") && !model.inScope(path) {
             if let f = model.symbolFacts[path] { add(path, f) }
         }
     }
 
-    /// `base`'s index (of `baseModel`) for `model`, which differs from it in `paths` only; nil
-    /// when a file to take out has no facts in the base (the index is made from scratch then).
-    init?(updating base: OutsideSourceIndex, from baseModel: KernelModel, to model: KernelModel, paths: Set<String>) {
-        byIncludeName = base.byIncludeName
-        byDeclaration = base.byDeclaration
-        for path in paths where path.hasSuffix(".c") {
-            if baseModel.compiledSources.contains(path) && !baseModel.inScope(path) {
-                guard let old = baseModel.symbolFacts[path] else { return nil }
-                remove(path, old)
+    /// `base`'s index (of `baseModel`) for `model`, which differs from it in `paths` only.
+    init(updating base: OutsideSourceIndex, to model: KernelModel, paths: Set<String>) {
+        let sources = paths.filter { $0.hasSuffix(".c") }
+        if base.depth >= OutsideSourceIndex.maxDepth {
+            // Flattened: the base's whole answer, then this layer's.
+            parent = nil
+            depth = 0
+            replaced = []
+            (byIncludeName, byDeclaration) = base.flattened()
+            for (name, files) in byIncludeName where !files.isDisjoint(with: sources) {
+                byIncludeName[name] = files.subtracting(sources)
             }
-            if model.compiledSources.contains(path) && !model.inScope(path), let f = model.symbolFacts[path] {
-                add(path, f)
+            for (name, files) in byDeclaration where !files.isDisjoint(with: sources) {
+                byDeclaration[name] = files.subtracting(sources)
             }
+        } else {
+            parent = base
+            depth = base.depth + 1
+            replaced = sources
         }
+        for path in sources where model.compiledSources.contains(path) && !model.inScope(path) {
+            if let f = model.symbolFacts[path] { add(path, f) }
+        }
+    }
+
+    /// The files that include a name whose last component is `name`.
+    func files(including name: String) -> Set<String> {
+        lookup { $0.byIncludeName[name] }
+    }
+
+    /// The files that declare `name`.
+    func files(declaring name: String) -> Set<String> {
+        lookup { $0.byDeclaration[name] }
+    }
+
+    private func lookup(_ table: (OutsideSourceIndex) -> Set<String>?) -> Set<String> {
+        var found = parent?.lookup(table) ?? []
+        if !replaced.isEmpty, !found.isEmpty { found.subtract(replaced) }
+        if let own = table(self) { found.formUnion(own) }
+        return found
+    }
+
+    /// Both tables with every layer applied.
+    private func flattened() -> ([String: Set<String>], [String: Set<String>]) {
+        guard let parent else { return (byIncludeName, byDeclaration) }
+        var (includes, declarations) = parent.flattened()
+        func apply(_ table: inout [String: Set<String>], _ own: [String: Set<String>]) {
+            if !replaced.isEmpty {
+                for (name, files) in table where !files.isDisjoint(with: replaced) {
+                    table[name] = files.subtracting(replaced)
+                }
+            }
+            for (name, files) in own { table[name, default: []].formUnion(files) }
+        }
+        apply(&includes, byIncludeName)
+        apply(&declarations, byDeclaration)
+        return (includes, declarations)
     }
 
     private func add(_ path: String, _ f: SourceFacts) {
         for inc in f.includes { byIncludeName[String(lastPathComponent(inc[...])), default: []].insert(path) }
         for d in f.declarations { byDeclaration[d.name, default: []].insert(path) }
-    }
-
-    private func remove(_ path: String, _ f: SourceFacts) {
-        for inc in f.includes { byIncludeName[String(lastPathComponent(inc[...]))]?.remove(path) }
-        for d in f.declarations { byDeclaration[d.name]?.remove(path) }
     }
 }
 
@@ -178,7 +226,7 @@ extension KernelModel {
             if compiledSources != base.compiledSources {
                 paths.formUnion(compiledSources.symmetricDifference(base.compiledSources))
             }
-            made = OutsideSourceIndex(updating: known, from: base, to: self, paths: paths)
+            made = OutsideSourceIndex(updating: known, to: self, paths: paths)
         }
         if made == nil, make { made = OutsideSourceIndex(self) }
         guard let index = made else { return nil }

@@ -257,6 +257,17 @@ extension TriageTests {
         _ = try edit(["drivers/base/iommu-user.c": "#include <\(header)>\nint use(void)\n{\n\treturn 0;\n}\n"])
         _ = try edit(["drivers/base/iommu-user.c": nil, "drivers/base/Makefile": makefile])
         XCTAssertEqual(users(model), before)
+        // A long chain (a posting of many patches): each index is a layer over its base's, and
+        // past OutsideSourceIndex.maxDepth layers one is flattened; every answer stays a fresh one.
+        for k in 0..<(OutsideSourceIndex.maxDepth + 4) {
+            let user = "drivers/base/user-\(k % 3).c"
+            let declares = k % 2 == 0 ? "int \(name)(void);\n" : ""
+            let found = try edit([
+                "drivers/base/Makefile": makefile + "obj-y += user-0.o user-1.o user-2.o\n",
+                user: declares + "int use_\(k)(void)\n{\n\treturn 0;\n}\n",
+            ])
+            XCTAssertEqual(found.contains { $0.hasSuffix("user-\(k % 3).ko") }, k % 2 == 0, "step \(k)")
+        }
     }
 
     /// The compiled sources of a model derived by a Makefile change: the base's include closure
