@@ -132,6 +132,9 @@ public struct KbuildMap: Sendable {
     /// Nil when the tree names no top-level descent at all (a partial tree): then every
     /// directory counts as reached.
     public var reachableDirectories: Set<String>?
+    /// Each directory's gate and the units its file made (`KbuildLayout`), for redoing one
+    /// directory: worked out by the resolve that made the map, else when first needed.
+    var layout = KbuildLayoutBox()
 
     public init(units: [KbuildUnit], diagnostics: [KbuildDiagnostic]) {
         self.units = units
@@ -155,6 +158,26 @@ public struct KbuildMap: Sendable {
         guard source.hasSuffix(".c") || source.hasSuffix(".S") else { return [] }
         return objectToUnits[String(source.dropLast(2)) + ".o"] ?? []
     }
+}
+
+/// What resolving a tree's Makefiles works out besides its units: the gate of each directory
+/// (the conditions of the entries that descend into it) and which units each directory's own
+/// file made (a range of `KbuildMap.units`; the top-level `head-y` objects come after them).
+struct KbuildLayout {
+    var gates: [String: KbuildReader.DirectoryGate]
+    var spans: [String: Range<Int>]
+    /// Units whose name is not in their Makefile's directory (`obj-y += ../x.o`, `obj-y += b/x.o`):
+    /// a unit of another directory may then share a name with one of a directory's own.
+    var foreignNames: [String]
+}
+
+/// A map's layout, set once (maps are values; the box is shared by copies of one map).
+final class KbuildLayoutBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: KbuildLayout?
+
+    func get() -> KbuildLayout? { lock.withLock { value } }
+    func set(_ layout: KbuildLayout) { lock.withLock { value = layout } }
 }
 
 /// Reads kbuild Makefiles (Documentation/kbuild/makefiles.rst): `obj-$(CONFIG_X) += a.o b/`,
@@ -571,9 +594,108 @@ public enum KbuildReader {
         for (dir, text) in rootMakefiles {
             roots[dir] = text.map { parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: $0) }
         }
+        // (Root-list Makefiles changed by none of the directories: none had one, none has one.)
+        if rootMakefiles.allSatisfy({ $0.value == nil && base.rootMakefiles[$0.key] == nil }),
+            var map = redone(base, directories: directories.keys.sorted(), parsed: parsed)
+        {
+            map.makefiles = parsed
+            map.rootMakefiles = roots
+            return map
+        }
         var map = resolve(parsed: parsed, rootMakefiles: roots.keys.sorted().compactMap { roots[$0] })
         map.makefiles = parsed
         map.rootMakefiles = roots
+        return map
+    }
+
+    /// The entries of a file that name subdirectories (what the descent, the gates and which
+    /// directories are reached read of it).
+    static func descent(_ file: KbuildMakefile) -> [KbuildAssignment] {
+        file.assignments.compactMap { a in
+            guard a.list == "obj" || a.list == "lib" || rootLists.contains(a.list), a.selector != "n" else { return nil }
+            let dirs = a.objects.filter { $0.hasSuffix("/") }
+            if dirs.isEmpty { return nil }
+            var entry = a
+            entry.objects = dirs
+            entry.line = 0
+            entry.objectConfigs = a.objectConfigs.filter { $0.key.hasSuffix("/") }
+            return entry
+        }
+    }
+
+    /// `base` with the units of `changed` directories made again from their new files, when the
+    /// change cannot reach anything else: each file existed before and still does, is no root
+    /// file (top, arch), names the same subdirectories under the same conditions, reports the
+    /// same diagnostics and made units before, in a reached directory; no unit's name crosses
+    /// into another directory. The result equals `resolve(parsed:rootMakefiles:)` of the new files.
+    /// Nil otherwise.
+    static func redone(_ base: KbuildMap, directories changed: [String], parsed: [String: KbuildMakefile]) -> KbuildMap? {
+        guard !changed.isEmpty else { return nil }
+        for dir in changed {
+            guard let old = base.makefiles[dir], let new = parsed[dir], !isRootDirectory(dir),
+                base.reachableDirectories?.contains(dir) ?? true,
+                old.diagnostics == new.diagnostics, descent(old) == descent(new)
+            else { return nil }
+        }
+        let layout: KbuildLayout
+        if let known = base.layout.get() {
+            layout = known
+        } else {
+            // A map read back from a snapshot: its layout is worked out once, from its own files.
+            let again = resolve(
+                parsed: base.makefiles, rootMakefiles: base.rootMakefiles.keys.sorted().compactMap { base.rootMakefiles[$0] })
+            guard again.units.count == base.units.count, let made = again.layout.get() else { return nil }
+            base.layout.set(made)
+            layout = made
+        }
+        var units = base.units
+        var spans = layout.spans
+        var objectToUnits = base.objectToUnits
+        // Later directories first: an earlier span's indexes stay valid.
+        let order = changed.compactMap { dir in spans[dir].map { (dir, $0) } }.sorted { $0.1.lowerBound > $1.1.lowerBound }
+        guard order.count == changed.count else { return nil }
+        for (dir, span) in order {
+            guard !span.isEmpty, let gate = layout.gates[dir], let file = parsed[dir], let oldFile = base.makefiles[dir],
+                !layout.foreignNames.contains(where: { treeDirectoryOf($0) == dir }),
+                units[span].allSatisfy({ treeDirectoryOf($0.name) == dir })
+            else { return nil }
+            var made: [KbuildUnit] = []
+            directoryUnits(dir, file, gate) { unit in
+                var identity = unit
+                identity.line = 0
+                if made.contains(where: { other in
+                    var o = other
+                    o.line = 0
+                    return o == identity
+                }) { return }
+                made.append(unit)
+            }
+            guard !made.isEmpty, made.allSatisfy({ treeDirectoryOf($0.name) == dir }) else { return nil }
+            let old = units[span]
+            // Objects of the old and new units: their index entries made again, when no unit of
+            // another directory shares the object.
+            var objects = Set<String>()
+            for unit in old { objects.formUnion(unit.objects) }
+            for unit in made { objects.formUnion(unit.objects) }
+            for object in objects {
+                if let known = objectToUnits[object], known.contains(where: { $0.makefile != oldFile.path }) { return nil }
+                let now = made.filter { $0.objects.contains(object) }
+                objectToUnits[object] = now.isEmpty ? nil : now
+            }
+            units.replaceSubrange(span, with: made)
+            let delta = made.count - span.count
+            if delta != 0 {
+                for (other, range) in spans where range.lowerBound >= span.upperBound && other != dir {
+                    spans[other] = (range.lowerBound + delta)..<(range.upperBound + delta)
+                }
+            }
+            spans[dir] = span.lowerBound..<(span.lowerBound + made.count)
+        }
+        var map = base
+        map.units = units
+        map.objectToUnits = objectToUnits
+        map.layout = KbuildLayoutBox()
+        map.layout.set(KbuildLayout(gates: layout.gates, spans: spans, foreignNames: layout.foreignNames))
         return map
     }
 
@@ -718,62 +840,19 @@ public enum KbuildReader {
             named[unit.name, default: []].append(units.count)
             units.append(unit)
         }
+        var spans: [String: Range<Int>] = [:]
+        var dirGates: [String: DirectoryGate] = [:]
+        var foreignNames: [String] = []
         for dir in directories where reachable?.contains(dir) ?? true {
             guard let file = parsed[dir] else { continue }
             let dirGate = gate(of: dir)
-            // Composite parts of this file: stem -> [(object, extra configs, groups of alternatives)].
-            var composites: [String: [(object: String, extra: [String], anyOf: [[String]])]] = [:]
-            for a in file.assignments
-            where a.list != "obj" && a.list != "lib" && !rootLists.contains(a.list)
-                && !otherLists.contains(a.list)
-                && a.selector != "n"
-            {
-                var extra = a.guards.filter { !$0.negated && $0.alternatives.isEmpty }.map(\.config)
-                let anyOf = a.guards.filter { !$0.negated && !$0.alternatives.isEmpty }.map(\.anyOf)
-                if let sel = a.selector, sel.hasPrefix("CONFIG_") { extra.append(String(sel.dropFirst(7))) }
-                for o in a.objects where o.hasSuffix(".o") {
-                    composites[a.list, default: []].append((o, extra + (a.objectConfigs[o] ?? []), anyOf))
-                }
+            dirGates[dir] = dirGate
+            let start = units.count
+            directoryUnits(dir, file, dirGate) { unit in
+                if treeDirectoryOf(unit.name) != dir { foreignNames.append(unit.name) }
+                add(unit)
             }
-            for a in file.assignments where (a.list == "obj" || a.list == "lib") && a.selector != "n" {
-                var requirements = dirGate.requirements + a.guards
-                let builtinOnly =
-                    dirGate.builtinOnly || a.list == "lib" || a.selector == "y"
-                    || a.guards.contains { $0.requiresBuiltin && !$0.negated }
-                if let sel = a.selector, sel.hasPrefix("CONFIG_") {
-                    requirements.append(KbuildGuard(config: String(sel.dropFirst(7))))
-                }
-                // `obj-$(CONFIG_X) += x/` in the parent and `obj-$(CONFIG_X) += x.o` here name
-                // X twice; keep its innermost place so that `configs.last` is the unit's own.
-                var unique: [KbuildGuard] = []
-                for r in requirements.reversed() where !unique.contains(r) { unique.insert(r, at: 0) }
-                let lineCondition = KbuildCondition(unique)
-                for o in a.objects where o.hasSuffix(".o") {
-                    var condition = lineCondition
-                    for config in a.objectConfigs[o] ?? [] where !condition.configs.contains(config) {
-                        condition.requirements.append(KbuildGuard(config: config))
-                    }
-                    let stem = String(o.dropLast(2))
-                    var objects: [String] = []
-                    var objectConditions: [String: [String]] = [:]
-                    var objectAnyOf: [String: [[String]]] = [:]
-                    for part in composites[stem] ?? [(o, [], [])] {
-                        let path = join(dir, part.object)
-                        if !objects.contains(path) { objects.append(path) }
-                        if !part.extra.isEmpty { objectConditions[path, default: []] += part.extra }
-                        if !part.anyOf.isEmpty { objectAnyOf[path, default: []] += part.anyOf }
-                    }
-                    var unit = KbuildUnit(
-                        name: join(dir, stem + ".ko"), configs: condition.configs, builtinOnly: builtinOnly,
-                        objects: objects)
-                    unit.condition = condition
-                    unit.objectConditions = objectConditions
-                    unit.objectAnyOf = objectAnyOf
-                    unit.makefile = file.path
-                    unit.line = a.line
-                    add(unit)
-                }
-            }
+            spans[dir] = start..<units.count
         }
         // `head-y := arch/x86/kernel/head_64.o`: always built in.
         for file in rootFiles {
@@ -790,6 +869,7 @@ public enum KbuildReader {
             }
         }
         var map = KbuildMap(units: units, diagnostics: diagnostics)
+        map.layout.set(KbuildLayout(gates: dirGates, spans: spans, foreignNames: foreignNames))
         map.reachableDirectories = reachable
         if let reachable {
             // Objects of kbuild Makefiles the descent modcheck reads never names (arch/mips
@@ -809,6 +889,65 @@ public enum KbuildReader {
             map.unreachedObjects = unreached
         }
         return map
+    }
+
+    /// The units one directory's file makes, in order (before duplicates are dropped).
+    static func directoryUnits(
+        _ dir: String, _ file: KbuildMakefile, _ dirGate: DirectoryGate, _ add: (KbuildUnit) -> Void
+    ) {
+        // Composite parts of this file: stem -> [(object, extra configs, groups of alternatives)].
+        var composites: [String: [(object: String, extra: [String], anyOf: [[String]])]] = [:]
+        for a in file.assignments
+        where a.list != "obj" && a.list != "lib" && !rootLists.contains(a.list)
+            && !otherLists.contains(a.list)
+            && a.selector != "n"
+        {
+            var extra = a.guards.filter { !$0.negated && $0.alternatives.isEmpty }.map(\.config)
+            let anyOf = a.guards.filter { !$0.negated && !$0.alternatives.isEmpty }.map(\.anyOf)
+            if let sel = a.selector, sel.hasPrefix("CONFIG_") { extra.append(String(sel.dropFirst(7))) }
+            for o in a.objects where o.hasSuffix(".o") {
+                composites[a.list, default: []].append((o, extra + (a.objectConfigs[o] ?? []), anyOf))
+            }
+        }
+        for a in file.assignments where (a.list == "obj" || a.list == "lib") && a.selector != "n" {
+            var requirements = dirGate.requirements + a.guards
+            let builtinOnly =
+                dirGate.builtinOnly || a.list == "lib" || a.selector == "y"
+                || a.guards.contains { $0.requiresBuiltin && !$0.negated }
+            if let sel = a.selector, sel.hasPrefix("CONFIG_") {
+                requirements.append(KbuildGuard(config: String(sel.dropFirst(7))))
+            }
+            // `obj-$(CONFIG_X) += x/` in the parent and `obj-$(CONFIG_X) += x.o` here name
+            // X twice; keep its innermost place so that `configs.last` is the unit's own.
+            var unique: [KbuildGuard] = []
+            for r in requirements.reversed() where !unique.contains(r) { unique.insert(r, at: 0) }
+            let lineCondition = KbuildCondition(unique)
+            for o in a.objects where o.hasSuffix(".o") {
+                var condition = lineCondition
+                for config in a.objectConfigs[o] ?? [] where !condition.configs.contains(config) {
+                    condition.requirements.append(KbuildGuard(config: config))
+                }
+                let stem = String(o.dropLast(2))
+                var objects: [String] = []
+                var objectConditions: [String: [String]] = [:]
+                var objectAnyOf: [String: [[String]]] = [:]
+                for part in composites[stem] ?? [(o, [], [])] {
+                    let path = join(dir, part.object)
+                    if !objects.contains(path) { objects.append(path) }
+                    if !part.extra.isEmpty { objectConditions[path, default: []] += part.extra }
+                    if !part.anyOf.isEmpty { objectAnyOf[path, default: []] += part.anyOf }
+                }
+                var unit = KbuildUnit(
+                    name: join(dir, stem + ".ko"), configs: condition.configs, builtinOnly: builtinOnly,
+                    objects: objects)
+                unit.condition = condition
+                unit.objectConditions = objectConditions
+                unit.objectAnyOf = objectAnyOf
+                unit.makefile = file.path
+                unit.line = a.line
+                add(unit)
+            }
+        }
     }
 
     static func treeDirectoryOf(_ path: String) -> String {
