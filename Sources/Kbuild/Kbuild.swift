@@ -135,6 +135,9 @@ public struct KbuildMap: Sendable {
     /// Each directory's gate and the units its file made (`KbuildLayout`), for redoing one
     /// directory: worked out by the resolve that made the map, else when first needed.
     var layout = KbuildLayoutBox()
+    /// The units a `resolve(updating:)` made again in place, relative to the map it updated
+    /// (what they replaced, what replaced them); nil after a full resolve.
+    public var replaced: (removed: [KbuildUnit], added: [KbuildUnit])?
 
     public init(units: [KbuildUnit], diagnostics: [KbuildDiagnostic]) {
         self.units = units
@@ -169,6 +172,14 @@ struct KbuildLayout {
     /// Units whose name is not in their Makefile's directory (`obj-y += ../x.o`, `obj-y += b/x.o`):
     /// a unit of another directory may then share a name with one of a directory's own.
     var foreignNames: [String]
+    /// Directories holding an object named with a variable (`tree_$(BITS).o`): which files exist
+    /// there decides which sources it stands for. (A superset after in-place updates.)
+    public var variableObjectDirectories: Set<String> = []
+}
+
+extension KbuildMap {
+    /// Directories holding an object named with a variable, when the map knows its layout.
+    public var variableObjectDirectories: Set<String>? { layout.get()?.variableObjectDirectories }
 }
 
 /// A map's layout, set once (maps are values; the box is shared by copies of one map).
@@ -651,6 +662,9 @@ public enum KbuildReader {
         var units = base.units
         var spans = layout.spans
         var objectToUnits = base.objectToUnits
+        var removed: [KbuildUnit] = []
+        var added: [KbuildUnit] = []
+        var variableDirectories = layout.variableObjectDirectories
         // Later directories first: an earlier span's indexes stay valid.
         let order = changed.compactMap { dir in spans[dir].map { (dir, $0) } }.sorted { $0.1.lowerBound > $1.1.lowerBound }
         guard order.count == changed.count else { return nil }
@@ -682,6 +696,13 @@ public enum KbuildReader {
                 let now = made.filter { $0.objects.contains(object) }
                 objectToUnits[object] = now.isEmpty ? nil : now
             }
+            removed += old
+            added += made
+            for unit in made {
+                for object in unit.objects where object.utf8.contains(UInt8(ascii: "$")) {
+                    variableDirectories.insert(treeDirectoryOf(object))
+                }
+            }
             units.replaceSubrange(span, with: made)
             let delta = made.count - span.count
             if delta != 0 {
@@ -695,7 +716,11 @@ public enum KbuildReader {
         map.units = units
         map.objectToUnits = objectToUnits
         map.layout = KbuildLayoutBox()
-        map.layout.set(KbuildLayout(gates: layout.gates, spans: spans, foreignNames: layout.foreignNames))
+        map.layout.set(
+            KbuildLayout(
+                gates: layout.gates, spans: spans, foreignNames: layout.foreignNames,
+                variableObjectDirectories: variableDirectories))
+        map.replaced = (removed, added)
         return map
     }
 
@@ -869,7 +894,15 @@ public enum KbuildReader {
             }
         }
         var map = KbuildMap(units: units, diagnostics: diagnostics)
-        map.layout.set(KbuildLayout(gates: dirGates, spans: spans, foreignNames: foreignNames))
+        var variableDirectories = Set<String>()
+        for unit in units {
+            for object in unit.objects where object.utf8.contains(UInt8(ascii: "$")) {
+                variableDirectories.insert(treeDirectoryOf(object))
+            }
+        }
+        map.layout.set(
+            KbuildLayout(
+                gates: dirGates, spans: spans, foreignNames: foreignNames, variableObjectDirectories: variableDirectories))
         map.reachableDirectories = reachable
         if let reachable {
             // Objects of kbuild Makefiles the descent modcheck reads never names (arch/mips

@@ -197,6 +197,8 @@ public final class KernelModel: @unchecked Sendable {
         // kbuild: re-resolved only when a Makefile or Kbuild file changed (or a source appeared).
         let kbuild: KbuildMap
         var reusedKbuild = false
+        // The units the kbuild update made again in place (none when kbuild is the base's).
+        var kbuildReplaced: (removed: [KbuildUnit], added: [KbuildUnit])?
         if let base, let changed, !changed.contains(where: { KernelFileKind(path: $0) == .kbuild }) {
             kbuild = base.kbuild
             reusedKbuild = true
@@ -209,6 +211,7 @@ public final class KernelModel: @unchecked Sendable {
                 tree: tree, store: store)
         {
             kbuild = updated
+            kbuildReplaced = updated.replaced
         } else {
             var directories: [String: String] = [:]
             var rootMakefiles: [String: String] = [:]
@@ -313,7 +316,15 @@ public final class KernelModel: @unchecked Sendable {
             )
             objectSources = nil
         } else {
-            let direct = KernelModel.objectSources(kbuild: kbuild, tree: tree, listing: listing)
+            let replaced = reusedKbuild ? ([], []) : kbuildReplaced
+            let direct =
+                base.flatMap { base in
+                    replaced.flatMap { replaced in
+                        KernelModel.objectSources(
+                            updating: base.knownObjectSources(), replaced: replaced, moved: movedSources, kbuild: kbuild,
+                            tree: tree)
+                    }
+                } ?? KernelModel.objectSources(kbuild: kbuild, tree: tree, listing: listing)
             objectSources = direct
             if let base, let changed,
                 let kept = KernelModel.compiledSources(direct, updating: base, changed: changed, tree: tree, store: store)
@@ -724,6 +735,44 @@ public final class KernelModel: @unchecked Sendable {
         return made
     }
 
+    /// The base's object sources after a kbuild update that made some units again in place and
+    /// sources that appeared or vanished: only the objects those units name and the objects of
+    /// the moved sources are looked at again (an object's source is its `.c`, else its `.S`, while
+    /// some unit names it). Nil when a variable-named object could stand for other files (one
+    /// among those units, or in a directory where a source moved), or the map does not know
+    /// where those are.
+    static func objectSources(
+        updating old: Set<String>, replaced: (removed: [KbuildUnit], added: [KbuildUnit]), moved: Set<String>,
+        kbuild: KbuildMap, tree: KernelTree
+    ) -> Set<String>? {
+        guard let variableDirectories = kbuild.variableObjectDirectories else { return nil }
+        var objects = Set<String>()
+        for unit in replaced.removed { objects.formUnion(unit.objects) }
+        for unit in replaced.added { objects.formUnion(unit.objects) }
+        for path in moved where path.hasSuffix(".c") || path.hasSuffix(".S") {
+            if variableDirectories.contains(treeDirectory(of: path)) { return nil }
+            objects.insert(String(path.dropLast(2)) + ".o")
+        }
+        var sources = old
+        for object in objects {
+            if object.utf8.contains(UInt8(ascii: "$")) || variableDirectories.contains(treeDirectory(of: object)) {
+                return nil
+            }
+            let stem = String(object.dropLast(2))
+            let c = stem + ".c"
+            let asm = stem + ".S"
+            sources.remove(c)
+            sources.remove(asm)
+            guard !(kbuild.objectToUnits[object] ?? []).isEmpty else { continue }
+            if tree.blobs[c] != nil {
+                sources.insert(c)
+            } else if tree.blobs[asm] != nil {
+                sources.insert(asm)
+            }
+        }
+        return sources
+    }
+
     /// Each object's `.c`, else its `.S`, over every unit of the kbuild map.
     static func objectSources(kbuild: KbuildMap, tree: KernelTree, listing: DirectoryListing) -> Set<String> {
         var compiled = Set<String>()
@@ -877,8 +926,11 @@ public final class KernelModel: @unchecked Sendable {
         }
         for dir in changedDirectories {
             let files = kbuildFiles(of: dir, tree: tree)
-            directories[dir] = files.objects.flatMap { store.text($0.blob, path: $0.path) }
-            rootMakefiles[dir] = files.rootLists.flatMap { store.text($0.blob, path: $0.path) }
+            // (updateValue: a directory whose file is gone is told as nil; `[dir] = nil` drops it.)
+            directories.updateValue(files.objects.flatMap { store.text($0.blob, path: $0.path) }, forKey: dir)
+            if files.rootLists != nil || base.rootMakefiles[dir] != nil {
+                rootMakefiles.updateValue(files.rootLists.flatMap { store.text($0.blob, path: $0.path) }, forKey: dir)
+            }
         }
         return KbuildReader.resolve(
             updating: base, directories: directories, rootMakefiles: rootMakefiles,

@@ -283,7 +283,8 @@ public enum Triage {
                         patchOf[path] = patch
                     }
                     let before = overlay
-                    for (path, blob) in changed { overlay[path] = blob }
+                    // (updateValue: a deletion is kept as nil; `overlay[path] = nil` would drop it.)
+                    for (path, blob) in changed { overlay.updateValue(blob, forKey: path) }
                     changes += extract(Array(changed.keys), before: before, after: overlay)
                 }
                 switch SeriesCheck.apply(files, over: lookup, session: session, source: source) {

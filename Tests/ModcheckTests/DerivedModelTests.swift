@@ -234,7 +234,7 @@ extension TriageTests {
         XCTAssertNotNil(model.outsideSourceIndex(made: true))
         func edit(_ files: [String: String?]) throws -> [String] {
             var changes: [String: ObjectID?] = [:]
-            for (path, text) in files { changes[path] = try text.map { try repo.writeBlob(Array($0.utf8)) } }
+            for (path, text) in files { changes.updateValue(try text.map { try repo.writeBlob(Array($0.utf8)) }, forKey: path) }
             let next = tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
             let derived = session.model(of: next, base: model, changedPaths: Set(changes.keys))
             XCTAssertEqual(users(derived), users(session.model(of: next)), "\(files.keys.sorted())")
@@ -289,12 +289,23 @@ extension TriageTests {
         /// Whether the derived model could start from the base's closure.
         func edit(_ label: String, _ files: [String: String?]) throws -> Bool {
             var changes: [String: ObjectID?] = [:]
-            for (path, text) in files { changes[path] = try text.map { try repo.writeBlob(Array($0.utf8)) } }
+            for (path, text) in files { changes.updateValue(try text.map { try repo.writeBlob(Array($0.utf8)) }, forKey: path) }
             let next = tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
             let derived = session.model(of: next, base: model, changedPaths: Set(changes.keys))
             let fresh = session.model(of: next)
             XCTAssertEqual(sources(derived), sources(fresh), label)
             XCTAssertEqual(derived.objectSources, fresh.objectSources, label)
+            // A kbuild map updated in place: the object sources from the base's, looked at again
+            // only for the units made again and the sources that moved.
+            if let replaced = derived.kbuild.replaced {
+                let moved = Set(changes.keys.filter { (next.blobs[$0] != nil) != (tree.blobs[$0] != nil) })
+                XCTAssertEqual(
+                    KernelModel.objectSources(
+                        updating: model.knownObjectSources(), replaced: replaced, moved: moved, kbuild: derived.kbuild,
+                        tree: next),
+                    fresh.objectSources, label)
+                updatedInPlace += 1
+            }
             let direct = try XCTUnwrap(derived.objectSources, label)
             let incremental =
                 KernelModel.compiledSources(
@@ -303,6 +314,7 @@ extension TriageTests {
             model = derived
             return incremental
         }
+        var updatedInPlace = 0
         let makefile = try text("drivers/iommu/Makefile")
         let driver = "#include <linux/iommu.h>\nint new_iommu_probe(void)\n{\n\treturn 0;\n}\n"
         // Files only an include will reach (no Makefile names them: the full pass).
@@ -329,6 +341,14 @@ extension TriageTests {
         XCTAssertFalse(model.compiledSources.contains("drivers/iommu/new-iommu.c"))
         XCTAssertFalse(try edit("another .c file no Makefile names", ["drivers/iommu/orphan.c": driver]))
         XCTAssertFalse(model.compiledSources.contains("drivers/iommu/orphan.c"))
+        // An assembly object, then its source removed while the Makefile still names it.
+        XCTAssertTrue(try edit("an assembly object", [
+            "drivers/iommu/Makefile": makefile + "obj-y += entry.o\n", "drivers/iommu/entry.S": "\tnop\n",
+        ]))
+        XCTAssertTrue(model.compiledSources.contains("drivers/iommu/entry.S"))
+        XCTAssertFalse(try edit("a compiled source removed", ["drivers/iommu/entry.S": nil]))
+        XCTAssertFalse(model.compiledSources.contains("drivers/iommu/entry.S"))
+        XCTAssertGreaterThanOrEqual(updatedInPlace, 3)
     }
 
     /// A listing made from its base's (files added and removed) lists each directory as one made
