@@ -169,12 +169,9 @@ public struct KbuildMap: Sendable {
 struct KbuildLayout {
     var gates: [String: KbuildReader.DirectoryGate]
     var spans: [String: Range<Int>]
-    /// Units whose name is not in their Makefile's directory (`obj-y += ../x.o`, `obj-y += b/x.o`):
-    /// a unit of another directory may then share a name with one of a directory's own.
-    var foreignNames: [String]
     /// Directories holding an object named with a variable (`tree_$(BITS).o`): which files exist
     /// there decides which sources it stands for. (A superset after in-place updates.)
-    public var variableObjectDirectories: Set<String> = []
+    var variableObjectDirectories: Set<String> = []
 }
 
 extension KbuildMap {
@@ -637,9 +634,10 @@ public enum KbuildReader {
     /// `base` with the units of `changed` directories made again from their new files, when the
     /// change cannot reach anything else: each file existed before and still does, is no root
     /// file (top, arch), names the same subdirectories under the same conditions, reports the
-    /// same diagnostics and made units before, in a reached directory; no unit's name crosses
-    /// into another directory. The result equals `resolve(parsed:rootMakefiles:)` of the new files.
-    /// Nil otherwise.
+    /// same diagnostics and made units before, in a reached directory; no object of its units is
+    /// named by another directory's (a unit is dropped as a duplicate only of an identical one,
+    /// which holds its Makefile's path: units of two files never merge). The result equals
+    /// `resolve(parsed:rootMakefiles:)` of the new files. Nil otherwise.
     static func redone(_ base: KbuildMap, directories changed: [String], parsed: [String: KbuildMakefile]) -> KbuildMap? {
         guard !changed.isEmpty else { return nil }
         for dir in changed {
@@ -669,22 +667,13 @@ public enum KbuildReader {
         let order = changed.compactMap { dir in spans[dir].map { (dir, $0) } }.sorted { $0.1.lowerBound > $1.1.lowerBound }
         guard order.count == changed.count else { return nil }
         for (dir, span) in order {
-            guard !span.isEmpty, let gate = layout.gates[dir], let file = parsed[dir], let oldFile = base.makefiles[dir],
-                !layout.foreignNames.contains(where: { treeDirectoryOf($0) == dir }),
-                units[span].allSatisfy({ treeDirectoryOf($0.name) == dir })
+            guard !span.isEmpty, let gate = layout.gates[dir], let file = parsed[dir], let oldFile = base.makefiles[dir]
             else { return nil }
             var made: [KbuildUnit] = []
             directoryUnits(dir, file, gate) { unit in
-                var identity = unit
-                identity.line = 0
-                if made.contains(where: { other in
-                    var o = other
-                    o.line = 0
-                    return o == identity
-                }) { return }
-                made.append(unit)
+                if !made.contains(where: { sameUnit($0, unit) }) { made.append(unit) }
             }
-            guard !made.isEmpty, made.allSatisfy({ treeDirectoryOf($0.name) == dir }) else { return nil }
+            guard !made.isEmpty else { return nil }
             let old = units[span]
             // Objects of the old and new units: their index entries made again, when no unit of
             // another directory shares the object.
@@ -717,9 +706,7 @@ public enum KbuildReader {
         map.objectToUnits = objectToUnits
         map.layout = KbuildLayoutBox()
         map.layout.set(
-            KbuildLayout(
-                gates: layout.gates, spans: spans, foreignNames: layout.foreignNames,
-                variableObjectDirectories: variableDirectories))
+            KbuildLayout(gates: layout.gates, spans: spans, variableObjectDirectories: variableDirectories))
         map.replaced = (removed, added)
         return map
     }
@@ -853,30 +840,18 @@ public enum KbuildReader {
         // unit's name holds its directory, so only a few ever share one).
         var named: [String: [Int]] = [:]
         func add(_ unit: KbuildUnit) {
-            var identity = unit
-            identity.line = 0
-            if let known = named[unit.name] {
-                for i in known {
-                    var other = units[i]
-                    other.line = 0
-                    if other == identity { return }
-                }
-            }
+            if let known = named[unit.name], known.contains(where: { sameUnit(units[$0], unit) }) { return }
             named[unit.name, default: []].append(units.count)
             units.append(unit)
         }
         var spans: [String: Range<Int>] = [:]
         var dirGates: [String: DirectoryGate] = [:]
-        var foreignNames: [String] = []
         for dir in directories where reachable?.contains(dir) ?? true {
             guard let file = parsed[dir] else { continue }
             let dirGate = gate(of: dir)
             dirGates[dir] = dirGate
             let start = units.count
-            directoryUnits(dir, file, dirGate) { unit in
-                if treeDirectoryOf(unit.name) != dir { foreignNames.append(unit.name) }
-                add(unit)
-            }
+            directoryUnits(dir, file, dirGate, add)
             spans[dir] = start..<units.count
         }
         // `head-y := arch/x86/kernel/head_64.o`: always built in.
@@ -901,8 +876,7 @@ public enum KbuildReader {
             }
         }
         map.layout.set(
-            KbuildLayout(
-                gates: dirGates, spans: spans, foreignNames: foreignNames, variableObjectDirectories: variableDirectories))
+            KbuildLayout(gates: dirGates, spans: spans, variableObjectDirectories: variableDirectories))
         map.reachableDirectories = reachable
         if let reachable {
             // Objects of kbuild Makefiles the descent modcheck reads never names (arch/mips
@@ -922,6 +896,15 @@ public enum KbuildReader {
             map.unreachedObjects = unreached
         }
         return map
+    }
+
+    /// Whether two units are the same but for their line (the same line twice in a file).
+    static func sameUnit(_ a: KbuildUnit, _ b: KbuildUnit) -> Bool {
+        guard a.name == b.name else { return false }
+        var (x, y) = (a, b)
+        x.line = 0
+        y.line = 0
+        return x == y
     }
 
     /// The units one directory's file makes, in order (before duplicates are dropped).

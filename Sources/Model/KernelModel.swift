@@ -79,9 +79,8 @@ public final class KernelModel: @unchecked Sendable {
     /// The condition an included `.c` file is included under, when it is not included always.
     let includeGuards: [String: PreprocessorCondition]
     /// The sources kbuild's objects name (compiled sources before the `.c` files they include):
-    /// a model derived by a Makefile change starts from them. Nil when read from a snapshot
-    /// (`knownObjectSources()` works them out then, for the first model derived from it).
-    let objectSources: Set<String>?
+    /// a model derived by a Makefile change starts from them. Set when the model worked them out;
+    /// a model read from a snapshot works them out when first asked (`knownObjectSources()`).
     private var objectSourcesMemo: Set<String>?
     /// The tree's files by directory (for kbuild's `$(...)` objects).
     let listing: DirectoryListing
@@ -309,25 +308,27 @@ public final class KernelModel: @unchecked Sendable {
             compiledSources = base.compiledSources
             includedSources = base.includedSources
             includeGuards = base.includeGuards
-            objectSources = base.objectSources
+            objectSourcesMemo = base.memoLock.withLock { base.objectSourcesMemo }
         } else if let keptStructure {
             (compiledSources, includedSources, includeGuards) = (
                 keptStructure.compiled, keptStructure.included, keptStructure.guards
             )
-            objectSources = nil
         } else {
+            // After an in-place kbuild update (or none), from the base's object sources.
             let replaced = reusedKbuild ? ([], []) : kbuildReplaced
-            let direct =
-                base.flatMap { base in
-                    replaced.flatMap { replaced in
-                        KernelModel.objectSources(
-                            updating: base.knownObjectSources(), replaced: replaced, moved: movedSources, kbuild: kbuild,
-                            tree: tree)
-                    }
-                } ?? KernelModel.objectSources(kbuild: kbuild, tree: tree, listing: listing)
-            objectSources = direct
+            let updated = base.flatMap { base in
+                replaced.flatMap { replaced in
+                    KernelModel.objectSources(
+                        updating: base.knownObjectSources(), replaced: replaced, moved: movedSources, kbuild: kbuild,
+                        tree: tree)
+                }
+            }
+            let direct = updated?.sources ?? KernelModel.objectSources(kbuild: kbuild, tree: tree, listing: listing)
+            objectSourcesMemo = direct
             if let base, let changed,
-                let kept = KernelModel.compiledSources(direct, updating: base, changed: changed, tree: tree, store: store)
+                let kept = KernelModel.compiledSources(
+                    direct, delta: updated.map { ($0.added, $0.removed) }, updating: base, changed: changed, tree: tree,
+                    store: store)
             {
                 (compiledSources, includedSources, includeGuards) = kept
             } else {
@@ -680,24 +681,27 @@ public final class KernelModel: @unchecked Sendable {
 
     /// The sources kbuild compiles: each object's `.c` (else `.S`) in a reached directory, and the
     /// `.c` files those `#include "..."` (compiled as part of the includer), transitively.
-    static func compiledSources(kbuild: KbuildMap, tree: KernelTree, store: FactStore, listing: DirectoryListing) -> (
-        Set<String>, [String: [String]], [String: PreprocessorCondition]
-    ) {
-        compiledSources(objectSources: objectSources(kbuild: kbuild, tree: tree, listing: listing), tree: tree, store: store)
-    }
-
     /// The base's compiled sources, when what changed only adds object sources that include no
     /// `.c` file: no source the base compiled is dropped or deleted, no compiled `.c` file changed
     /// what it includes, and every `.c` file that appeared is an object's source (one that only an
     /// include could reach would need the full pass). Then the include closure is the base's and
     /// the new sources join it — what `compiledSources(objectSources:…)` gives, without its pass
-    /// over every compiled file's includes. Nil otherwise.
+    /// over every compiled file's includes. `delta`: the object sources added to and removed from
+    /// the base's, when known (else found by comparing the sets). Nil otherwise.
     static func compiledSources(
-        _ direct: Set<String>, updating base: KernelModel, changed: Set<String>, tree: KernelTree, store: FactStore
+        _ direct: Set<String>, delta: (added: Set<String>, removed: Set<String>)?, updating base: KernelModel,
+        changed: Set<String>, tree: KernelTree, store: FactStore
     ) -> (Set<String>, [String: [String]], [String: PreprocessorCondition])? {
-        let old = base.knownObjectSources()
-        guard direct.isSuperset(of: old) else { return nil }
-        let added = direct.subtracting(old)
+        let added: Set<String>
+        if let delta {
+            guard delta.removed.isEmpty else { return nil }
+            added = delta.added
+        } else {
+            // One pass: every base source kept exactly when the sources not added are as many.
+            let old = base.knownObjectSources()
+            added = direct.subtracting(old)
+            guard direct.count - added.count == old.count else { return nil }
+        }
         for path in changed where path.hasSuffix(".c") {
             let now = tree.blobs[path]
             let was = base.tree.blobs[path]
@@ -726,9 +730,8 @@ public final class KernelModel: @unchecked Sendable {
         }
     }
 
-    /// The object sources, worked out once when the model was read from a snapshot.
+    /// The object sources (worked out here once when the model was read from a snapshot).
     func knownObjectSources() -> Set<String> {
-        if let objectSources { return objectSources }
         if let known = memoLock.withLock({ objectSourcesMemo }) { return known }
         let made = KernelModel.objectSources(kbuild: kbuild, tree: tree, listing: listing)
         memoLock.withLock { objectSourcesMemo = made }
@@ -738,13 +741,13 @@ public final class KernelModel: @unchecked Sendable {
     /// The base's object sources after a kbuild update that made some units again in place and
     /// sources that appeared or vanished: only the objects those units name and the objects of
     /// the moved sources are looked at again (an object's source is its `.c`, else its `.S`, while
-    /// some unit names it). Nil when a variable-named object could stand for other files (one
-    /// among those units, or in a directory where a source moved), or the map does not know
-    /// where those are.
+    /// some unit names it); with the sources that joined and left. Nil when a variable-named
+    /// object could stand for other files (one among those units, or in a directory where a
+    /// source moved), or the map does not know where those are.
     static func objectSources(
         updating old: Set<String>, replaced: (removed: [KbuildUnit], added: [KbuildUnit]), moved: Set<String>,
         kbuild: KbuildMap, tree: KernelTree
-    ) -> Set<String>? {
+    ) -> (sources: Set<String>, added: Set<String>, removed: Set<String>)? {
         guard let variableDirectories = kbuild.variableObjectDirectories else { return nil }
         var objects = Set<String>()
         for unit in replaced.removed { objects.formUnion(unit.objects) }
@@ -754,23 +757,32 @@ public final class KernelModel: @unchecked Sendable {
             objects.insert(String(path.dropLast(2)) + ".o")
         }
         var sources = old
+        var added = Set<String>()
+        var removed = Set<String>()
         for object in objects {
             if object.utf8.contains(UInt8(ascii: "$")) || variableDirectories.contains(treeDirectory(of: object)) {
                 return nil
             }
+            // Only this object names its stem's `.c` and `.S`.
             let stem = String(object.dropLast(2))
             let c = stem + ".c"
             let asm = stem + ".S"
-            sources.remove(c)
-            sources.remove(asm)
-            guard !(kbuild.objectToUnits[object] ?? []).isEmpty else { continue }
-            if tree.blobs[c] != nil {
-                sources.insert(c)
-            } else if tree.blobs[asm] != nil {
-                sources.insert(asm)
+            let before = old.contains(c) ? c : old.contains(asm) ? asm : nil
+            var after: String?
+            if !(kbuild.objectToUnits[object] ?? []).isEmpty {
+                after = tree.blobs[c] != nil ? c : tree.blobs[asm] != nil ? asm : nil
+            }
+            guard before != after else { continue }
+            if let before {
+                sources.remove(before)
+                removed.insert(before)
+            }
+            if let after {
+                sources.insert(after)
+                added.insert(after)
             }
         }
-        return sources
+        return (sources, added, removed)
     }
 
     /// Each object's `.c`, else its `.S`, over every unit of the kbuild map.

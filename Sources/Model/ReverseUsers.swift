@@ -156,12 +156,8 @@ final class OutsideSourceIndex: @unchecked Sendable {
             depth = 0
             replaced = []
             (byIncludeName, byDeclaration) = base.flattened()
-            for (name, files) in byIncludeName where !files.isDisjoint(with: sources) {
-                byIncludeName[name] = files.subtracting(sources)
-            }
-            for (name, files) in byDeclaration where !files.isDisjoint(with: sources) {
-                byDeclaration[name] = files.subtracting(sources)
-            }
+            OutsideSourceIndex.drop(sources, from: &byIncludeName)
+            OutsideSourceIndex.drop(sources, from: &byDeclaration)
         } else {
             parent = base
             depth = base.depth + 1
@@ -194,16 +190,18 @@ final class OutsideSourceIndex: @unchecked Sendable {
         guard let parent else { return (byIncludeName, byDeclaration) }
         var (includes, declarations) = parent.flattened()
         func apply(_ table: inout [String: Set<String>], _ own: [String: Set<String>]) {
-            if !replaced.isEmpty {
-                for (name, files) in table where !files.isDisjoint(with: replaced) {
-                    table[name] = files.subtracting(replaced)
-                }
-            }
+            OutsideSourceIndex.drop(replaced, from: &table)
             for (name, files) in own { table[name, default: []].formUnion(files) }
         }
         apply(&includes, byIncludeName)
         apply(&declarations, byDeclaration)
         return (includes, declarations)
+    }
+
+    /// `table` without `paths` in any of its sets.
+    private static func drop(_ paths: Set<String>, from table: inout [String: Set<String>]) {
+        guard !paths.isEmpty else { return }
+        for (name, files) in table where !files.isDisjoint(with: paths) { table[name] = files.subtracting(paths) }
     }
 
     private func add(_ path: String, _ f: SourceFacts) {

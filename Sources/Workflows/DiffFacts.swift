@@ -47,9 +47,8 @@ enum DiffFacts {
                 {
                     return (.registrationAdded, m[1], m[2].isEmpty ? m[1] : "\(m[1])(\(m[2]))")
                 }
-                if firstNonBlank(line) == UInt8(ascii: ".") || firstNonBlank(line) >= 0x80, let m = firstMatch(field, line),
-                    watchedFields.contains(m[1])
-                {
+                let lead = firstNonBlank(line)
+                if lead == UInt8(ascii: ".") || lead >= 0x80, let m = firstMatch(field, line), watchedFields.contains(m[1]) {
                     return (.fieldAdded, m[1], line.trimmingCharacters(in: .whitespaces))
                 }
                 if has(line, "MODULE_"), let m = firstMatch(moduleMacro, line) {
@@ -300,22 +299,19 @@ enum DiffFacts {
     static let type = regex(#"^\s*(bool|tristate|def_bool|def_tristate)\b"#)
     static let dependency = regex(#"^\s*(depends on|select|imply)\s+(.+?)\s*$"#)
 
-    /// Whether `text` holds `needle` (bytes; no Foundation bridging).
+    /// Whether `text` holds `needle` (its UTF-8 bytes in place: no copy, no Foundation bridging).
     static func has(_ text: String, _ needle: StaticString) -> Bool {
         let n = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
-        guard let first = n.first else { return true }
-        let t = Array(text.utf8)
-        guard t.count >= n.count else { return false }
-        var i = 0
-        while i <= t.count - n.count {
-            if t[i] == first {
+        var text = text
+        return text.withUTF8 { t in
+            guard let first = n.first, t.count >= n.count else { return n.isEmpty }
+            for i in 0...(t.count - n.count) where t[i] == first {
                 var j = 1
                 while j < n.count && t[i + j] == n[j] { j += 1 }
                 if j == n.count { return true }
             }
-            i += 1
+            return false
         }
-        return false
     }
 
     /// The first byte of `text` that is no ASCII white space (0 for a blank line); a byte of a

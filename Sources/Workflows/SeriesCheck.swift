@@ -127,7 +127,7 @@ public enum SeriesCheck {
     static func apply(_ filePatches: [FilePatch], toTree tree: ObjectID, session: Session, source: String)
         -> Result<(ObjectID, [AppliedFile], [String: ObjectID?]), ApplyFailure>
     {
-        do {
+        applying(source) {
             let result = try Git.apply(filePatches, to: tree, in: session.repository)
             var changes: [String: ObjectID?] = [:]
             for file in filePatches {
@@ -138,7 +138,14 @@ public enum SeriesCheck {
             for file in result.files {
                 changes[file.path] = .some(file.newBlob)
             }
-            return .success((result.tree, result.files, changes))
+            return (result.tree, result.files, changes)
+        }
+    }
+
+    /// `body`'s result, or its failure as an ApplyFailure (any other error named after `source`).
+    static func applying<T>(_ source: String, _ body: () throws -> T) -> Result<T, ApplyFailure> {
+        do {
+            return .success(try body())
         } catch let failure as ApplyFailure {
             return .failure(failure)
         } catch {
@@ -152,15 +159,11 @@ public enum SeriesCheck {
         _ filePatches: [FilePatch], over lookup: (String) -> (blob: ObjectID, mode: UInt32)?, session: Session,
         source: String
     ) -> Result<[String: ObjectID?], ApplyFailure> {
-        do {
+        applying(source) {
             let (_, produced) = try Git.applyFiles(filePatches, in: session.repository, lookup: lookup)
             var changes: [String: ObjectID?] = [:]
             for (path, result) in produced { changes[path] = .some(result?.blob) }
-            return .success(changes)
-        } catch let failure as ApplyFailure {
-            return .failure(failure)
-        } catch {
-            return .failure(ApplyFailure(path: source, hunkIndex: nil, line: nil, reason: "\(error)"))
+            return changes
         }
     }
 

@@ -3,8 +3,8 @@ import XCTest
 
 /// A kbuild map updated for changed Makefiles equals one resolved from scratch; the Makefiles
 /// whose change reaches only their own directory's units (an object line, a composite part, a
-/// moved line) have just those units made again, the others (a changed descent, a directory
-/// another one's `../` object lands in, an unreached directory) are resolved in full.
+/// moved line) have just those units made again, the others (a changed descent, an object
+/// another directory names too, an unreached directory) are resolved in full.
 final class KbuildUpdateTests: XCTestCase {
     static let tree: [String: String] = [
         "": "obj-y += drivers/\n",
@@ -55,7 +55,11 @@ final class KbuildUpdateTests: XCTestCase {
             map, ["drivers/iommu": iommu, "drivers/pci": "obj-y += pci.o probe.o\n"], "two directories, an ifdef dropped")
         XCTAssertTrue(redone)
         // Reaches beyond the directory: resolved in full.
+        // Another directory's `../` object in this one: its units change alone (units of two
+        // files never merge); naming the same object here too shares it: resolved in full.
         (map, redone) = try update(map, ["drivers/shared": "obj-y += util.o more.o\n"], "a directory another one's ../ object lands in")
+        XCTAssertTrue(redone)
+        (map, redone) = try update(map, ["drivers/shared": "obj-y += util.o helper.o\n"], "an object another directory names too")
         XCTAssertFalse(redone)
         (map, redone) = try update(map, ["tools/x": "obj-y += tool.o other.o\n"], "an unreached directory")
         XCTAssertFalse(redone)

@@ -41,14 +41,9 @@ extension TriageTests {
             model = derived
         }
         func edit(_ label: String, _ files: [String: String]) throws {
-            var changes: [String: ObjectID?] = [:]
-            for (path, text) in files { changes[path] = .some(try repo.writeBlob(Array(text.utf8))) }
-            let newTree = try repo.updatedTree(base: tree.tree, changes: changes)
-            step(label, tree.applying(changes, newTree: newTree), changed: Set(changes.keys))
+            step(label, try write(files, on: tree, to: repo), changed: Set(files.keys))
         }
-        func text(_ path: String) throws -> String {
-            String(decoding: try repo.blobBytes(try XCTUnwrap(tree.blobs[path], path)), as: UTF8.self)
-        }
+        func text(_ path: String) throws -> String { try self.text(path, in: tree, repo) }
 
         // The series: exports, Kconfig flips, drivers made modular.
         let c = try Corpus.Case.load(TriageTests.seriesCase)
@@ -164,17 +159,13 @@ extension TriageTests {
             m.units.map { "\($0.name) m=\($0.canBeModule) y=\($0.canBeBuiltin) \($0.sources) \($0.moduleSources)" }.sorted()
         }
         func edit(_ label: String, _ files: [String: String]) throws {
-            var changes: [String: ObjectID?] = [:]
-            for (path, text) in files { changes[path] = .some(try repo.writeBlob(Array(text.utf8))) }
-            let next = tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
-            let derived = session.model(of: next, base: model, changedPaths: Set(changes.keys))
+            let next = try write(files, on: tree, to: repo)
+            let derived = session.model(of: next, base: model, changedPaths: Set(files.keys))
             XCTAssertEqual(units(derived), units(session.model(of: next)), label)
             tree = next
             model = derived
         }
-        func text(_ path: String) throws -> String {
-            String(decoding: try repo.blobBytes(try XCTUnwrap(tree.blobs[path], path)), as: UTF8.self)
-        }
+        func text(_ path: String) throws -> String { try self.text(path, in: tree, repo) }
         let kconfig = try text("drivers/iommu/Kconfig")
         let demo =
             "config DEMO_OTHER\n\tbool \"other\"\n\tselect DEMO_HELPER\n\nconfig DEMO_HELPER\n\tbool\n\n"
@@ -233,10 +224,8 @@ extension TriageTests {
         // at once): every derived model below updates it from its base's.
         XCTAssertNotNil(model.outsideSourceIndex(made: true))
         func edit(_ files: [String: String?]) throws -> [String] {
-            var changes: [String: ObjectID?] = [:]
-            for (path, text) in files { changes.updateValue(try text.map { try repo.writeBlob(Array($0.utf8)) }, forKey: path) }
-            let next = tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
-            let derived = session.model(of: next, base: model, changedPaths: Set(changes.keys))
+            let next = try write(files, on: tree, to: repo)
+            let derived = session.model(of: next, base: model, changedPaths: Set(files.keys))
             XCTAssertEqual(users(derived), users(session.model(of: next)), "\(files.keys.sorted())")
             XCTAssertNotNil(derived.outsideSourceIndex(made: false), "updated from the base's")
             tree = next
@@ -283,33 +272,29 @@ extension TriageTests {
             m.compiledSources.sorted() + m.includedSources.keys.sorted().map { "\($0) <- \(m.includedSources[$0]!)" }
                 + m.includeGuards.keys.sorted().map { "\($0) if \(m.includeGuards[$0]!)" }
         }
-        func text(_ path: String) throws -> String {
-            String(decoding: try repo.blobBytes(try XCTUnwrap(tree.blobs[path], path)), as: UTF8.self)
-        }
+        func text(_ path: String) throws -> String { try self.text(path, in: tree, repo) }
         /// Whether the derived model could start from the base's closure.
         func edit(_ label: String, _ files: [String: String?]) throws -> Bool {
-            var changes: [String: ObjectID?] = [:]
-            for (path, text) in files { changes.updateValue(try text.map { try repo.writeBlob(Array($0.utf8)) }, forKey: path) }
-            let next = tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
-            let derived = session.model(of: next, base: model, changedPaths: Set(changes.keys))
+            let next = try write(files, on: tree, to: repo)
+            let derived = session.model(of: next, base: model, changedPaths: Set(files.keys))
             let fresh = session.model(of: next)
             XCTAssertEqual(sources(derived), sources(fresh), label)
-            XCTAssertEqual(derived.objectSources, fresh.objectSources, label)
+            XCTAssertEqual(derived.knownObjectSources(), fresh.knownObjectSources(), label)
             // A kbuild map updated in place: the object sources from the base's, looked at again
             // only for the units made again and the sources that moved.
             if let replaced = derived.kbuild.replaced {
-                let moved = Set(changes.keys.filter { (next.blobs[$0] != nil) != (tree.blobs[$0] != nil) })
+                let moved = Set(files.keys.filter { (next.blobs[$0] != nil) != (tree.blobs[$0] != nil) })
                 XCTAssertEqual(
                     KernelModel.objectSources(
                         updating: model.knownObjectSources(), replaced: replaced, moved: moved, kbuild: derived.kbuild,
-                        tree: next),
-                    fresh.objectSources, label)
+                        tree: next)?.sources,
+                    fresh.knownObjectSources(), label)
                 updatedInPlace += 1
             }
-            let direct = try XCTUnwrap(derived.objectSources, label)
+            let direct = derived.knownObjectSources()
             let incremental =
                 KernelModel.compiledSources(
-                    direct, updating: model, changed: Set(changes.keys), tree: next, store: session.store) != nil
+                    direct, delta: nil, updating: model, changed: Set(files.keys), tree: next, store: session.store) != nil
             tree = next
             model = derived
             return incremental

@@ -22,12 +22,18 @@ extension TriageTests {
         return try Session(options: options)
     }
 
-    /// `tree` with `files` written, to the repository on disk (each session opens its own
-    /// handle, and a handle's own writes stay in its memory).
-    func write(_ files: [String: String], on tree: KernelTree, to repo: Repository) throws -> KernelTree {
+    /// `tree` with `files` written (nil: deleted), to `repo` (a repository on disk: each session
+    /// opens its own handle, and a handle's own writes stay in its memory).
+    func write(_ files: [String: String?], on tree: KernelTree, to repo: Repository) throws -> KernelTree {
         var changes: [String: ObjectID?] = [:]
-        for (path, text) in files { changes[path] = .some(try repo.writeBlob(Array(text.utf8))) }
+        // (updateValue: `changes[path] = nil` would drop a deletion.)
+        for (path, text) in files { changes.updateValue(try text.map { try repo.writeBlob(Array($0.utf8)) }, forKey: path) }
         return tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
+    }
+
+    /// The text of `path` in `tree`.
+    func text(_ path: String, in tree: KernelTree, _ repo: Repository) throws -> String {
+        String(decoding: try repo.blobBytes(try XCTUnwrap(tree.blobs[path], path)), as: UTF8.self)
     }
 
     func testModelStructureIsKeptAndFollowsTheStructure() throws {
@@ -65,10 +71,8 @@ extension TriageTests {
         XCTAssertEqual(summary(warm, kept), expected)
         XCTAssertEqual(summary(cold, first), expected)
 
-        func variant(_ files: [String: String]) throws -> KernelTree { try write(files, on: tree, to: repo) }
-        func text(_ path: String) throws -> String {
-            String(decoding: try repo.blobBytes(try XCTUnwrap(tree.blobs[path], path)), as: UTF8.self)
-        }
+        func variant(_ files: [String: String?]) throws -> KernelTree { try write(files, on: tree, to: repo) }
+        func text(_ path: String) throws -> String { try self.text(path, in: tree, repo) }
         func check(_ label: String, _ next: KernelTree, kept expectKept: Bool) throws {
             let s = try session(cache: true)
             let m = s.model(of: next)
@@ -134,9 +138,7 @@ extension TriageTests {
         let repo = try Repository.open(try baseTree(), inMemoryWrites: false)
         let plain = try session(cache: false)
         let head = try plain.tree(at: "HEAD")
-        func text(_ path: String) throws -> String {
-            String(decoding: try repo.blobBytes(try XCTUnwrap(head.blobs[path], path)), as: UTF8.self)
-        }
+        func text(_ path: String) throws -> String { try self.text(path, in: head, repo) }
         // A built-in user of a library that can be a module: the base has a builtin-uses-modular error.
         let base = try write(
             [
