@@ -227,6 +227,37 @@ public enum FactCodec {
         }
     }
 
+    /// The names a full record's references name, read without the rest of the record (what a
+    /// reverse search asks of thousands of files outside the scope: their functions, calls and
+    /// macros are never decoded, and nothing of them is kept).
+    public static func referenceNames(_ bytes: [UInt8]) throws -> Set<String> {
+        try bytes.withUnsafeBytes { buffer in
+            var r = ByteReader(buffer)
+            // What precedes the references; read, not kept (later strings may refer back to
+            // these through the reader's string table).
+            for _ in 0..<(try count(&r)) {
+                _ = try r.string()
+                _ = try (r.int(), r.int(), r.int())
+                _ = try condition(&r)
+            }
+            for _ in 0..<(try count(&r)) { _ = try (r.string(), r.int(), r.int()) }
+            for _ in 0..<(try count(&r)) {
+                _ = try r.string()
+                _ = try flavour(&r)
+                _ = try r.int()
+                _ = try condition(&r)
+            }
+            var names = Set<String>()
+            for _ in 0..<(try count(&r)) {
+                names.insert(try r.string())
+                _ = try (r.int(), r.int())
+                _ = try condition(&r)
+                _ = try r.optionalString()
+            }
+            return names
+        }
+    }
+
     static func count(_ r: inout ByteReader) throws -> Int {
         let n = try r.int()
         guard n >= 0, n < 10_000_000 else { throw ByteDecodingError() }

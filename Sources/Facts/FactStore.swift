@@ -137,7 +137,18 @@ public final class FactStore: @unchecked Sendable {
     /// search asks of thousands of files, many times over in one triage.
     public func referencedNames(path: String, blob: ObjectID) -> Set<String> {
         if let known = lock.withLock({ referencedNameMemo[blob] }) { return known }
-        let names = Set((facts(path: path, blob: blob, depth: .full)?.references ?? []).map(\.name))
+        // Full facts decoded before are at hand; a cached record gives its names alone (nothing
+        // else of it decoded or kept: a reverse search reads thousands of files once each).
+        let names: Set<String>
+        let slot = CacheSlot(blob: blob, depth: FactStore.depthCode(.full))
+        if lock.withLock({ memory[slot] == nil }),
+            let bytes = cache?.get(FactCache.Key(blob: blob.rawBytes, kind: slot.depth)),
+            let read = try? FactCodec.referenceNames(bytes)
+        {
+            names = read
+        } else {
+            names = Set((facts(path: path, blob: blob, depth: .full)?.references ?? []).map(\.name))
+        }
         lock.withLock { referencedNameMemo[blob] = names }
         return names
     }

@@ -97,7 +97,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
         guard let changed = changedSymbols else { return nil }
         if let known = lock.withLock({ valueAffectedMemo }) { return known }
         guard let base = lock.withLock({ inheritFrom }) else { return affectedSymbols() }
-        let seeds = changed.filter { !sameRange($0, as: base, assuming: [:]) }
+        let seeds = differingWithNothingAssumed(changed, base)
         return lock.withLock {
             if let known = valueAffectedMemo { return known }
             let out = seeds.isEmpty ? [] : readersClosure(seeds, blockedAt: changed.subtracting(seeds))
@@ -120,8 +120,21 @@ public final class KconfigEvaluator: @unchecked Sendable {
         guard let base = lock.withLock({ inheritFrom }), floors == base.impliedFloors(assuming) else { return reached }
         var seeds = Set<String>()
         var same = Set<String>()
+        // A changed symbol whose range, in neither tree, reads an assumed or floored one has
+        // the range it has with nothing assumed: the answer without assumptions, worked out once,
+        // holds (a unit's own symbol at m, asked for each of hundreds of units, reaches none of
+        // the symbols a new driver's select changed but those it selects itself).
+        let pinned = Set(assuming.keys).union(floors.keys)
+        let unassumed = differingWithNothingAssumed(changed, base)
+        func readsPinned(_ c: String) -> Bool {
+            rangeReads(c, anyOf: pinned) ?? true || base.rangeReads(c, anyOf: pinned) ?? true
+        }
         for c in changed {
             guard reached.contains(c) || !readers(of: c).isDisjoint(with: reached) else { continue }
+            if !readsPinned(c) {
+                if unassumed.contains(c) { seeds.insert(c) } else { same.insert(c) }
+                continue
+            }
             if assuming[c] != nil || floors[c] == .y || sameRange(c, as: base, assuming: assuming) {
                 same.insert(c)
             } else {
@@ -133,6 +146,43 @@ public final class KconfigEvaluator: @unchecked Sendable {
     }
 
     private var readersOfMemo: [String: Set<String>] = [:]
+    private var differingMemo: Set<String>?
+    private var coneMemo: [Int: [UInt64]] = [:]
+
+    /// Whether the range of `name` reads one of `symbols` (transitively) or is one of them; nil
+    /// when one of them is not in the graph (a string or int symbol: its readers are found by
+    /// what they mention).
+    private func rangeReads(_ name: String, anyOf symbols: Set<String>) -> Bool? {
+        guard let root = graph.index[name] else { return nil }
+        var targets: [Int] = []
+        for s in symbols {
+            guard let i = graph.index[s] else { return nil }
+            targets.append(i)
+        }
+        let cone = lock.withLock { () -> [UInt64] in
+            if let known = coneMemo[root] { return known }
+            var bits = [UInt64](repeating: 0, count: (graph.names.count + 63) / 64)
+            bits[root / 64] |= 1 << UInt64(root % 64)
+            var work = [root]
+            while let v = work.popLast() {
+                for w in graph.dependencies[v] where bits[w / 64] & (1 << UInt64(w % 64)) == 0 {
+                    bits[w / 64] |= 1 << UInt64(w % 64)
+                    work.append(w)
+                }
+            }
+            coneMemo[root] = bits
+            return bits
+        }
+        return targets.contains { cone[$0 / 64] & (1 << UInt64($0 % 64)) != 0 }
+    }
+
+    /// Of the changed symbols, those whose range with nothing assumed differs from `base`'s.
+    private func differingWithNothingAssumed(_ changed: Set<String>, _ base: KconfigEvaluator) -> Set<String> {
+        if let known = lock.withLock({ differingMemo }) { return known }
+        let out = changed.filter { !sameRange($0, as: base, assuming: [:]) }
+        lock.withLock { differingMemo = out }
+        return out
+    }
 
     /// Every symbol whose range reads `name`, transitively.
     private func readers(of name: String) -> Set<String> {

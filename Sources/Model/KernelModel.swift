@@ -351,25 +351,22 @@ public final class KernelModel: @unchecked Sendable {
         var baseKbuildUnits: [String: KbuildUnit] = [:]
         // Sources that appeared or vanished: only units whose objects' directories hold one
         // are made again (an object's `.c`/`.S`, or a composite's part below its Makefile).
+        // (The directories holding one, at any depth: an object's directory is looked up, not
+        // compared with every moved path.)
+        var movedDirectories = Set<String>()
+        for path in movedSources {
+            var dir = treeDirectory(of: path)
+            while movedDirectories.insert(dir).inserted && !dir.isEmpty { dir = treeDirectory(of: dir) }
+        }
         func touchesMovedSources(_ unit: KbuildUnit) -> Bool {
             guard !movedSources.isEmpty else { return false }
-            return unit.objects.contains { object in
-                let dir = treeDirectory(of: object)
-                let prefix = dir.isEmpty ? "" : dir + "/"
-                return movedSources.contains { $0.hasPrefix(prefix) }
-            }
+            return unit.objects.contains { movedDirectories.contains(treeDirectory(of: $0)) }
         }
         if let base, !reusedUnits, config == nil, base.configText == nil,
             includedSources == base.includedSources, includeGuards == base.includeGuards,
             let a = reusedKconfig ? [] : evaluator.affectedSymbols()
         {
             affected = a
-            if !(reusedKbuild && sameSourceFiles) {
-                for u in base.units { keep[u.name] = u }
-            }
-            if !reusedKbuild {
-                for u in base.kbuild.units { baseKbuildUnits[u.name] = u }
-            }
         }
         let includedByC = includedSources
         let guardsOfC = includeGuards
@@ -475,12 +472,28 @@ public final class KernelModel: @unchecked Sendable {
                     }
                 }
             }
+        } else if let base, let affected, let replaced = kbuildReplaced,
+            let spliced = KernelModel.units(
+                updating: base, replaced: replaced, kbuild: kbuild,
+                make: { entry, known in
+                    if let known, !touchesMovedSources(entry), !isStale(known, affected) { return known }
+                    return makeUnit(entry)
+                },
+                mayChange: touchesMovedSources)
+        {
+            (units, bySource) = spliced
         } else if let keptStructure {
             units = keptStructure.units
             for unit in units {
                 for s in unit.sources { bySource[s, default: []].append(unit) }
             }
         } else {
+            if let base, affected != nil {
+                for u in base.units { keep[u.name] = u }
+                if !reusedKbuild {
+                    for u in base.kbuild.units { baseKbuildUnits[u.name] = u }
+                }
+            }
             for unit in kbuild.units {
                 if let affected, let known = keep[unit.name],
                     reusedKbuild || baseKbuildUnits[unit.name] == unit, !touchesMovedSources(unit),
@@ -663,6 +676,65 @@ public final class KernelModel: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The units after an in-place kbuild update (`replaced`: the entries of the directories made
+    /// again, before and after), from `base`'s: every entry outside those directories is where it
+    /// was, so the base's units are walked beside kbuild's entries, in order. `make(entry, known)`
+    /// gives the unit of an entry (`known`: the base's, when its entry is unchanged; nil: no unit);
+    /// entries that were no unit stay none unless `mayChange` (a source appeared beside them).
+    /// Only the lists of sources whose units changed are made again, in kbuild's order. Nil when
+    /// the walk does not line up with the base's units (then every unit is made again).
+    static func units(
+        updating base: KernelModel, replaced: (removed: [KbuildUnit], added: [KbuildUnit]), kbuild: KbuildMap,
+        make: (KbuildUnit, ModuleUnit?) -> ModuleUnit?, mayChange: (KbuildUnit) -> Bool
+    ) -> (units: [ModuleUnit], bySource: [String: [ModuleUnit]])? {
+        let before = Dictionary(replaced.removed.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let after = Dictionary(replaced.added.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        guard before.count == replaced.removed.count, after.count == replaced.added.count else { return nil }
+        let old = base.units
+        var units: [ModuleUnit] = []
+        units.reserveCapacity(old.count + after.count)
+        var touched = Set<String>()
+        var i = 0
+        for entry in kbuild.units {
+            // Base units whose entries are gone (they sat among the replaced ones).
+            while i < old.count, before[old[i].name] != nil, after[old[i].name] == nil {
+                touched.formUnion(old[i].sources)
+                i += 1
+            }
+            let same = after[entry.name] == nil || before[entry.name] == entry
+            var known: ModuleUnit?
+            if i < old.count, old[i].name == entry.name {
+                known = old[i]
+                i += 1
+            } else if same && !mayChange(entry) {
+                continue  // no unit before, and nothing that could make one
+            }
+            let made = make(entry, same ? known : nil)
+            if let known, let made, known == made {
+                units.append(known)
+                continue
+            }
+            if let known { touched.formUnion(known.sources) }
+            if let made {
+                touched.formUnion(made.sources)
+                units.append(made)
+            }
+        }
+        while i < old.count, before[old[i].name] != nil, after[old[i].name] == nil {
+            touched.formUnion(old[i].sources)
+            i += 1
+        }
+        guard i == old.count else { return nil }
+        var bySource = base.unitsBySource
+        if !touched.isEmpty {
+            for s in touched { bySource[s] = nil }
+            for unit in units where unit.sources.contains(where: touched.contains) {
+                for s in unit.sources where touched.contains(s) { bySource[s, default: []].append(unit) }
+            }
+        }
+        return (units, bySource)
     }
 
     /// Reads header `i` of `graph` in this tree: its blob, summary, and the headers it includes.

@@ -25,15 +25,19 @@ extension TriageTests {
                 "\($0.rule) \($0.severity) \($0.module ?? "-") \($0.symbol ?? "-") \($0.file ?? "-"):\($0.line ?? 0) \($0.message)"
             }.sorted()
         }
+        // Units in kbuild's order, and each source's units in theirs (a provider's first unit
+        // names it in messages).
         func units(_ m: KernelModel) -> [String] {
             m.units.map {
                 "\($0.name) m=\($0.canBeModule) y=\($0.canBeBuiltin) \($0.sources) \($0.moduleSources)"
-            }.sorted()
+            } + m.unitsBySource.keys.sorted().map { "\($0): \(m.unitsBySource[$0]!.map(\.name))" }
         }
         var keptStructure = false
+        var unitsSpliced = 0
         func step(_ label: String, _ next: KernelTree, changed: Set<String>) {
             let derived = session.model(of: next, base: model, changedPaths: changed)
             keptStructure = derived.structuralBase != nil
+            if derived.kbuild.replaced != nil { unitsSpliced += 1 }
             let fresh = session.model(of: next)
             XCTAssertEqual(units(derived), units(fresh), label)
             XCTAssertEqual(findings(derived), findings(fresh), label)
@@ -96,6 +100,27 @@ extension TriageTests {
                 of: "\ttristate \"ARM Ltd. System MMU Version 3 (SMMUv3) Support\"",
                 with: "\n\tbool \"ARM Ltd. System MMU Version 3 (SMMUv3) Support\"")])
         XCTAssertFalse(model.units.contains { $0.name.hasSuffix("arm-smmu-v3.ko") && $0.canBeModule })
+        // Makefile lines of one directory (kbuild updated in place, the units spliced into the
+        // base's): an object moved to a line of its own, a composite module, a line removed, and
+        // the Makefile back as it was.
+        let lines = try text("drivers/iommu/Makefile")
+        let split = lines.replacingOccurrences(
+            of: "obj-$(CONFIG_ARM_SMMU) += arm-smmu.o arm-smmu-impl.o",
+            with: "obj-$(CONFIG_ARM_SMMU) += arm-smmu.o\nobj-$(CONFIG_IOMMU_API) += arm-smmu-impl.o")
+        try edit("an object on a line of its own", ["drivers/iommu/Makefile": split])
+        XCTAssertTrue(model.units.contains { $0.name.hasSuffix("arm-smmu-impl.ko") })
+        try edit(
+            "a composite module",
+            ["drivers/iommu/Makefile": lines.replacingOccurrences(
+                of: "obj-$(CONFIG_ARM_SMMU) += arm-smmu.o arm-smmu-impl.o",
+                with: "obj-$(CONFIG_ARM_SMMU) += arm_smmu.o\narm_smmu-objs := arm-smmu.o arm-smmu-impl.o")])
+        XCTAssertEqual(model.unitsBySource["drivers/iommu/arm-smmu-impl.c"]?.map(\.name), ["drivers/iommu/arm_smmu.ko"])
+        try edit("a line removed", ["drivers/iommu/Makefile": lines.replacingOccurrences(
+            of: "obj-$(CONFIG_IOMMU_IOVA) += iova.o\n", with: "")])
+        XCTAssertNil(model.unitsBySource["drivers/iommu/iova.c"])
+        try edit("the Makefile as it was", ["drivers/iommu/Makefile": lines])
+        XCTAssertNotNil(model.unitsBySource["drivers/iommu/iova.c"])
+        XCTAssertGreaterThanOrEqual(unitsSpliced, 4, "kbuild updated in place")
 
         // Rule results kept per unit (only C files change from here): a built-in user whose file
         // does not change must still see a provider that appears in, moves to or leaves another

@@ -197,5 +197,12 @@ final class FactCacheTests: XCTestCase {
         let decoded = try FactCodec.decode(FactCodec.encode(facts), path: "drivers/x.c")
         XCTAssertEqual(decoded, facts)
         XCTAssertThrowsError(try FactCodec.decode([0xff, 0xff, 0xff], path: "x"))
+        // The names-only read of a record: the references' names, past definitions, declarations
+        // and exports (a name repeated among them is written once and referred back to).
+        let names = try FactCodec.referenceNames(FactCodec.encode(facts))
+        XCTAssertFalse(names.isEmpty)
+        XCTAssertTrue(names.contains("bus_set_iommu"))
+        XCTAssertEqual(names, Set(facts.references.map(\.name)))
+        XCTAssertThrowsError(try FactCodec.referenceNames([0xff, 0xff, 0xff]))
     }
 }
