@@ -216,6 +216,10 @@ public final class KconfigEvaluator: @unchecked Sendable {
         // changes one or two of its fifty symbols, and moves the others' lines.
         var candidates = Set<String>()
         for t in [base.tree, tree] {
+            if let known = t.symbols(definedIn: files) {
+                candidates.formUnion(known)
+                continue
+            }
             for (name, symbol) in t.symbols where symbol.definitions.contains(where: { files.contains($0.location.file) }) {
                 candidates.insert(name)
             }

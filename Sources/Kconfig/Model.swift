@@ -247,6 +247,27 @@ public struct KconfigTree: Sendable {
     public var semantics = KconfigSemantics()
     /// The files each file sources, after `$(SRCARCH)` expansion.
     public var sourcedFiles: [String: [String]] = [:]
+    /// The symbols each file defines (kept by the parser's indexing and `reparse`, worked out for
+    /// a tree read from a snapshot): what a change to a few files can reach is looked up, not
+    /// found by walking every symbol. Nil: not known (every symbol is walked).
+    public internal(set) var definedIn: [String: Set<String>]?
+
+    /// The symbols defined in `files`; nil when not known.
+    public func symbols(definedIn files: some Sequence<String>) -> Set<String>? {
+        guard let definedIn else { return nil }
+        var out = Set<String>()
+        for file in files { out.formUnion(definedIn[file] ?? []) }
+        return out
+    }
+
+    /// Which file defines which symbols, from the symbols' definitions.
+    static func definitionFiles(_ symbols: [String: KconfigSymbol]) -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for (name, symbol) in symbols {
+            for d in symbol.definitions { out[d.location.file, default: []].insert(name) }
+        }
+        return out
+    }
 }
 
 /// One entry as written in one file (for change extraction).
@@ -291,6 +312,7 @@ extension KconfigTree {
         sourcedFiles: [String: [String]]
     ) {
         self.symbols = symbols
+        self.definedIn = KconfigTree.definitionFiles(symbols)
         self.files = files
         self.diagnostics = diagnostics
         self.selectedBy = selectedBy

@@ -58,6 +58,7 @@ public enum KconfigParser {
         }
         tree.selectedBy = selectedBy
         tree.impliedBy = impliedBy
+        tree.definedIn = KconfigTree.definitionFiles(tree.symbols)
         return tree
     }
 
@@ -155,11 +156,21 @@ public enum KconfigParser {
             state.architecture = tree.fileArchitecture[path]
             state.parseFile(path, stack: [])
             guard (state.sourcedFiles[path] ?? []) == (tree.sourcedFiles[path] ?? []) else { return nil }
-            for (name, var symbol) in result.symbols
-            where symbol.definitions.contains(where: { $0.location.file == path }) {
+            // The file's symbols before (looked up when the tree knows them, else found by walking
+            // every symbol).
+            let before =
+                result.definedIn?[path].map(Array.init)
+                ?? result.symbols.compactMap { name, symbol in
+                    symbol.definitions.contains(where: { $0.location.file == path }) ? name : nil
+                }
+            for name in before {
+                guard var symbol = result.symbols[name] else { continue }
                 symbol.definitions.removeAll { $0.location.file == path }
                 result.symbols[name] = symbol.definitions.isEmpty ? nil : symbol
                 redefined.insert(name)
+            }
+            if result.definedIn != nil {
+                result.definedIn![path] = state.symbols.isEmpty ? nil : Set(state.symbols.keys)
             }
             for (name, symbol) in state.symbols {
                 result.symbols[name, default: KconfigSymbol(name: name, definitions: [])].definitions +=

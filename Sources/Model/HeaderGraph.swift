@@ -45,6 +45,8 @@ final class HeaderGraph: @unchecked Sendable {
     let number: [String: Int]
     private let lock = NSLock()
     private var edges: [[Int]?]
+    /// The reverse of `edges`, kept as headers are read: who includes each header.
+    private var includers: [[Int]]
     private var closures: [HeaderSet?]
     private(set) var summaries: [HeaderSummary?]
     private(set) var blobs: [ObjectID?]
@@ -60,6 +62,7 @@ final class HeaderGraph: @unchecked Sendable {
         self.paths = paths
         self.number = number
         edges = Array(repeating: nil, count: paths.count)
+        includers = Array(repeating: [], count: paths.count)
         closures = Array(repeating: nil, count: paths.count)
         summaries = Array(repeating: nil, count: paths.count)
         blobs = Array(repeating: nil, count: paths.count)
@@ -82,8 +85,8 @@ final class HeaderGraph: @unchecked Sendable {
     init?(updating base: HeaderGraph, changed: [Int], visit: (Int) -> (blob: ObjectID, summary: HeaderSummary, includes: [Int])?) {
         paths = base.paths
         number = base.number
-        (edges, closures, summaries, blobs, byBlob) = base.lock.withLock {
-            (base.edges, base.closures, base.summaries, base.blobs, base.byBlob)
+        (edges, includers, closures, summaries, blobs, byBlob) = base.lock.withLock {
+            (base.edges, base.includers, base.closures, base.summaries, base.blobs, base.byBlob)
         }
         updatedFrom = base
         for v in changed {
@@ -102,10 +105,20 @@ final class HeaderGraph: @unchecked Sendable {
     }
 
     func summary(_ i: Int) -> HeaderSummary? { lock.withLock { summaries[i] } }
-    /// The headers read so far: their summaries and the headers each includes (nil: not read).
-    func known() -> (summaries: [HeaderSummary?], edges: [[Int]?]) { lock.withLock { (summaries, edges) } }
     func blob(_ i: Int) -> ObjectID? { lock.withLock { blobs[i] } }
     func headers(of blob: ObjectID) -> [Int] { lock.withLock { byBlob[blob] ?? [] } }
+
+    /// `seeds` and every header read so far that includes one of them, transitively.
+    func includers(reaching seeds: Set<Int>) -> Set<Int> {
+        lock.withLock {
+            var reached = seeds
+            var work = Array(seeds)
+            while let h = work.popLast() {
+                for up in includers[h] where reached.insert(up).inserted { work.append(up) }
+            }
+            return reached
+        }
+    }
 
     /// The closure of the headers `roots`, each included (directly) by some source.
     /// `visit(i)` reads header i once: its blob, summary and the headers it includes.
@@ -139,6 +152,7 @@ final class HeaderGraph: @unchecked Sendable {
             if let blob = read?.blob { byBlob[blob, default: []].append(v) }
             let next = read?.includes ?? []
             edges[v] = next
+            for w in next { includers[w].append(v) }
             return next
         }
         func open(_ v: Int) {

@@ -48,20 +48,15 @@ extension KernelModel {
             return units(seeing: sources)
         }
         for unit in scopedUnits { _ = headerIndex(for: unit.sources) }
-        let (summaries, edges) = headerGraph.known()
-        // Headers that declare or stub a name, then every known header that includes one of them.
-        var includers: [[Int]] = Array(repeating: [], count: edges.count)
-        var reached = Set<Int>()
-        for (i, e) in edges.enumerated() {
-            for j in e ?? [] { includers[j].append(i) }
-            if let s = summaries[i], !s.declared.isDisjoint(with: names) || s.conditions.keys.contains(where: names.contains) {
-                reached.insert(i)
-            }
+        // Headers read so far that declare or stub a name (the shared name table lists the few
+        // contents that do, the graph where they sit), then every header read that includes one
+        // of them (no pass over the graph).
+        var seeds = Set<Int>()
+        for name in names {
+            for blob in headerNames.declarers(name) { seeds.formUnion(headerGraph.headers(of: blob)) }
+            for p in headerNames.providers(name) { seeds.formUnion(headerGraph.headers(of: p.blob)) }
         }
-        var work = Array(reached)
-        while let h = work.popLast() {
-            for up in includers[h] where reached.insert(up).inserted { work.append(up) }
-        }
+        let reached = headerGraph.includers(reaching: seeds)
         // Only an include whose last component names a reached header can land on one.
         // (Bytes, not Characters: this runs for every include of every compiled file.)
         let basenames = Set(reached.map { lastPathComponent(headerGraph.paths[$0][...]) })

@@ -188,6 +188,10 @@ final class KconfigIncrementalTests: XCTestCase {
         }
         XCTAssertEqual(edges(updated.selectedBy), edges(full.selectedBy))
         XCTAssertEqual(edges(updated.impliedBy), edges(full.impliedBy))
+        // Which file defines which symbols, kept (what the evaluator's update looks up).
+        XCTAssertNotNil(full.definedIn)
+        XCTAssertEqual(updated.definedIn, full.definedIn)
+        XCTAssertEqual(updated.symbols(definedIn: ["drivers/Kconfig"]), ["SMMU", "API", "LEGACY", "AAA", "ZZZ"])
         XCTAssertEqual(
             updated.symbols["SMMU"]?.definitions.first?.dependency, .symbol("MMU"),
             "the menu's dependency is kept")

@@ -271,6 +271,28 @@ extension TriageTests {
         _ = try edit(["drivers/base/iommu-user.c": "#include <\(header)>\nint use(void)\n{\n\treturn 0;\n}\n"])
         _ = try edit(["drivers/base/iommu-user.c": nil, "drivers/base/Makefile": makefile])
         XCTAssertEqual(users(model), before)
+        // Seen through headers: one that includes the header declaring the name, and one that
+        // stubs it (a static inline); both read by a scoped unit's closure.
+        let smmu = try self.text("drivers/iommu/arm-smmu.c", in: tree, repo)
+        let user = "drivers/base/iommu-user.c"
+        _ = try edit([
+            "include/linux/iommu-decl.h": "int \(name)(void);\n",
+            "include/linux/iommu-wrap.h": "#include <linux/iommu-decl.h>\n",
+            "include/linux/iommu-stub.h": "static inline int \(name)(void)\n{\n\treturn 0;\n}\n",
+            "drivers/iommu/arm-smmu.c": "#include <linux/iommu-wrap.h>\n#include <linux/iommu-stub.h>\n" + smmu,
+        ])
+        for header in ["linux/iommu-wrap.h", "linux/iommu-stub.h"] {
+            let found = try edit([
+                "drivers/base/Makefile": makefile + "obj-y += iommu-user.o\n",
+                user: "#include <\(header)>\nint use(void)\n{\n\treturn 0;\n}\n",
+            ])
+            XCTAssertTrue(found.contains("drivers/base/iommu-user.ko"), "through \(header): \(found)")
+        }
+        _ = try edit([
+            user: nil, "drivers/base/Makefile": makefile, "drivers/iommu/arm-smmu.c": smmu,
+            "include/linux/iommu-decl.h": nil, "include/linux/iommu-wrap.h": nil, "include/linux/iommu-stub.h": nil,
+        ])
+        XCTAssertEqual(users(model), before)
         // A long chain (a posting of many patches): each index is a layer over its base's, and
         // past OutsideSourceIndex.maxDepth layers one is flattened; every answer stays a fresh one.
         for k in 0..<(OutsideSourceIndex.maxDepth + 4) {

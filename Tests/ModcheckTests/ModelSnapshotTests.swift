@@ -219,6 +219,8 @@ extension TriageTests {
         XCTAssertEqual(kept.tree.sourcedFiles, parsed.sourcedFiles)
         XCTAssertEqual(kept.tree.semantics, parsed.semantics)
         XCTAssertEqual(kept.tree.isArchitectureUnion, parsed.isArchitectureUnion)
+        XCTAssertNotNil(kept.tree.definedIn)
+        XCTAssertEqual(kept.tree.definedIn, parsed.definedIn)
         func edges(_ e: [String: [(selector: String, condition: KconfigExpression?)]]) -> [String] {
             e.flatMap { target, list in list.map { "\(target) <- \($0.selector) if \($0.condition.map { "\($0)" } ?? "-")" } }.sorted()
         }
