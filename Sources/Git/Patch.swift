@@ -144,8 +144,13 @@ public enum PatchParser {
             try check("read hunk \(h + 1)", git_patch_get_hunk(&hunkPointer, &lineCount, patch.pointer, h))
             guard let hunk = hunkPointer?.pointee else { continue }
             var header = hunk.header
+            // The `@@ ... @@ context` line without the line breaks around it (bytes: Foundation's
+            // trimming cost more than the rest of a posting's parse).
             let headerText = withUnsafeBytes(of: &header) { raw in
-                String(decoding: raw.prefix(min(Int(hunk.header_len), raw.count)), as: UTF8.self)
+                var bytes = raw.prefix(min(Int(hunk.header_len), raw.count))
+                while let last = bytes.last, (0x0A...0x0D).contains(last) { bytes = bytes.dropLast() }
+                while let first = bytes.first, (0x0A...0x0D).contains(first) { bytes = bytes.dropFirst() }
+                return String(decoding: bytes, as: UTF8.self)
             }
             var lines: [HunkLine] = []
             lines.reserveCapacity(lineCount)
@@ -179,7 +184,7 @@ public enum PatchParser {
                     oldStart: Int(hunk.old_start), oldCount: Int(hunk.old_lines),
                     newStart: Int(hunk.new_start),
                     newCount: Int(hunk.new_lines),
-                    header: headerText.trimmingCharacters(in: .newlines), lines: lines))
+                    header: headerText, lines: lines))
         }
         func mode(_ m: UInt16) -> UInt32? { m == 0 ? nil : UInt32(m) }
         var file = FilePatch(

@@ -105,3 +105,26 @@ enum Bytes {
         }
     }
 }
+
+extension String {
+    /// Without spaces and tabs at either end (see Substring.trimmedSpaces).
+    var trimmedSpaces: String { self[...].trimmedSpaces }
+}
+
+extension Substring {
+    /// Without spaces and tabs at either end: Foundation's `.whitespaces` trimming for ASCII
+    /// text, without its bridging (header values are parsed for every message of an archive).
+    var trimmedSpaces: String {
+        let u = utf8
+        guard u.allSatisfy({ $0 < 0x80 }) else { return trimmingCharacters(in: .whitespaces) }
+        var start = u.startIndex
+        var end = u.endIndex
+        while start < end, u[start] == Bytes.space || u[start] == Bytes.tab { start = u.index(after: start) }
+        while end > start {
+            let before = u.index(before: end)
+            guard u[before] == Bytes.space || u[before] == Bytes.tab else { break }
+            end = before
+        }
+        return String(self[start..<end])
+    }
+}

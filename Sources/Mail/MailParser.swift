@@ -33,11 +33,11 @@ struct ContentType {
             }
         }
         pieces.append(current)
-        mimeType = pieces[0].trimmingCharacters(in: .whitespaces).lowercased()
+        mimeType = pieces[0].trimmedSpaces.lowercased()
         parameters = pieces.dropFirst().compactMap { piece in
             guard let eq = piece.firstIndex(of: "=") else { return nil }
-            let name = piece[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = piece[piece.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let name = piece[..<eq].trimmedSpaces.lowercased()
+            let value = piece[piece.index(after: eq)...].trimmedSpaces
             return name.isEmpty ? nil : (name, value)
         }
     }
@@ -168,7 +168,7 @@ public enum MailParser {
             } else if e.transferEncoding == nil
                 && Bytes.equalsLowercase(p, f.nameStart, f.nameEnd, nTransferEncoding)
             {
-                e.transferEncoding = MailMessage.value(p, f).trimmingCharacters(in: .whitespaces).lowercased()
+                e.transferEncoding = MailMessage.value(p, f).trimmedSpaces.lowercased()
             } else if Bytes.equalsLowercase(p, f.nameStart, f.nameEnd, nDisposition) {
                 e.isAttachment = MailMessage.value(p, f).lowercased().hasPrefix("attachment")
             }

@@ -632,13 +632,25 @@ public final class KernelModel: @unchecked Sendable {
         self.definitions = definitions
         self.exports = exports
         exportWrapperFiles = wrapperFiles
-        // Wrapper exports of files no patch touched stay valid while no header changed (the
-        // wrapper's definition lives in a header or the file itself).
-        if let base, let changed, !changed.contains(where: { KernelFileKind(path: $0) == .header }) {
-            let known = base.memoLock.withLock { base.wrapperExportsByPath }
-            wrapperExportsByPath = known.filter { !changed.contains($0.key) }
-        }
         self.problems = problems
+        // Wrapper exports of files no patch touched stay valid while no header they read changed
+        // (the wrapper's definition lives in a header or the file itself): with the same header
+        // paths, a file's include closure is the base's, and the base worked it out when it
+        // expanded the file's wrappers.
+        if let base, let changed {
+            let headers = changed.filter { KernelFileKind(path: $0) == .header }
+            let known = base.memoLock.withLock { base.wrapperExportsByPath }
+            if headers.isEmpty {
+                wrapperExportsByPath = known.filter { !changed.contains($0.key) }
+            } else if headerPaths == base.headerPaths {
+                wrapperExportsByPath = known.filter { path, _ in
+                    guard !changed.contains(path), let index = inheritedHeaderIndexes[headerIndexKey([path])] else {
+                        return false
+                    }
+                    return !headers.contains(where: index.contains)
+                }
+            }
+        }
         // How a unit's references resolve depends on its own sources, the headers it includes, the
         // units, and the tree-wide indexes: when a patch changed none of these but the sources of
         // other units, the base's resolutions of the untouched units still hold.

@@ -73,7 +73,8 @@ public enum JSONRenderer {
 /// value: `write` answers false and the caller serializes with Foundation.
 struct PrettyJSONWriter {
     var bytes: [UInt8] = []
-    /// Sorted key orders, by the keys as given (report objects repeat a few key sets).
+    /// Sorted key orders, by the key set in code-unit order (report objects repeat a few key sets;
+    /// each dictionary lists its keys in an order of its own).
     private var orders: [[String]: [String]] = [:]
 
     mutating func write(_ value: Any, depth: Int) -> Bool {
@@ -124,7 +125,8 @@ struct PrettyJSONWriter {
         for _ in 0..<(2 * depth) { bytes.append(UInt8(ascii: " ")) }
     }
 
-    private mutating func sortedKeys(_ keys: [String]) -> [String] {
+    private mutating func sortedKeys(_ given: [String]) -> [String] {
+        let keys = given.sorted()
         if let known = orders[keys] { return known }
         // The comparison JSONSerialization sorts with.
         let sorted = keys.sorted { a, b in

@@ -48,6 +48,18 @@ final class MessageTests: XCTestCase {
         XCTAssertEqual(m.diagnostics, [])
     }
 
+    /// Content-Type values with spaces and tabs around their parts (trimmed as bytes for ASCII,
+    /// by Foundation otherwise).
+    func testContentTypeParametersAreTrimmed() {
+        let t = ContentType(" \tText/Plain ;\tcharset = \"utf-8\" ; format=flowed\t")
+        XCTAssertEqual(t.mimeType, "text/plain")
+        XCTAssertEqual(t.parameter("charset"), "utf-8")
+        XCTAssertEqual(t.parameter("format"), "flowed")
+        XCTAssertEqual(" \u{00A0}text/plain\u{00A0} ".trimmedSpaces, "text/plain", "a no-break space is whitespace too")
+        XCTAssertEqual("\t \t".trimmedSpaces, "")
+        XCTAssertEqual("a b".trimmedSpaces, "a b")
+    }
+
     func testBase64Body() throws {
         let payload = "Make FOO modular.\n\nSigned-off-by: Ann <ann@example.invalid>\n---\n" + sampleDiff
         var encoded = Data(payload.utf8).base64EncodedString()

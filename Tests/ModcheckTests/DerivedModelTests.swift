@@ -306,6 +306,44 @@ extension TriageTests {
         }
     }
 
+    /// Exports made through a wrapper macro a header defines: a model derived by a header edit
+    /// keeps the expansion of files that do not read the header and expands again those that do
+    /// (the wrapper turned GPL, then back); each step equal to a fresh model.
+    func testWrapperExportsAfterHeaderEdits() throws {
+        let session = try self.session()
+        let repo = session.repository
+        var tree = try session.tree(at: "HEAD")
+        var model = session.model(of: tree)
+        func flavours(_ m: KernelModel) -> [String] {
+            ["wrapped_one", "wrapped_two"].map { name in
+                "\(name): " + (m.exportSites(name) ?? []).map { "\($0.path) \($0.flavour)" }.sorted().joined(separator: ", ")
+            }
+        }
+        func edit(_ label: String, _ files: [String: String?]) throws -> [String] {
+            let next = try write(files, on: tree, to: repo)
+            let derived = session.model(of: next, base: model, changedPaths: Set(files.keys))
+            XCTAssertEqual(flavours(derived), flavours(session.model(of: next)), label)
+            tree = next
+            model = derived
+            return flavours(derived)
+        }
+        let wrapper = "#define IOMMU_EXPORT(sym) EXPORT_SYMBOL(sym)\n"
+        let plain = try edit("wrappers", [
+            "include/linux/iommu-export.h": wrapper,
+            "include/linux/iommu-other.h": "#define IOMMU_OTHER 1\n",
+            "drivers/iommu/Makefile": try text("drivers/iommu/Makefile", in: tree, repo) + "obj-y += wrapped.o other.o\n",
+            "drivers/iommu/wrapped.c": "#include <linux/iommu-export.h>\nint wrapped_one(void)\n{\n\treturn 0;\n}\nIOMMU_EXPORT(wrapped_one);\n",
+            "drivers/iommu/other.c": "#include <linux/iommu-other.h>\n#define OTHER_EXPORT(sym) EXPORT_SYMBOL(sym)\nint wrapped_two(void)\n{\n\treturn 0;\n}\nOTHER_EXPORT(wrapped_two);\n",
+        ])
+        XCTAssertEqual(plain, ["wrapped_one: drivers/iommu/wrapped.c plain", "wrapped_two: drivers/iommu/other.c plain"])
+        let gpl = try edit("the wrapper turned GPL", [
+            "include/linux/iommu-export.h": "#define IOMMU_EXPORT(sym) EXPORT_SYMBOL_GPL(sym)\n",
+        ])
+        XCTAssertEqual(gpl, ["wrapped_one: drivers/iommu/wrapped.c gpl", "wrapped_two: drivers/iommu/other.c plain"])
+        XCTAssertEqual(try edit("another header", ["include/linux/iommu-other.h": "#define IOMMU_OTHER 2\n"]), gpl)
+        XCTAssertEqual(try edit("back", ["include/linux/iommu-export.h": wrapper]), plain)
+    }
+
     /// The compiled sources of a model derived by a Makefile change: the base's include closure
     /// with the new objects' sources when they include no `.c` file; the full pass otherwise (a
     /// new source that includes a `.c` file, a compiled file that starts including one, an object
