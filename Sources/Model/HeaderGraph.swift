@@ -105,6 +105,25 @@ final class HeaderGraph: @unchecked Sendable {
     }
 
     func summary(_ i: Int) -> HeaderSummary? { lock.withLock { summaries[i] } }
+
+    private var redeclaredMemo: Set<String>?
+
+    /// The names a header read again declares or stubs now and did not before, or the other way
+    /// round (a name outside this set is declared and stubbed by the same headers as in the graph
+    /// this one was updated from: what a kept answer about it needs).
+    var redeclaredNames: Set<String> {
+        lock.withLock {
+            if let redeclaredMemo { return redeclaredMemo }
+            func touched(_ s: HeaderSummary?) -> Set<String> {
+                guard let s else { return [] }
+                return s.declared.union(s.conditions.keys)
+            }
+            var out = Set<String>()
+            for (header, old) in replaced { out.formUnion(touched(old).symmetricDifference(touched(summaries[header]))) }
+            redeclaredMemo = out
+            return out
+        }
+    }
     func blob(_ i: Int) -> ObjectID? { lock.withLock { blobs[i] } }
     func headers(of blob: ObjectID) -> [Int] { lock.withLock { byBlob[blob] ?? [] } }
 

@@ -54,6 +54,8 @@ public final class KernelModel: @unchecked Sendable {
     var resolutionMemo: [String: [UnitReference]] = [:]
     /// Compiled sources outside the scope that see a declaration of the names (outOfScopeUsers).
     var reverseMemo: [Set<String>: [String]] = [:]
+    /// Each unit's sources by its name (shared with the models that keep these units).
+    let unitSourcesByName: UnitSourcesByName
     /// The compiled C files outside the scope by what they include and declare (ReverseUsers.swift).
     var outsideIndexMemo: OutsideSourceIndex?
     /// Full reverse searches made by this model and every model derived from the same first one.
@@ -526,6 +528,7 @@ public final class KernelModel: @unchecked Sendable {
         self.baseModelIdentity = base
         reverseSearches = base?.reverseSearches ?? SearchCounter()
         self.unitsAsBase = base != nil && reusedUnits
+        unitSourcesByName = base.flatMap { reusedUnits ? $0.unitSourcesByName : nil } ?? UnitSourcesByName()
         let scopeList = scope
         if let base, reusedUnits, base.scope == scope {
             scoped = base.scoped
@@ -662,9 +665,7 @@ public final class KernelModel: @unchecked Sendable {
         if let base, let changed, reusedUnits, changedHeaders.isEmpty || headerPaths == base.headerPaths {
             let inherited = base.memoLock.withLock { base.resolutionMemo }
             let touched = Set(changed.flatMap { unitsBySource[$0] ?? [] }.map(\.name))
-            let sourcesByUnit =
-                changedHeaders.isEmpty
-                ? [:] : Dictionary(units.map { ($0.name, $0.sources) }, uniquingKeysWith: { a, _ in a })
+            let sourcesByUnit = changedHeaders.isEmpty ? [:] : unitSourcesByName.table(units)
             resolutionMemo = inherited.filter { unit, references in
                 guard !touched.contains(unit),
                     reusedIndex || !references.contains(where: { changedNames.contains($0.reference.name) })
@@ -1611,6 +1612,22 @@ final class DirectoryListing: @unchecked Sendable {
             for key in index.keys { index[key]!.sort() }
             byDirectory = index
             return index
+        }
+    }
+}
+
+/// Unit name → sources, made once for a list of units and shared by the models that keep it (a
+/// patch to a header asks it for every unit whose resolutions it inherits).
+final class UnitSourcesByName: @unchecked Sendable {
+    private let lock = NSLock()
+    private var made: [String: [String]]?
+
+    func table(_ units: [ModuleUnit]) -> [String: [String]] {
+        lock.withLock {
+            if let made { return made }
+            let table = Dictionary(units.map { ($0.name, $0.sources) }, uniquingKeysWith: { a, _ in a })
+            made = table
+            return table
         }
     }
 }

@@ -98,11 +98,7 @@ extension KernelModel {
     func sameDeclarers(of names: Set<String>, as base: KernelModel) -> Bool {
         if base.headerGraph === headerGraph { return true }
         guard headerGraph.updatedFrom === base.headerGraph else { return false }
-        func touches(_ s: HeaderSummary?) -> Set<String> {
-            guard let s else { return [] }
-            return s.declared.intersection(names).union(s.conditions.keys.filter(names.contains))
-        }
-        return headerGraph.replaced.allSatisfy { touches($0.old) == touches(headerGraph.summary($0.header)) }
+        return headerGraph.redeclaredNames.isDisjoint(with: names)
     }
 
     /// This model's built-in units outside the scope compiling one of `sources`.

@@ -279,7 +279,9 @@ extension TriageTests {
             "include/linux/iommu-decl.h": "int \(name)(void);\n",
             "include/linux/iommu-wrap.h": "#include <linux/iommu-decl.h>\n",
             "include/linux/iommu-stub.h": "static inline int \(name)(void)\n{\n\treturn 0;\n}\n",
-            "drivers/iommu/arm-smmu.c": "#include <linux/iommu-wrap.h>\n#include <linux/iommu-stub.h>\n" + smmu,
+            "include/linux/iommu-late.h": "struct device;\n",
+            "drivers/iommu/arm-smmu.c":
+                "#include <linux/iommu-wrap.h>\n#include <linux/iommu-stub.h>\n#include <linux/iommu-late.h>\n" + smmu,
         ])
         for header in ["linux/iommu-wrap.h", "linux/iommu-stub.h"] {
             let found = try edit([
@@ -288,9 +290,17 @@ extension TriageTests {
             ])
             XCTAssertTrue(found.contains("drivers/base/iommu-user.ko"), "through \(header): \(found)")
         }
+        // A header that starts declaring the name, then stops (its includes the same: the base's
+        // graph updated, the base's answer not kept).
+        XCTAssertFalse(try edit([user: "#include <linux/iommu-late.h>\nint use(void)\n{\n\treturn 0;\n}\n"])
+            .contains("drivers/base/iommu-user.ko"))
+        XCTAssertTrue(try edit(["include/linux/iommu-late.h": "struct device;\nint \(name)(void);\n"])
+            .contains("drivers/base/iommu-user.ko"))
+        XCTAssertFalse(try edit(["include/linux/iommu-late.h": "struct device;\n"]).contains("drivers/base/iommu-user.ko"))
         _ = try edit([
             user: nil, "drivers/base/Makefile": makefile, "drivers/iommu/arm-smmu.c": smmu,
             "include/linux/iommu-decl.h": nil, "include/linux/iommu-wrap.h": nil, "include/linux/iommu-stub.h": nil,
+            "include/linux/iommu-late.h": nil,
         ])
         XCTAssertEqual(users(model), before)
         // A long chain (a posting of many patches): each index is a layer over its base's, and
