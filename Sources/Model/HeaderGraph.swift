@@ -79,6 +79,39 @@ final class HeaderGraph: @unchecked Sendable {
     /// sorted and indexed again).
     convenience init(layoutOf base: HeaderGraph) { self.init(paths: base.paths, number: base.number) }
 
+    /// A graph of `paths` (numbered afresh, or as `base` when they are its paths) that takes what
+    /// `base` read of each header `keep` accepts — its blob, summary and includes, renumbered —
+    /// so that only the other headers are read again (reading a header costs its facts, summary
+    /// and include resolution; a closure from known includes costs little). Closures are all
+    /// worked out again. A header whose include lands on a path this graph lacks is read again.
+    convenience init(paths: Set<String>, reusing base: HeaderGraph, keep: (String) -> Bool) {
+        if paths.count == base.paths.count && paths.allSatisfy({ base.number[$0] != nil }) {
+            self.init(layoutOf: base)
+        } else {
+            self.init(paths: paths)
+        }
+        let same = self.paths == base.paths
+        base.lock.withLock {
+            for (old, path) in base.paths.enumerated() {
+                guard let known = base.edges[old], let new = same ? old : number[path], keep(path) else { continue }
+                var mapped: [Int] = []
+                mapped.reserveCapacity(known.count)
+                for w in known {
+                    guard let target = same ? w : number[base.paths[w]] else { break }
+                    mapped.append(target)
+                }
+                guard mapped.count == known.count else { continue }
+                edges[new] = mapped
+                summaries[new] = base.summaries[old]
+                blobs[new] = base.blobs[old]
+                if let blob = base.blobs[old] { byBlob[blob, default: []].append(new) }
+            }
+        }
+        for (v, known) in edges.enumerated() {
+            for w in known ?? [] { includers[w].append(v) }
+        }
+    }
+
     /// `base` with the headers `changed` read again through `visit`: their blobs and summaries
     /// are new, the includes of every header and so every closure are the base's. Nil when a
     /// changed header that the base read includes other headers now (closures would differ).

@@ -277,6 +277,18 @@ public final class KernelModel: @unchecked Sendable {
             // Headers changed in content only: the base's numbering (the graph itself is the
             // base's updated below when their includes are the same).
             headerGraph = HeaderGraph(layoutOf: base.headerGraph)
+        } else if let base, let moved, architectures == base.architectures {
+            // Header paths appeared or vanished: what the base read of the headers that did not
+            // change is kept, unless one of their includes names an appeared or vanished header
+            // by its last component (it may land elsewhere now).
+            let names = Set(moved.filter { $0.hasSuffix(".h") }.map { lastPathComponent($0[...]) })
+            let changedSet = changed ?? []
+            headerGraph = HeaderGraph(paths: headerPaths, reusing: base.headerGraph) { path in
+                guard !changedSet.contains(path), let blob = base.tree.blobs[path],
+                    let f = store.facts(path: path, blob: blob, depth: .symbols)
+                else { return false }
+                return !f.includes.contains { names.contains(lastPathComponent($0[...])) }
+            }
         } else {
             headerGraph = HeaderGraph(paths: headerPaths)
         }
@@ -687,6 +699,10 @@ public final class KernelModel: @unchecked Sendable {
                 headerIndexes = inheritedHeaderIndexes.mapValues {
                     HeaderIndex(graph: updated, reached: $0.reached, names: headerNames)
                 }
+            } else {
+                // A changed header includes other headers now: every closure is worked out again,
+                // from what the base read of the headers that did not change.
+                headerGraph = HeaderGraph(paths: headerPaths, reusing: graph) { !changedHeaders.contains($0) }
             }
         }
     }

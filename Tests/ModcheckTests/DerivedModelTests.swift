@@ -41,10 +41,17 @@ extension TriageTests {
             let fresh = session.model(of: next)
             XCTAssertEqual(units(derived), units(fresh), label)
             XCTAssertEqual(findings(derived), findings(fresh), label)
+            // Every unit's include closure (a graph kept, updated, or made again from what the
+            // base read).
+            for unit in fresh.units {
+                XCTAssertEqual(
+                    derived.headerIndex(for: unit.sources).headers.sorted(), fresh.headerIndex(for: unit.sources).headers.sorted(),
+                    "\(label): \(unit.name)")
+            }
             tree = next
             model = derived
         }
-        func edit(_ label: String, _ files: [String: String]) throws {
+        func edit(_ label: String, _ files: [String: String?]) throws {
             step(label, try write(files, on: tree, to: repo), changed: Set(files.keys))
         }
         func text(_ path: String) throws -> String { try self.text(path, in: tree, repo) }
@@ -93,6 +100,13 @@ extension TriageTests {
         XCTAssertEqual(model.resolveIncludeMemo("linux/iommu.h", from: "drivers/iommu/new-iommu.c"), ["include/linux/iommu.h"])
         // A header whose includes change (the graph is made again, numbered as the base's).
         try edit("header includes", ["include/linux/iommu.h": "#include <linux/new-iommu.h>\n" + (try text("include/linux/iommu.h"))])
+        // A header that includes one no tree has yet, then that header appears (the includer is
+        // read again: its include lands on it now), then the includer's own include changes.
+        try edit("an include of a missing header", ["include/linux/new-iommu.h": "#include <linux/later.h>\n" + (try text("include/linux/new-iommu.h"))])
+        try edit("the missing header appears", ["include/linux/later.h": "#define IOMMU_LATER 1\n"])
+        XCTAssertTrue(model.headerIndex(for: ["drivers/iommu/new-iommu.c"]).contains("include/linux/later.h"))
+        try edit("and goes", ["include/linux/later.h": nil])
+        XCTAssertFalse(model.headerIndex(for: ["drivers/iommu/new-iommu.c"]).contains("include/linux/later.h"))
         // SMMUv3 back to bool (one symbol's meaning changes, the file's others only move).
         try edit(
             "flip back",
