@@ -1,4 +1,5 @@
 import CLibGit2
+import Foundation
 
 /// A file a patch changed, and where each of its hunks landed relative to its stated line
 /// (0: exactly there; 5: five lines further down, as `git apply` reports "offset 5 lines").
@@ -109,7 +110,7 @@ public func applyFiles(
             throw ApplyFailure(path: path, hunkIndex: nil, line: nil, reason: "rename target already exists")
         }
 
-        var image = try source.map { try repo.withBlob($0.blob) { Image(bytes: $0) } } ?? Image()
+        var image = try source.map { try ImageCache.shared.image(of: $0.blob, in: repo) } ?? Image()
         let offsets = try place(file.hunks, in: &image, path: path)
 
         if file.status == .deleted {
@@ -156,6 +157,42 @@ private func isFileMode(_ mode: UInt32) -> Bool {
 /// A file as lines; each line remembers whether a "\n" ended it (only the last may lack one).
 /// Lines are spans of one byte store (the file's bytes, then the hunks' added lines), so a
 /// 5,000-line file is one buffer and a table of plain values, not 5,000 reference-counted slices.
+/// Images of blobs that patches were applied to, split into lines once: a list's postings patch
+/// the same few hundred files of their base again and again (read from the object store and
+/// split for each, that was most of applying). Content-addressed, so shared by every handle;
+/// the oldest are dropped past `limit` bytes.
+final class ImageCache: @unchecked Sendable {
+    static let shared = ImageCache(limit: 128 << 20)
+    private let lock = NSLock()
+    private var images: [ObjectID: Image] = [:]
+    private var order: [ObjectID] = []
+    private var bytes = 0
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// The blobs whose images are kept.
+    var kept: Set<ObjectID> { lock.withLock { Set(images.keys) } }
+
+    func image(of blob: ObjectID, in repo: Repository) throws -> Image {
+        if let known = lock.withLock({ images[blob] }) { return known }
+        let image = try repo.withBlob(blob) { Image(bytes: $0) }
+        let size = image.store.count + image.lines.count * MemoryLayout<Image.Line>.stride
+        lock.withLock {
+            guard images.updateValue(image, forKey: blob) == nil else { return }
+            order.append(blob)
+            bytes += size
+            while bytes > limit, order.count > 1 {
+                let old = order.removeFirst()
+                if let gone = images.removeValue(forKey: old) {
+                    bytes -= gone.store.count + gone.lines.count * MemoryLayout<Image.Line>.stride
+                }
+            }
+        }
+        return image
+    }
+}
+
 struct Image {
     struct Line: Equatable {
         var start: Int

@@ -21,6 +21,24 @@ final class ApplyTests: GitTestCase {
         super.tearDown()
     }
 
+    /// Images of applied-to blobs are read once and kept, the oldest dropped past the limit; a
+    /// patch applied twice (the second time from the kept image) gives the same blob.
+    func testImagesOfBlobsAreKeptOldestDroppedFirst() throws {
+        let cache = ImageCache(limit: 100)
+        let one = try disk.writeBlob(Array("one\ntwo\nthree".utf8))
+        let two = try disk.writeBlob(Array(String(repeating: "line\n", count: 8).utf8))
+        let image = try cache.image(of: one, in: repo)
+        XCTAssertEqual(image.lines.count, 3)
+        XCTAssertFalse(image.lines[2].hasNewline)
+        XCTAssertEqual(try cache.image(of: one, in: repo).bytes, image.bytes)
+        XCTAssertEqual(cache.kept, [one])
+        _ = try cache.image(of: two, in: repo)
+        XCTAssertEqual(cache.kept, [two], "the older image dropped past the limit")
+        let base = try self.base(["a.c": "int a;\nint b;\n"])
+        let patch = header("a.c") + "@@ -1,2 +1,2 @@\n int a;\n-int b;\n+int c;\n"
+        XCTAssertEqual(try applyBoth(patch, to: base).tree, try applyBoth(patch, to: base).tree)
+    }
+
     /// A base tree on disk, so that git sees it too.
     func base(_ files: [String: String]) throws -> ObjectID {
         try disk.writeTree(files: files.mapValues { Array($0.utf8) })
