@@ -78,6 +78,23 @@ struct PrettyJSONWriter {
     private var orders: [[String]: [String]] = [:]
 
     mutating func write(_ value: Any, depth: Int) -> Bool {
+        // The types reports are made of, told by their exact type first: a cast that fails (a
+        // dictionary tried as a String) bridges the whole value to Foundation on Linux first.
+        let exact = Swift.type(of: value)
+        if exact == String.self {
+            writeString(value as! String)
+            return true
+        } else if exact == Dictionary<String, Any>.self {
+            return object(value as! [String: Any], depth)
+        } else if exact == Array<Dictionary<String, Any>>.self {
+            return container(UInt8(ascii: "["), UInt8(ascii: "]"), depth, (value as! [[String: Any]]).map { (nil, $0) })
+        } else if exact == Array<String>.self {
+            return container(UInt8(ascii: "["), UInt8(ascii: "]"), depth, (value as! [String]).map { (nil, $0) })
+        } else if exact == Dictionary<String, String>.self {
+            return object(value as! [String: String], depth)
+        } else if exact == Array<Dictionary<String, String>>.self {
+            return container(UInt8(ascii: "["), UInt8(ascii: "]"), depth, (value as! [[String: String]]).map { (nil, $0) })
+        }
         switch value {
         case let string as String:
             writeString(string)
@@ -90,11 +107,15 @@ struct PrettyJSONWriter {
         case let array as [Any]:
             return container(UInt8(ascii: "["), UInt8(ascii: "]"), depth, array.map { (nil, $0) })
         case let object as [String: Any]:
-            return container(UInt8(ascii: "{"), UInt8(ascii: "}"), depth, sortedKeys(Array(object.keys)).map { ($0, object[$0]!) })
+            return self.object(object, depth)
         default:
             return false
         }
         return true
+    }
+
+    private mutating func object<V>(_ object: [String: V], _ depth: Int) -> Bool {
+        container(UInt8(ascii: "{"), UInt8(ascii: "}"), depth, sortedKeys(Array(object.keys)).map { ($0, object[$0]!) })
     }
 
     /// An array's or object's members (`key` nil for an array's), one per line, a level deeper.

@@ -130,8 +130,18 @@ final class JSONWriterTests: XCTestCase {
             "a2", "a10", "A1", "b", "B", "rule-id", "rule_id", "x", "fixedBy", "fixedByMessageId", "é",
         ]
         func string() -> String { (0..<next(6)).map { _ in pieces[next(pieces.count)] }.joined() }
+        func object(_ depth: Int) -> [String: Any] {
+            var o: [String: Any] = [:]
+            for _ in 0..<next(6) { o[keys[next(keys.count)] + (next(4) == 0 ? string() : "")] = value(depth + 1) }
+            return o
+        }
+        // Containers of a concrete type too ([String], [String: String], arrays of objects): the
+        // writer tells those by their exact type.
         func value(_ depth: Int) -> Any {
-            switch next(depth > 3 ? 5 : 7) {
+            switch next(depth > 3 ? 5 : 10) {
+            case 7: return (0..<next(4)).map { _ in string() }
+            case 8: return Dictionary((0..<next(4)).map { _ in (keys[next(keys.count)], string()) }, uniquingKeysWith: { a, _ in a })
+            case 9: return (0..<next(3)).map { _ in object(depth) }
             case 0: return string()
             case 1: return next(2) == 0 ? -next(1_000_000) : next(Int.max)
             case 2: return next(2) == 0
@@ -139,9 +149,7 @@ final class JSONWriterTests: XCTestCase {
             case 4: return string()
             case 5: return (0..<next(4)).map { _ in value(depth + 1) }
             default:
-                var o: [String: Any] = [:]
-                for _ in 0..<next(6) { o[keys[next(keys.count)] + (next(4) == 0 ? string() : "")] = value(depth + 1) }
-                return o
+                return object(depth)
             }
         }
         for round in 0..<400 {
