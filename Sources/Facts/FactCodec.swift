@@ -134,25 +134,10 @@ public enum FactCodec {
         try bytes.withUnsafeBytes { buffer in
             var r = ByteReader(buffer)
             var f = SourceFacts.empty(path: path)
-            f.definitions = try r.list {
-                SymbolDefinition(
-                    name: try $0.string(), kind: try kind(&$0), storage: try storage(&$0),
-                    line: try $0.int(), condition: try condition(&$0))
-            }
-            f.declarations = try r.list {
-                SymbolDeclaration(name: try $0.string(), kind: try kind(&$0), line: try $0.int())
-            }
-            f.exports = try r.list {
-                ExportedSymbol(
-                    name: try $0.string(), flavour: try flavour(&$0), line: try $0.int(),
-                    condition: try condition(&$0))
-            }
-            f.references = try r.list {
-                SymbolReference(
-                    name: try $0.string(), line: try $0.int(),
-                    kind: try $0.int() == 0 ? .call : .addressTaken,
-                    condition: try condition(&$0), function: try $0.optionalString())
-            }
+            f.definitions = try r.list(definition)
+            f.declarations = try r.list(declaration)
+            f.exports = try r.list(export)
+            f.references = try r.list(reference)
             f.invocations = try r.list {
                 MacroInvocation(
                     name: try $0.string(), arguments: try $0.strings(), line: try $0.int(),
@@ -233,29 +218,35 @@ public enum FactCodec {
     public static func referenceNames(_ bytes: [UInt8]) throws -> Set<String> {
         try bytes.withUnsafeBytes { buffer in
             var r = ByteReader(buffer)
-            // What precedes the references; read, not kept (later strings may refer back to
-            // these through the reader's string table).
-            for _ in 0..<(try count(&r)) {
-                _ = try r.string()
-                _ = try (r.int(), r.int(), r.int())
-                _ = try condition(&r)
-            }
-            for _ in 0..<(try count(&r)) { _ = try (r.string(), r.int(), r.int()) }
-            for _ in 0..<(try count(&r)) {
-                _ = try r.string()
-                _ = try flavour(&r)
-                _ = try r.int()
-                _ = try condition(&r)
-            }
-            var names = Set<String>()
-            for _ in 0..<(try count(&r)) {
-                names.insert(try r.string())
-                _ = try (r.int(), r.int())
-                _ = try condition(&r)
-                _ = try r.optionalString()
-            }
-            return names
+            // What precedes the references is read, not kept (later strings may refer back to
+            // it through the reader's string table).
+            _ = try r.list(definition)
+            _ = try r.list(declaration)
+            _ = try r.list(export)
+            return Set(try r.list(reference).map(\.name))
         }
+    }
+
+    // The record's first sections, one element each (shared by `decode` and `referenceNames`).
+
+    static func definition(_ r: inout ByteReader) throws -> SymbolDefinition {
+        SymbolDefinition(
+            name: try r.string(), kind: try kind(&r), storage: try storage(&r), line: try r.int(),
+            condition: try condition(&r))
+    }
+
+    static func declaration(_ r: inout ByteReader) throws -> SymbolDeclaration {
+        SymbolDeclaration(name: try r.string(), kind: try kind(&r), line: try r.int())
+    }
+
+    static func export(_ r: inout ByteReader) throws -> ExportedSymbol {
+        ExportedSymbol(name: try r.string(), flavour: try flavour(&r), line: try r.int(), condition: try condition(&r))
+    }
+
+    static func reference(_ r: inout ByteReader) throws -> SymbolReference {
+        SymbolReference(
+            name: try r.string(), line: try r.int(), kind: try r.int() == 0 ? .call : .addressTaken,
+            condition: try condition(&r), function: try r.optionalString())
     }
 
     static func count(_ r: inout ByteReader) throws -> Int {

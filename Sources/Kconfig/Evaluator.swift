@@ -214,16 +214,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
         let files = Set(changedFiles)
         // Only symbols defined in the changed files can differ: a patch to drivers/iommu/Kconfig
         // changes one or two of its fifty symbols, and moves the others' lines.
-        var candidates = Set<String>()
-        for t in [base.tree, tree] {
-            if let known = t.symbols(definedIn: files) {
-                candidates.formUnion(known)
-                continue
-            }
-            for (name, symbol) in t.symbols where symbol.definitions.contains(where: { files.contains($0.location.file) }) {
-                candidates.insert(name)
-            }
-        }
+        let candidates = base.tree.symbols(definedIn: files).union(tree.symbols(definedIn: files))
         self.init(
             tree: tree, updating: base,
             changedSymbols: KconfigEvaluator.changedSymbols(among: candidates, from: base.tree, to: tree))

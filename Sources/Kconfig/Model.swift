@@ -252,11 +252,16 @@ public struct KconfigTree: Sendable {
     /// found by walking every symbol. Nil: not known (every symbol is walked).
     public internal(set) var definedIn: [String: Set<String>]?
 
-    /// The symbols defined in `files`; nil when not known.
-    public func symbols(definedIn files: some Sequence<String>) -> Set<String>? {
-        guard let definedIn else { return nil }
+    /// The symbols defined in `files` (looked up; found by walking every symbol when not known).
+    public func symbols(definedIn files: Set<String>) -> Set<String> {
         var out = Set<String>()
-        for file in files { out.formUnion(definedIn[file] ?? []) }
+        if let definedIn {
+            for file in files { out.formUnion(definedIn[file] ?? []) }
+        } else {
+            for (name, symbol) in symbols where symbol.definitions.contains(where: { files.contains($0.location.file) }) {
+                out.insert(name)
+            }
+        }
         return out
     }
 

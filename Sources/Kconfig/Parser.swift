@@ -156,14 +156,7 @@ public enum KconfigParser {
             state.architecture = tree.fileArchitecture[path]
             state.parseFile(path, stack: [])
             guard (state.sourcedFiles[path] ?? []) == (tree.sourcedFiles[path] ?? []) else { return nil }
-            // The file's symbols before (looked up when the tree knows them, else found by walking
-            // every symbol).
-            let before =
-                result.definedIn?[path].map(Array.init)
-                ?? result.symbols.compactMap { name, symbol in
-                    symbol.definitions.contains(where: { $0.location.file == path }) ? name : nil
-                }
-            for name in before {
+            for name in result.symbols(definedIn: [path]) {
                 guard var symbol = result.symbols[name] else { continue }
                 symbol.definitions.removeAll { $0.location.file == path }
                 result.symbols[name] = symbol.definitions.isEmpty ? nil : symbol

@@ -91,21 +91,21 @@ final class HeaderGraph: @unchecked Sendable {
             self.init(paths: paths)
         }
         let same = self.paths == base.paths
-        base.lock.withLock {
-            for (old, path) in base.paths.enumerated() {
-                guard let known = base.edges[old], let new = same ? old : number[path], keep(path) else { continue }
-                var mapped: [Int] = []
-                mapped.reserveCapacity(known.count)
-                for w in known {
-                    guard let target = same ? w : number[base.paths[w]] else { break }
-                    mapped.append(target)
-                }
-                guard mapped.count == known.count else { continue }
-                edges[new] = mapped
-                summaries[new] = base.summaries[old]
-                blobs[new] = base.blobs[old]
-                if let blob = base.blobs[old] { byBlob[blob, default: []].append(new) }
+        // (The base's tables as they are now; `keep` runs outside its lock.)
+        let (known, summaries, blobs) = base.lock.withLock { (base.edges, base.summaries, base.blobs) }
+        for (old, path) in base.paths.enumerated() {
+            guard let includes = known[old], let new = same ? old : number[path], keep(path) else { continue }
+            var mapped: [Int] = []
+            mapped.reserveCapacity(includes.count)
+            for w in includes {
+                guard let target = same ? w : number[base.paths[w]] else { break }
+                mapped.append(target)
             }
+            guard mapped.count == includes.count else { continue }
+            edges[new] = mapped
+            self.summaries[new] = summaries[old]
+            self.blobs[new] = blobs[old]
+            if let blob = blobs[old] { byBlob[blob, default: []].append(new) }
         }
         for (v, known) in edges.enumerated() {
             for w in known ?? [] { includers[w].append(v) }

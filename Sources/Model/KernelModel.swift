@@ -489,11 +489,8 @@ public final class KernelModel: @unchecked Sendable {
         } else if let base, let affected, let replaced = kbuildReplaced,
             let spliced = KernelModel.units(
                 updating: base, replaced: replaced, kbuild: kbuild,
-                make: { entry, known in
-                    if let known, !touchesMovedSources(entry), !isStale(known, affected) { return known }
-                    return makeUnit(entry)
-                },
-                mayChange: touchesMovedSources)
+                keeps: { entry, known in !touchesMovedSources(entry) && !isStale(known, affected) },
+                make: makeUnit, mayChange: touchesMovedSources)
         {
             (units, bySource) = spliced
         } else if let keptStructure {
@@ -652,18 +649,19 @@ public final class KernelModel: @unchecked Sendable {
         // (the wrapper's definition lives in a header or the file itself): with the same header
         // paths, a file's include closure is the base's, and the base worked it out when it
         // expanded the file's wrappers.
+        let changedHeaders = Set(changed?.filter { KernelFileKind(path: $0) == .header } ?? [])
+        /// Whether the base's include closure of `sources` (worked out there) reads none of the
+        /// changed headers; false when the base did not work it out.
+        func closureUnchanged(_ sources: [String]) -> Bool {
+            guard let index = inheritedHeaderIndexes[headerIndexKey(sources)] else { return false }
+            return !changedHeaders.contains(where: index.contains)
+        }
         if let base, let changed {
-            let headers = changed.filter { KernelFileKind(path: $0) == .header }
             let known = base.memoLock.withLock { base.wrapperExportsByPath }
-            if headers.isEmpty {
+            if changedHeaders.isEmpty {
                 wrapperExportsByPath = known.filter { !changed.contains($0.key) }
             } else if headerPaths == base.headerPaths {
-                wrapperExportsByPath = known.filter { path, _ in
-                    guard !changed.contains(path), let index = inheritedHeaderIndexes[headerIndexKey([path])] else {
-                        return false
-                    }
-                    return !headers.contains(where: index.contains)
-                }
+                wrapperExportsByPath = known.filter { path, _ in !changed.contains(path) && closureUnchanged([path]) }
             }
         }
         // How a unit's references resolve depends on its own sources, the headers it includes, the
@@ -673,7 +671,6 @@ public final class KernelModel: @unchecked Sendable {
         // resolves as before too.
         // A changed header matters only to the units whose include closure read it (when no
         // header appeared or vanished, the closures themselves are unchanged).
-        let changedHeaders = Set(changed?.filter { KernelFileKind(path: $0) == .header } ?? [])
         if let base, let changed, reusedUnits, changedHeaders.isEmpty || headerPaths == base.headerPaths {
             let inherited = base.memoLock.withLock { base.resolutionMemo }
             let touched = Set(changed.flatMap { unitsBySource[$0] ?? [] }.map(\.name))
@@ -683,10 +680,7 @@ public final class KernelModel: @unchecked Sendable {
                     reusedIndex || !references.contains(where: { changedNames.contains($0.reference.name) })
                 else { return false }
                 if changedHeaders.isEmpty { return true }
-                guard let sources = sourcesByUnit[unit],
-                    let index = inheritedHeaderIndexes[headerIndexKey(sources)]
-                else { return false }
-                return !changedHeaders.contains(where: index.contains)
+                return sourcesByUnit[unit].map(closureUnchanged) ?? false
             }
         }
         // Headers whose content changed but not their includes (a patch to iommu.h): the base's
@@ -709,14 +703,14 @@ public final class KernelModel: @unchecked Sendable {
 
     /// The units after an in-place kbuild update (`replaced`: the entries of the directories made
     /// again, before and after), from `base`'s: every entry outside those directories is where it
-    /// was, so the base's units are walked beside kbuild's entries, in order. `make(entry, known)`
-    /// gives the unit of an entry (`known`: the base's, when its entry is unchanged; nil: no unit);
-    /// entries that were no unit stay none unless `mayChange` (a source appeared beside them).
+    /// was, so the base's units are walked beside kbuild's entries, in order. An unchanged entry
+    /// keeps the base's unit when `keeps(entry, unit)`; any other is made by `make` (nil: no
+    /// unit); entries that were no unit stay none unless `mayChange` (a source appeared beside them).
     /// Only the lists of sources whose units changed are made again, in kbuild's order. Nil when
     /// the walk does not line up with the base's units (then every unit is made again).
     static func units(
         updating base: KernelModel, replaced: (removed: [KbuildUnit], added: [KbuildUnit]), kbuild: KbuildMap,
-        make: (KbuildUnit, ModuleUnit?) -> ModuleUnit?, mayChange: (KbuildUnit) -> Bool
+        keeps: (KbuildUnit, ModuleUnit) -> Bool, make: (KbuildUnit) -> ModuleUnit?, mayChange: (KbuildUnit) -> Bool
     ) -> (units: [ModuleUnit], bySource: [String: [ModuleUnit]])? {
         let before = Dictionary(replaced.removed.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(replaced.added.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -740,7 +734,11 @@ public final class KernelModel: @unchecked Sendable {
             } else if same && !mayChange(entry) {
                 continue  // no unit before, and nothing that could make one
             }
-            let made = make(entry, same ? known : nil)
+            if same, let known, keeps(entry, known) {
+                units.append(known)
+                continue
+            }
+            let made = make(entry)
             if let known, let made, known == made {
                 units.append(known)
                 continue

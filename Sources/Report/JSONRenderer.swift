@@ -87,13 +87,13 @@ struct PrettyJSONWriter {
         } else if exact == Dictionary<String, Any>.self {
             return object(value as! [String: Any], depth)
         } else if exact == Array<Dictionary<String, Any>>.self {
-            return container(UInt8(ascii: "["), UInt8(ascii: "]"), depth, (value as! [[String: Any]]).map { (nil, $0) })
+            return array(value as! [[String: Any]], depth)
         } else if exact == Array<String>.self {
-            return container(UInt8(ascii: "["), UInt8(ascii: "]"), depth, (value as! [String]).map { (nil, $0) })
+            return array(value as! [String], depth)
         } else if exact == Dictionary<String, String>.self {
             return object(value as! [String: String], depth)
         } else if exact == Array<Dictionary<String, String>>.self {
-            return container(UInt8(ascii: "["), UInt8(ascii: "]"), depth, (value as! [[String: String]]).map { (nil, $0) })
+            return array(value as! [[String: String]], depth)
         }
         switch value {
         case let string as String:
@@ -105,13 +105,17 @@ struct PrettyJSONWriter {
         case is NSNull:
             bytes.append(contentsOf: Array("null".utf8))
         case let array as [Any]:
-            return container(UInt8(ascii: "["), UInt8(ascii: "]"), depth, array.map { (nil, $0) })
+            return self.array(array, depth)
         case let object as [String: Any]:
             return self.object(object, depth)
         default:
             return false
         }
         return true
+    }
+
+    private mutating func array<V>(_ array: [V], _ depth: Int) -> Bool {
+        container(UInt8(ascii: "["), UInt8(ascii: "]"), depth, array.map { (nil, $0) })
     }
 
     private mutating func object<V>(_ object: [String: V], _ depth: Int) -> Bool {

@@ -192,6 +192,9 @@ final class KconfigIncrementalTests: XCTestCase {
         XCTAssertNotNil(full.definedIn)
         XCTAssertEqual(updated.definedIn, full.definedIn)
         XCTAssertEqual(updated.symbols(definedIn: ["drivers/Kconfig"]), ["SMMU", "API", "LEGACY", "AAA", "ZZZ"])
+        var unindexed = updated
+        unindexed.definedIn = nil
+        XCTAssertEqual(unindexed.symbols(definedIn: ["drivers/Kconfig"]), ["SMMU", "API", "LEGACY", "AAA", "ZZZ"], "walked")
         XCTAssertEqual(
             updated.symbols["SMMU"]?.definitions.first?.dependency, .symbol("MMU"),
             "the menu's dependency is kept")
