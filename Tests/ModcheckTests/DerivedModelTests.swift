@@ -134,6 +134,17 @@ extension TriageTests {
         XCTAssertNil(model.unitsBySource["drivers/iommu/iova.c"])
         try edit("the Makefile as it was", ["drivers/iommu/Makefile": lines])
         XCTAssertNotNil(model.unitsBySource["drivers/iommu/iova.c"])
+        // A Makefile line and a Kconfig flip in one patch: the unchanged SMMUv3 entry's unit is
+        // made again (its symbol can be m again), not kept from the base.
+        try edit(
+            "a Makefile line with a Kconfig flip",
+            [
+                "drivers/iommu/Makefile": lines + "obj-$(CONFIG_IOMMU_API) += iommu-late.o\n",
+                "drivers/iommu/Kconfig": try text("drivers/iommu/Kconfig").replacingOccurrences(
+                    of: "\n\tbool \"ARM Ltd. System MMU Version 3 (SMMUv3) Support\"",
+                    with: "\ttristate \"ARM Ltd. System MMU Version 3 (SMMUv3) Support\""),
+            ])
+        XCTAssertTrue(model.units.contains { $0.name.hasSuffix("arm-smmu-v3.ko") && $0.canBeModule })
         XCTAssertGreaterThanOrEqual(unitsSpliced, 4, "kbuild updated in place")
 
         // Rule results kept per unit (only C files change from here): a built-in user whose file
