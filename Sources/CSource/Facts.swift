@@ -335,3 +335,32 @@ public struct SourceFacts: Hashable, Sendable {
 /// How much to extract: `.symbols` (definitions, exports, macros, structs: every file of a tree)
 /// or `.full` (also references, invocations, initializers, function bodies: the scoped files).
 public enum ScanDepth: Hashable, Sendable { case symbols, full }
+
+extension SourceFacts {
+    /// The same facts with every line number set to 0: what an edit that only moves code (a
+    /// comment, a blank line, a function body that calls nothing new) leaves unchanged. Two
+    /// versions of a file equal this way differ only in where things are, never in what a rule
+    /// reads (rules compare lines only to order them, which moving code does not change).
+    /// A line-bearing field missed here only makes such versions compare unequal.
+    public var withoutPositions: SourceFacts {
+        var f = self
+        for i in f.definitions.indices { f.definitions[i].line = 0 }
+        for i in f.declarations.indices { f.declarations[i].line = 0 }
+        for i in f.exports.indices { f.exports[i].line = 0 }
+        for i in f.references.indices { f.references[i].line = 0 }
+        for i in f.invocations.indices { f.invocations[i].line = 0 }
+        for i in f.initializers.indices {
+            f.initializers[i].line = 0
+            for j in f.initializers[i].fields.indices { f.initializers[i].fields[j].line = 0 }
+        }
+        for i in f.functions.indices {
+            f.functions[i].line = 0
+            f.functions[i].endLine = 0
+            for j in f.functions[i].calls.indices { f.functions[i].calls[j].line = 0 }
+        }
+        for i in f.macros.indices { f.macros[i].line = 0 }
+        for i in f.structs.indices { f.structs[i].line = 0 }
+        for i in f.diagnostics.indices { f.diagnostics[i].line = 0 }
+        return f
+    }
+}

@@ -57,6 +57,8 @@ public struct ByteReader {
     }
 
     public var isAtEnd: Bool { offset >= bytes.count }
+    /// How many bytes were read so far.
+    public var position: Int { offset }
 
     public mutating func int() throws -> Int {
         var result: UInt64 = 0

@@ -7,7 +7,8 @@ import Kconfig
 /// so one cache serves every kernel tree on the machine and the second look at an unchanged blob
 /// costs no parsing. Records live in 256 append-only shard files (by the first byte of the id);
 /// writers append under `flock`, so concurrent runs are safe; a shard whose tail fails its checks
-/// (a writer killed mid-record) is cut back to its last good record, with a warning.
+/// (a writer killed mid-record) is cut back to its last good record, with a warning, and a record
+/// whose value fails its checksum when read is noted and made again.
 public final class FactCache: @unchecked Sendable {
     /// Bump when the encoding or any extractor changes meaning: old records are then ignored.
     public static let formatVersion = 4
@@ -31,6 +32,8 @@ public final class FactCache: @unchecked Sendable {
     /// Records added in this run (also appended to `pending` until flushed).
     private var added: [Key: [UInt8]] = [:]
     private var pending: [Int: [(Key, [UInt8])]] = [:]
+    /// Records read in this run whose value failed its checksum.
+    private var damaged = Set<Key>()
     /// Evaluators whose ranges go to a snapshot at `flush` (ModelSnapshots.swift).
     private var snapshots: [(ObjectID, KconfigEvaluator, Int)] = []
     private var lastBoundCheck: Date?
@@ -107,9 +110,19 @@ public final class FactCache: @unchecked Sendable {
             lock.lock()
             if shards[shard] == nil { shards[shard] = records }
         }
-        if let value = shards[shard]?.value(RecordKey(key)) {
+        switch shards[shard]?.value(RecordKey(key)) {
+        case .some(.some(let value)):
             hits += 1
             return value
+        case .some(.none):
+            // A record whose bytes fail their checksum (a disk error): the file is scanned again
+            // and its facts appended anew (the later record wins when the shard is next indexed).
+            damaged.insert(key)
+            warnings.append(
+                "\(shardPath(shard)): damaged cache shard record (blob \(key.blob.map { String(format: "%02x", $0) }.joined())): ignored, the file is scanned again"
+            )
+        case .none:
+            break
         }
         misses += 1
         return nil
@@ -118,7 +131,9 @@ public final class FactCache: @unchecked Sendable {
     public func put(_ key: Key, _ value: [UInt8]) {
         let shard = Int(key.blob.first ?? 0)
         lock.withLock {
-            if added[key] != nil || shards[shard]?.contains(RecordKey(key)) == true { return }
+            if added[key] != nil || (shards[shard]?.contains(RecordKey(key)) == true && !damaged.contains(key)) {
+                return
+            }
             added[key] = value
             pending[shard, default: []].append((key, value))
         }
@@ -194,12 +209,14 @@ public final class FactCache: @unchecked Sendable {
         return MappedShard(path: path) ?? .empty
     }
 
-    /// The records of a shard's bytes up to the first damaged one (where each value is); the
-    /// length of that good prefix.
+    /// The records of a shard's bytes up to the first one whose frame is damaged (where each
+    /// value is, with its checksum); the length of that good prefix. Values are not read here:
+    /// a run reads a few thousand of a cache's hundreds of thousands of records, and each
+    /// value's checksum is checked when it is read (`MappedShard.value`).
     static func parseShard(_ bytes: UnsafeRawBufferPointer) -> (
-        records: [RecordKey: (offset: Int, length: Int)], goodLength: Int, corrupt: Bool
+        records: [RecordKey: RecordSpan], goodLength: Int, corrupt: Bool
     ) {
-        var records: [RecordKey: (offset: Int, length: Int)] = [:]
+        var records: [RecordKey: RecordSpan] = [:]
         var offset = 0
         func readUInt32(_ at: Int) -> UInt32 {
             var v: UInt32 = 0
@@ -216,10 +233,8 @@ public final class FactCache: @unchecked Sendable {
             let checksum = readUInt32(offset + 27)
             let start = offset + header
             guard length <= bytes.count - start else { return (records, offset, true) }
-            guard FactCache.fnv1a(UnsafeRawBufferPointer(rebasing: bytes[start..<start + length])) == checksum else {
-                return (records, offset, true)
-            }
-            records[RecordKey(bytes.baseAddress! + offset + 3, kind: kind)] = (start, length)
+            records[RecordKey(bytes.baseAddress! + offset + 3, kind: kind)] = RecordSpan(
+                offset: start, length: length, checksum: checksum)
             offset = start + length
         }
         return (records, offset, false)
@@ -249,6 +264,13 @@ public final class FactCache: @unchecked Sendable {
             "\(path): damaged cache shard (a run killed while writing, or a disk error): kept \(again.records.count) record(s), dropped \(bytes.count - again.goodLength) byte(s) after them"
         )
     }
+}
+
+/// Where a record's value is in its shard, and the checksum it must have.
+struct RecordSpan {
+    var offset: Int
+    var length: Int
+    var checksum: UInt32
 }
 
 /// A record's key as plain words (the 20 bytes of the blob id and the kind): a shard's index
@@ -281,7 +303,7 @@ final class MappedShard: @unchecked Sendable {
     static let empty = MappedShard()
     private let base: UnsafeRawPointer?
     private let size: Int
-    private let index: [RecordKey: (offset: Int, length: Int)]
+    private let index: [RecordKey: RecordSpan]
     let corrupt: Bool
 
     private init() {
@@ -322,9 +344,12 @@ final class MappedShard: @unchecked Sendable {
 
     func contains(_ key: RecordKey) -> Bool { index[key] != nil }
 
-    func value(_ key: RecordKey) -> [UInt8]? {
+    /// nil: no such record; `.some(nil)`: a record whose value fails its checksum.
+    func value(_ key: RecordKey) -> [UInt8]?? {
         guard let base, let at = index[key] else { return nil }
-        return [UInt8](UnsafeRawBufferPointer(start: base + at.offset, count: at.length))
+        let bytes = UnsafeRawBufferPointer(start: base + at.offset, count: at.length)
+        guard FactCache.fnv1a(bytes) == at.checksum else { return .some(nil) }
+        return [UInt8](bytes)
     }
 }
 

@@ -17,6 +17,8 @@ public final class FactStore: @unchecked Sendable {
     private var sourceIncludeMemo: [ObjectID: [(name: String, condition: PreprocessorCondition?)]] = [:]
     private var referencedNameMemo: [ObjectID: Set<String>] = [:]
     public private(set) var problems: [String] = []
+    /// How many problems were reported so far.
+    public var problemCount: Int { lock.withLock { problems.count } }
     private var reported = Set<String>()
     /// Files larger than this are not scanned (generated register headers); reported, not silent.
     public var maxFileSize = FactStore.defaultMaxFileSize

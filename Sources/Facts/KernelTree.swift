@@ -69,20 +69,55 @@ public enum KernelFileKind: Sendable {
     case cSource, header, assembly, kconfig, kbuild, other
 
     public init(path: String) {
-        // Asked for every path of a tree: no array of components, just the last one.
-        let name = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
-        if name.hasSuffix(".c") {
-            self = .cSource
-        } else if name.hasSuffix(".h") {
-            self = .header
-        } else if name.hasSuffix(".S") {
-            self = .assembly
-        } else if name.hasPrefix("Kconfig") {
+        // Asked for every path of a tree (65k of them, several times a run): bytes of the last
+        // component only, no Characters.
+        let utf8 = path.utf8
+        let start = utf8.lastIndex(of: UInt8(ascii: "/")).map { utf8.index(after: $0) } ?? utf8.startIndex
+        let name = utf8[start...]
+        let count = name.count
+        if count >= 2, name[name.index(name.endIndex, offsetBy: -2)] == UInt8(ascii: ".") {
+            switch name[name.index(before: name.endIndex)] {
+            case UInt8(ascii: "c"):
+                self = .cSource
+                return
+            case UInt8(ascii: "h"):
+                self = .header
+                return
+            case UInt8(ascii: "S"):
+                self = .assembly
+                return
+            default: break
+            }
+        }
+        if name.starts(with: "Kconfig".utf8) {
             self = .kconfig
-        } else if name == "Makefile" || name == "Kbuild" {
+        } else if name.elementsEqual("Makefile".utf8) || name.elementsEqual("Kbuild".utf8) {
             self = .kbuild
         } else {
             self = .other
         }
     }
+}
+
+/// Whether a tree path names a header (`.h`): a byte test, for passes over every path of a tree.
+public func isHeaderPath(_ path: String) -> Bool {
+    let utf8 = path.utf8
+    guard utf8.count >= 2 else { return false }
+    return utf8.last == UInt8(ascii: "h") && utf8[utf8.index(utf8.endIndex, offsetBy: -2)] == UInt8(ascii: ".")
+}
+
+/// The architecture directory a tree path lies under (`x86` of `arch/x86/Kconfig`), when it lies
+/// below one (`arch/x86` itself has none); with `kconfigOnly`, only for `arch/<name>/Kconfig`.
+public func architectureDirectory(of path: String, kconfigOnly: Bool = false) -> Substring? {
+    let utf8 = path.utf8
+    guard utf8.starts(with: "arch/".utf8) else { return nil }
+    let start = utf8.index(utf8.startIndex, offsetBy: 5)
+    guard let slash = utf8[start...].firstIndex(of: UInt8(ascii: "/")), slash > start else { return nil }
+    let rest = utf8[utf8.index(after: slash)...]
+    if kconfigOnly {
+        guard rest.elementsEqual("Kconfig".utf8) else { return nil }
+    } else if rest.isEmpty {
+        return nil
+    }
+    return path[start..<slash]
 }

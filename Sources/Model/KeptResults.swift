@@ -65,6 +65,18 @@ extension KernelModel {
     /// Every result kept so far, by rule and key (for a snapshot of the model's checks).
     public func keptEntries() -> [String: Any] { memoLock.withLock { keptResults } }
 
+    /// The reverse searches this model answered (`outOfScopeUsers`): the names, and the compiled
+    /// files outside the scope that see them (for a snapshot of the model's checks: a model
+    /// derived from one read back takes them as it would from the model that searched).
+    public func reverseAnswers() -> [(names: Set<String>, sources: [String])] {
+        memoLock.withLock { reverseMemo.map { ($0.key, $0.value) } }
+    }
+
+    /// Puts reverse search answers read back from a snapshot.
+    public func restoreReverseAnswers(_ answers: [(names: Set<String>, sources: [String])]) {
+        memoLock.withLock { for (names, sources) in answers { reverseMemo[names] = sources } }
+    }
+
     /// Puts results read back from a snapshot (keys as `keptEntries` gave them).
     public func restoreKeptEntries(_ entries: [(String, Any)]) {
         memoLock.withLock { for (key, value) in entries { keptResults[key] = value } }

@@ -38,6 +38,9 @@ public final class KernelModel: @unchecked Sendable {
     let exportWrapperFiles: Set<String>
     private var wrapperExports: [String: [ExportSite]]?
     private var wrapperExportsByPath: [String: [(String, ExportSite)]] = [:]
+    /// The key of this whole-tree model's symbol index snapshot (IndexSnapshot.swift): its wrapper
+    /// exports, once worked out, are kept beside it.
+    private var indexSnapshotKey: ObjectID?
     public let configText: DotConfig?
     /// Problems met while building the model (missing objects, Kconfig syntax errors, ...).
     public private(set) var problems: [String]
@@ -147,13 +150,11 @@ public final class KernelModel: @unchecked Sendable {
             }
         } else {
             let blobs = tree.blobs
-            let architectures = Set(
-                blobs.keys.compactMap { path -> String? in
-                    let parts = path.split(separator: "/")
-                    return parts.count == 3 && parts[0] == "arch" && parts[2] == "Kconfig"
-                        ? String(parts[1]) : nil
-                }
-            ).sorted()
+            var architectureSet = Set<String>()
+            for (path, _) in blobs {
+                if let arch = architectureDirectory(of: path, kconfigOnly: true) { architectureSet.insert(String(arch)) }
+            }
+            let architectures = architectureSet.sorted()
             // The tree as a run over the same Kconfig files parsed it (a snapshot), else parsed.
             let treeKey = store.cache != nil ? FactCache.kconfigTreeKey(tree: blobs, architectures: architectures) : nil
             var parsed: KconfigTree
@@ -249,7 +250,9 @@ public final class KernelModel: @unchecked Sendable {
             architectures =
                 moved.contains(where: { $0.hasPrefix("arch/") }) ? KernelModel.architectures(of: tree) : base.architectures
         } else {
-            headerPaths = Set(tree.blobs.keys.filter { $0.hasSuffix(".h") })
+            var paths = Set<String>()
+            for (path, _) in tree.blobs where isHeaderPath(path) { paths.insert(path) }
+            headerPaths = paths
             architectures = KernelModel.architectures(of: tree)
         }
         inheritedHeaderIndexes = base?.allHeaderIndexes() ?? [:]
@@ -608,7 +611,26 @@ public final class KernelModel: @unchecked Sendable {
                     KernelModel.add(facts, to: &definitions, &exports)
                 }
             }
+        } else if let cache = store.cache, config == nil,
+            let kept = KernelModel.indexKey(tree, store: store).flatMap({ SymbolIndexSnapshot.load($0, cache: cache) })
+        {
+            // The index as a run over the same tree built it, read in place; a compiled file's
+            // facts are decoded when something asks for them.
+            let blobs = tree.blobs
+            symbolFacts = OverlayTable(lookup: { path in
+                guard compiled.contains(path), let blob = blobs[path] else { return nil }
+                return store.facts(path: path, blob: blob, depth: .symbols)
+            })
+            definitions = OverlayTable(lookup: kept.definitions)
+            exports = OverlayTable(lookup: kept.exports)
+            wrapperFiles = kept.wrapperFiles
+            indexSnapshotKey = KernelModel.indexKey(tree, store: store)
+            if let key = indexSnapshotKey, let byPath = SymbolIndexSnapshot.loadWrapperExports(key, cache: cache) {
+                wrapperExportsByPath = byPath
+                wrapperExports = KernelModel.wrapperTable(byPath)
+            }
         } else {
+            let problemsBefore = store.problemCount
             var allFacts: [String: SourceFacts] = [:]
             var allDefinitions: [String: [SymbolProvider]] = [:]
             var allExports: [String: [ExportSite]] = [:]
@@ -638,6 +660,17 @@ public final class KernelModel: @unchecked Sendable {
             symbolFacts = OverlayTable(allFacts)
             definitions = OverlayTable(allDefinitions)
             exports = OverlayTable(allExports)
+            // Kept for the next run over this tree when nothing went wrong (what a model read from
+            // the snapshot reports then is what this one does: nothing from the index).
+            if let cache = store.cache, config == nil, store.problemCount == problemsBefore,
+                let key = KernelModel.indexKey(tree, store: store)
+            {
+                indexSnapshotKey = key
+                cache.storeSnapshot(
+                    SymbolIndexSnapshot.name(key),
+                    SymbolIndexSnapshot.encode(
+                        definitions: allDefinitions, exports: allExports, wrapperFiles: wrapperFiles))
+            }
         }
         Timing.mark("symbol index")
         self.symbolFacts = symbolFacts
@@ -960,12 +993,11 @@ public final class KernelModel: @unchecked Sendable {
 
     /// The architectures of a tree: the directories under `arch/` that hold files.
     static func architectures(of tree: KernelTree) -> [String] {
-        Set(
-            tree.blobs.keys.compactMap { path -> String? in
-                let parts = path.split(separator: "/", maxSplits: 2)
-                return parts.count == 3 && parts[0] == "arch" ? String(parts[1]) : nil
-            }
-        ).sorted()
+        var found = Set<String>()
+        for (path, _) in tree.blobs {
+            if let arch = architectureDirectory(of: path) { found.insert(String(arch)) }
+        }
+        return found.sorted()
     }
 
     /// The `.c` (else `.S`) sources of objects.
@@ -1069,16 +1101,29 @@ public final class KernelModel: @unchecked Sendable {
     func wrapperExportTable() -> [String: [ExportSite]] {
         if let known = memoLock.withLock({ wrapperExports }) { return known }
         var byPath = memoLock.withLock { wrapperExportsByPath }
+        let problemsBefore = store.problemCount
         for path in exportWrapperFiles.sorted() where byPath[path] == nil {
             byPath[path] = wrapperExports(of: path)
         }
-        var table: [String: [ExportSite]] = [:]
-        for (_, sites) in byPath {
-            for (name, site) in sites { table[name, default: []].append(site) }
-        }
+        let table = KernelModel.wrapperTable(byPath)
         memoLock.withLock {
             wrapperExportsByPath = byPath
             wrapperExports = table
+        }
+        // Kept beside the tree's index snapshot when working them out met no problem (a model
+        // that reads them back reports what this one did: nothing from them).
+        if let key = indexSnapshotKey, let cache = store.cache, store.problemCount == problemsBefore {
+            SymbolIndexSnapshot.storeWrapperExports(byPath, key: key, cache: cache)
+        }
+        return table
+    }
+
+    /// The wrapper exports by name, from each file's.
+    static func wrapperTable(_ byPath: [String: [(String, ExportSite)]]) -> [String: [ExportSite]] {
+        var table: [String: [ExportSite]] = [:]
+        // In path order: a name two files export through wrappers lists them the same way every run.
+        for path in byPath.keys.sorted() {
+            for (name, site) in byPath[path] ?? [] { table[name, default: []].append(site) }
         }
         return table
     }
@@ -1119,6 +1164,15 @@ public final class KernelModel: @unchecked Sendable {
     static func contributions(_ f: SourceFacts) -> [String] {
         f.definitions.filter { $0.storage == .global }.map { "d:" + $0.name }
             + f.exports.map { "e:\($0.name):\($0.flavour)" }
+    }
+
+    /// The key of a whole tree's symbol index snapshot (IndexSnapshot.swift): the tree id and
+    /// its number of files (an empty stand-in for a root commit's parent carries the commit's
+    /// tree id), the scan limits.
+    static func indexKey(_ tree: KernelTree, store: FactStore) -> ObjectID? {
+        SymbolIndexSnapshot.key(
+            tree: tree.tree, files: tree.blobs.count,
+            limits: "\(store.maxFileSize) \(store.scanTimeLimit.map { "\($0)" } ?? "-")")
     }
 
     static func add(

@@ -58,7 +58,8 @@ extension Finding {
 }
 
 extension RuleEngine {
-    /// Writes the per-unit results the rules kept on `model` (see `KernelModel.keep`); false,
+    /// Writes the per-unit results the rules kept on `model` (see `KernelModel.keep`) and the
+    /// model's reverse search answers; false,
     /// with nothing useful written, when there are more than `limit` names in them (a scope of
     /// thousands of units: reading them back would cost more than it saves).
     public func encodeKeptResults(of model: KernelModel, _ w: inout ByteWriter, limit: Int) -> Bool {
@@ -70,6 +71,10 @@ extension RuleEngine {
             w.bool(kept.only != nil)
             if let only = kept.only { w.strings(Array(only)) }
         }
+        w.list(model.reverseAnswers()) { answer, w in
+            w.strings(answer.names.sorted())
+            w.strings(answer.sources)
+        }
         return true
     }
 
@@ -80,8 +85,10 @@ extension RuleEngine {
                 findings: try r.list { try Finding.decode(&$0) }, names: Set(try r.strings()),
                 only: try r.bool() ? Set(try r.strings()) : nil)
         }
+        let reverse = try r.list { r in (names: Set(try r.strings()), sources: try r.strings()) }
         guard r.isAtEnd else { throw ByteDecodingError() }
         model.restoreKeptEntries(kept.map { ($0.key, $0.value as Any) })
+        model.restoreReverseAnswers(reverse)
     }
 
     /// How many per-unit results the rules kept on `model`.

@@ -33,7 +33,7 @@ extension Session {
     /// with the same everything; otherwise checked, and kept.
     public func checkWholeTree(_ model: KernelModel) -> [Finding] {
         guard model.changedSinceBase == nil, let cache = store.cache,
-            let id = try? Repository.blobHash(Array(("tree checks v1\n" + checkKeyText(tree: model.tree.tree)).utf8))
+            let id = try? Repository.blobHash(Array(("tree checks v2\n" + checkKeyText(tree: model.tree.tree)).utf8))
         else { return engine.check(CheckContext(model: model)) }
         let name = "checks-\(id.hex).findings"
         if !FactCache.recheck, let payload = cache.snapshot(name) {

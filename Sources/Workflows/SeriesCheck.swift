@@ -233,6 +233,22 @@ public enum SeriesCheck {
         base: BaseState? = nil
     ) throws -> CheckReport {
         guard !patches.isEmpty else { throw InputError("no patches to check (no diff found in the input)") }
+        // One patch (b4 hands one per process) that changes no fact: answered without a model of
+        // the base (UnchangedFacts.swift), as the check below would answer it.
+        if base == nil, patches.count == 1, let patch = patches.first {
+            let baseTree = try session.treeID(at: baseRevision)
+            if case .success(let (_, files, changes)) = apply(patch, toTree: baseTree, session: session),
+                session.changesNoFacts(parentTree: baseTree, changes: changes)
+            {
+                Timing.mark("patch changes no fact")
+                var section = CheckSection(
+                    title: patch.subject, patch: patch.label ?? "1/1", messageId: patch.messageId, findings: [],
+                    fixed: [], notes: inputNotes + offsetNotes(files))
+                session.finish()
+                section.notes += Session.capped(session.factNotes)
+                return CheckReport(sections: [section], isRegressionMode: true)
+            }
+        }
         let state = try base ?? baseState(session: session, baseRevision: baseRevision)
         let (baseTree, baseModel, baseFindings) = (state.tree, state.model, state.findings)
         var sections: [CheckSection] = []

@@ -44,6 +44,9 @@ public final class Session: @unchecked Sendable {
     public let policy: Policy?
     let policyText: String?
     public let dotConfig: DotConfigFile?
+    /// Whether a change that changes no fact is answered without a model (UnchangedFacts.swift);
+    /// tests turn it off to compare with a full check.
+    var followsFacts = true
 
     public init(options: CommonOptions, catalog preloaded: RuleCatalog? = nil, only: Set<String>? = nil)
         throws
@@ -147,6 +150,16 @@ public final class Session: @unchecked Sendable {
     }
 
     public func tree(at revision: String) throws -> KernelTree {
+        let tree = try treeID(at: revision)
+        do {
+            return try KernelTree.load(repository, tree: tree)
+        } catch let error as GitError {
+            throw InputError(Session.describe(error, repository: repositoryPath, revision: revision))
+        }
+    }
+
+    /// The id of the tree of a revision's commit (errors as `tree(at:)` words them).
+    public func treeID(at revision: String) throws -> ObjectID {
         let commit: ObjectID
         do {
             commit = try repository.resolveCommit(revision)
@@ -154,7 +167,7 @@ public final class Session: @unchecked Sendable {
             throw InputError("\(repositoryPath): cannot resolve revision '\(revision)' (\(error))")
         }
         do {
-            return try KernelTree.load(repository, tree: try repository.tree(ofCommit: commit))
+            return try repository.tree(ofCommit: commit)
         } catch let error as GitError {
             throw InputError(Session.describe(error, repository: repositoryPath, revision: revision))
         }

@@ -13,6 +13,29 @@ final class FactCacheTests: XCTestCase {
         }
     }
 
+    /// The byte-level path tests say what the component-wise ones said.
+    func testFileKindsAndArchitectureDirectories() {
+        let kinds: [(String, KernelFileKind)] = [
+            ("drivers/iommu/iommu.c", .cSource), ("include/linux/iommu.h", .header), ("arch/x86/entry/entry_64.S", .assembly),
+            ("Kconfig", .kconfig), ("drivers/iommu/Kconfig", .kconfig), ("arch/x86/Kconfig.debug", .kconfig),
+            ("Makefile", .kbuild), ("drivers/Kbuild", .kbuild), ("scripts/Makefile.lib", .other), ("a.cc", .other),
+            ("c", .other), (".c", .cSource), ("dir.c/README", .other), ("Documentation/x.rst", .other), ("x.s", .other),
+        ]
+        for (path, kind) in kinds { XCTAssertEqual(KernelFileKind(path: path), kind, path) }
+        XCTAssertTrue(isHeaderPath("a/b.h"))
+        XCTAssertFalse(isHeaderPath("a/b.hh"))
+        XCTAssertFalse(isHeaderPath("h"))
+        let arch: [(String, String?, String?)] = [
+            ("arch/x86/Kconfig", "x86", "x86"), ("arch/arm64/kernel/smp.c", "arm64", nil), ("arch/x86", nil, nil),
+            ("arch/x86/", nil, nil), ("arch//Kconfig", nil, nil), ("drivers/arch/x/Kconfig", nil, nil),
+            ("arch/sh/Kconfig.cpu", "sh", nil),
+        ]
+        for (path, any, kconfig) in arch {
+            XCTAssertEqual(architectureDirectory(of: path).map(String.init), any, path)
+            XCTAssertEqual(architectureDirectory(of: path, kconfigOnly: true).map(String.init), kconfig, path)
+        }
+    }
+
     func testRoundTripPersistenceAndCorruptShardRebuild() throws {
         let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -61,6 +84,36 @@ final class FactCacheTests: XCTestCase {
             XCTAssertEqual(next.get(first), Array(repeating: 9, count: 40))
             XCTAssertEqual(next.warnings, [])
         }
+    }
+
+    /// A record whose value is damaged in the middle of a shard (a disk error, not a torn
+    /// append): it is noted and not used when read, the records after it stay, and the record
+    /// written again is read by the next run.
+    func testDamagedRecordIsNotedAndWrittenAgain() throws {
+        let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = FactCache.Key(blob: [0x09] + Array(repeating: 1, count: 19), kind: 2)
+        let second = FactCache.Key(blob: [0x09] + Array(repeating: 2, count: 19), kind: 2)
+        let writer = try FactCache(directory: dir)
+        writer.put(first, Array(repeating: 7, count: 40))
+        writer.put(second, Array(repeating: 8, count: 40))
+        writer.flush()
+        let shard = writer.directory + "/09.pack"
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: shard))
+        // The first record's value starts after its 31-byte frame.
+        bytes[31 + 5] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: shard))
+        let reader = try FactCache(directory: dir)
+        XCTAssertNil(reader.get(first))
+        XCTAssertEqual(reader.get(second), Array(repeating: 8, count: 40), "the records after it stay")
+        XCTAssertEqual(reader.warnings.count, 1)
+        XCTAssertTrue(reader.warnings.first?.contains("damaged cache shard record") == true, "\(reader.warnings)")
+        reader.put(first, Array(repeating: 7, count: 40))
+        reader.flush()
+        let next = try FactCache(directory: dir)
+        XCTAssertEqual(next.get(first), Array(repeating: 7, count: 40))
+        XCTAssertEqual(next.get(second), Array(repeating: 8, count: 40))
+        XCTAssertEqual(next.warnings, [])
     }
 
     /// A Kconfig snapshot reads back what was written; a damaged one (any byte) is noted,

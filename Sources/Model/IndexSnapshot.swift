@@ -1,0 +1,285 @@
+import CSource
+import Facts
+import Foundation
+import Git
+
+/// A whole tree's symbol index — every non-static definition and every export of the sources
+/// kbuild compiles (and the exports of objects it does not reach), with the files that export
+/// through a wrapper macro — kept in the cache under the tree id, so that the next run over the
+/// same tree (the base of `series`, `b4-check`, `triage`; the parent of a hook's commit; a `tree`
+/// checked before) reads it instead of decoding the facts of twenty thousand files.
+///
+/// The snapshot is laid out to be read in place: names sorted by their bytes, each with where its
+/// value is, so that a lookup is a binary search over the file's bytes and decodes one value;
+/// nothing is decoded when the snapshot is read. A model read from it asks for a compiled file's
+/// facts only when something needs them (the fact store decodes and remembers them then).
+///
+/// Kept only when building the index met no problem (no unreadable blob, no file over the scan
+/// limits): a model read from the snapshot then reports exactly what a model built from the facts
+/// would, which is nothing.
+final class SymbolIndexSnapshot: @unchecked Sendable {
+    /// Bump when what the snapshot holds or means changes.
+    static let version = 1
+
+    private let bytes: [UInt8]
+    private let paths: [String]
+    let wrapperFiles: Set<String>
+    private let definitionTable: SortedNameTable
+    private let exportTable: SortedNameTable
+
+    /// What the index of `tree` depends on besides the tree: the binary (scanner, kbuild reader)
+    /// and the scan limits (kept for the worst-case view only: no `.config`).
+    static func key(tree: ObjectID, files: Int, limits: String) -> ObjectID? {
+        let text = "symbol index v\(version) \(FactCache.binaryIdentity)\ntree \(tree.hex) \(files)\nlimits \(limits)\n"
+        return try? Repository.blobHash(Array(text.utf8))
+    }
+
+    static func name(_ key: ObjectID) -> String { "index-\(key.hex).symbols" }
+
+    /// The snapshot kept under `key`; nil when there is none or it is damaged (noted, removed).
+    static func load(_ key: ObjectID, cache: FactCache) -> SymbolIndexSnapshot? {
+        guard !FactCache.rebuild, let payload = cache.snapshot(name(key)) else { return nil }
+        guard let read = SymbolIndexSnapshot(payload) else {
+            cache.discardSnapshot(name(key), reason: "unreadable symbol index snapshot")
+            return nil
+        }
+        return read
+    }
+
+    private init?(_ payload: [UInt8]) {
+        bytes = payload
+        var parsed: (paths: [String], wrappers: [String], definitions: SortedNameTable, exports: SortedNameTable)?
+        payload.withUnsafeBytes { raw in
+            var r = ByteReader(raw)
+            guard let paths = try? r.strings(), let wrappers = try? r.strings(),
+                let definitions = SortedNameTable(raw, at: r.position),
+                let exports = SortedNameTable(raw, at: definitions.end)
+            else { return }
+            parsed = (paths, wrappers, definitions, exports)
+        }
+        guard let parsed else { return nil }
+        paths = parsed.paths
+        wrapperFiles = Set(parsed.wrappers)
+        definitionTable = parsed.definitions
+        exportTable = parsed.exports
+    }
+
+    /// The definitions of `name` (nil: none), as the built index has them.
+    func definitions(_ name: String) -> [SymbolProvider]? {
+        value(definitionTable, name) { r in
+            SymbolProvider(path: try path(r.int()), line: try r.int())
+        }
+    }
+
+    /// The export sites of `name` (nil: none).
+    func exports(_ name: String) -> [KernelModel.ExportSite]? {
+        value(exportTable, name) { r in
+            let path = try path(r.int())
+            let line = try r.int()
+            return KernelModel.ExportSite(path: path, line: line, flavour: try SymbolIndexSnapshot.decodeFlavour(&r))
+        }
+    }
+
+    private func path(_ index: Int) throws -> String {
+        guard index >= 0, index < paths.count else { throw ByteDecodingError() }
+        return paths[index]
+    }
+
+    private func value<T>(_ table: SortedNameTable, _ name: String, _ element: (inout ByteReader) throws -> T) -> [T]? {
+        bytes.withUnsafeBytes { raw -> [T]? in
+            guard let at = table.find(name, in: raw) else { return nil }
+            var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[at...]))
+            return try? r.list(element)
+        }
+    }
+
+    // MARK: The exports wrapper macros make (`ACPI_EXPORT_SYMBOL(x)`), by file: worked out when
+    // first asked for (from the files' include closures), kept beside the index.
+
+    static func wrappersName(_ key: ObjectID) -> String { "index-\(key.hex).wrappers" }
+
+    static func storeWrapperExports(_ byPath: [String: [(String, KernelModel.ExportSite)]], key: ObjectID, cache: FactCache) {
+        var w = ByteWriter()
+        w.list(byPath.sorted { $0.key < $1.key }) { entry, w in
+            w.string(entry.key)
+            w.list(entry.value) { e, w in
+                w.string(e.0)
+                w.int(e.1.line)
+                encode(e.1.flavour, &w)
+            }
+        }
+        cache.storeSnapshot(wrappersName(key), w.bytes)
+    }
+
+    static func loadWrapperExports(_ key: ObjectID, cache: FactCache) -> [String: [(String, KernelModel.ExportSite)]]? {
+        guard !FactCache.rebuild, let payload = cache.snapshot(wrappersName(key)) else { return nil }
+        let read = payload.withUnsafeBytes { raw -> [String: [(String, KernelModel.ExportSite)]]? in
+            var r = ByteReader(raw)
+            guard
+                let entries = try? r.list({ r -> (String, [(String, KernelModel.ExportSite)]) in
+                    let path = try r.string()
+                    return (
+                        path,
+                        try r.list { r in
+                            let name = try r.string()
+                            let line = try r.int()
+                            return (name, KernelModel.ExportSite(path: path, line: line, flavour: try decodeFlavour(&r)))
+                        }
+                    )
+                }), r.isAtEnd
+            else { return nil }
+            return Dictionary(entries, uniquingKeysWith: { a, _ in a })
+        }
+        guard let read else {
+            cache.discardSnapshot(wrappersName(key), reason: "unreadable wrapper exports snapshot")
+            return nil
+        }
+        return read
+    }
+
+    static func encode(_ flavour: ExportFlavour, _ w: inout ByteWriter) {
+        switch flavour {
+        case .plain: w.int(0)
+        case .gpl: w.int(1)
+        case .ns(let ns):
+            w.int(2)
+            w.string(ns)
+        case .nsGpl(let ns):
+            w.int(3)
+            w.string(ns)
+        }
+    }
+
+    static func decodeFlavour(_ r: inout ByteReader) throws -> ExportFlavour {
+        switch try r.int() {
+        case 0: return .plain
+        case 1: return .gpl
+        case 2: return .ns(try r.string())
+        case 3: return .nsGpl(try r.string())
+        default: throw ByteDecodingError()
+        }
+    }
+
+    /// The payload of a snapshot of these tables.
+    static func encode(
+        definitions: [String: [SymbolProvider]], exports: [String: [KernelModel.ExportSite]], wrapperFiles: Set<String>
+    ) -> [UInt8] {
+        var pathNumbers: [String: Int] = [:]
+        var paths: [String] = []
+        func number(_ path: String) -> Int {
+            if let n = pathNumbers[path] { return n }
+            pathNumbers[path] = paths.count
+            paths.append(path)
+            return paths.count - 1
+        }
+        let definitionValues = definitions.map { name, providers -> (String, [UInt8]) in
+            var w = ByteWriter()
+            w.list(providers) { p, w in
+                w.int(number(p.path))
+                w.int(p.line)
+            }
+            return (name, w.bytes)
+        }
+        let exportValues = exports.map { name, sites -> (String, [UInt8]) in
+            var w = ByteWriter()
+            w.list(sites) { s, w in
+                w.int(number(s.path))
+                w.int(s.line)
+                encode(s.flavour, &w)
+            }
+            return (name, w.bytes)
+        }
+        var w = ByteWriter()
+        w.strings(paths)
+        w.strings(wrapperFiles.sorted())
+        var out = w.bytes
+        SortedNameTable.append(definitionValues, to: &out)
+        SortedNameTable.append(exportValues, to: &out)
+        return out
+    }
+}
+
+/// Names with byte values, sorted by the names' bytes, inside a larger buffer: a count, then per
+/// name the offsets (from the table's start) and lengths of its name and value (4 bytes LE each),
+/// then the names and values. Looked up by binary search, in place.
+struct SortedNameTable {
+    let start: Int
+    let count: Int
+    let end: Int
+
+    static let entrySize = 16
+
+    init?(_ raw: UnsafeRawBufferPointer, at start: Int) {
+        guard start >= 0, raw.count - start >= 8 else { return nil }
+        self.start = start
+        count = Int(SortedNameTable.word(raw, start))
+        let size = Int(SortedNameTable.word(raw, start + 4))
+        guard count >= 0, size >= 8 + count * SortedNameTable.entrySize, size <= raw.count - start else { return nil }
+        end = start + size
+    }
+
+    static func word(_ raw: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
+        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+    }
+
+    /// Where `name`'s value starts in `raw`; nil when the table has no such name (or is damaged
+    /// there).
+    func find(_ name: String, in raw: UnsafeRawBufferPointer) -> Int? {
+        var name = name
+        return name.withUTF8 { key -> Int? in
+            var low = 0
+            var high = count
+            while low < high {
+                let mid = (low + high) / 2
+                let entry = start + 8 + mid * SortedNameTable.entrySize
+                let nameAt = start + Int(SortedNameTable.word(raw, entry))
+                let nameLength = Int(SortedNameTable.word(raw, entry + 4))
+                guard nameAt >= start, nameLength >= 0, nameAt + nameLength <= end else { return nil }
+                let order = SortedNameTable.compare(
+                    UnsafeRawBufferPointer(rebasing: raw[nameAt..<nameAt + nameLength]), UnsafeRawBufferPointer(key))
+                if order == 0 {
+                    let valueAt = start + Int(SortedNameTable.word(raw, entry + 8))
+                    let valueLength = Int(SortedNameTable.word(raw, entry + 12))
+                    guard valueAt >= start, valueAt + valueLength <= end else { return nil }
+                    return valueAt
+                }
+                if order < 0 { low = mid + 1 } else { high = mid }
+            }
+            return nil
+        }
+    }
+
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let c = memcmp(pa, pb, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
+    /// Appends a table of `entries` (any order; names distinct) to `out`.
+    static func append(_ entries: [(String, [UInt8])], to out: inout [UInt8]) {
+        let sorted = entries.map { (Array($0.0.utf8), $0.1) }.sorted { a, b in
+            a.0.withUnsafeBytes { pa in b.0.withUnsafeBytes { pb in compare(pa, pb) < 0 } }
+        }
+        var table: [UInt8] = []
+        var data: [UInt8] = []
+        let dataStart = 8 + sorted.count * entrySize
+        func put(_ v: Int, _ into: inout [UInt8]) {
+            for i in 0..<4 { into.append(UInt8((UInt32(v) >> (8 * UInt32(i))) & 0xff)) }
+        }
+        for (name, value) in sorted {
+            put(dataStart + data.count, &table)
+            put(name.count, &table)
+            data += name
+            put(dataStart + data.count, &table)
+            put(value.count, &table)
+            data += value
+        }
+        put(sorted.count, &out)
+        put(dataStart + data.count, &out)
+        out += table
+        out += data
+    }
+}

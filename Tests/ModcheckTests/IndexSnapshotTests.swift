@@ -1,0 +1,103 @@
+import CSource
+import Facts
+import Foundation
+import Git
+@testable import Model
+import Rules
+@testable import Workflows
+import XCTest
+
+/// A whole tree's symbol index is kept under the tree id and read in place by the next run over
+/// the same tree: every name answers as in a model built from the facts, names it lacks answer
+/// nil, and a damaged snapshot is noted, not used and made again.
+extension TriageTests {
+    func testSymbolIndexSnapshotAnswersAsTheBuiltIndex() throws {
+        let cacheDirectory = root + "/index-cache"
+        func snapshots(_ suffix: String = ".symbols") -> [String] {
+            let generation = (try? FactCache(directory: cacheDirectory).directory) ?? ""
+            return ((try? FileManager.default.contentsOfDirectory(atPath: generation)) ?? []).filter {
+                $0.hasPrefix("index-") && $0.hasSuffix(suffix)
+            }.sorted().map { generation + "/" + $0 }
+        }
+        let plain = try session(cacheIn: nil)
+        // The corpus tree with an export made by a wrapper macro from a header.
+        let repo = try Repository.open(try baseTree(), inMemoryWrites: false)
+        let head = try plain.tree(at: "HEAD")
+        let pci = try text("drivers/pci/pci.c", in: head, repo)
+        let tree = try write(
+            [
+                "include/linux/pci-export.h": "#define PCI_EXPORT_SYMBOL(symbol) EXPORT_SYMBOL_GPL(symbol);\n",
+                "drivers/pci/pci.c": pci.replacingOccurrences(
+                    of: "#include <linux/pci.h>\n",
+                    with: "#include <linux/pci.h>\n#include <linux/pci-export.h>\nint pci_wrapped(void)\n{\n\treturn 0;\n}\nPCI_EXPORT_SYMBOL(pci_wrapped)\n"),
+            ], on: head, to: repo)
+        let built = plain.model(of: tree)
+        XCTAssertEqual(built.exportSites("pci_wrapped")?.map(\.flavour), [.gpl], "the wrapper's export")
+        var names = Set(["", "no_such_symbol", "~", "0", "zzzz"])
+        for path in built.compiledSources {
+            guard let blob = tree.blobs[path], let f = plain.store.facts(path: path, blob: blob, depth: .symbols) else { continue }
+            names.formUnion(f.definitions.map(\.name))
+            names.formUnion(f.exports.map(\.name))
+            names.formUnion(f.references.map(\.name))
+        }
+        XCTAssertGreaterThan(names.count, 50)
+        func answers(_ m: KernelModel) -> [String] {
+            names.sorted().map { name in
+                "\(name): \(m.definitions[name].map { $0.map { "\($0.path):\($0.line)" } } ?? []) \(m.exportSites(name).map { $0.map { "\($0.path):\($0.line) \($0.flavour)" } } ?? [])"
+            }
+        }
+        let expected = answers(built)
+
+        let cold = try session(cacheIn: cacheDirectory)
+        XCTAssertEqual(answers(cold.model(of: tree)), expected)
+        cold.finish()
+        XCTAssertEqual(snapshots().count, 1, "kept")
+        XCTAssertEqual(snapshots(".wrappers").count, 1, "the wrapper exports kept beside it")
+        let warm = try session(cacheIn: cacheDirectory)
+        let read = warm.model(of: tree)
+        XCTAssertEqual(answers(read), expected, "read back")
+        XCTAssertEqual(
+            read.exportWrapperFiles, built.exportWrapperFiles, "the files exporting through wrappers")
+        XCTAssertEqual(read.exportWrapperFiles, ["drivers/pci/pci.c"])
+        XCTAssertEqual(warm.store.cache?.warnings, [])
+
+        // Damaged (a byte of the tables): noted, not used, made again.
+        let file = try XCTUnwrap(snapshots().first)
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: file))
+        bytes[bytes.count / 2] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: file))
+        let third = try session(cacheIn: cacheDirectory)
+        XCTAssertEqual(answers(third.model(of: tree)), expected)
+        XCTAssertTrue(third.store.cache?.warnings.contains { $0.contains("damaged snapshot") } == true)
+        third.finish()
+        XCTAssertEqual(snapshots().count, 1, "made again")
+
+        // The wrapper exports damaged: noted, not used, worked out again.
+        let wrappers = try XCTUnwrap(snapshots(".wrappers").first)
+        var wrapperBytes = try XCTUnwrap(FileManager.default.contents(atPath: wrappers))
+        wrapperBytes[wrapperBytes.count / 2] ^= 0x10
+        try wrapperBytes.write(to: URL(fileURLWithPath: wrappers))
+        let fourth = try session(cacheIn: cacheDirectory)
+        XCTAssertEqual(answers(fourth.model(of: tree)), expected)
+        XCTAssertTrue(fourth.store.cache?.warnings.contains { $0.contains("damaged snapshot") } == true)
+    }
+
+    /// The in-place table: every name found with its value, every other name (before the first,
+    /// between two, after the last, a prefix of one) not.
+    func testSortedNameTableLookups() throws {
+        let entries = ["b", "ba", "bb", "d", "x_y", "zz"].map { ($0, Array("value of \($0)".utf8)) }
+        var bytes: [UInt8] = [1, 2, 3]
+        SortedNameTable.append(entries.reversed(), to: &bytes)
+        try bytes.withUnsafeBytes { raw in
+            let table = try XCTUnwrap(SortedNameTable(raw, at: 3))
+            XCTAssertEqual(table.end, bytes.count)
+            for (name, value) in entries {
+                let at = try XCTUnwrap(table.find(name, in: raw), name)
+                XCTAssertEqual(Array(raw[at..<at + value.count]), value, name)
+            }
+            for absent in ["", "a", "bc", "c", "x", "x_yz", "zzz", "~"] {
+                XCTAssertNil(table.find(absent, in: raw), absent)
+            }
+        }
+    }
+}
