@@ -35,7 +35,7 @@ public final class FactCache: @unchecked Sendable {
     /// Records read in this run whose value failed its checksum.
     private var damaged = Set<Key>()
     /// Evaluators whose ranges go to a snapshot at `flush` (ModelSnapshots.swift).
-    private var snapshots: [(ObjectID, KconfigEvaluator, Int)] = []
+    private var snapshots: [KeptEvaluator] = []
     private var lastBoundCheck: Date?
     public private(set) var warnings: [String] = []
     public private(set) var hits = 0
@@ -139,7 +139,7 @@ public final class FactCache: @unchecked Sendable {
         }
     }
 
-    func lockedSnapshots<T>(_ body: (inout [(ObjectID, KconfigEvaluator, Int)]) -> T) -> T {
+    func lockedSnapshots<T>(_ body: (inout [KeptEvaluator]) -> T) -> T {
         lock.withLock { body(&snapshots) }
     }
 

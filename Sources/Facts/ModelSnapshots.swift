@@ -53,21 +53,103 @@ extension FactCache {
         return ranges
     }
 
-    /// Remembers an evaluator whose ranges are to be kept under `key` at `flush` (when it then
-    /// knows more of them than the `loaded` it started from).
-    public func keepRanges(of evaluator: KconfigEvaluator, key: ObjectID, loaded: Int) {
-        lockedSnapshots { $0.append((key, evaluator, loaded)) }
+    /// Remembers an evaluator whose ranges and witness answers are to be kept under `key` at
+    /// `flush` (when it then knows more of them than the `loaded` and `loadedWitnesses` it
+    /// started from).
+    public func keepRanges(of evaluator: KconfigEvaluator, key: ObjectID, loaded: Int, loadedWitnesses: Int = 0) {
+        lockedSnapshots { $0.append(KeptEvaluator(key: key, evaluator: evaluator, ranges: loaded, witnesses: loadedWitnesses)) }
     }
 
     func flushSnapshots() {
-        let work = lockedSnapshots { list -> [(ObjectID, KconfigEvaluator, Int)] in
+        let work = lockedSnapshots { list -> [KeptEvaluator] in
             defer { list = [] }
             return list
         }
-        for (key, evaluator, loaded) in work where evaluator.defaultRangeCount > loaded {
-            guard let ranges = evaluator.defaultRanges() else { continue }
-            storeSnapshot(rangesName(key), FactCache.encodeRanges(ranges))
+        for kept in work {
+            if kept.evaluator.defaultRangeCount > kept.ranges, let ranges = kept.evaluator.defaultRanges() {
+                storeSnapshot(rangesName(kept.key), FactCache.encodeRanges(ranges))
+            }
+            if kept.evaluator.witnessAnswerCount > kept.witnesses {
+                storeSnapshot(witnessesName(kept.key), FactCache.encodeWitnesses(kept.evaluator.witnessRecords()))
+            }
         }
+    }
+
+    func witnessesName(_ key: ObjectID) -> String { "kconfig-\(key.hex).witnesses" }
+
+    /// The witness answers a run kept for `key` (Kconfig files, architectures, semantics, binary:
+    /// the same questions have the same answers); nil when there are none or they are damaged.
+    public func kconfigWitnesses(_ key: ObjectID) -> [KconfigWitnessRecord]? {
+        guard let payload = snapshot(witnessesName(key)) else { return nil }
+        guard let records = FactCache.decodeWitnesses(payload) else {
+            discardSnapshot(witnessesName(key), reason: "unreadable Kconfig witness snapshot")
+            return nil
+        }
+        return records
+    }
+
+    static func encodeWitnesses(_ records: [KconfigWitnessRecord]) -> [UInt8] {
+        func values(_ v: [String: Tristate], _ w: inout ByteWriter) {
+            w.list(v.sorted { $0.key < $1.key }) { e, w in
+                w.string(e.key)
+                w.int(e.value.rawValue)
+            }
+        }
+        // In a fixed order: the same answers make the same bytes.
+        let sorted = records.map { r -> (String, KconfigWitnessRecord) in
+            (
+                KconfigWitness.text(r.exactly) + "|" + KconfigWitness.text(r.below) + "|" + (r.only ?? "-"), r
+            )
+        }.sorted { $0.0 < $1.0 }
+        var w = ByteWriter()
+        w.list(sorted) { entry, w in
+            let r = entry.1
+            values(r.exactly, &w)
+            values(r.below, &w)
+            w.optionalString(r.only)
+            w.bool(r.found != nil)
+            if let found = r.found {
+                w.optionalString(found.architecture)
+                values(found.asked, &w)
+                values(found.adjusted, &w)
+            }
+        }
+        return w.bytes
+    }
+
+    static func decodeWitnesses(_ bytes: [UInt8]) -> [KconfigWitnessRecord]? {
+        bytes.withUnsafeBytes { raw -> [KconfigWitnessRecord]? in
+            var r = ByteReader(raw)
+            func values(_ r: inout ByteReader) throws -> [String: Tristate] {
+                let list = try r.list { r -> (String, Tristate) in
+                    let name = try r.string()
+                    guard let value = Tristate(rawValue: try r.int()) else { throw ByteDecodingError() }
+                    return (name, value)
+                }
+                return Dictionary(list, uniquingKeysWith: { a, _ in a })
+            }
+            let records = try? r.list { r -> KconfigWitnessRecord in
+                let exactly = try values(&r)
+                let below = try values(&r)
+                let only = try r.optionalString()
+                var found: (architecture: String?, asked: [String: Tristate], adjusted: [String: Tristate])?
+                if try r.bool() {
+                    found = (try r.optionalString(), try values(&r), try values(&r))
+                }
+                return KconfigWitnessRecord(exactly: exactly, below: below, only: only, found: found)
+            }
+            guard let records, r.isAtEnd else { return nil }
+            return records
+        }
+    }
+
+    /// An evaluator whose ranges and witness answers go to snapshots at `flush`, with how many of
+    /// each it was seeded with.
+    struct KeptEvaluator {
+        var key: ObjectID
+        var evaluator: KconfigEvaluator
+        var ranges: Int
+        var witnesses: Int
     }
 
     // MARK: Any snapshot: "MCSN" 1, payload, FNV-1a (4 LE) of everything before it.

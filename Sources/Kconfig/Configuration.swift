@@ -537,6 +537,31 @@ public struct KconfigWitness: Sendable, Hashable {
     }
 }
 
+/// One question a witness search answered, and its answer (nil: no witness found): what a
+/// snapshot keeps of it (the configuration is made again from the assignments).
+public struct KconfigWitnessRecord: Sendable, Equatable {
+    public var exactly: [String: Tristate]
+    public var below: [String: Tristate]
+    public var only: String?
+    public var found: (architecture: String?, asked: [String: Tristate], adjusted: [String: Tristate])?
+
+    public init(
+        exactly: [String: Tristate], below: [String: Tristate], only: String?,
+        found: (architecture: String?, asked: [String: Tristate], adjusted: [String: Tristate])?
+    ) {
+        self.exactly = exactly
+        self.below = below
+        self.only = only
+        self.found = found
+    }
+
+    public static func == (a: KconfigWitnessRecord, b: KconfigWitnessRecord) -> Bool {
+        a.exactly == b.exactly && a.below == b.below && a.only == b.only
+            && a.found?.architecture == b.found?.architecture && a.found?.asked == b.found?.asked
+            && a.found?.adjusted == b.found?.adjusted && (a.found == nil) == (b.found == nil)
+    }
+}
+
 /// Finds a configuration with some symbols at given values, starting from allyesconfig and
 /// repairing what keeps the asked values from holding: a select that forces a symbol wanted `m`
 /// to `y` is lowered at its selector; a dependency that keeps a symbol wanted `y` down is raised
@@ -563,6 +588,10 @@ final class KconfigWitnessSearch: @unchecked Sendable {
     /// answer is made or answered there once (it serves every patch of a base) and taken here.
     private let root: (search: KconfigWitnessSearch, changed: Set<String>, affected: Set<String>)?
     private var answers: [Question: KconfigWitness?] = [:]
+    /// Answers an earlier run over the same Kconfig files gave (a snapshot), without their
+    /// configurations: made whole (from the witness's assignments, on its architecture's view
+    /// alone) when asked. A search from scratch only.
+    private var seeded: [Question: KconfigWitness?] = [:]
 
     /// Made from the whole tree, not updated from another search.
     private let fromScratch: Bool
@@ -655,6 +684,16 @@ final class KconfigWitnessSearch: @unchecked Sendable {
     func find(exactly: [String: Tristate], below: [String: Tristate] = [:], on only: String? = nil) -> KconfigWitness? {
         let question = Question(exactly: exactly, below: below, only: only)
         if let known = lock.withLock({ answers[question] }) { return known }
+        if let kept = lock.withLock({ seeded[question] }) {
+            // No witness then, none now; a witness made whole again on its architecture's view
+            // (asked afresh if it no longer holds there: it always does for the same files).
+            let made: KconfigWitness?? = kept.map { whole($0) }
+            if made == nil || made! != nil {
+                let answer: KconfigWitness? = made ?? nil
+                lock.withLock { _ = answers.updateValue(answer, forKey: question) }
+                return answer
+            }
+        }
         if let inherited = inheritedAnswer(question) {
             lock.withLock { answers[question] = inherited }
             return inherited
@@ -683,12 +722,12 @@ final class KconfigWitnessSearch: @unchecked Sendable {
         }
         let (base, root) = lock.withLock { (self.base, self.root) }
         var answer: (witness: KconfigWitness?, affected: Set<String>)?
-        if let base, let affected, !reaches(q, affected), let known = base.lock.withLock({ base.answers[q] }) {
+        if let base, let affected, !reaches(q, affected), let known = base.lock.withLock({ base.answers[q] ?? base.seeded[q] }) {
             answer = (known, affected)
         } else if let root, !reaches(q, root.affected) {
             // Asked of the root (and kept there for the next posting) when no change since
             // reaches it and the root serves several chains.
-            if let known = root.search.lock.withLock({ root.search.answers[q] }) {
+            if let known = root.search.lock.withLock({ root.search.answers[q] ?? root.search.seeded[q] }) {
                 answer = (known, root.affected)
             } else if root.search.servesMany {
                 answer = (root.search.find(exactly: q.exactly, below: q.below, on: q.only), root.affected)
@@ -697,6 +736,12 @@ final class KconfigWitnessSearch: @unchecked Sendable {
         guard let (known, affected) = answer else { return nil }
         guard let w = known else { return .some(nil) }
         if w.adjusted.keys.contains(where: affected.contains) { return nil }
+        return whole(w).map { .some($0) }
+    }
+
+    /// A witness (of this search or another over a tree where its assignments mean the same) with
+    /// this search's configuration of its assignments; nil when a name is not on its view.
+    private func whole(_ w: KconfigWitness) -> KconfigWitness? {
         let view = view(w.architecture)
         var user: [Int: Tristate] = [:]
         for (name, value) in w.assignments {
@@ -705,10 +750,42 @@ final class KconfigWitnessSearch: @unchecked Sendable {
         }
         if let modules = view.modules, user[modules] == nil { user[modules] = .y }
         let config = ConcreteConfiguration(view: view, user: user)
-        return .some(
-            KconfigWitness(
-                architecture: w.architecture, configuration: ConcreteConfigurationBox(config), asked: w.asked,
-                adjusted: w.adjusted))
+        return KconfigWitness(
+            architecture: w.architecture, configuration: ConcreteConfigurationBox(config), asked: w.asked,
+            adjusted: w.adjusted)
+    }
+
+    /// Every answer this search (from scratch) gave or was seeded with, for a snapshot.
+    func records() -> [KconfigWitnessRecord] {
+        lock.withLock {
+            guard fromScratch else { return [] }
+            var all = seeded
+            for (q, a) in answers { all[q] = a }
+            return all.map { q, a in
+                KconfigWitnessRecord(
+                    exactly: q.exactly, below: q.below, only: q.only,
+                    found: a.map { (architecture: $0.architecture, asked: $0.asked, adjusted: $0.adjusted) })
+            }
+        }
+    }
+
+    /// How many answers this search knows (given or seeded).
+    var answerCount: Int {
+        lock.withLock { fromScratch ? seeded.merging(answers) { _, b in b }.count : 0 }
+    }
+
+    /// Answers of an earlier run over the same Kconfig files (a search from scratch only).
+    func seed(_ records: [KconfigWitnessRecord]) {
+        lock.withLock {
+            guard fromScratch else { return }
+            for r in records {
+                // (updateValue: a subscript assignment of a nil answer would drop the question.)
+                let answer: KconfigWitness? = r.found.map {
+                    KconfigWitness(architecture: $0.architecture, configuration: nil, asked: $0.asked, adjusted: $0.adjusted)
+                }
+                seeded.updateValue(answer, forKey: Question(exactly: r.exactly, below: r.below, only: r.only))
+            }
+        }
     }
 
     private func find(exactly: [String: Tristate], below: [String: Tristate], view: ArchitectureView)

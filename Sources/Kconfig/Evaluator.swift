@@ -429,6 +429,23 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// A configuration kconfig accepts in which every `exactly` symbol has its value and every
     /// `below` symbol stays under its bound (nil when the search finds none; see
     /// KconfigWitnessSearch). Where the range reasoning says "possible", this says "here is one".
+    /// The witness answers this evaluator's search (from scratch) gave or was seeded with, for a
+    /// snapshot of the Kconfig files' answers; none for an evaluator updated from another.
+    public func witnessRecords() -> [KconfigWitnessRecord] {
+        lock.withLock { witnessSearch }?.records() ?? []
+    }
+
+    /// How many witness answers this evaluator's search knows.
+    public var witnessAnswerCount: Int { lock.withLock { witnessSearch }?.answerCount ?? 0 }
+
+    /// Seeds the search (made now, from scratch) with the answers of an earlier run over the same
+    /// Kconfig files: a question asked again makes one view, or none, instead of trying every
+    /// architecture. Only for an evaluator built from the whole tree.
+    public func seedWitnessAnswers(_ records: [KconfigWitnessRecord]) {
+        guard !records.isEmpty, lock.withLock({ baseWitnessSearch == nil }), rangeDelegate() == nil else { return }
+        search.seed(records)
+    }
+
     public func witness(exactly: [String: Tristate], below: [String: Tristate] = [:], on architecture: String? = nil)
         -> KconfigWitness?
     {

@@ -184,7 +184,10 @@ public final class KernelModel: @unchecked Sendable {
                         files: kconfigFiles.files, architectures: architectures, semantics: parsed.semantics)
                 {
                     if !FactCache.rebuild, let ranges = cache.kconfigRanges(key) { evaluator.seedDefaultRanges(ranges) }
-                    cache.keepRanges(of: evaluator, key: key, loaded: evaluator.defaultRangeCount)
+                    if !FactCache.rebuild, let answers = cache.kconfigWitnesses(key) { evaluator.seedWitnessAnswers(answers) }
+                    cache.keepRanges(
+                        of: evaluator, key: key, loaded: evaluator.defaultRangeCount,
+                        loadedWitnesses: evaluator.witnessAnswerCount)
                 }
             }
             problems += kconfig.diagnostics.map { "\($0.file):\($0.line): \($0.message)" }

@@ -116,6 +116,59 @@ final class FactCacheTests: XCTestCase {
         XCTAssertEqual(next.warnings, [])
     }
 
+    /// Witness answers kept for the same Kconfig files: read back through the snapshot's
+    /// encoding, a fresh evaluator seeded with them answers as the one that searched (a witness
+    /// made whole again, with its configuration; no witness stays none) — and it does take them:
+    /// an answer seeded as "none" is given as none.
+    func testWitnessAnswersSurviveTheSnapshotAndAreUsed() throws {
+        let files = [
+            "Kconfig": """
+            config MODULES
+            	bool "modules"
+            	default y
+            config PROVIDER
+            	tristate "provider"
+            config USER
+            	bool "user"
+            	depends on PROVIDER
+            config FOLLOWER
+            	tristate "follower"
+            	depends on PROVIDER
+            config OTHER
+            	bool "other"
+
+            """
+        ]
+        func evaluator() -> KconfigEvaluator {
+            KconfigEvaluator(tree: KconfigParser.parse(root: "Kconfig", srcarch: nil, architectures: [], read: { files[$0] }))
+        }
+        let first = evaluator()
+        let found = first.witness(exactly: ["USER": .y, "PROVIDER": .m])
+        XCTAssertNotNil(found)
+        XCTAssertNil(first.witness(exactly: ["FOLLOWER": .y, "PROVIDER": .m]))
+        let records = first.witnessRecords()
+        XCTAssertEqual(records.count, 2)
+        let read = try XCTUnwrap(FactCache.decodeWitnesses(FactCache.encodeWitnesses(records)))
+        XCTAssertEqual(read.sorted { "\($0.exactly)" < "\($1.exactly)" }, records.sorted { "\($0.exactly)" < "\($1.exactly)" })
+        XCTAssertNil(FactCache.decodeWitnesses(Array(FactCache.encodeWitnesses(records).dropLast())))
+
+        let seeded = evaluator()
+        seeded.seedWitnessAnswers(read)
+        XCTAssertEqual(seeded.witnessAnswerCount, 2)
+        let again = seeded.witness(exactly: ["USER": .y, "PROVIDER": .m])
+        XCTAssertEqual(again?.description, found?.description)
+        XCTAssertEqual(again?.value("USER"), .y, "a configuration made whole again")
+        XCTAssertEqual(again?.value("OTHER"), found?.value("OTHER"))
+        XCTAssertNil(seeded.witness(exactly: ["FOLLOWER": .y, "PROVIDER": .m]))
+
+        let told = evaluator()
+        told.seedWitnessAnswers([
+            KconfigWitnessRecord(exactly: ["USER": .y, "PROVIDER": .m], below: [:], only: nil, found: nil)
+        ])
+        XCTAssertNil(told.witness(exactly: ["USER": .y, "PROVIDER": .m]), "the seeded answer is the one given")
+        XCTAssertNotNil(told.witness(exactly: ["USER": .y, "PROVIDER": .y]), "other questions are searched")
+    }
+
     /// A Kconfig snapshot reads back what was written; a damaged one (any byte) is noted,
     /// removed and not used.
     func testKconfigSnapshotRoundTripAndDamage() throws {
