@@ -49,6 +49,9 @@ public final class KernelModel: @unchecked Sendable {
     private var headerIndexes: [String: HeaderIndex] = [:]
     private var fullFacts: [String: SourceFacts] = [:]
     private var includeMemo: [String: [String]] = [:]
+    /// Where an include name can land outside its includer's directory (`include/`, the
+    /// architectures' include directories), by name: the same for every includer.
+    private var nameMemo: [String: [String]] = [:]
     /// The tree's headers with their includes and closures (shared with the base model when no
     /// header changed).
     private(set) var headerGraph: HeaderGraph
@@ -260,17 +263,20 @@ public final class KernelModel: @unchecked Sendable {
         }
         inheritedHeaderIndexes = base?.allHeaderIndexes() ?? [:]
         headerNames = base?.headerNames ?? HeaderNameTable()
-        if let base, headerPaths == base.headerPaths {
-            includeMemo = base.lock.withLock { base.includeMemo }
+        // (Where an include lands depends on the header paths and the architectures.)
+        if let base, headerPaths == base.headerPaths, architectures == base.architectures {
+            (includeMemo, nameMemo) = base.lock.withLock { (base.includeMemo, base.nameMemo) }
         } else if let base, let moved, architectures == base.architectures {
             // Headers appeared or vanished: an include can land elsewhere only when its last
             // component names one of them (every candidate path ends with it).
             let names = Set(moved.filter { $0.hasSuffix(".h") }.map { lastPathComponent($0[...]) })
-            includeMemo = base.lock.withLock { base.includeMemo }.filter { key, _ in
+            let (includes, byName) = base.lock.withLock { (base.includeMemo, base.nameMemo) }
+            includeMemo = includes.filter { key, _ in
                 // The key is the includer's directory, NUL, the included name.
                 let name = key.utf8.lastIndex(of: 0).map { key[key.utf8.index(after: $0)...] } ?? key[...]
                 return !names.contains(lastPathComponent(name))
             }
+            nameMemo = byName.filter { name, _ in !names.contains(lastPathComponent(name[...])) }
         }
         // Closures hold while no header changed; then every index of the base holds too (an
         // index's key names its sources' blobs).
@@ -1392,9 +1398,16 @@ public final class KernelModel: @unchecked Sendable {
 
     /// Where `#include` of `name` can land, on any architecture (modcheck reasons across all).
     func resolveInclude(_ name: String, from path: String) -> [String] {
-        var candidates: [String] = []
         let dir = treeDirectory(of: path)
-        candidates.append(dir.isEmpty ? name : dir + "/" + name)
+        let own = KernelModel.normalize(dir.isEmpty ? name : dir + "/" + name)
+        let elsewhere = resolveIncludeByName(name)
+        return headerPaths.contains(own) ? [own] + elsewhere : elsewhere
+    }
+
+    /// Where `#include` of `name` can land outside its includer's directory, in candidate order.
+    func resolveIncludeByName(_ name: String) -> [String] {
+        if let known = lock.withLock({ nameMemo[name] }) { return known }
+        var candidates: [String] = []
         candidates.append("include/" + name)
         candidates.append("include/uapi/" + name)
         for arch in architectures {
@@ -1404,7 +1417,9 @@ public final class KernelModel: @unchecked Sendable {
         if name.hasPrefix("asm/") {
             candidates.append("include/asm-generic/" + name.dropFirst(4))
         }
-        return candidates.map(KernelModel.normalize).filter { headerPaths.contains($0) }
+        let resolved = candidates.map(KernelModel.normalize).filter { headerPaths.contains($0) }
+        lock.withLock { nameMemo[name] = resolved }
+        return resolved
     }
 
     static func normalize(_ path: String) -> String {

@@ -112,13 +112,27 @@ public enum Hook {
     /// pre-commit: the staged index against HEAD (or an empty tree before the first commit).
     public static func runPreCommit(session: Session) throws -> CheckReport {
         let repo = session.repository
+        let headCommit = try? repo.resolveCommit("HEAD")
+        let headID = try headCommit.map { try repo.tree(ofCommit: $0) }
+        let indexID = try repo.indexTree()
+        // Staged changes that change no fact (UnchangedFacts.swift) are answered without a model.
+        if let headID, session.changesNoFacts(parentTree: headID, changes: try repo.changedFiles(from: headID, to: indexID)) {
+            Timing.mark("staged changes change no fact")
+            session.finish()
+            return CheckReport(
+                sections: [
+                    CheckSection(
+                        title: "staged changes", findings: [], fixed: [], notes: Session.capped(session.factNotes))
+                ],
+                isRegressionMode: true)
+        }
         let headTree: KernelTree
-        if let head = try? repo.resolveCommit("HEAD") {
-            headTree = try KernelTree.load(repo, tree: try repo.tree(ofCommit: head))
+        if let headID {
+            headTree = try KernelTree.load(repo, tree: headID)
         } else {
             headTree = KernelTree(tree: try repo.updatedTree(base: nil, changes: [:]), blobs: [:])
         }
-        let staged = try KernelTree.load(repo, tree: try repo.indexTree())
+        let staged = try KernelTree.load(repo, tree: indexID)
         var changed = Set<String>()
         for (path, blob) in staged.blobs where headTree.blobs[path] != blob { changed.insert(path) }
         for path in headTree.blobs.keys where staged.blobs[path] == nil { changed.insert(path) }

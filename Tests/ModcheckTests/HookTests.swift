@@ -69,6 +69,26 @@ final class HookTests: ScratchTestCase {
         XCTAssertEqual(passed.status, 0, passed.output)
     }
 
+    /// A commit that only moves code in a driver (a comment) is answered from the facts of the
+    /// file it touches (no model); one that adds a use of an unexported symbol is checked in full.
+    func testPreCommitAnswersAFactFreeChangeWithoutAModel() throws {
+        let repo = try workTree()
+        XCTAssertEqual(sh("\"$MODCHECK\" hook install --pre-commit", in: repo).status, 0)
+        let driver = repo + "/drivers/iommu/arm-smmu-v3.c"
+        let text = try String(contentsOfFile: driver, encoding: .utf8)
+        try ("/* A comment that moves every line below it. */\n" + text).write(
+            toFile: driver, atomically: true, encoding: .utf8)
+        sh("git add -A", in: repo)
+        let moved = sh("git commit -q -m 'iommu/arm-smmu-v3: a comment'", in: repo, env: ["MODCHECK_TIMING": "1"])
+        XCTAssertEqual(moved.status, 0, moved.output)
+        XCTAssertTrue(moved.output.contains("staged changes change no fact"), moved.output)
+        try "/* README */\n".write(toFile: repo + "/drivers/iommu/notes.h", atomically: true, encoding: .utf8)
+        sh("git add -A", in: repo)
+        let added = sh("git commit -q -m 'iommu: a header'", in: repo, env: ["MODCHECK_TIMING": "1"])
+        XCTAssertEqual(added.status, 0, added.output)
+        XCTAssertFalse(added.output.contains("change no fact"), "a file added is checked in full: \(added.output)")
+    }
+
     func testPrePushRefusesThenPassesOnceFixed() throws {
         let repo = try workTree()
         let remote = root + "/remote.git"
