@@ -20,7 +20,11 @@ extension Session {
     /// checks everything), with suppressions in `.modcheck.yaml` (a report names the unused ones,
     /// which only checks tell), and when reading the facts met a problem.
     func changesNoFacts(parentTree: ObjectID, changes: [String: ObjectID?]) -> Bool {
-        guard followsFacts, !FactCache.rebuild, policy?.suppressions.isEmpty ?? true else { return false }
+        // (No change at all is checked as before: reading the trees is what tells a damaged
+        // repository.)
+        guard followsFacts, !changes.isEmpty, !FactCache.rebuild, policy?.suppressions.isEmpty ?? true else {
+            return false
+        }
         let problemsBefore = store.problemCount
         for (path, new) in changes.sorted(by: { $0.key < $1.key }) {
             guard let new, let old = try? repository.blobID(tree: parentTree, path: path) else { return false }

@@ -53,6 +53,9 @@ extension LogTests {
                 parentTree: parent, changes: try repo.changedFiles(from: parent, to: try repo.tree(ofCommit: ids[i])))
         }
         XCTAssertEqual(try (1..<ids.count).map(noFacts), [true, true, false, false, false])
+        XCTAssertFalse(
+            session.changesNoFacts(parentTree: try repo.tree(ofCommit: ids[0]), changes: [:]),
+            "no change at all is checked as before (reading the trees tells a damaged repository)")
 
         // Each commit alone (the shortcut serves a range's first commit) and the whole range:
         // the same report as a full check's.
