@@ -283,3 +283,116 @@ struct SortedNameTable {
         out += data
     }
 }
+
+/// A whole tree's compiled C files outside a scope, by the last component of each name they
+/// include and by each name they declare (ReverseUsers.swift: what a reverse search reads instead
+/// of every compiled file), kept under the tree's symbol index key and the scope, read in place.
+final class OutsideIndexSnapshot: @unchecked Sendable {
+    static let version = 1
+    private let bytes: [UInt8]
+    private let paths: [String]
+    private let includeTable: SortedNameTable
+    private let declarationTable: SortedNameTable
+
+    static func name(_ key: ObjectID) -> String { "outside-\(key.hex).index" }
+
+    static func load(_ key: ObjectID, cache: FactCache) -> OutsideIndexSnapshot? {
+        guard !FactCache.rebuild, let payload = cache.snapshot(name(key)) else { return nil }
+        guard let read = OutsideIndexSnapshot(payload) else {
+            cache.discardSnapshot(name(key), reason: "unreadable outside-source index snapshot")
+            return nil
+        }
+        return read
+    }
+
+    private init?(_ payload: [UInt8]) {
+        bytes = payload
+        var parsed: ([String], SortedNameTable, SortedNameTable)?
+        payload.withUnsafeBytes { raw in
+            var r = ByteReader(raw)
+            guard (try? r.int()) == OutsideIndexSnapshot.version, let paths = try? r.strings(),
+                let includes = SortedNameTable(raw, at: r.position),
+                let declarations = SortedNameTable(raw, at: includes.end), declarations.end == raw.count
+            else { return }
+            parsed = (paths, includes, declarations)
+        }
+        guard let parsed else { return nil }
+        (paths, includeTable, declarationTable) = parsed
+    }
+
+    func files(including name: String) -> Set<String>? { files(includeTable, name) }
+    func files(declaring name: String) -> Set<String>? { files(declarationTable, name) }
+
+    private func files(_ table: SortedNameTable, _ name: String) -> Set<String>? {
+        bytes.withUnsafeBytes { raw -> Set<String>? in
+            guard let at = table.find(name, in: raw) else { return nil }
+            var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[at...]))
+            guard let numbers = try? r.list({ try $0.int() }) else { return nil }
+            var out = Set<String>()
+            for n in numbers where n >= 0 && n < paths.count { out.insert(paths[n]) }
+            return out
+        }
+    }
+
+    /// Both tables whole (a layered index flattened).
+    func tables() -> ([String: Set<String>], [String: Set<String>]) {
+        bytes.withUnsafeBytes { raw in (all(includeTable, raw), all(declarationTable, raw)) }
+    }
+
+    private func all(_ table: SortedNameTable, _ raw: UnsafeRawBufferPointer) -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for (name, at) in table.entries(in: raw) {
+            var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[at...]))
+            let numbers = (try? r.list({ try $0.int() })) ?? []
+            out[name] = Set(numbers.filter { $0 >= 0 && $0 < paths.count }.map { paths[$0] })
+        }
+        return out
+    }
+
+    static func store(
+        _ tables: (includes: [String: Set<String>], declarations: [String: Set<String>]), key: ObjectID,
+        cache: FactCache
+    ) {
+        var numbers: [String: Int] = [:]
+        var paths: [String] = []
+        func encode(_ table: [String: Set<String>]) -> [(String, [UInt8])] {
+            table.map { name, files in
+                var w = ByteWriter()
+                w.list(files.sorted()) { path, w in
+                    if numbers[path] == nil {
+                        numbers[path] = paths.count
+                        paths.append(path)
+                    }
+                    w.int(numbers[path]!)
+                }
+                return (name, w.bytes)
+            }
+        }
+        let includes = encode(tables.includes)
+        let declarations = encode(tables.declarations)
+        var w = ByteWriter()
+        w.int(version)
+        w.strings(paths)
+        var out = w.bytes
+        SortedNameTable.append(includes, to: &out)
+        SortedNameTable.append(declarations, to: &out)
+        cache.storeSnapshot(name(key), out)
+    }
+}
+
+extension SortedNameTable {
+    /// Every name with where its value starts (a damaged entry ends the walk).
+    func entries(in raw: UnsafeRawBufferPointer) -> [(String, Int)] {
+        var out: [(String, Int)] = []
+        out.reserveCapacity(count)
+        for i in 0..<count {
+            let entry = start + 8 + i * SortedNameTable.entrySize
+            let nameAt = start + Int(SortedNameTable.word(raw, entry))
+            let nameLength = Int(SortedNameTable.word(raw, entry + 4))
+            let valueAt = start + Int(SortedNameTable.word(raw, entry + 8))
+            guard nameAt >= start, nameAt + nameLength <= end, valueAt >= start, valueAt <= end else { break }
+            out.append((String(decoding: UnsafeRawBufferPointer(rebasing: raw[nameAt..<nameAt + nameLength]), as: UTF8.self), valueAt))
+        }
+        return out
+    }
+}

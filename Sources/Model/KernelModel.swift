@@ -40,7 +40,7 @@ public final class KernelModel: @unchecked Sendable {
     private var wrapperExportsByPath: [String: [(String, ExportSite)]] = [:]
     /// The key of this whole-tree model's symbol index snapshot (IndexSnapshot.swift): its wrapper
     /// exports, once worked out, are kept beside it.
-    private var indexSnapshotKey: ObjectID?
+    private(set) var indexSnapshotKey: ObjectID?
     public let configText: DotConfig?
     /// Problems met while building the model (missing objects, Kconfig syntax errors, ...).
     public private(set) var problems: [String]

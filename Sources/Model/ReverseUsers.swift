@@ -1,6 +1,7 @@
 import CSource
 import Facts
 import Foundation
+import Git
 
 extension KernelModel {
     /// Units outside the scope that can see a declaration of one of `names`: a source of theirs
@@ -123,6 +124,8 @@ extension KernelModel {
 final class OutsideSourceIndex: @unchecked Sendable {
     private var byIncludeName: [String: Set<String>] = [:]
     private var byDeclaration: [String: Set<String>] = [:]
+    /// A whole tree's index as an earlier run made it, read in place (OutsideIndexSnapshot).
+    private let mapped: OutsideIndexSnapshot?
     /// The index this one is a layer over, and the paths whose entries there no longer hold.
     private let parent: OutsideSourceIndex?
     private let replaced: Set<String>
@@ -133,9 +136,24 @@ final class OutsideSourceIndex: @unchecked Sendable {
         parent = nil
         replaced = []
         depth = 0
+        mapped = nil
         for path in model.compiledSources where path.hasSuffix(".c") && !model.inScope(path) {
             if let f = model.symbolFacts[path] { add(path, f) }
         }
+    }
+
+    /// A whole tree's index read back from a snapshot.
+    init(mapped: OutsideIndexSnapshot) {
+        parent = nil
+        replaced = []
+        depth = 0
+        self.mapped = mapped
+    }
+
+    /// Both tables of an index made here (not read back, not a layer), for a snapshot.
+    var tables: (includes: [String: Set<String>], declarations: [String: Set<String>])? {
+        guard parent == nil, mapped == nil else { return nil }
+        return (byIncludeName, byDeclaration)
     }
 
     /// `base`'s index (of `baseModel`) for `model`, which differs from it in `paths` only.
@@ -154,6 +172,7 @@ final class OutsideSourceIndex: @unchecked Sendable {
             depth = base.depth + 1
             replaced = sources
         }
+        mapped = nil
         for path in sources where model.compiledSources.contains(path) && !model.inScope(path) {
             if let f = model.symbolFacts[path] { add(path, f) }
         }
@@ -161,12 +180,12 @@ final class OutsideSourceIndex: @unchecked Sendable {
 
     /// The files that include a name whose last component is `name`.
     func files(including name: String) -> Set<String> {
-        lookup { $0.byIncludeName[name] }
+        lookup { $0.mapped?.files(including: name) ?? $0.byIncludeName[name] }
     }
 
     /// The files that declare `name`.
     func files(declaring name: String) -> Set<String> {
-        lookup { $0.byDeclaration[name] }
+        lookup { $0.mapped?.files(declaring: name) ?? $0.byDeclaration[name] }
     }
 
     private func lookup(_ table: (OutsideSourceIndex) -> Set<String>?) -> Set<String> {
@@ -178,6 +197,7 @@ final class OutsideSourceIndex: @unchecked Sendable {
 
     /// Both tables with every layer applied.
     private func flattened() -> ([String: Set<String>], [String: Set<String>]) {
+        if let mapped { return mapped.tables() }
         guard let parent else { return (byIncludeName, byDeclaration) }
         var (includes, declarations) = parent.flattened()
         func apply(_ table: inout [String: Set<String>], _ own: [String: Set<String>]) {
@@ -217,10 +237,30 @@ extension KernelModel {
             }
             made = OutsideSourceIndex(updating: known, to: self, paths: paths)
         }
-        if made == nil, make { made = OutsideSourceIndex(self) }
+        // A whole tree's index: as an earlier run over the tree made it, else made now and kept
+        // (a pass over every compiled file, as one full search costs, paid once per tree).
+        let key = changedSinceBase == nil ? outsideIndexKey : nil
+        if made == nil, let key, let cache = store.cache, let kept = OutsideIndexSnapshot.load(key, cache: cache) {
+            made = OutsideSourceIndex(mapped: kept)
+        }
+        if made == nil, make || key != nil {
+            let problemsBefore = store.problemCount
+            let index = OutsideSourceIndex(self)
+            if let key, let cache = store.cache, store.problemCount == problemsBefore, let tables = index.tables {
+                OutsideIndexSnapshot.store(tables, key: key, cache: cache)
+            }
+            made = index
+        }
         guard let index = made else { return nil }
         memoLock.withLock { outsideIndexMemo = index }
         return index
+    }
+
+    /// The key of this whole-tree model's outside-source index snapshot: its symbol index's
+    /// (the tree, the binary, the scan limits) and the scope.
+    var outsideIndexKey: ObjectID? {
+        guard let indexKey = indexSnapshotKey else { return nil }
+        return try? Repository.blobHash(Array("outside index \(indexKey.hex)\nscope \(scope.joined(separator: " "))\n".utf8))
     }
 }
 

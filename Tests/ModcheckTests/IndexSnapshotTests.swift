@@ -82,6 +82,63 @@ extension TriageTests {
         XCTAssertTrue(fourth.store.cache?.warnings.contains { $0.contains("damaged snapshot") } == true)
     }
 
+    /// The compiled files outside the scope by what they include and declare: made by the first
+    /// reverse search over a whole tree and kept; a later run's model reads it and finds the same
+    /// users, and so do models derived from it; a damaged one is noted and made again.
+    func testOutsideSourceIndexSnapshotFindsTheSameUsers() throws {
+        let cacheDirectory = root + "/outside-cache"
+        func snapshots() -> [String] {
+            let generation = (try? FactCache(directory: cacheDirectory).directory) ?? ""
+            return ((try? FileManager.default.contentsOfDirectory(atPath: generation)) ?? []).filter {
+                $0.hasPrefix("outside-")
+            }.sorted().map { generation + "/" + $0 }
+        }
+        let plain = try session(cacheIn: nil)
+        // The corpus tree with built-in code outside the scope that calls into it.
+        let repo = try Repository.open(try baseTree(), inMemoryWrites: false)
+        let head = try plain.tree(at: "HEAD")
+        let tree = try write(
+            [
+                "drivers/pci/pci.c": try text("drivers/pci/pci.c", in: head, repo)
+                    + "#include <linux/iommu.h>\nint pci_register_iommu(struct iommu_device *d)\n{\n\treturn iommu_device_register(d);\n}\n"
+            ], on: head, to: repo)
+        let built = plain.model(of: tree)
+        // Every name a scoped source defines, one question each and all at once.
+        var names = Set<String>()
+        for unit in built.scopedUnits {
+            for source in unit.sources {
+                for d in built.facts(source)?.definitions ?? [] { names.insert(d.name) }
+            }
+        }
+        let questions = [names] + names.sorted().prefix(12).map { Set([$0]) }
+        func users(_ m: KernelModel) -> [[String]] { questions.map { m.outOfScopeUsers(seeing: $0).map(\.name) } }
+        let expected = users(built)
+        XCTAssertFalse(expected[0].isEmpty, "the corpus tree has built-in users outside the scope")
+
+        let cold = try session(cacheIn: cacheDirectory)
+        XCTAssertEqual(users(cold.model(of: tree)), expected)
+        XCTAssertEqual(snapshots().count, 1, "kept")
+        let warm = try session(cacheIn: cacheDirectory)
+        let read = warm.model(of: tree)
+        XCTAssertEqual(users(read), expected, "read back")
+        // A model derived from it (a patch to an outside file that stops declaring nothing).
+        let pci = try text("drivers/pci/pci.c", in: tree, repo)
+        let patched = try write(["drivers/pci/pci.c": "/* moved */\n" + pci], on: tree, to: repo)
+        let derivedPlain = plain.model(of: patched, base: built, changedPaths: ["drivers/pci/pci.c"])
+        let derivedWarm = warm.model(of: patched, base: read, changedPaths: ["drivers/pci/pci.c"])
+        XCTAssertEqual(users(derivedWarm), users(derivedPlain))
+        XCTAssertEqual(warm.store.cache?.warnings, [])
+
+        let file = try XCTUnwrap(snapshots().first)
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: file))
+        bytes[bytes.count / 2] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: file))
+        let third = try session(cacheIn: cacheDirectory)
+        XCTAssertEqual(users(third.model(of: tree)), expected)
+        XCTAssertTrue(third.store.cache?.warnings.contains { $0.contains("damaged snapshot") } == true)
+        XCTAssertEqual(snapshots().count, 1, "made again")
+    }
+
     /// The in-place table: every name found with its value, every other name (before the first,
     /// between two, after the last, a prefix of one) not.
     func testSortedNameTableLookups() throws {
