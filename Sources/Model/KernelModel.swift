@@ -120,6 +120,19 @@ public final class KernelModel: @unchecked Sendable {
             for path in base.tree.blobs.keys where tree.blobs[path] == nil { paths.insert(path) }
             return paths
         }
+        // A whole tree: its kept structure, header paths and architectures are read on another
+        // core while Kconfig is (each only reads the tree's paths and the cache).
+        let wholeTree: BackgroundValue<WholeTreeLayout>? =
+            base == nil
+            ? BackgroundValue {
+                let key = config == nil && store.cache != nil ? ModelStructure.key(of: tree) : nil
+                let kept = key.flatMap { key in store.cache.flatMap { ModelStructure.load(key, cache: $0) } }
+                var headers = Set<String>()
+                for (path, _) in tree.blobs where isHeaderPath(path) { headers.insert(path) }
+                return WholeTreeLayout(
+                    structureKey: key, structure: kept, headerPaths: headers,
+                    architectures: KernelModel.architectures(of: tree))
+            } : nil
         // The changed paths that appeared or vanished (files added, removed, renamed).
         let moved: Set<String>? = base.flatMap { base in
             changed.map { $0.filter { (tree.blobs[$0] != nil) != (base.tree.blobs[$0] != nil) } }
@@ -199,8 +212,9 @@ public final class KernelModel: @unchecked Sendable {
         Timing.mark(reusedKconfig ? "kconfig (reused)" : base != nil && evaluator.changedSymbols != nil ? "kconfig (updated: \(evaluator.changedSymbols?.count ?? 0) changed)" : "kconfig (parsed)")
         // A whole-tree model's structure (kbuild, compiled sources, units) as an earlier run over a
         // tree of the same structure kept it (the worst-case view only).
-        let structureKey = base == nil && config == nil && store.cache != nil ? ModelStructure.key(of: tree) : nil
-        let keptStructure = structureKey.flatMap { key in store.cache.flatMap { ModelStructure.load(key, cache: $0) } }
+        let layout = wholeTree?.value
+        let structureKey = layout?.structureKey
+        let keptStructure = layout?.structure
         structureKept = keptStructure != nil
         // kbuild: re-resolved only when a Makefile or Kbuild file changed (or a source appeared).
         let kbuild: KbuildMap
@@ -255,6 +269,9 @@ public final class KernelModel: @unchecked Sendable {
             headerPaths = paths
             architectures =
                 moved.contains(where: { $0.hasPrefix("arch/") }) ? KernelModel.architectures(of: tree) : base.architectures
+        } else if let layout {
+            headerPaths = layout.headerPaths
+            architectures = layout.architectures
         } else {
             var paths = Set<String>()
             for (path, _) in tree.blobs where isHeaderPath(path) { paths.insert(path) }
@@ -1716,4 +1733,31 @@ final class UnitSourcesByName: @unchecked Sendable {
             return table
         }
     }
+}
+
+/// What a whole-tree model reads of a tree's paths besides Kconfig (made on another core).
+struct WholeTreeLayout: @unchecked Sendable {
+    var structureKey: ObjectID?
+    var structure: ModelStructure?
+    var headerPaths: Set<String>
+    var architectures: [String]
+}
+
+/// A value worked out on another thread from the moment it is made; `value` waits for it.
+final class BackgroundValue<T>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: T?
+
+    init(_ make: @escaping @Sendable () -> T) {
+        DispatchQueue.global(qos: .userInitiated).async {
+            self.result = make()
+            self.done.signal()
+        }
+    }
+
+    /// The value (waits until it is made; then returns at once).
+    lazy var value: T = {
+        done.wait()
+        return result!
+    }()
 }
