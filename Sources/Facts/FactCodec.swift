@@ -292,7 +292,7 @@ public enum FactCodec {
         }
     }
 
-    static func flavour(_ f: ExportFlavour, _ w: inout ByteWriter) {
+    public static func flavour(_ f: ExportFlavour, _ w: inout ByteWriter) {
         switch f {
         case .plain: w.int(0)
         case .gpl: w.int(1)
@@ -305,7 +305,7 @@ public enum FactCodec {
         }
     }
 
-    static func flavour(_ r: inout ByteReader) throws -> ExportFlavour {
+    public static func flavour(_ r: inout ByteReader) throws -> ExportFlavour {
         switch try r.int() {
         case 0: return .plain
         case 1: return .gpl

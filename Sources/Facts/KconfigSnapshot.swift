@@ -26,15 +26,16 @@ extension FactCache {
     /// The tree kept under `key` and the files its parse read, when each of those files still
     /// has its blob in `blobs`; nil otherwise (a damaged snapshot is noted and removed).
     public func kconfigTree(_ key: ObjectID, blobs: PathMap) -> (tree: KconfigTree, files: [String: ObjectID])? {
-        guard !FactCache.rebuild, let payload = snapshot(kconfigTreeName(key)) else { return nil }
-        let decoded = payload.withUnsafeBytes { raw -> (KconfigTree, [String: ObjectID])? in
-            var r = ByteReader(raw)
-            return try? KconfigCoding.decode(&r)
-        }
-        guard let decoded else {
-            discardSnapshot(kconfigTreeName(key), reason: "unreadable Kconfig tree snapshot")
-            return nil
-        }
+        guard !FactCache.rebuild,
+            let decoded = snapshot(
+                kconfigTreeName(key), unreadable: "Kconfig tree snapshot",
+                { payload in
+                    payload.withUnsafeBytes { raw -> (KconfigTree, [String: ObjectID])? in
+                        var r = ByteReader(raw)
+                        return try? KconfigCoding.decode(&r)
+                    }
+                })
+        else { return nil }
         guard decoded.1.allSatisfy({ blobs[$0.key] == $0.value }) else { return nil }
         return decoded
     }

@@ -45,12 +45,7 @@ extension FactCache {
 
     /// The ranges a run kept for `key`; nil when there is no snapshot or it is damaged (noted).
     public func kconfigRanges(_ key: ObjectID) -> [String: ClosedRange<Tristate>]? {
-        guard let payload = snapshot(rangesName(key)) else { return nil }
-        guard let ranges = FactCache.decodeRanges(payload) else {
-            discardSnapshot(rangesName(key), reason: "unreadable Kconfig snapshot")
-            return nil
-        }
-        return ranges
+        snapshot(rangesName(key), unreadable: "Kconfig snapshot", FactCache.decodeRanges)
     }
 
     /// Remembers an evaluator whose ranges and witness answers are to be kept under `key` at
@@ -80,12 +75,7 @@ extension FactCache {
     /// The witness answers a run kept for `key` (Kconfig files, architectures, semantics, binary:
     /// the same questions have the same answers); nil when there are none or they are damaged.
     public func kconfigWitnesses(_ key: ObjectID) -> [KconfigWitnessRecord]? {
-        guard let payload = snapshot(witnessesName(key)) else { return nil }
-        guard let records = FactCache.decodeWitnesses(payload) else {
-            discardSnapshot(witnessesName(key), reason: "unreadable Kconfig witness snapshot")
-            return nil
-        }
-        return records
+        snapshot(witnessesName(key), unreadable: "Kconfig witness snapshot", FactCache.decodeWitnesses)
     }
 
     static func encodeWitnesses(_ records: [KconfigWitnessRecord]) -> [UInt8] {
@@ -132,9 +122,9 @@ extension FactCache {
                 let exactly = try values(&r)
                 let below = try values(&r)
                 let only = try r.optionalString()
-                var found: (architecture: String?, asked: [String: Tristate], adjusted: [String: Tristate])?
+                var found: KconfigWitnessRecord.Found?
                 if try r.bool() {
-                    found = (try r.optionalString(), try values(&r), try values(&r))
+                    found = .init(architecture: try r.optionalString(), asked: try values(&r), adjusted: try values(&r))
                 }
                 return KconfigWitnessRecord(exactly: exactly, below: below, only: only, found: found)
             }
@@ -172,6 +162,17 @@ extension FactCache {
         // Read means used: `cache prune` drops the current generation's files oldest first.
         utime(path, nil)
         return Array(bytes[5..<body])
+    }
+
+    /// A snapshot as `read` makes it of the payload; nil when there is none, or when it is damaged
+    /// or `read` cannot read it (then noted and removed: the next run makes it again).
+    public func snapshot<T>(_ name: String, unreadable what: String, _ read: ([UInt8]) -> T?) -> T? {
+        guard let payload = snapshot(name) else { return nil }
+        guard let value = read(payload) else {
+            discardSnapshot(name, reason: "unreadable \(what)")
+            return nil
+        }
+        return value
     }
 
     /// Drops a snapshot whose payload its reader could not read (noted; the next run makes it again).

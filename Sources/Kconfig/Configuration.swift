@@ -543,22 +543,26 @@ public struct KconfigWitnessRecord: Sendable, Equatable {
     public var exactly: [String: Tristate]
     public var below: [String: Tristate]
     public var only: String?
-    public var found: (architecture: String?, asked: [String: Tristate], adjusted: [String: Tristate])?
+    public var found: Found?
 
-    public init(
-        exactly: [String: Tristate], below: [String: Tristate], only: String?,
-        found: (architecture: String?, asked: [String: Tristate], adjusted: [String: Tristate])?
-    ) {
+    /// A witness without its configuration.
+    public struct Found: Sendable, Equatable {
+        public var architecture: String?
+        public var asked: [String: Tristate]
+        public var adjusted: [String: Tristate]
+
+        public init(architecture: String?, asked: [String: Tristate], adjusted: [String: Tristate]) {
+            self.architecture = architecture
+            self.asked = asked
+            self.adjusted = adjusted
+        }
+    }
+
+    public init(exactly: [String: Tristate], below: [String: Tristate], only: String?, found: Found?) {
         self.exactly = exactly
         self.below = below
         self.only = only
         self.found = found
-    }
-
-    public static func == (a: KconfigWitnessRecord, b: KconfigWitnessRecord) -> Bool {
-        a.exactly == b.exactly && a.below == b.below && a.only == b.only
-            && a.found?.architecture == b.found?.architecture && a.found?.asked == b.found?.asked
-            && a.found?.adjusted == b.found?.adjusted && (a.found == nil) == (b.found == nil)
     }
 }
 
@@ -685,11 +689,10 @@ final class KconfigWitnessSearch: @unchecked Sendable {
         let question = Question(exactly: exactly, below: below, only: only)
         if let known = lock.withLock({ answers[question] }) { return known }
         if let kept = lock.withLock({ seeded[question] }) {
-            // No witness then, none now; a witness made whole again on its architecture's view
-            // (asked afresh if it no longer holds there: it always does for the same files).
-            let made: KconfigWitness?? = kept.map { whole($0) }
-            if made == nil || made! != nil {
-                let answer: KconfigWitness? = made ?? nil
+            // No witness then, none now; a witness is made whole again on its architecture's view
+            // (asked afresh when one of its names is not there: never, for the same files).
+            let answer: KconfigWitness?? = if let w = kept { whole(w).map { .some($0) } } else { .some(nil) }
+            if let answer {
                 lock.withLock { _ = answers.updateValue(answer, forKey: question) }
                 return answer
             }
@@ -764,7 +767,7 @@ final class KconfigWitnessSearch: @unchecked Sendable {
             return all.map { q, a in
                 KconfigWitnessRecord(
                     exactly: q.exactly, below: q.below, only: q.only,
-                    found: a.map { (architecture: $0.architecture, asked: $0.asked, adjusted: $0.adjusted) })
+                    found: a.map { .init(architecture: $0.architecture, asked: $0.asked, adjusted: $0.adjusted) })
             }
         }
     }

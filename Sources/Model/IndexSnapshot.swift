@@ -38,12 +38,8 @@ final class SymbolIndexSnapshot: @unchecked Sendable {
 
     /// The snapshot kept under `key`; nil when there is none or it is damaged (noted, removed).
     static func load(_ key: ObjectID, cache: FactCache) -> SymbolIndexSnapshot? {
-        guard !FactCache.rebuild, let payload = cache.snapshot(name(key)) else { return nil }
-        guard let read = SymbolIndexSnapshot(payload) else {
-            cache.discardSnapshot(name(key), reason: "unreadable symbol index snapshot")
-            return nil
-        }
-        return read
+        guard !FactCache.rebuild else { return nil }
+        return cache.snapshot(name(key), unreadable: "symbol index snapshot", SymbolIndexSnapshot.init)
     }
 
     private init?(_ payload: [UInt8]) {
@@ -76,7 +72,7 @@ final class SymbolIndexSnapshot: @unchecked Sendable {
         value(exportTable, name) { r in
             let path = try path(r.int())
             let line = try r.int()
-            return KernelModel.ExportSite(path: path, line: line, flavour: try SymbolIndexSnapshot.decodeFlavour(&r))
+            return KernelModel.ExportSite(path: path, line: line, flavour: try FactCodec.flavour(&r))
         }
     }
 
@@ -105,58 +101,32 @@ final class SymbolIndexSnapshot: @unchecked Sendable {
             w.list(entry.value) { e, w in
                 w.string(e.0)
                 w.int(e.1.line)
-                encode(e.1.flavour, &w)
+                FactCodec.flavour(e.1.flavour, &w)
             }
         }
         cache.storeSnapshot(wrappersName(key), w.bytes)
     }
 
     static func loadWrapperExports(_ key: ObjectID, cache: FactCache) -> [String: [(String, KernelModel.ExportSite)]]? {
-        guard !FactCache.rebuild, let payload = cache.snapshot(wrappersName(key)) else { return nil }
-        let read = payload.withUnsafeBytes { raw -> [String: [(String, KernelModel.ExportSite)]]? in
-            var r = ByteReader(raw)
-            guard
-                let entries = try? r.list({ r -> (String, [(String, KernelModel.ExportSite)]) in
-                    let path = try r.string()
-                    return (
-                        path,
-                        try r.list { r in
-                            let name = try r.string()
-                            let line = try r.int()
-                            return (name, KernelModel.ExportSite(path: path, line: line, flavour: try decodeFlavour(&r)))
-                        }
-                    )
-                }), r.isAtEnd
-            else { return nil }
-            return Dictionary(entries, uniquingKeysWith: { a, _ in a })
-        }
-        guard let read else {
-            cache.discardSnapshot(wrappersName(key), reason: "unreadable wrapper exports snapshot")
-            return nil
-        }
-        return read
-    }
-
-    static func encode(_ flavour: ExportFlavour, _ w: inout ByteWriter) {
-        switch flavour {
-        case .plain: w.int(0)
-        case .gpl: w.int(1)
-        case .ns(let ns):
-            w.int(2)
-            w.string(ns)
-        case .nsGpl(let ns):
-            w.int(3)
-            w.string(ns)
-        }
-    }
-
-    static func decodeFlavour(_ r: inout ByteReader) throws -> ExportFlavour {
-        switch try r.int() {
-        case 0: return .plain
-        case 1: return .gpl
-        case 2: return .ns(try r.string())
-        case 3: return .nsGpl(try r.string())
-        default: throw ByteDecodingError()
+        guard !FactCache.rebuild else { return nil }
+        return cache.snapshot(wrappersName(key), unreadable: "wrapper exports snapshot") { payload in
+            payload.withUnsafeBytes { raw -> [String: [(String, KernelModel.ExportSite)]]? in
+                var r = ByteReader(raw)
+                guard
+                    let entries = try? r.list({ r -> (String, [(String, KernelModel.ExportSite)]) in
+                        let path = try r.string()
+                        return (
+                            path,
+                            try r.list { r in
+                                let name = try r.string()
+                                let line = try r.int()
+                                return (name, KernelModel.ExportSite(path: path, line: line, flavour: try FactCodec.flavour(&r)))
+                            }
+                        )
+                    }), r.isAtEnd
+                else { return nil }
+                return Dictionary(entries, uniquingKeysWith: { a, _ in a })
+            }
         }
     }
 
@@ -164,18 +134,11 @@ final class SymbolIndexSnapshot: @unchecked Sendable {
     static func encode(
         definitions: [String: [SymbolProvider]], exports: [String: [KernelModel.ExportSite]], wrapperFiles: Set<String>
     ) -> [UInt8] {
-        var pathNumbers: [String: Int] = [:]
-        var paths: [String] = []
-        func number(_ path: String) -> Int {
-            if let n = pathNumbers[path] { return n }
-            pathNumbers[path] = paths.count
-            paths.append(path)
-            return paths.count - 1
-        }
+        var paths = PathNumbers()
         let definitionValues = definitions.map { name, providers -> (String, [UInt8]) in
             var w = ByteWriter()
             w.list(providers) { p, w in
-                w.int(number(p.path))
+                w.int(paths.number(p.path))
                 w.int(p.line)
             }
             return (name, w.bytes)
@@ -183,19 +146,32 @@ final class SymbolIndexSnapshot: @unchecked Sendable {
         let exportValues = exports.map { name, sites -> (String, [UInt8]) in
             var w = ByteWriter()
             w.list(sites) { s, w in
-                w.int(number(s.path))
+                w.int(paths.number(s.path))
                 w.int(s.line)
-                encode(s.flavour, &w)
+                FactCodec.flavour(s.flavour, &w)
             }
             return (name, w.bytes)
         }
         var w = ByteWriter()
-        w.strings(paths)
+        w.strings(paths.paths)
         w.strings(wrapperFiles.sorted())
         var out = w.bytes
         SortedNameTable.append(definitionValues, to: &out)
         SortedNameTable.append(exportValues, to: &out)
         return out
+    }
+}
+
+/// Paths numbered in the order first met: a snapshot writes each once and its values the numbers.
+struct PathNumbers {
+    private(set) var paths: [String] = []
+    private var numbers: [String: Int] = [:]
+
+    mutating func number(_ path: String) -> Int {
+        if let n = numbers[path] { return n }
+        numbers[path] = paths.count
+        paths.append(path)
+        return paths.count - 1
     }
 }
 
@@ -222,6 +198,20 @@ struct SortedNameTable {
         UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))
     }
 
+    /// Entry `i`: its name's bytes and where its value starts; nil when the entry points outside
+    /// the table (damage).
+    func entry(_ i: Int, in raw: UnsafeRawBufferPointer) -> (name: UnsafeRawBufferPointer, value: Int)? {
+        let entry = start + 8 + i * SortedNameTable.entrySize
+        let nameAt = start + Int(SortedNameTable.word(raw, entry))
+        let nameLength = Int(SortedNameTable.word(raw, entry + 4))
+        let valueAt = start + Int(SortedNameTable.word(raw, entry + 8))
+        let valueLength = Int(SortedNameTable.word(raw, entry + 12))
+        guard nameAt >= start, nameAt + nameLength <= end, valueAt >= start, valueAt + valueLength <= end else {
+            return nil
+        }
+        return (UnsafeRawBufferPointer(rebasing: raw[nameAt..<nameAt + nameLength]), valueAt)
+    }
+
     /// Where `name`'s value starts in `raw`; nil when the table has no such name (or is damaged
     /// there).
     func find(_ name: String, in raw: UnsafeRawBufferPointer) -> Int? {
@@ -231,18 +221,9 @@ struct SortedNameTable {
             var high = count
             while low < high {
                 let mid = (low + high) / 2
-                let entry = start + 8 + mid * SortedNameTable.entrySize
-                let nameAt = start + Int(SortedNameTable.word(raw, entry))
-                let nameLength = Int(SortedNameTable.word(raw, entry + 4))
-                guard nameAt >= start, nameLength >= 0, nameAt + nameLength <= end else { return nil }
-                let order = SortedNameTable.compare(
-                    UnsafeRawBufferPointer(rebasing: raw[nameAt..<nameAt + nameLength]), UnsafeRawBufferPointer(key))
-                if order == 0 {
-                    let valueAt = start + Int(SortedNameTable.word(raw, entry + 8))
-                    let valueLength = Int(SortedNameTable.word(raw, entry + 12))
-                    guard valueAt >= start, valueAt + valueLength <= end else { return nil }
-                    return valueAt
-                }
+                guard let (entryName, value) = entry(mid, in: raw) else { return nil }
+                let order = SortedNameTable.compare(entryName, UnsafeRawBufferPointer(key))
+                if order == 0 { return value }
                 if order < 0 { low = mid + 1 } else { high = mid }
             }
             return nil
@@ -297,12 +278,8 @@ final class OutsideIndexSnapshot: @unchecked Sendable {
     static func name(_ key: ObjectID) -> String { "outside-\(key.hex).index" }
 
     static func load(_ key: ObjectID, cache: FactCache) -> OutsideIndexSnapshot? {
-        guard !FactCache.rebuild, let payload = cache.snapshot(name(key)) else { return nil }
-        guard let read = OutsideIndexSnapshot(payload) else {
-            cache.discardSnapshot(name(key), reason: "unreadable outside-source index snapshot")
-            return nil
-        }
-        return read
+        guard !FactCache.rebuild else { return nil }
+        return cache.snapshot(name(key), unreadable: "outside-source index snapshot", OutsideIndexSnapshot.init)
     }
 
     private init?(_ payload: [UInt8]) {
@@ -353,18 +330,11 @@ final class OutsideIndexSnapshot: @unchecked Sendable {
         _ tables: (includes: [String: Set<String>], declarations: [String: Set<String>]), key: ObjectID,
         cache: FactCache
     ) {
-        var numbers: [String: Int] = [:]
-        var paths: [String] = []
+        var paths = PathNumbers()
         func encode(_ table: [String: Set<String>]) -> [(String, [UInt8])] {
             table.map { name, files in
                 var w = ByteWriter()
-                w.list(files.sorted()) { path, w in
-                    if numbers[path] == nil {
-                        numbers[path] = paths.count
-                        paths.append(path)
-                    }
-                    w.int(numbers[path]!)
-                }
+                w.list(files.sorted()) { path, w in w.int(paths.number(path)) }
                 return (name, w.bytes)
             }
         }
@@ -372,7 +342,7 @@ final class OutsideIndexSnapshot: @unchecked Sendable {
         let declarations = encode(tables.declarations)
         var w = ByteWriter()
         w.int(version)
-        w.strings(paths)
+        w.strings(paths.paths)
         var out = w.bytes
         SortedNameTable.append(includes, to: &out)
         SortedNameTable.append(declarations, to: &out)
@@ -386,12 +356,8 @@ extension SortedNameTable {
         var out: [(String, Int)] = []
         out.reserveCapacity(count)
         for i in 0..<count {
-            let entry = start + 8 + i * SortedNameTable.entrySize
-            let nameAt = start + Int(SortedNameTable.word(raw, entry))
-            let nameLength = Int(SortedNameTable.word(raw, entry + 4))
-            let valueAt = start + Int(SortedNameTable.word(raw, entry + 8))
-            guard nameAt >= start, nameAt + nameLength <= end, valueAt >= start, valueAt <= end else { break }
-            out.append((String(decoding: UnsafeRawBufferPointer(rebasing: raw[nameAt..<nameAt + nameLength]), as: UTF8.self), valueAt))
+            guard let (name, value) = entry(i, in: raw) else { break }
+            out.append((String(decoding: name, as: UTF8.self), value))
         }
         return out
     }

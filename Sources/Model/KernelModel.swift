@@ -587,6 +587,8 @@ public final class KernelModel: @unchecked Sendable {
         // Names whose definitions or exports a patch may have changed (when the index changed).
         var changedNames = Set<String>()
         let compiled = compiledSources
+        // A whole tree's index is kept in the cache under this key (IndexSnapshot.swift).
+        let wholeIndexKey = base == nil && config == nil && store.cache != nil ? KernelModel.indexKey(tree, store: store) : nil
         if let base, let changed {
             symbolFacts = base.symbolFacts
             definitions = base.definitions
@@ -637,9 +639,7 @@ public final class KernelModel: @unchecked Sendable {
                     KernelModel.add(facts, to: &definitions, &exports)
                 }
             }
-        } else if let cache = store.cache, config == nil,
-            let kept = KernelModel.indexKey(tree, store: store).flatMap({ SymbolIndexSnapshot.load($0, cache: cache) })
-        {
+        } else if let cache = store.cache, let key = wholeIndexKey, let kept = SymbolIndexSnapshot.load(key, cache: cache) {
             // The index as a run over the same tree built it, read in place; a compiled file's
             // facts are decoded when something asks for them.
             let blobs = tree.blobs
@@ -650,8 +650,8 @@ public final class KernelModel: @unchecked Sendable {
             definitions = OverlayTable(lookup: kept.definitions)
             exports = OverlayTable(lookup: kept.exports)
             wrapperFiles = kept.wrapperFiles
-            indexSnapshotKey = KernelModel.indexKey(tree, store: store)
-            if let key = indexSnapshotKey, let byPath = SymbolIndexSnapshot.loadWrapperExports(key, cache: cache) {
+            indexSnapshotKey = key
+            if let byPath = SymbolIndexSnapshot.loadWrapperExports(key, cache: cache) {
                 wrapperExportsByPath = byPath
                 wrapperExports = KernelModel.wrapperTable(byPath)
             }
@@ -688,9 +688,7 @@ public final class KernelModel: @unchecked Sendable {
             exports = OverlayTable(allExports)
             // Kept for the next run over this tree when nothing went wrong (what a model read from
             // the snapshot reports then is what this one does: nothing from the index).
-            if let cache = store.cache, config == nil, store.problemCount == problemsBefore,
-                let key = KernelModel.indexKey(tree, store: store)
-            {
+            if let cache = store.cache, let key = wholeIndexKey, store.problemCount == problemsBefore {
                 indexSnapshotKey = key
                 cache.storeSnapshot(
                     SymbolIndexSnapshot.name(key),

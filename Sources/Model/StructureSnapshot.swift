@@ -54,16 +54,13 @@ struct ModelStructure {
 
     /// The structure a run kept for `key`; nil when there is none or it is damaged (noted, removed).
     static func load(_ key: ObjectID, cache: FactCache) -> ModelStructure? {
-        guard !FactCache.rebuild, let payload = cache.snapshot(name(key)) else { return nil }
-        let decoded = payload.withUnsafeBytes { raw -> ModelStructure? in
-            var r = ByteReader(raw)
-            return try? decode(&r)
+        guard !FactCache.rebuild else { return nil }
+        return cache.snapshot(name(key), unreadable: "model structure snapshot") { payload in
+            payload.withUnsafeBytes { raw -> ModelStructure? in
+                var r = ByteReader(raw)
+                return try? decode(&r)
+            }
         }
-        guard let decoded else {
-            cache.discardSnapshot(name(key), reason: "unreadable model structure snapshot")
-            return nil
-        }
-        return decoded
     }
 
     func store(_ key: ObjectID, cache: FactCache) {

@@ -50,9 +50,13 @@ public enum LogCheck {
             // With no model at hand yet (the first commit, or one after such commits), a commit
             // that changes no fact is answered without one (UnchangedFacts.swift); later commits
             // derive their models from the last one, which costs little.
+            // (The differences are read once: the full check below takes them.)
+            var knownChanges: [String: ObjectID?]?
             if current == nil, !allParents, let parent = info.parents.first {
                 let parentTree = try repo.tree(ofCommit: parent)
-                if session.changesNoFacts(parentTree: parentTree, changes: try repo.changedFiles(from: parentTree, to: info.tree)) {
+                let changes = try repo.changedFiles(from: parentTree, to: info.tree)
+                knownChanges = changes
+                if session.changesNoFacts(parentTree: parentTree, changes: changes) {
                     Timing.mark("commit \(id.hex.prefix(12)) changes no fact")
                     sections.append(CheckSection(title: info.summary, commit: id.hex, findings: [], fixed: []))
                     continue
@@ -73,7 +77,7 @@ public enum LogCheck {
             }
             // A root commit's files are all new (its parent state is the empty tree).
             let parentTree = info.parents.isEmpty ? nil : parentState.tree.tree
-            let changes = try repo.changedFiles(from: parentTree, to: info.tree)
+            let changes = try knownChanges ?? repo.changedFiles(from: parentTree, to: info.tree)
             let tree = parentState.tree.applying(changes, newTree: info.tree)
             let model = session.model(of: tree, base: parentState.model, changedPaths: Set(changes.keys))
             let findings = session.engine.check(CheckContext(model: model, base: parentState.model))

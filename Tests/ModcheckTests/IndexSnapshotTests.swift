@@ -14,10 +14,7 @@ extension TriageTests {
     func testSymbolIndexSnapshotAnswersAsTheBuiltIndex() throws {
         let cacheDirectory = root + "/index-cache"
         func snapshots(_ suffix: String = ".symbols") -> [String] {
-            let generation = (try? FactCache(directory: cacheDirectory).directory) ?? ""
-            return ((try? FileManager.default.contentsOfDirectory(atPath: generation)) ?? []).filter {
-                $0.hasPrefix("index-") && $0.hasSuffix(suffix)
-            }.sorted().map { generation + "/" + $0 }
+            snapshotFiles(in: cacheDirectory, "index-", suffix: suffix)
         }
         let plain = try session(cacheIn: nil)
         // The corpus tree with an export made by a wrapper macro from a header.
@@ -62,10 +59,7 @@ extension TriageTests {
         XCTAssertEqual(warm.store.cache?.warnings, [])
 
         // Damaged (a byte of the tables): noted, not used, made again.
-        let file = try XCTUnwrap(snapshots().first)
-        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: file))
-        bytes[bytes.count / 2] ^= 0x10
-        try bytes.write(to: URL(fileURLWithPath: file))
+        try damage(try XCTUnwrap(snapshots().first))
         let third = try session(cacheIn: cacheDirectory)
         XCTAssertEqual(answers(third.model(of: tree)), expected)
         XCTAssertTrue(third.store.cache?.warnings.contains { $0.contains("damaged snapshot") } == true)
@@ -73,10 +67,7 @@ extension TriageTests {
         XCTAssertEqual(snapshots().count, 1, "made again")
 
         // The wrapper exports damaged: noted, not used, worked out again.
-        let wrappers = try XCTUnwrap(snapshots(".wrappers").first)
-        var wrapperBytes = try XCTUnwrap(FileManager.default.contents(atPath: wrappers))
-        wrapperBytes[wrapperBytes.count / 2] ^= 0x10
-        try wrapperBytes.write(to: URL(fileURLWithPath: wrappers))
+        try damage(try XCTUnwrap(snapshots(".wrappers").first))
         let fourth = try session(cacheIn: cacheDirectory)
         XCTAssertEqual(answers(fourth.model(of: tree)), expected)
         XCTAssertTrue(fourth.store.cache?.warnings.contains { $0.contains("damaged snapshot") } == true)
@@ -87,12 +78,7 @@ extension TriageTests {
     /// users, and so do models derived from it; a damaged one is noted and made again.
     func testOutsideSourceIndexSnapshotFindsTheSameUsers() throws {
         let cacheDirectory = root + "/outside-cache"
-        func snapshots() -> [String] {
-            let generation = (try? FactCache(directory: cacheDirectory).directory) ?? ""
-            return ((try? FileManager.default.contentsOfDirectory(atPath: generation)) ?? []).filter {
-                $0.hasPrefix("outside-")
-            }.sorted().map { generation + "/" + $0 }
-        }
+        func snapshots() -> [String] { snapshotFiles(in: cacheDirectory, "outside-") }
         let plain = try session(cacheIn: nil)
         // The corpus tree with built-in code outside the scope that calls into it.
         let repo = try Repository.open(try baseTree(), inMemoryWrites: false)
@@ -129,10 +115,7 @@ extension TriageTests {
         XCTAssertEqual(users(derivedWarm), users(derivedPlain))
         XCTAssertEqual(warm.store.cache?.warnings, [])
 
-        let file = try XCTUnwrap(snapshots().first)
-        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: file))
-        bytes[bytes.count / 2] ^= 0x10
-        try bytes.write(to: URL(fileURLWithPath: file))
+        try damage(try XCTUnwrap(snapshots().first))
         let third = try session(cacheIn: cacheDirectory)
         XCTAssertEqual(users(third.model(of: tree)), expected)
         XCTAssertTrue(third.store.cache?.warnings.contains { $0.contains("damaged snapshot") } == true)

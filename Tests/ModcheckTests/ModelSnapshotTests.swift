@@ -31,6 +31,22 @@ extension TriageTests {
         return tree.applying(changes, newTree: try repo.updatedTree(base: tree.tree, changes: changes))
     }
 
+    /// The snapshot files of the cache in `directory` whose names start with `prefix` and end
+    /// with `suffix`, sorted.
+    func snapshotFiles(in directory: String, _ prefix: String, suffix: String = "") -> [String] {
+        let generation = (try? FactCache(directory: directory).directory) ?? ""
+        return ((try? FileManager.default.contentsOfDirectory(atPath: generation)) ?? []).filter {
+            $0.hasPrefix(prefix) && $0.hasSuffix(suffix)
+        }.sorted().map { generation + "/" + $0 }
+    }
+
+    /// Flips bits of the byte in the middle of the file at `path` (a damaged snapshot).
+    func damage(_ path: String, with mask: UInt8 = 0x10) throws {
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
+        bytes[bytes.count / 2] ^= mask
+        try bytes.write(to: URL(fileURLWithPath: path))
+    }
+
     /// The text of `path` in `tree`.
     func text(_ path: String, in tree: KernelTree, _ repo: Repository) throws -> String {
         String(decoding: try repo.blobBytes(try XCTUnwrap(tree.blobs[path], path)), as: UTF8.self)
@@ -47,12 +63,7 @@ extension TriageTests {
                     "\($0.rule) \($0.module ?? "-") \($0.symbol ?? "-") \($0.file ?? "-"):\($0.line ?? 0) \($0.message)"
                 }.sorted()
         }
-        func snapshots() -> [String] {
-            let generation = (try? FactCache(directory: cacheDirectory).directory) ?? ""
-            return ((try? FileManager.default.contentsOfDirectory(atPath: generation)) ?? []).filter {
-                $0.hasPrefix("structure-")
-            }.sorted().map { generation + "/" + $0 }
-        }
+        func snapshots() -> [String] { snapshotFiles(in: cacheDirectory, "structure-") }
 
         let plain = try session(cache: false)
         let repo = try Repository.open(try baseTree(), inMemoryWrites: false)
@@ -111,12 +122,7 @@ extension TriageTests {
         XCTAssertTrue(try session(cache: true).model(of: includer).compiledSources.contains("drivers/iommu/part.c"))
 
         // Damage: a snapshot cut short or with a flipped byte is noted, ignored and made again.
-        for path in snapshots() {
-            let bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
-            var damaged = [UInt8](bytes)
-            damaged[damaged.count / 2] ^= 0x5a
-            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(damaged)))
-        }
+        for path in snapshots() { try damage(path, with: 0x5a) }
         let again = try session(cache: true)
         let rebuilt = again.model(of: tree)
         XCTAssertFalse(rebuilt.structureKept)
