@@ -36,6 +36,8 @@ public final class FactCache: @unchecked Sendable {
     private var damaged = Set<Key>()
     /// Evaluators whose ranges go to a snapshot at `flush` (ModelSnapshots.swift).
     private var snapshots: [KeptEvaluator] = []
+    /// Snapshots others make at `flush` (a model's header reads, HeaderSnapshot.swift).
+    private var flushActions: [() -> Void] = []
     private var lastBoundCheck: Date?
     public private(set) var warnings: [String] = []
     public private(set) var hits = 0
@@ -136,6 +138,18 @@ public final class FactCache: @unchecked Sendable {
             }
             added[key] = value
             pending[shard, default: []].append((key, value))
+        }
+    }
+
+    /// Runs `action` at the next `flush` (what it writes is a snapshot of what the run learned).
+    public func atFlush(_ action: @escaping () -> Void) {
+        lock.withLock { flushActions.append(action) }
+    }
+
+    func takeFlushActions() -> [() -> Void] {
+        lock.withLock {
+            defer { flushActions = [] }
+            return flushActions
         }
     }
 

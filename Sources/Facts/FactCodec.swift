@@ -88,24 +88,7 @@ public enum FactCodec {
             condition(m.condition, &w)
             w.strings(m.bodyMentions.sorted())
             w.optionalString(m.stringValue)
-            w.int(m.uses.count)
-            for u in m.uses {
-                w.string(u.macro)
-                w.int(u.arguments.count)
-                for a in u.arguments {
-                    w.int(a.count)
-                    for piece in a {
-                        switch piece {
-                        case .text(let t):
-                            w.int(0)
-                            w.string(t)
-                        case .parameter(let p):
-                            w.int(1)
-                            w.int(p)
-                        }
-                    }
-                }
-            }
+            w.list(m.uses) { macroUse($0, &$1) }
         }
         w.int(f.structs.count)
         for s in f.structs {
@@ -183,19 +166,7 @@ public enum FactCodec {
                     condition: try condition(&$0),
                     bodyMentions: Set(try $0.strings()),
                     stringValue: try $0.optionalString(),
-                    uses: try $0.list { r in
-                        MacroUse(
-                            macro: try r.string(),
-                            arguments: try r.list { r in
-                                try r.list { r -> MacroArgumentPiece in
-                                    switch try r.int() {
-                                    case 0: return .text(try r.string())
-                                    case 1: return .parameter(try r.int())
-                                    default: throw ByteDecodingError()
-                                    }
-                                }
-                            })
-                    })
+                    uses: try $0.list { try macroUse(&$0) })
             }
             f.structs = try r.list {
                 StructDefinition(
@@ -313,6 +284,37 @@ public enum FactCodec {
         case 3: return .nsGpl(try r.string())
         default: throw ByteDecodingError()
         }
+    }
+
+    /// An invocation a macro's body makes: the macro, then each argument's pieces.
+    public static func macroUse(_ u: MacroUse, _ w: inout ByteWriter) {
+        w.string(u.macro)
+        w.list(u.arguments) { a, w in
+            w.list(a) { piece, w in
+                switch piece {
+                case .text(let t):
+                    w.int(0)
+                    w.string(t)
+                case .parameter(let p):
+                    w.int(1)
+                    w.int(p)
+                }
+            }
+        }
+    }
+
+    public static func macroUse(_ r: inout ByteReader) throws -> MacroUse {
+        MacroUse(
+            macro: try r.string(),
+            arguments: try r.list { r in
+                try r.list { r -> MacroArgumentPiece in
+                    switch try r.int() {
+                    case 0: return .text(try r.string())
+                    case 1: return .parameter(try r.int())
+                    default: throw ByteDecodingError()
+                    }
+                }
+            })
     }
 
     public static func condition(_ c: PreprocessorCondition, _ w: inout ByteWriter) {

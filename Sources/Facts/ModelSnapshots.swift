@@ -68,6 +68,7 @@ extension FactCache {
                 storeSnapshot(witnessesName(kept.key), FactCache.encodeWitnesses(kept.evaluator.witnessRecords()))
             }
         }
+        for action in takeFlushActions() { action() }
     }
 
     func witnessesName(_ key: ObjectID) -> String { "kconfig-\(key.hex).witnesses" }

@@ -56,6 +56,41 @@ final class HeaderGraph: @unchecked Sendable {
     /// there (`init(updating:changed:visit:)`).
     private(set) weak var updatedFrom: HeaderGraph?
     private(set) var replaced: [(header: Int, old: HeaderSummary?)] = []
+    /// What an earlier run read of these headers (HeaderSnapshot.swift): a visit follows its
+    /// edges when a header's blob is the kept one, and leaves the summary unmade.
+    private(set) var kept: KeptHeaderReads?
+    /// Makes the summary of a header read without one (followed from `kept`) when it is needed.
+    private(set) var summarize: ((String, ObjectID) -> HeaderSummary?)?
+
+    /// Gives a graph nothing was read of yet what an earlier run read.
+    func keep(_ reads: KeptHeaderReads, summarize: @escaping (String, ObjectID) -> HeaderSummary?) {
+        lock.withLock {
+            kept = reads
+            self.summarize = summarize
+        }
+    }
+
+    /// Every header read (not those whose facts could not be read), by number.
+    func readHeaders() -> [(header: Int, blob: ObjectID, includes: [Int])] {
+        lock.withLock {
+            var out: [(header: Int, blob: ObjectID, includes: [Int])] = []
+            for (i, known) in edges.enumerated() {
+                guard let known, let blob = blobs[i] else { continue }
+                out.append((i, blob, known))
+            }
+            return out
+        }
+    }
+
+    /// Whether this run read a header the kept reads did not have (what makes a new snapshot).
+    var readBeyondKept: Bool {
+        lock.withLock {
+            for (i, known) in edges.enumerated() where known != nil && blobs[i] != nil {
+                if kept?.reads[i]?.blob != blobs[i] { return true }
+            }
+            return false
+        }
+    }
 
     /// Nothing read yet: headers numbered in path order.
     private init(paths: [String], number: [String: Int]) {
@@ -77,7 +112,10 @@ final class HeaderGraph: @unchecked Sendable {
 
     /// A graph of the same header paths as `base`, nothing read yet (its numbering shared, not
     /// sorted and indexed again).
-    convenience init(layoutOf base: HeaderGraph) { self.init(paths: base.paths, number: base.number) }
+    convenience init(layoutOf base: HeaderGraph) {
+        self.init(paths: base.paths, number: base.number)
+        (kept, summarize) = base.lock.withLock { (base.kept, base.summarize) }
+    }
 
     /// A graph of `paths` (numbered afresh, or as `base` when they are its paths) that takes what
     /// `base` read of each header `keep` accepts — its blob, summary and includes, renumbered —
@@ -93,6 +131,8 @@ final class HeaderGraph: @unchecked Sendable {
         let same = self.paths == base.paths
         // (The base's tables as they are now; `keep` runs outside its lock.)
         let (known, summaries, blobs) = base.lock.withLock { (base.edges, base.summaries, base.blobs) }
+        // Kept reads hold while the numbering is the same (a visit checks each blob).
+        (kept, summarize) = base.lock.withLock { (same ? base.kept : nil, base.summarize) }
         for (old, path) in base.paths.enumerated() {
             guard let includes = known[old], let new = same ? old : number[path], keep(path) else { continue }
             var mapped: [Int] = []
@@ -115,18 +155,22 @@ final class HeaderGraph: @unchecked Sendable {
     /// `base` with the headers `changed` read again through `visit`: their blobs and summaries
     /// are new, the includes of every header and so every closure are the base's. Nil when a
     /// changed header that the base read includes other headers now (closures would differ).
-    init?(updating base: HeaderGraph, changed: [Int], visit: (Int) -> (blob: ObjectID, summary: HeaderSummary, includes: [Int])?) {
+    init?(updating base: HeaderGraph, changed: [Int], visit: (Int) -> (blob: ObjectID, summary: HeaderSummary?, includes: [Int])?) {
         paths = base.paths
         number = base.number
-        (edges, includers, closures, summaries, blobs, byBlob) = base.lock.withLock {
-            (base.edges, base.includers, base.closures, base.summaries, base.blobs, base.byBlob)
+        (edges, includers, closures, summaries, blobs, byBlob, kept, summarize) = base.lock.withLock {
+            (
+                base.edges, base.includers, base.closures, base.summaries, base.blobs, base.byBlob, base.kept,
+                base.summarize
+            )
         }
         updatedFrom = base
         for v in changed {
             guard let old = edges[v] else { continue }
+            let oldSummary = summaries[v] ?? blobs[v].flatMap { blob in summarize?(paths[v], blob) }
             let read = visit(v)
             guard (read?.includes ?? []) == old else { return nil }
-            replaced.append((v, summaries[v]))
+            replaced.append((v, oldSummary))
             if let was = blobs[v] {
                 byBlob[was]?.removeAll { $0 == v }
                 if byBlob[was]?.isEmpty == true { byBlob[was] = nil }
@@ -152,7 +196,10 @@ final class HeaderGraph: @unchecked Sendable {
                 return s.declared.union(s.conditions.keys)
             }
             var out = Set<String>()
-            for (header, old) in replaced { out.formUnion(touched(old).symmetricDifference(touched(summaries[header]))) }
+            for (header, old) in replaced {
+                let now = summaries[header] ?? blobs[header].flatMap { summarize?(paths[header], $0) }
+                out.formUnion(touched(old).symmetricDifference(touched(now)))
+            }
             redeclaredMemo = out
             return out
         }
@@ -174,7 +221,7 @@ final class HeaderGraph: @unchecked Sendable {
 
     /// The closure of the headers `roots`, each included (directly) by some source.
     /// `visit(i)` reads header i once: its blob, summary and the headers it includes.
-    func closure(of roots: [Int], visit: (Int) -> (blob: ObjectID, summary: HeaderSummary, includes: [Int])?)
+    func closure(of roots: [Int], visit: (Int) -> (blob: ObjectID, summary: HeaderSummary?, includes: [Int])?)
         -> HeaderSet
     {
         lock.lock()
@@ -189,7 +236,7 @@ final class HeaderGraph: @unchecked Sendable {
 
     /// Tarjan's algorithm from `root` over headers without a closure yet; each finished
     /// component gets the union of its members and of the components it includes.
-    private func compute(from root: Int, visit: (Int) -> (blob: ObjectID, summary: HeaderSummary, includes: [Int])?) {
+    private func compute(from root: Int, visit: (Int) -> (blob: ObjectID, summary: HeaderSummary?, includes: [Int])?) {
         var order: [Int: Int] = [:]
         var low: [Int: Int] = [:]
         var onStack = Set<Int>()

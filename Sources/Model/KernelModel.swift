@@ -128,10 +128,18 @@ public final class KernelModel: @unchecked Sendable {
                 let key = config == nil && store.cache != nil ? ModelStructure.key(of: tree) : nil
                 let kept = key.flatMap { key in store.cache.flatMap { ModelStructure.load(key, cache: $0) } }
                 var headers = Set<String>()
-                for (path, _) in tree.blobs where isHeaderPath(path) { headers.insert(path) }
+                var headerKey = KeptHeaderReads.KeyBuilder()
+                for (path, blob) in tree.blobs where isHeaderPath(path) {
+                    headers.insert(path)
+                    headerKey.add(path, blob)
+                }
+                let architectures = KernelModel.architectures(of: tree)
+                let readsKey = store.cache != nil ? headerKey.key(architectures: architectures) : nil
+                let reads = readsKey.flatMap { key in store.cache.flatMap { KeptHeaderReads.load(key, cache: $0) } }
                 return WholeTreeLayout(
                     structureKey: key, structure: kept, headerPaths: headers,
-                    architectures: KernelModel.architectures(of: tree))
+                    architectures: architectures, headerReadsKey: readsKey,
+                    headerReads: reads?.headerCount == headers.count ? reads : nil)
             } : nil
         // The changed paths that appeared or vanished (files added, removed, renamed).
         let moved: Set<String>? = base.flatMap { base in
@@ -165,14 +173,17 @@ public final class KernelModel: @unchecked Sendable {
                 "\($0.file):\($0.line): \($0.message)"
             }
         } else {
+            Timing.mark("kconfig: model init")
             let blobs = tree.blobs
             var architectureSet = Set<String>()
             for (path, _) in blobs {
                 if let arch = architectureDirectory(of: path, kconfigOnly: true) { architectureSet.insert(String(arch)) }
             }
             let architectures = architectureSet.sorted()
+            Timing.mark("kconfig: architectures")
             // The tree as a run over the same Kconfig files parsed it (a snapshot), else parsed.
             let treeKey = store.cache != nil ? FactCache.kconfigTreeKey(tree: blobs, architectures: architectures) : nil
+            Timing.mark("kconfig: tree key")
             var parsed: KconfigTree
             if let cache = store.cache, let treeKey, let kept = cache.kconfigTree(treeKey, blobs: blobs) {
                 parsed = kept.tree
@@ -188,19 +199,23 @@ public final class KernelModel: @unchecked Sendable {
                 }
             }
             kconfig = parsed
+            Timing.mark("kconfig: tree read")
             // A base with the same semantics: the symbols whose meaning changed are found by
             // comparison, so what they cannot reach is kept from the base below.
             if let base, let updated = KconfigEvaluator(tree: parsed, comparingWith: base.evaluator) {
                 evaluator = updated
             } else {
                 evaluator = KconfigEvaluator(tree: kconfig)
+                Timing.mark("kconfig: evaluator")
                 // The ranges an earlier run over the same Kconfig files worked out (a snapshot).
                 if let cache = store.cache,
                     let key = FactCache.rangesKey(
                         files: kconfigFiles.files, architectures: architectures, semantics: parsed.semantics)
                 {
                     if !FactCache.rebuild, let ranges = cache.kconfigRanges(key) { evaluator.seedDefaultRanges(ranges) }
+                    Timing.mark("kconfig: ranges")
                     if !FactCache.rebuild, let answers = cache.kconfigWitnesses(key) { evaluator.seedWitnessAnswers(answers) }
+                    Timing.mark("kconfig: witnesses")
                     cache.keepRanges(
                         of: evaluator, key: key, loaded: evaluator.defaultRangeCount,
                         loadedWitnesses: evaluator.witnessAnswerCount)
@@ -279,7 +294,7 @@ public final class KernelModel: @unchecked Sendable {
             architectures = KernelModel.architectures(of: tree)
         }
         inheritedHeaderIndexes = base?.allHeaderIndexes() ?? [:]
-        headerNames = base?.headerNames ?? HeaderNameTable()
+        headerNames = base?.headerNames ?? HeaderNameTable(kept: layout?.headerReads)
         // (Where an include lands depends on the header paths and the architectures.)
         if let base, headerPaths == base.headerPaths, architectures == base.architectures {
             (includeMemo, nameMemo) = base.lock.withLock { (base.includeMemo, base.nameMemo) }
@@ -320,6 +335,20 @@ public final class KernelModel: @unchecked Sendable {
             }
         } else {
             headerGraph = HeaderGraph(paths: headerPaths)
+            // What an earlier run over the same headers read, and what this one reads kept for the next.
+            if let reads = layout?.headerReads {
+                headerGraph.keep(reads) { path, blob in
+                    store.facts(path: path, blob: blob, depth: .symbols).map { f in store.headerSummary(blob) { HeaderSummary(f) } }
+                }
+            }
+            // (Held until then: a model a caller let go of may have read what the next run needs.)
+            if let cache = store.cache, let key = layout?.headerReadsKey {
+                let (graph, names) = (headerGraph, headerNames)
+                cache.atFlush { [unowned cache] in
+                    guard graph.readBeyondKept else { return }
+                    KeptHeaderReads.store(graph: graph, names: names, key: key, cache: cache)
+                }
+            }
         }
         Timing.mark("kbuild + header paths")
         if let base, base.tree.blobs["Makefile"] == tree.blobs["Makefile"] {
@@ -822,12 +851,18 @@ public final class KernelModel: @unchecked Sendable {
     }
 
     /// Reads header `i` of `graph` in this tree: its blob, summary, and the headers it includes.
-    func visitHeader(graph: HeaderGraph) -> (Int) -> (blob: ObjectID, summary: HeaderSummary, includes: [Int])? {
-        { i in
+    /// A header an earlier run read with the same blob (a snapshot whose name-table entries this
+    /// model's table holds) is followed as kept: marked read, no facts, no summary made.
+    func visitHeader(graph: HeaderGraph) -> (Int) -> (blob: ObjectID, summary: HeaderSummary?, includes: [Int])? {
+        let kept = graph.kept.flatMap { $0 === self.headerNames.kept ? $0 : nil }
+        return { i in
             let h = graph.paths[i]
-            guard let blob = self.tree.blobs[h], let f = self.store.facts(path: h, blob: blob, depth: .symbols) else {
-                return nil
+            guard let blob = self.tree.blobs[h] else { return nil }
+            if let read = kept?.reads[i], read.blob == blob {
+                self.headerNames.markRead(blob)
+                return (blob, nil, read.includes)
             }
+            guard let f = self.store.facts(path: h, blob: blob, depth: .symbols) else { return nil }
             let summary = self.store.headerSummary(blob) { HeaderSummary(f) }
             self.headerNames.register(blob, summary)
             let includes = f.includes.flatMap { self.resolveIncludeMemo($0, from: h) }.compactMap { graph.number[$0] }
@@ -1485,7 +1520,7 @@ public final class KernelModel: @unchecked Sendable {
         let graph = headerGraph
         let set = graph.closure(of: roots, visit: visitHeader(graph: graph))
         let index = HeaderIndex(graph: graph, reached: set, names: headerNames)
-        Timing.mark("header closure of \(sources.first ?? "-"): \(set.count) headers")
+        Timing.mark("header closure of \(sources.first ?? "-"): \(set.count) headers (\(headerNames.keptFollowed) kept so far)")
         lock.withLock { headerIndexes[key] = index }
         return index
     }
@@ -1611,7 +1646,9 @@ public struct HeaderIndex: Sendable {
 /// Name -> the header blobs that provide it, with the conditions, over every header summary
 /// registered; likewise declarations, export wrappers, struct members and watched mentions.
 /// Shared by a model and the models derived from it (a series, a history), so a header read
-/// once is indexed once.
+/// once is indexed once. With the entries an earlier run kept (KeptHeaderReads), a kept blob is
+/// marked read instead of indexed again, and its entries answer from then on, in the order the
+/// blobs were read (a run with the snapshot answers as one without).
 final class HeaderNameTable: @unchecked Sendable {
     struct Provider: Sendable {
         var blob: ObjectID
@@ -1625,11 +1662,23 @@ final class HeaderNameTable: @unchecked Sendable {
     private var structTable: [String: [(blob: ObjectID, members: Set<String>)]] = [:]
     private var mentionTable: [String: [(blob: ObjectID, words: Set<String>)]] = [:]
     private var stringTable: [String: [(blob: ObjectID, text: String)]] = [:]
-    private var registered: Set<ObjectID> = []
+    /// Every blob read, with when (its summary's entries come in this order).
+    private var order: [ObjectID: Int] = [:]
+    /// Blobs whose summaries this run indexed itself (not kept).
+    private var summarized: [ObjectID: HeaderSummary] = [:]
+    let kept: KeptHeaderReads?
+
+    init(kept: KeptHeaderReads? = nil) { self.kept = kept }
+
+    /// How many blobs this run summarized and indexed itself (the rest it was given kept).
+    var summarizedCount: Int { lock.withLock { summarized.count } }
 
     func register(_ blob: ObjectID, _ summary: HeaderSummary) {
         lock.withLock {
-            guard registered.insert(blob).inserted else { return }
+            guard order[blob] == nil else { return }
+            order[blob] = order.count
+            if kept?.blobSet.contains(blob) == true { return }
+            summarized[blob] = summary
             for (name, conditions) in summary.conditions {
                 table[name, default: []].append(Provider(blob: blob, conditions: conditions))
             }
@@ -1641,18 +1690,96 @@ final class HeaderNameTable: @unchecked Sendable {
         }
     }
 
-    func providers(_ name: String) -> [Provider] { lock.withLock { table[name] ?? [] } }
+    /// How many headers were followed from the kept reads (MODCHECK_TIMING, tests).
+    private(set) var keptFollowed = 0
+
+    /// Marks a kept blob read (a header the closure reached through kept edges).
+    func markRead(_ blob: ObjectID) {
+        lock.withLock {
+            keptFollowed += 1
+            if order[blob] == nil { order[blob] = order.count }
+        }
+    }
+
+    /// This run's entries of `name` with the kept ones of blobs read, in the order read.
+    private func merged<T>(
+        _ own: [T], blob: (T) -> ObjectID, kept table: KeptHeaderReads.Table, _ name: String,
+        decode: (ObjectID, ArraySlice<UInt8>) -> T?
+    ) -> [T] {
+        guard let kept else { return own }
+        let entries = kept.entries(table, name)
+        guard !entries.isEmpty else { return own }
+        let read = lock.withLock { entries.map { order[$0.blob] } }
+        var out: [(Int, T)] = []
+        for (entry, when) in zip(entries, read) {
+            guard let when, let value = decode(entry.blob, entry.bytes) else { continue }
+            out.append((when, value))
+        }
+        guard !out.isEmpty else { return own }
+        let ownOrder = lock.withLock { own.map { order[blob($0)] ?? Int.max } }
+        out += zip(ownOrder, own).map { ($0, $1) }
+        return out.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    func providers(_ name: String) -> [Provider] {
+        merged(lock.withLock { table[name] ?? [] }, blob: \.blob, kept: .providers, name) { blob, bytes in
+            HeaderEntryCoding.conditions(bytes).map { Provider(blob: blob, conditions: $0) }
+        }
+    }
 
     /// The header blobs that declare `name`.
-    func declarers(_ name: String) -> [ObjectID] { lock.withLock { declaring[name] ?? [] } }
+    func declarers(_ name: String) -> [ObjectID] {
+        merged(lock.withLock { declaring[name] ?? [] }, blob: { $0 }, kept: .declarers, name) { blob, _ in blob }
+    }
 
-    func macroUses(_ name: String) -> [(blob: ObjectID, uses: [MacroUse])] { lock.withLock { wrappers[name] ?? [] } }
+    func macroUses(_ name: String) -> [(blob: ObjectID, uses: [MacroUse])] {
+        merged(lock.withLock { wrappers[name] ?? [] }, blob: \.blob, kept: .wrappers, name) { blob, bytes in
+            HeaderEntryCoding.uses(bytes).map { (blob, $0) }
+        }
+    }
 
-    func structs(_ tag: String) -> [(blob: ObjectID, members: Set<String>)] { lock.withLock { structTable[tag] ?? [] } }
+    func structs(_ tag: String) -> [(blob: ObjectID, members: Set<String>)] {
+        merged(lock.withLock { structTable[tag] ?? [] }, blob: \.blob, kept: .structs, tag) { blob, bytes in
+            HeaderEntryCoding.words(bytes).map { (blob, $0) }
+        }
+    }
 
-    func mentions(_ name: String) -> [(blob: ObjectID, words: Set<String>)] { lock.withLock { mentionTable[name] ?? [] } }
+    func mentions(_ name: String) -> [(blob: ObjectID, words: Set<String>)] {
+        merged(lock.withLock { mentionTable[name] ?? [] }, blob: \.blob, kept: .mentions, name) { blob, bytes in
+            HeaderEntryCoding.words(bytes).map { (blob, $0) }
+        }
+    }
 
-    func strings(_ name: String) -> [(blob: ObjectID, text: String)] { lock.withLock { stringTable[name] ?? [] } }
+    func strings(_ name: String) -> [(blob: ObjectID, text: String)] {
+        merged(lock.withLock { stringTable[name] ?? [] }, blob: \.blob, kept: .strings, name) { blob, bytes in
+            HeaderEntryCoding.text(bytes).map { (blob, $0) }
+        }
+    }
+
+    /// The entries of `blobs` (kept ones as kept, this run's encoded) by table and name: what a
+    /// header reads snapshot holds.
+    func encodedEntries(of blobs: Set<ObjectID>) -> [KeptHeaderReads.Table: [String: [(blob: ObjectID, bytes: ArraySlice<UInt8>)]]] {
+        var out: [KeptHeaderReads.Table: [String: [(blob: ObjectID, bytes: ArraySlice<UInt8>)]]] = [:]
+        if let kept {
+            for table in KeptHeaderReads.Table.allCases {
+                out[table] = kept.allEntries(table).mapValues { $0.filter { blobs.contains($0.blob) } }.filter { !$0.value.isEmpty }
+            }
+        }
+        let own = lock.withLock { summarized.filter { blobs.contains($0.key) } }
+        // In blob order: the same reads make the same bytes.
+        for (blob, summary) in own.sorted(by: { $0.key < $1.key }) {
+            func add(_ table: KeptHeaderReads.Table, _ name: String, _ bytes: [UInt8]) {
+                out[table, default: [:]][name, default: []].append((blob, bytes[...]))
+            }
+            for (name, conditions) in summary.conditions { add(.providers, name, HeaderEntryCoding.conditions(conditions)) }
+            for name in summary.declared { add(.declarers, name, []) }
+            for (name, uses) in summary.macroUses { add(.wrappers, name, HeaderEntryCoding.uses(uses)) }
+            for (tag, members) in summary.structs { add(.structs, tag, HeaderEntryCoding.words(members)) }
+            for (name, words) in summary.mentions { add(.mentions, name, HeaderEntryCoding.words(words)) }
+            for (name, text) in summary.strings { add(.strings, name, HeaderEntryCoding.text(text)) }
+        }
+        return out
+    }
 }
 
 /// The Kconfig files one parse read, with their blobs (filled by the parser's read callback).
@@ -1739,6 +1866,9 @@ struct WholeTreeLayout: @unchecked Sendable {
     var structure: ModelStructure?
     var headerPaths: Set<String>
     var architectures: [String]
+    /// The key of the tree's headers, and what an earlier run read of them (a snapshot).
+    var headerReadsKey: ObjectID?
+    var headerReads: KeptHeaderReads?
 }
 
 /// A value worked out on another thread from the moment it is made; `value` waits for it.
