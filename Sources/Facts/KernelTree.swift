@@ -16,11 +16,26 @@ public struct KernelTree: Sendable {
         self.init(tree: tree, blobs: PathMap(blobs))
     }
 
-    public static func load(_ repository: Repository, tree: ObjectID) throws -> KernelTree {
+    /// The tree as libgit2 reads it, or as `cache` kept it (and keeps it when it had not). A kept
+    /// map is used while the object store holds every tree object it was read from: a damaged
+    /// repository is reported as reading it would.
+    public static func load(_ repository: Repository, tree: ObjectID, cache: FactCache? = nil) throws -> KernelTree {
+        if let kept = cache?.pathMap(of: tree) {
+            if let missing = repository.missingObject(among: [tree] + kept.subtrees) {
+                throw GitError(
+                    operation: "read tree \(missing)", message: "object not found - no match for id (\(missing.hex))",
+                    code: -3)
+            }
+            Timing.mark("tree \(tree.hex.prefix(12)) kept: \(kept.blobs.count) paths")
+            return KernelTree(tree: tree, blobs: kept.blobs)
+        }
         var blobs: [String: ObjectID] = [:]
-        for entry in try repository.entries(tree: tree) where !entry.isSymlink {
+        let read = try repository.entriesAndSubtrees(tree: tree)
+        for entry in read.entries where !entry.isSymlink {
             blobs[entry.path] = entry.blob
         }
+        Timing.mark("tree \(tree.hex.prefix(12)) read: \(blobs.count) paths")
+        cache?.storePathMap(blobs, subtrees: read.subtrees, of: tree)
         return KernelTree(tree: tree, blobs: blobs)
     }
 
@@ -120,4 +135,87 @@ public func architectureDirectory(of path: String, kconfigOnly: Bool = false) ->
         return nil
     }
     return path[start..<slash]
+}
+
+/// A git tree's path → blob map kept in the cache under the tree id (a tree's content is its
+/// id: the snapshot never goes stale): reading 65k entries through libgit2 inflates ~4,500 tree
+/// objects (0.1 s); the snapshot is one file, paths sorted and front-coded.
+extension FactCache {
+    static let pathMapVersion = 2
+
+    func pathMapName(_ tree: ObjectID) -> String { "tree-v\(FactCache.pathMapVersion)-\(tree.hex).paths" }
+
+    /// The map kept for `tree` with the tree objects it was read from; nil when there is none
+    /// (or it is damaged: noted, removed).
+    public func pathMap(of tree: ObjectID) -> (blobs: [String: ObjectID], subtrees: [ObjectID])? {
+        guard !FactCache.rebuild else { return nil }
+        return snapshot(pathMapName(tree), unreadable: "tree snapshot", FactCache.decodePathMap)
+    }
+
+    public func storePathMap(_ blobs: [String: ObjectID], subtrees: [ObjectID], of tree: ObjectID) {
+        guard blobs.keys.allSatisfy({ $0.utf8.count <= 0xffff }) else { return }
+        storeSnapshot(pathMapName(tree), FactCache.encodePathMap(blobs, subtrees: subtrees))
+    }
+
+    // Count (4 LE), then per path in byte order: the length shared with the previous path and
+    // the rest's length (2 LE each), the rest, the blob's 20 bytes; then the subtrees' count
+    // (4 LE) and ids (20 bytes each).
+    static func encodePathMap(_ blobs: [String: ObjectID], subtrees: [ObjectID]) -> [UInt8] {
+        let sorted = blobs.map { (Array($0.key.utf8), $0.value) }.sorted { a, b in a.0.lexicographicallyPrecedes(b.0) }
+        var out: [UInt8] = []
+        out.reserveCapacity(sorted.count * 40 + subtrees.count * 20 + 8)
+        appendUInt32(&out, UInt32(sorted.count))
+        var previous: [UInt8] = []
+        for (path, blob) in sorted {
+            var shared = 0
+            let limit = min(previous.count, path.count, 0xffff)
+            while shared < limit, previous[shared] == path[shared] { shared += 1 }
+            let rest = path.count - shared
+            out += [UInt8(shared & 0xff), UInt8(shared >> 8), UInt8(rest & 0xff), UInt8((rest >> 8) & 0xff)]
+            out += path[shared...]
+            out += blob.rawBytes
+            previous = path
+        }
+        appendUInt32(&out, UInt32(subtrees.count))
+        for id in subtrees { out += id.rawBytes }
+        return out
+    }
+
+    static func decodePathMap(_ bytes: [UInt8]) -> (blobs: [String: ObjectID], subtrees: [ObjectID])? {
+        bytes.withUnsafeBytes { raw -> (blobs: [String: ObjectID], subtrees: [ObjectID])? in
+            guard raw.count >= 4 else { return nil }
+            let count = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            guard count <= raw.count / 24 else { return nil }
+            var out: [String: ObjectID] = [:]
+            out.reserveCapacity(count)
+            var path: [UInt8] = []
+            path.reserveCapacity(256)
+            var at = 4
+            for _ in 0..<count {
+                guard at + 4 <= raw.count else { return nil }
+                let shared = Int(raw[at]) | Int(raw[at + 1]) << 8
+                let rest = Int(raw[at + 2]) | Int(raw[at + 3]) << 8
+                at += 4
+                guard shared <= path.count, rest > 0, at + rest + 20 <= raw.count else { return nil }
+                path.removeSubrange(shared...)
+                path.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[at..<at + rest]))
+                at += rest
+                guard let blob = ObjectID(raw: UnsafeRawBufferPointer(rebasing: raw[at..<at + 20])) else { return nil }
+                at += 20
+                out[String(decoding: path, as: UTF8.self)] = blob
+            }
+            guard out.count == count, at + 4 <= raw.count else { return nil }
+            let trees = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+            at += 4
+            guard trees * 20 == raw.count - at else { return nil }
+            var subtrees: [ObjectID] = []
+            subtrees.reserveCapacity(trees)
+            for _ in 0..<trees {
+                guard let id = ObjectID(raw: UnsafeRawBufferPointer(rebasing: raw[at..<at + 20])) else { return nil }
+                subtrees.append(id)
+                at += 20
+            }
+            return (out, subtrees)
+        }
+    }
 }

@@ -57,19 +57,42 @@ extension Repository {
     /// tree order. Submodules are skipped; symlinks are listed and flagged. Subtrees outside the
     /// prefixes are never read.
     public func entries(tree: ObjectID, under prefixes: [String] = []) throws -> [TreeEntry] {
+        var subtrees: [ObjectID]?
+        return try entries(tree: tree, under: prefixes, subtrees: &subtrees)
+    }
+
+    /// Every file of the tree with the ids of every tree object read (the root's subtrees, at
+    /// any depth): what makes its listing, whose presence `missingObject(among:)` checks.
+    public func entriesAndSubtrees(tree: ObjectID) throws -> (entries: [TreeEntry], subtrees: [ObjectID]) {
+        var subtrees: [ObjectID]? = []
+        let entries = try entries(tree: tree, under: [], subtrees: &subtrees)
+        return (entries, subtrees ?? [])
+    }
+
+    /// The first of `ids` the object store does not hold (a damaged or partial repository).
+    public func missingObject(among ids: [ObjectID]) -> ObjectID? {
+        for id in ids {
+            var oid = id.oid
+            if git_odb_exists(odb, &oid) != 1 { return id }
+        }
+        return nil
+    }
+
+    private func entries(tree: ObjectID, under prefixes: [String], subtrees: inout [ObjectID]?) throws -> [TreeEntry] {
         let root = try TreeHandle(self, tree)
         let wanted = outermost(prefixes.map(normalizedPath))
         var out: [TreeEntry] = []
         if wanted.isEmpty || wanted.contains("") {
             out.reserveCapacity(1024)
-            try collect(root, base: [], into: &out)
+            try collect(root, base: [], into: &out, subtrees: &subtrees)
             return out
         }
         for prefix in wanted {
             guard let entry = try TreeEntryHandle(root, path: prefix) else { continue }
             switch git_tree_entry_type(entry.pointer) {
             case GIT_OBJECT_TREE:
-                try collect(TreeHandle(self, entry.id), base: Array(prefix.utf8), into: &out)
+                subtrees?.append(entry.id)
+                try collect(TreeHandle(self, entry.id), base: Array(prefix.utf8), into: &out, subtrees: &subtrees)
             case GIT_OBJECT_BLOB:
                 out.append(TreeEntry(path: prefix, blob: entry.id, mode: entry.mode))
             default:
@@ -79,7 +102,9 @@ extension Repository {
         return out
     }
 
-    private func collect(_ tree: TreeHandle, base: [UInt8], into out: inout [TreeEntry]) throws {
+    private func collect(
+        _ tree: TreeHandle, base: [UInt8], into out: inout [TreeEntry], subtrees: inout [ObjectID]?
+    ) throws {
         var path = base
         if !path.isEmpty { path.append(UInt8(ascii: "/")) }
         let stem = path.count
@@ -91,7 +116,9 @@ extension Repository {
             let mode = git_tree_entry_filemode(entry).rawValue
             switch git_tree_entry_type(entry) {
             case GIT_OBJECT_TREE:
-                try collect(TreeHandle(self, ObjectID(git_tree_entry_id(entry))), base: path, into: &out)
+                let id = ObjectID(git_tree_entry_id(entry))
+                subtrees?.append(id)
+                try collect(TreeHandle(self, id), base: path, into: &out, subtrees: &subtrees)
             case GIT_OBJECT_BLOB:
                 out.append(
                     TreeEntry(

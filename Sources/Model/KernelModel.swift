@@ -205,7 +205,16 @@ public final class KernelModel: @unchecked Sendable {
             if let base, let updated = KconfigEvaluator(tree: parsed, comparingWith: base.evaluator) {
                 evaluator = updated
             } else {
-                evaluator = KconfigEvaluator(tree: kconfig)
+                // Its symbol graph as a run over the same Kconfig files kept it, else built and kept.
+                let graphName = treeKey.map { "kconfig-\($0.hex).graph" }
+                if let cache = store.cache, let graphName, !FactCache.rebuild,
+                    let kept = cache.snapshot(graphName, unreadable: "Kconfig graph snapshot", { KconfigEvaluator(tree: kconfig, graph: $0) })
+                {
+                    evaluator = kept
+                } else {
+                    evaluator = KconfigEvaluator(tree: kconfig)
+                    if let cache = store.cache, let graphName { cache.storeSnapshot(graphName, evaluator.graphBytes) }
+                }
                 Timing.mark("kconfig: evaluator")
                 // The ranges an earlier run over the same Kconfig files worked out (a snapshot).
                 if let cache = store.cache,

@@ -26,10 +26,10 @@ public enum ChangesWorkflow {
         var steps: [Step] = []
         for id in commits {
             let info = try session.repository.commit(id)
-            let new = try KernelTree.load(session.repository, tree: info.tree)
+            let new = try KernelTree.load(session.repository, tree: info.tree, cache: session.store.cache)
             let old =
                 try info.parents.first.map {
-                    try KernelTree.load(session.repository, tree: try session.repository.tree(ofCommit: $0))
+                    try KernelTree.load(session.repository, tree: try session.repository.tree(ofCommit: $0), cache: session.store.cache)
                 }
                 ?? KernelTree(tree: info.tree, blobs: [:])
             steps.append(

@@ -128,11 +128,11 @@ public enum Hook {
         }
         let headTree: KernelTree
         if let headID {
-            headTree = try KernelTree.load(repo, tree: headID)
+            headTree = try KernelTree.load(repo, tree: headID, cache: session.store.cache)
         } else {
             headTree = KernelTree(tree: try repo.updatedTree(base: nil, changes: [:]), blobs: [:])
         }
-        let staged = try KernelTree.load(repo, tree: indexID)
+        let staged = try KernelTree.load(repo, tree: indexID, cache: session.store.cache)
         var changed = Set<String>()
         for (path, blob) in staged.blobs where headTree.blobs[path] != blob { changed.insert(path) }
         for path in headTree.blobs.keys where staged.blobs[path] == nil { changed.insert(path) }

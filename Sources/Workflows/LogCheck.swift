@@ -67,7 +67,7 @@ public enum LogCheck {
             if let c = current, info.parents.first == c.commit {
                 parentState = (c.tree, c.model, c.findings)
             } else if let parent = info.parents.first {
-                let tree = try KernelTree.load(repo, tree: try repo.tree(ofCommit: parent))
+                let tree = try KernelTree.load(repo, tree: try repo.tree(ofCommit: parent), cache: session.store.cache)
                 let model = session.model(of: tree, base: current?.model)
                 parentState = (tree, model, session.checkWholeTree(model))
             } else {
@@ -89,7 +89,7 @@ public enum LogCheck {
             // --all-parents: a merge is also compared with each of its other parents.
             if allParents {
                 for other in info.parents.dropFirst() {
-                    let otherTree = try KernelTree.load(repo, tree: try repo.tree(ofCommit: other))
+                    let otherTree = try KernelTree.load(repo, tree: try repo.tree(ofCommit: other), cache: session.store.cache)
                     let otherModel = session.model(of: otherTree, base: model)
                     let otherFindings = session.engine.check(CheckContext(model: otherModel))
                     let againstOther = session.engine.check(CheckContext(model: model, base: otherModel))

@@ -152,7 +152,7 @@ public final class Session: @unchecked Sendable {
     public func tree(at revision: String) throws -> KernelTree {
         let tree = try treeID(at: revision)
         do {
-            return try KernelTree.load(repository, tree: tree)
+            return try KernelTree.load(repository, tree: tree, cache: store.cache)
         } catch let error as GitError {
             throw InputError(Session.describe(error, repository: repositoryPath, revision: revision))
         }
