@@ -65,7 +65,12 @@ public final class FactStore: @unchecked Sendable {
 
     /// The scanner's caps that cut this file short (the facts may be incomplete).
     func reportLimits(_ facts: SourceFacts, path: String) {
-        for d in facts.diagnostics where d.isLimit { report("\(path):\(d.line): \(d.message)") }
+        for note in FactStore.limitNotes(facts, path: path) { report(note) }
+    }
+
+    /// The notes the scanner's caps in `facts` make (what reading the file reports).
+    public static func limitNotes(_ facts: SourceFacts, path: String) -> [String] {
+        facts.diagnostics.filter(\.isLimit).map { "\(path):\($0.line): \($0.message)" }
     }
 
     /// Worker threads for tree passes: one per core (`MODCHECK_WORKERS` overrides).

@@ -3,6 +3,15 @@ import Facts
 import Foundation
 import Git
 
+/// What reading one header gives its graph: its blob, its summary (nil when followed from kept
+/// reads: made when needed), the headers its includes land on, and the notes reading it reported.
+struct HeaderRead {
+    var blob: ObjectID
+    var summary: HeaderSummary?
+    var includes: [Int]
+    var notes: [String]
+}
+
 /// A set of header numbers of one HeaderGraph.
 public struct HeaderSet: Sendable, Hashable {
     var words: [UInt64]
@@ -70,13 +79,17 @@ final class HeaderGraph: @unchecked Sendable {
         }
     }
 
+    /// The notes reading a header reported (by number; none for most).
+    private var notes: [Int: [String]] = [:]
+
+
     /// Every header read (not those whose facts could not be read), by number.
-    func readHeaders() -> [(header: Int, blob: ObjectID, includes: [Int])] {
+    func readHeaders() -> [(header: Int, blob: ObjectID, includes: [Int], notes: [String])] {
         lock.withLock {
-            var out: [(header: Int, blob: ObjectID, includes: [Int])] = []
+            var out: [(header: Int, blob: ObjectID, includes: [Int], notes: [String])] = []
             for (i, known) in edges.enumerated() {
                 guard let known, let blob = blobs[i] else { continue }
-                out.append((i, blob, known))
+                out.append((i, blob, known, notes[i] ?? []))
             }
             return out
         }
@@ -130,7 +143,7 @@ final class HeaderGraph: @unchecked Sendable {
         }
         let same = self.paths == base.paths
         // (The base's tables as they are now; `keep` runs outside its lock.)
-        let (known, summaries, blobs) = base.lock.withLock { (base.edges, base.summaries, base.blobs) }
+        let (known, summaries, blobs, baseNotes) = base.lock.withLock { (base.edges, base.summaries, base.blobs, base.notes) }
         // Kept reads hold while the numbering is the same (a visit checks each blob).
         (kept, summarize) = base.lock.withLock { (same ? base.kept : nil, base.summarize) }
         for (old, path) in base.paths.enumerated() {
@@ -145,6 +158,7 @@ final class HeaderGraph: @unchecked Sendable {
             edges[new] = mapped
             self.summaries[new] = summaries[old]
             self.blobs[new] = blobs[old]
+            notes[new] = baseNotes[old]
             if let blob = blobs[old] { byBlob[blob, default: []].append(new) }
         }
         for (v, known) in edges.enumerated() {
@@ -155,13 +169,13 @@ final class HeaderGraph: @unchecked Sendable {
     /// `base` with the headers `changed` read again through `visit`: their blobs and summaries
     /// are new, the includes of every header and so every closure are the base's. Nil when a
     /// changed header that the base read includes other headers now (closures would differ).
-    init?(updating base: HeaderGraph, changed: [Int], visit: (Int) -> (blob: ObjectID, summary: HeaderSummary?, includes: [Int])?) {
+    init?(updating base: HeaderGraph, changed: [Int], visit: (Int) -> HeaderRead?) {
         paths = base.paths
         number = base.number
-        (edges, includers, closures, summaries, blobs, byBlob, kept, summarize) = base.lock.withLock {
+        (edges, includers, closures, summaries, blobs, byBlob, kept, summarize, notes) = base.lock.withLock {
             (
                 base.edges, base.includers, base.closures, base.summaries, base.blobs, base.byBlob, base.kept,
-                base.summarize
+                base.summarize, base.notes
             )
         }
         updatedFrom = base
@@ -177,6 +191,7 @@ final class HeaderGraph: @unchecked Sendable {
             }
             blobs[v] = read?.blob
             summaries[v] = read?.summary
+            notes[v] = read.flatMap { $0.notes.isEmpty ? nil : $0.notes }
             if let blob = read?.blob { byBlob[blob, default: []].append(v) }
         }
     }
@@ -221,7 +236,7 @@ final class HeaderGraph: @unchecked Sendable {
 
     /// The closure of the headers `roots`, each included (directly) by some source.
     /// `visit(i)` reads header i once: its blob, summary and the headers it includes.
-    func closure(of roots: [Int], visit: (Int) -> (blob: ObjectID, summary: HeaderSummary?, includes: [Int])?)
+    func closure(of roots: [Int], visit: (Int) -> HeaderRead?)
         -> HeaderSet
     {
         lock.lock()
@@ -236,7 +251,7 @@ final class HeaderGraph: @unchecked Sendable {
 
     /// Tarjan's algorithm from `root` over headers without a closure yet; each finished
     /// component gets the union of its members and of the components it includes.
-    private func compute(from root: Int, visit: (Int) -> (blob: ObjectID, summary: HeaderSummary?, includes: [Int])?) {
+    private func compute(from root: Int, visit: (Int) -> HeaderRead?) {
         var order: [Int: Int] = [:]
         var low: [Int: Int] = [:]
         var onStack = Set<Int>()
@@ -248,6 +263,7 @@ final class HeaderGraph: @unchecked Sendable {
             let read = visit(v)
             blobs[v] = read?.blob
             summaries[v] = read?.summary
+            if let reported = read?.notes, !reported.isEmpty { notes[v] = reported }
             if let blob = read?.blob { byBlob[blob, default: []].append(v) }
             let next = read?.includes ?? []
             edges[v] = next

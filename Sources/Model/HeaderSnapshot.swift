@@ -17,12 +17,13 @@ import Git
 /// closure that reads it reaches it (HeaderGraph), and a kept name-table entry answers only once
 /// its blob counts as read, in the order the blobs were read (HeaderNameTable).
 final class KeptHeaderReads: @unchecked Sendable {
-    static let version = 1
+    static let version = 2
 
     let key: ObjectID
     let headerCount: Int
-    /// Header number → its blob and the numbers of the headers it includes.
-    let reads: [Int: (blob: ObjectID, includes: [Int])]
+    /// Header number → its blob, the numbers of the headers it includes, and the notes reading
+    /// it reported (the scanner's limits: a run that follows it reports them as reading would).
+    let reads: [Int: (blob: ObjectID, includes: [Int], notes: [String])]
     /// The blobs the name tables hold entries of, numbered as the entries name them.
     let blobs: [ObjectID]
     let blobSet: Set<ObjectID>
@@ -75,7 +76,7 @@ final class KeptHeaderReads: @unchecked Sendable {
     private init?(key: ObjectID, payload: [UInt8]) {
         self.key = key
         bytes = payload
-        var parsed: (Int, [Int: (ObjectID, [Int])], [ObjectID], [SortedNameTable])?
+        var parsed: (Int, [Int: (ObjectID, [Int], [String])], [ObjectID], [SortedNameTable])?
         payload.withUnsafeBytes { raw in
             var r = ByteReader(raw)
             guard (try? r.int()) == KeptHeaderReads.version, let count = try? r.int(), count >= 0,
@@ -83,15 +84,17 @@ final class KeptHeaderReads: @unchecked Sendable {
                     guard let id = ObjectID(hex: try r.string()) else { throw ByteDecodingError() }
                     return id
                 }),
-                let list = try? r.list({ r -> (Int, Int, [Int]) in (try r.int(), try r.int(), try r.list { try $0.int() }) })
+                let list = try? r.list({ r -> (Int, Int, [Int], [String]) in
+                    (try r.int(), try r.int(), try r.list { try $0.int() }, try r.strings())
+                })
             else { return }
-            var reads: [Int: (ObjectID, [Int])] = [:]
+            var reads: [Int: (ObjectID, [Int], [String])] = [:]
             reads.reserveCapacity(list.count)
-            for (header, blob, includes) in list {
+            for (header, blob, includes, notes) in list {
                 guard header >= 0, header < count, blob >= 0, blob < blobs.count,
                     includes.allSatisfy({ $0 >= 0 && $0 < count })
                 else { return }
-                reads[header] = (blobs[blob], includes)
+                reads[header] = (blobs[blob], includes, notes)
             }
             var tables: [SortedNameTable] = []
             var at = r.position
@@ -105,7 +108,7 @@ final class KeptHeaderReads: @unchecked Sendable {
         }
         guard let parsed else { return nil }
         headerCount = parsed.0
-        reads = parsed.1.mapValues { (blob: $0.0, includes: $0.1) }
+        reads = parsed.1.mapValues { (blob: $0.0, includes: $0.1, notes: $0.2) }
         blobs = parsed.2
         blobSet = Set(parsed.2)
         tables = parsed.3
@@ -161,6 +164,7 @@ final class KeptHeaderReads: @unchecked Sendable {
             w.int(read.header)
             w.int(number(read.blob))
             w.list(read.includes) { $1.int($0) }
+            w.strings(read.notes)
         }
         var out = w.bytes
         for table in Table.allCases {

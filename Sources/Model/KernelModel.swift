@@ -862,20 +862,21 @@ public final class KernelModel: @unchecked Sendable {
     /// Reads header `i` of `graph` in this tree: its blob, summary, and the headers it includes.
     /// A header an earlier run read with the same blob (a snapshot whose name-table entries this
     /// model's table holds) is followed as kept: marked read, no facts, no summary made.
-    func visitHeader(graph: HeaderGraph) -> (Int) -> (blob: ObjectID, summary: HeaderSummary?, includes: [Int])? {
+    func visitHeader(graph: HeaderGraph) -> (Int) -> HeaderRead? {
         let kept = graph.kept.flatMap { $0 === self.headerNames.kept ? $0 : nil }
         return { i in
             let h = graph.paths[i]
             guard let blob = self.tree.blobs[h] else { return nil }
             if let read = kept?.reads[i], read.blob == blob {
+                for note in read.notes { self.store.report(note) }
                 self.headerNames.markRead(blob)
-                return (blob, nil, read.includes)
+                return HeaderRead(blob: blob, summary: nil, includes: read.includes, notes: read.notes)
             }
             guard let f = self.store.facts(path: h, blob: blob, depth: .symbols) else { return nil }
             let summary = self.store.headerSummary(blob) { HeaderSummary(f) }
             self.headerNames.register(blob, summary)
             let includes = f.includes.flatMap { self.resolveIncludeMemo($0, from: h) }.compactMap { graph.number[$0] }
-            return (blob, summary, includes)
+            return HeaderRead(blob: blob, summary: summary, includes: includes, notes: FactStore.limitNotes(f, path: h))
         }
     }
 

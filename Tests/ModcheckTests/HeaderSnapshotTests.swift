@@ -22,8 +22,9 @@ extension TriageTests {
             [
                 "include/linux/hs-first.h":
                     "#define HS_WRAP(s) EXPORT_SYMBOL(s)\nstatic inline int hs_inline(void) { return 0; }\nstruct hs_thing { int alpha; int beta; };\n#define HS_NAME \"first\"\nint hs_declared(void);\n",
+                "include/linux/hs-big.h": "int hs_big(" + (0..<2100).map { "int a\($0)" }.joined(separator: ", ") + ");\n",
                 "include/linux/hs-second.h":
-                    "#include <linux/hs-first.h>\n#define HS_WRAP(s) EXPORT_SYMBOL_GPL(s)\n#ifdef CONFIG_HS\n#define HS_COND 1\n#endif\nstruct hs_thing { int gamma; };\n",
+                    "#include <linux/hs-big.h>\n#include <linux/hs-first.h>\n#define HS_WRAP(s) EXPORT_SYMBOL_GPL(s)\n#ifdef CONFIG_HS\n#define HS_COND 1\n#endif\nstruct hs_thing { int gamma; };\n",
                 "include/linux/hs-only-b.h": "int hs_only_b(void);\n#define HS_B_ONLY 1\n#define HS_NAME \"b\"\n",
                 "drivers/iommu/hs-a.c": "#include <linux/hs-second.h>\n#include <linux/hs-first.h>\n",
                 "drivers/iommu/hs-b.c": "#include <linux/hs-only-b.h>\n#include <linux/hs-first.h>\n",
@@ -72,6 +73,9 @@ extension TriageTests {
         XCTAssertEqual(readBoth.headerNames.summarizedCount, 0, "no header summarized again")
         XCTAssertGreaterThanOrEqual(readBoth.headerNames.keptFollowed, 3, "the hs- headers followed from the kept reads")
         XCTAssertEqual(second.store.cache?.warnings, [])
+        // The scanner's limit in hs-big.h is reported as reading it reports it.
+        XCTAssertTrue(plain.store.problems.contains { $0.hasPrefix("include/linux/hs-big.h:1: ") }, "\(plain.store.problems)")
+        XCTAssertEqual(second.store.problems, plain.store.problems)
 
         // A model derived from the read one, hs-first.h patched: what it declares now is seen,
         // and the names it redeclares are those a model without the snapshot finds.
