@@ -269,11 +269,13 @@ struct SortedNameTable {
 /// include and by each name they declare (ReverseUsers.swift: what a reverse search reads instead
 /// of every compiled file), kept under the tree's symbol index key and the scope, read in place.
 final class OutsideIndexSnapshot: @unchecked Sendable {
-    static let version = 1
+    static let version = 2
     private let bytes: [UInt8]
     private let paths: [String]
     private let includeTable: SortedNameTable
     private let declarationTable: SortedNameTable
+    /// Each file's include names, by path (what a reverse search asks of a file it tied).
+    private let fileIncludesTable: SortedNameTable
 
     static func name(_ key: ObjectID) -> String { "outside-\(key.hex).index" }
 
@@ -284,17 +286,39 @@ final class OutsideIndexSnapshot: @unchecked Sendable {
 
     private init?(_ payload: [UInt8]) {
         bytes = payload
-        var parsed: ([String], SortedNameTable, SortedNameTable)?
+        var parsed: ([String], SortedNameTable, SortedNameTable, SortedNameTable)?
         payload.withUnsafeBytes { raw in
             var r = ByteReader(raw)
             guard (try? r.int()) == OutsideIndexSnapshot.version, let paths = try? r.strings(),
                 let includes = SortedNameTable(raw, at: r.position),
-                let declarations = SortedNameTable(raw, at: includes.end), declarations.end == raw.count
+                let declarations = SortedNameTable(raw, at: includes.end),
+                let fileIncludes = SortedNameTable(raw, at: declarations.end), fileIncludes.end == raw.count
             else { return }
-            parsed = (paths, includes, declarations)
+            parsed = (paths, includes, declarations, fileIncludes)
         }
         guard let parsed else { return nil }
-        (paths, includeTable, declarationTable) = parsed
+        (paths, includeTable, declarationTable, fileIncludesTable) = parsed
+    }
+
+    /// The include names of the compiled file at `path`; nil when the index has no such file.
+    func includes(of path: String) -> [String]? {
+        bytes.withUnsafeBytes { raw -> [String]? in
+            guard let at = fileIncludesTable.find(path, in: raw) else { return nil }
+            var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[at...]))
+            return try? r.strings()
+        }
+    }
+
+    /// Every file's include names (a layered index flattened).
+    func allIncludes() -> [String: [String]] {
+        bytes.withUnsafeBytes { raw in
+            var out: [String: [String]] = [:]
+            for (path, at) in fileIncludesTable.entries(in: raw) {
+                var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[at...]))
+                out[path] = (try? r.strings()) ?? []
+            }
+            return out
+        }
     }
 
     func files(including name: String) -> Set<String>? { files(includeTable, name) }
@@ -327,8 +351,8 @@ final class OutsideIndexSnapshot: @unchecked Sendable {
     }
 
     static func store(
-        _ tables: (includes: [String: Set<String>], declarations: [String: Set<String>]), key: ObjectID,
-        cache: FactCache
+        _ tables: (includes: [String: Set<String>], declarations: [String: Set<String>], fileIncludes: [String: [String]]),
+        key: ObjectID, cache: FactCache
     ) {
         var paths = PathNumbers()
         func encode(_ table: [String: Set<String>]) -> [(String, [UInt8])] {
@@ -346,6 +370,12 @@ final class OutsideIndexSnapshot: @unchecked Sendable {
         var out = w.bytes
         SortedNameTable.append(includes, to: &out)
         SortedNameTable.append(declarations, to: &out)
+        SortedNameTable.append(
+            tables.fileIncludes.map { path, names in
+                var w = ByteWriter()
+                w.strings(names)
+                return (path, w.bytes)
+            }, to: &out)
         cache.storeSnapshot(name(key), out)
     }
 }

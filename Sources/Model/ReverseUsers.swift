@@ -65,26 +65,36 @@ extension KernelModel {
         // Only files an include's last component or a declaration ties to the names can see them
         // (the index of them pays once a few searches were made: a triage's postings; a pass over
         // every compiled file before that).
-        let candidates: [String]
-        if let index = outsideSourceIndex(made: reverseSearches.count >= 3) {
-            var tied = Set<String>()
-            for name in basenames { tied.formUnion(index.files(including: String(name))) }
-            for name in names { tied.formUnion(index.files(declaring: name)) }
-            candidates = Array(tied)
-        } else {
-            candidates = compiledSources.filter { $0.hasSuffix(".c") && !inScope($0) }
-            reverseSearches.add()
+        func includesReached(_ includes: [String], from path: String) -> Bool {
+            includes.contains { inc in
+                mayReach(inc)
+                    && resolveIncludeMemo(inc, from: path).contains { headerGraph.number[$0].map(reached.contains) ?? false }
+            }
         }
         var sources: [String] = []
-        for path in candidates {
-            guard let f = symbolFacts[path] else { continue }
-            let sees =
-                f.declarations.contains { names.contains($0.name) }
-                || f.includes.contains { inc in
-                    mayReach(inc)
-                        && resolveIncludeMemo(inc, from: path).contains { headerGraph.number[$0].map(reached.contains) ?? false }
+        if let index = outsideSourceIndex(made: reverseSearches.count >= 3) {
+            // The index says which files declare a name and what each file includes: no facts read.
+            var declaring = Set<String>()
+            for name in names { declaring.formUnion(index.files(declaring: name)) }
+            var tied = declaring
+            for name in basenames { tied.formUnion(index.files(including: String(name))) }
+            for path in tied {
+                if declaring.contains(path) {
+                    sources.append(path)
+                } else if let includes = index.includes(of: path) ?? symbolFacts[path]?.includes,
+                    includesReached(includes, from: path)
+                {
+                    sources.append(path)
                 }
-            if sees { sources.append(path) }
+            }
+        } else {
+            reverseSearches.add()
+            for path in compiledSources where path.hasSuffix(".c") && !inScope(path) {
+                guard let f = symbolFacts[path] else { continue }
+                if f.declarations.contains(where: { names.contains($0.name) }) || includesReached(f.includes, from: path) {
+                    sources.append(path)
+                }
+            }
         }
         sources.sort()
         let users = units(seeing: sources)
@@ -124,6 +134,8 @@ extension KernelModel {
 final class OutsideSourceIndex: @unchecked Sendable {
     private var byIncludeName: [String: Set<String>] = [:]
     private var byDeclaration: [String: Set<String>] = [:]
+    /// Each file's include names (a tied file's includes without decoding its facts).
+    private var fileIncludes: [String: [String]] = [:]
     /// A whole tree's index as an earlier run made it, read in place (OutsideIndexSnapshot).
     private let mapped: OutsideIndexSnapshot?
     /// The index this one is a layer over, and the paths whose entries there no longer hold.
@@ -151,9 +163,9 @@ final class OutsideSourceIndex: @unchecked Sendable {
     }
 
     /// Both tables of an index made here (not read back, not a layer), for a snapshot.
-    var tables: (includes: [String: Set<String>], declarations: [String: Set<String>])? {
+    var tables: (includes: [String: Set<String>], declarations: [String: Set<String>], fileIncludes: [String: [String]])? {
         guard parent == nil, mapped == nil else { return nil }
-        return (byIncludeName, byDeclaration)
+        return (byIncludeName, byDeclaration, fileIncludes)
     }
 
     /// `base`'s index (of `baseModel`) for `model`, which differs from it in `paths` only.
@@ -164,9 +176,10 @@ final class OutsideSourceIndex: @unchecked Sendable {
             parent = nil
             depth = 0
             replaced = []
-            (byIncludeName, byDeclaration) = base.flattened()
+            (byIncludeName, byDeclaration, fileIncludes) = base.flattened()
             OutsideSourceIndex.drop(sources, from: &byIncludeName)
             OutsideSourceIndex.drop(sources, from: &byDeclaration)
+            for path in sources { fileIncludes[path] = nil }
         } else {
             parent = base
             depth = base.depth + 1
@@ -188,6 +201,14 @@ final class OutsideSourceIndex: @unchecked Sendable {
         lookup { $0.mapped?.files(declaring: name) ?? $0.byDeclaration[name] }
     }
 
+    /// The include names of the compiled file at `path` outside the scope; nil when it is not one.
+    func includes(of path: String) -> [String]? {
+        if let own = fileIncludes[path] { return own }
+        if let mapped { return mapped.includes(of: path) }
+        if replaced.contains(path) { return nil }
+        return parent?.includes(of: path)
+    }
+
     private func lookup(_ table: (OutsideSourceIndex) -> Set<String>?) -> Set<String> {
         var found = parent?.lookup(table) ?? []
         if !replaced.isEmpty, !found.isEmpty { found.subtract(replaced) }
@@ -196,17 +217,22 @@ final class OutsideSourceIndex: @unchecked Sendable {
     }
 
     /// Both tables with every layer applied.
-    private func flattened() -> ([String: Set<String>], [String: Set<String>]) {
-        if let mapped { return mapped.tables() }
-        guard let parent else { return (byIncludeName, byDeclaration) }
-        var (includes, declarations) = parent.flattened()
+    private func flattened() -> ([String: Set<String>], [String: Set<String>], [String: [String]]) {
+        if let mapped {
+            let (includes, declarations) = mapped.tables()
+            return (includes, declarations, mapped.allIncludes())
+        }
+        guard let parent else { return (byIncludeName, byDeclaration, fileIncludes) }
+        var (includes, declarations, perFile) = parent.flattened()
         func apply(_ table: inout [String: Set<String>], _ own: [String: Set<String>]) {
             OutsideSourceIndex.drop(replaced, from: &table)
             for (name, files) in own { table[name, default: []].formUnion(files) }
         }
         apply(&includes, byIncludeName)
         apply(&declarations, byDeclaration)
-        return (includes, declarations)
+        for path in replaced { perFile[path] = nil }
+        for (path, names) in fileIncludes { perFile[path] = names }
+        return (includes, declarations, perFile)
     }
 
     /// `table` without `paths` in any of its sets.
@@ -216,6 +242,7 @@ final class OutsideSourceIndex: @unchecked Sendable {
     }
 
     private func add(_ path: String, _ f: SourceFacts) {
+        fileIncludes[path] = f.includes
         for inc in f.includes { byIncludeName[String(lastPathComponent(inc[...])), default: []].insert(path) }
         for d in f.declarations { byDeclaration[d.name, default: []].insert(path) }
     }

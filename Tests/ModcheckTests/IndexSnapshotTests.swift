@@ -113,6 +113,22 @@ extension TriageTests {
         let derivedPlain = plain.model(of: patched, base: built, changedPaths: ["drivers/pci/pci.c"])
         let derivedWarm = warm.model(of: patched, base: read, changedPaths: ["drivers/pci/pci.c"])
         XCTAssertEqual(users(derivedWarm), users(derivedPlain))
+        // What the index says each outside file includes is what its facts say, read back, in a
+        // layer over it, and for a file whose includes the layer changed.
+        func checkIncludes(_ m: KernelModel) throws {
+            let index = try XCTUnwrap(m.outsideSourceIndex(made: true))
+            let outside = m.compiledSources.filter { $0.hasSuffix(".c") && !m.inScope($0) }
+            XCTAssertFalse(outside.isEmpty)
+            for path in outside { XCTAssertEqual(index.includes(of: path), m.symbolFacts[path]?.includes, path) }
+            XCTAssertNil(index.includes(of: "drivers/iommu/iommu.c"), "a scoped file is not in the index")
+        }
+        try checkIncludes(read)
+        try checkIncludes(derivedWarm)
+        let included = try write(["drivers/pci/pci.c": "#include <linux/hs-new.h>\n" + pci], on: tree, to: repo)
+        let layered = warm.model(of: included, base: read, changedPaths: ["drivers/pci/pci.c"])
+        XCTAssertEqual(
+            try XCTUnwrap(layered.outsideSourceIndex(made: true)).includes(of: "drivers/pci/pci.c")?.first, "linux/hs-new.h")
+        XCTAssertEqual(users(layered), users(plain.model(of: included, base: built, changedPaths: ["drivers/pci/pci.c"])))
         XCTAssertEqual(warm.store.cache?.warnings, [])
 
         try damage(try XCTUnwrap(snapshots().first))
