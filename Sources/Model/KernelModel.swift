@@ -72,6 +72,10 @@ public final class KernelModel: @unchecked Sendable {
     let memoLock = NSLock()
     /// The model this one was derived from (for `changedPaths(since:)`).
     private(set) weak var baseModelIdentity: KernelModel?
+    /// The whole-tree model at the start of this one's chain of derivations (held: the earlier
+    /// links are let go of, a series' or a history's), and every path changed since it.
+    let rootModel: KernelModel?
+    let changedSinceRoot: Set<String>?
     /// The base model's header indexes (to tell which units a changed header reaches).
     private let inheritedHeaderIndexes: [String: HeaderIndex]
     /// Which header blobs provide each name: one table for this model and every model derived
@@ -602,6 +606,8 @@ public final class KernelModel: @unchecked Sendable {
         self.unitsBySource = bySource
         self.changedSinceBase = changed
         self.baseModelIdentity = base
+        rootModel = base.map { $0.rootModel ?? $0 }
+        changedSinceRoot = base.map { ($0.changedSinceRoot ?? []).union(changed ?? []) }
         reverseSearches = base?.reverseSearches ?? SearchCounter()
         self.unitsAsBase = base != nil && reusedUnits
         unitSourcesByName = base.flatMap { reusedUnits ? $0.unitSourcesByName : nil } ?? UnitSourcesByName()

@@ -72,12 +72,14 @@ extension KernelModel {
             }
         }
         var sources: [String] = []
-        if let index = outsideSourceIndex(made: reverseSearches.count >= 3) {
+        let index = outsideSourceIndex(made: reverseSearches.count >= 3)
+        if let index {
             // The index says which files declare a name and what each file includes: no facts read.
             var declaring = Set<String>()
             for name in names { declaring.formUnion(index.files(declaring: name)) }
             var tied = declaring
             for name in basenames { tied.formUnion(index.files(including: String(name))) }
+            Timing.mark("reverse users: \(tied.count) tied, \(declaring.count) declaring")
             for path in tied {
                 if declaring.contains(path) {
                     sources.append(path)
@@ -261,6 +263,17 @@ extension KernelModel {
             var paths = changed
             if compiledSources != base.compiledSources {
                 paths.formUnion(compiledSources.symmetricDifference(base.compiledSources))
+            }
+            made = OutsideSourceIndex(updating: known, to: self, paths: paths)
+        }
+        // The base let go of (a series or a history keeps only its latest model): the whole
+        // tree's index at the start of the chain, with every path changed since.
+        if made == nil, baseModelIdentity == nil, let root = rootModel, root.scope == scope,
+            let sinceRoot = changedSinceRoot, let known = root.outsideSourceIndex(made: make)
+        {
+            var paths = sinceRoot
+            if compiledSources != root.compiledSources {
+                paths.formUnion(compiledSources.symmetricDifference(root.compiledSources))
             }
             made = OutsideSourceIndex(updating: known, to: self, paths: paths)
         }

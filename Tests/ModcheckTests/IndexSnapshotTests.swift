@@ -129,6 +129,17 @@ extension TriageTests {
         XCTAssertEqual(
             try XCTUnwrap(layered.outsideSourceIndex(made: true)).includes(of: "drivers/pci/pci.c")?.first, "linux/hs-new.h")
         XCTAssertEqual(users(layered), users(plain.model(of: included, base: built, changedPaths: ["drivers/pci/pci.c"])))
+        // A chain whose middle link was let go of (a series keeps only its latest model): the
+        // index is the whole tree's with every path changed since, and the users are the same.
+        let again = try write(["drivers/pci/pci.c": "#include <linux/hs-other.h>\n" + pci], on: included, to: repo)
+        var middle: KernelModel? = warm.model(of: included, base: read, changedPaths: ["drivers/pci/pci.c"])
+        let last = warm.model(of: again, base: try XCTUnwrap(middle), changedPaths: ["drivers/pci/pci.c"])
+        middle = nil
+        XCTAssertNil(middle)
+        let lastIndex = try XCTUnwrap(last.outsideSourceIndex(made: false), "from the root's index")
+        XCTAssertEqual(lastIndex.includes(of: "drivers/pci/pci.c")?.first, "linux/hs-other.h")
+        let plainChain = plain.model(of: included, base: built, changedPaths: ["drivers/pci/pci.c"])
+        XCTAssertEqual(users(last), users(plain.model(of: again, base: plainChain, changedPaths: ["drivers/pci/pci.c"])))
         XCTAssertEqual(warm.store.cache?.warnings, [])
 
         try damage(try XCTUnwrap(snapshots().first))
