@@ -86,10 +86,16 @@ public final class FactCache: @unchecked Sendable {
     }
 
     /// Reads every shard now, in parallel, so that later lookups from worker threads are cheap.
-    public func preloadAll() {
+    public func preloadAll() { preload(Set(0..<256)) }
+
+    /// Reads the shards holding `blobs`' records now, in parallel (a few files' facts index a
+    /// few shards, not all 256).
+    public func preload(shardsOf blobs: [ObjectID]) { preload(Set(blobs.map { Int($0.rawBytes[0]) })) }
+
+    private func preload(_ wanted: Set<Int>) {
         let loaded = ParallelSlots<MappedShard>(count: 256)
         defer { loaded.free() }
-        let needed = lock.withLock { (0..<256).filter { shards[$0] == nil } }
+        let needed = lock.withLock { wanted.sorted().filter { shards[$0] == nil } }
         DispatchQueue.concurrentPerform(iterations: needed.count) { i in
             loaded.set(needed[i], readShard(needed[i]))
         }

@@ -181,7 +181,7 @@ public final class FactStore: @unchecked Sendable {
         of files: [(path: String, blob: ObjectID)], depth: ScanDepth, workers: Int = FactStore.defaultWorkers
     ) -> [SourceFacts] {
         if files.isEmpty { return [] }
-        cache?.preloadAll()
+        cache?.preload(shardsOf: files.map(\.blob))
         let results = ParallelSlots<SourceFacts>(count: files.count)
         defer { results.free() }
         let workerCount = max(1, min(workers, files.count / 64 + 1))

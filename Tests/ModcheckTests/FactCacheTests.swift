@@ -205,6 +205,24 @@ final class FactCacheTests: XCTestCase {
         XCTAssertNil(cache.kconfigRanges(key))
         XCTAssertTrue(cache.warnings.contains { $0.contains("damaged snapshot") }, "\(cache.warnings)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+
+        // Any one bit flipped anywhere past the format byte is caught by the word checksum.
+        for position in 5..<whole.count {
+            for bit in [0, 3, 7] {
+                var flipped = whole
+                flipped[position] ^= UInt8(1 << bit)
+                try flipped.write(to: URL(fileURLWithPath: path))
+                XCTAssertNil(cache.kconfigRanges(key), "byte \(position) bit \(bit)")
+            }
+        }
+        // A snapshot of another format is not damage: removed without a note, made again.
+        let fresh = try FactCache(directory: dir)
+        var older = whole
+        older[4] = 1
+        try older.write(to: URL(fileURLWithPath: path))
+        XCTAssertNil(fresh.kconfigRanges(key))
+        XCTAssertEqual(fresh.warnings, [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
     }
 
     /// Two runs appending to the same shards at once both land whole.
