@@ -132,7 +132,8 @@ extension ByteReader {
         let n = try int()
         guard n >= 0, n <= bytes.count - offset else { throw ByteDecodingError() }
         var out: [T] = []
-        out.reserveCapacity(n)
+        // (Bounded: a count read from a damaged buffer must not ask for gigabytes up front.)
+        out.reserveCapacity(min(n, 1 << 16))
         for _ in 0..<n { out.append(try element(&self)) }
         return out
     }

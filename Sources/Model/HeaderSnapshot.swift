@@ -17,7 +17,7 @@ import Git
 /// closure that reads it reaches it (HeaderGraph), and a kept name-table entry answers only once
 /// its blob counts as read, in the order the blobs were read (HeaderNameTable).
 final class KeptHeaderReads: @unchecked Sendable {
-    static let version = 2
+    static let version = 3
 
     let key: ObjectID
     let headerCount: Int
@@ -31,6 +31,7 @@ final class KeptHeaderReads: @unchecked Sendable {
     private let tables: [SortedNameTable]
     private let lock = NSLock()
     private var memo: [Int: [String: [(blob: ObjectID, bytes: ArraySlice<UInt8>)]]] = [:]
+
 
     /// The six name tables, in this order.
     enum Table: Int, CaseIterable {
@@ -60,10 +61,13 @@ final class KeptHeaderReads: @unchecked Sendable {
             count += 1
         }
 
-        func key(architectures: [String]) -> ObjectID? {
+        /// The key for a model of `scope` (the headers a run reads follow the units it checks:
+        /// a `--scope drivers` run reads 20k of them, a hook's run 3,000; each keeps its own).
+        func key(architectures: [String], scope: [String]) -> ObjectID? {
             let text =
                 "header reads v\(KeptHeaderReads.version) \(FactCache.binaryIdentity)\n"
-                + "architectures \(architectures.joined(separator: " "))\n\(count) \(sum) \(mixed)\n"
+                + "architectures \(architectures.joined(separator: " "))\nscope \(scope.joined(separator: " "))\n"
+                + "\(count) \(sum) \(mixed)\n"
             return try? Repository.blobHash(Array(text.utf8))
         }
     }
@@ -115,18 +119,21 @@ final class KeptHeaderReads: @unchecked Sendable {
     }
 
     /// The entries of `name` in `table`: each blob with its value's bytes (decoded by the caller).
+    /// A name's value is its entries one after another: the blob's number, the length, the bytes.
     func entries(_ table: Table, _ name: String) -> [(blob: ObjectID, bytes: ArraySlice<UInt8>)] {
         if let known = lock.withLock({ memo[table.rawValue]?[name] }) { return known }
         let found = bytes.withUnsafeBytes { raw -> [(blob: ObjectID, bytes: ArraySlice<UInt8>)] in
-            guard let at = tables[table.rawValue].find(name, in: raw) else { return [] }
-            var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[at...]))
-            guard let list = try? r.list({ r -> (Int, Int) in (try r.int(), try r.int()) }) else { return [] }
+            guard let range = tables[table.rawValue].findRange(name, in: raw) else { return [] }
             var out: [(blob: ObjectID, bytes: ArraySlice<UInt8>)] = []
-            var offset = at + r.position
-            for (blob, length) in list {
-                guard blob >= 0, blob < blobs.count, length >= 0, offset + length <= raw.count else { return [] }
-                out.append((blobs[blob], bytes[offset..<offset + length]))
-                offset += length
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[offset..<range.upperBound]))
+                guard let blob = try? r.int(), let length = try? r.int(), blob >= 0, blob < blobs.count, length >= 0
+                else { return [] }
+                let at = offset + r.position
+                guard length <= range.upperBound - at else { return [] }
+                out.append((blobs[blob], bytes[at..<at + length]))
+                offset = at + length
             }
             return out
         }
@@ -134,18 +141,34 @@ final class KeptHeaderReads: @unchecked Sendable {
         return found
     }
 
-    /// Every entry of `table` (what a new snapshot carries over).
-    func allEntries(_ table: Table) -> [String: [(blob: ObjectID, bytes: ArraySlice<UInt8>)]] {
-        let names = bytes.withUnsafeBytes { raw in tables[table.rawValue].entries(in: raw).map(\.0) }
-        var out: [String: [(blob: ObjectID, bytes: ArraySlice<UInt8>)]] = [:]
-        for name in names { out[name] = entries(table, name) }
-        return out
+    /// Every name of `table` with its value's bytes as kept (carried into a new snapshot whole:
+    /// its blob numbers hold there, the new snapshot's blob list starting with this one's).
+    func rawValues(_ table: Table) -> [(String, ArraySlice<UInt8>)] {
+        bytes.withUnsafeBytes { raw in
+            var out: [(String, ArraySlice<UInt8>)] = []
+            let t = tables[table.rawValue]
+            out.reserveCapacity(t.count)
+            for i in 0..<t.count {
+                guard let (name, value) = t.entryRange(i, in: raw) else { break }
+                out.append((String(decoding: name, as: UTF8.self), bytes[value]))
+            }
+            return out
+        }
     }
 
-    /// Writes what `graph` read (with what it was given from `kept`) and the name table's
-    /// entries of those headers' blobs.
+    /// Writes what `graph` read, with what its kept reads hold that it did not reach, and the
+    /// name table's entries of those headers' blobs.
     static func store(graph: HeaderGraph, names: HeaderNameTable, key: ObjectID, cache: FactCache) {
-        let reads = graph.readHeaders()
+        let kept = graph.kept.flatMap { $0 === names.kept ? $0 : nil }
+        var reads = graph.readHeaders()
+        if let kept {
+            let read = Set(reads.map(\.header))
+            for (header, k) in kept.reads where !read.contains(header) {
+                reads.append((header, k.blob, k.includes, k.notes))
+            }
+            reads.sort { $0.header < $1.header }
+        }
+        // Kept blobs first, in their order: the kept entries' numbers stay right.
         var blobNumbers: [ObjectID: Int] = [:]
         var blobList: [ObjectID] = []
         func number(_ blob: ObjectID) -> Int {
@@ -154,8 +177,15 @@ final class KeptHeaderReads: @unchecked Sendable {
             blobList.append(blob)
             return blobList.count - 1
         }
+        for blob in kept?.blobs ?? [] { _ = number(blob) }
         for read in reads { _ = number(read.blob) }
-        let entries = names.encodedEntries(of: Set(blobList))
+        var tables = Array(repeating: [String: [UInt8]](), count: Table.allCases.count)
+        if let kept {
+            for table in Table.allCases {
+                for (name, value) in kept.rawValues(table) { tables[table.rawValue][name] = Array(value) }
+            }
+        }
+        names.appendOwnEntries(to: &tables, of: Set(blobList), number: number)
         var w = ByteWriter()
         w.int(version)
         w.int(graph.paths.count)
@@ -168,17 +198,8 @@ final class KeptHeaderReads: @unchecked Sendable {
         }
         var out = w.bytes
         for table in Table.allCases {
-            let list = (entries[table] ?? [:]).map { name, values -> (String, [UInt8]) in
-                var w = ByteWriter()
-                w.list(values) { value, w in
-                    w.int(number(value.blob))
-                    w.int(value.bytes.count)
-                }
-                var bytes = w.bytes
-                for value in values { bytes += value.bytes }
-                return (name, bytes)
-            }
-            SortedNameTable.append(list, to: &out)
+            SortedNameTable.append(tables[table.rawValue].map { ($0.key, $0.value) }, to: &out)
+            tables[table.rawValue] = [:]
         }
         cache.storeSnapshot(name(key), out)
     }

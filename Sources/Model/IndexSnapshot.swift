@@ -201,6 +201,11 @@ struct SortedNameTable {
     /// Entry `i`: its name's bytes and where its value starts; nil when the entry points outside
     /// the table (damage).
     func entry(_ i: Int, in raw: UnsafeRawBufferPointer) -> (name: UnsafeRawBufferPointer, value: Int)? {
+        entryRange(i, in: raw).map { ($0.name, $0.value.lowerBound) }
+    }
+
+    /// Entry `i`: its name's bytes and where its value lies.
+    func entryRange(_ i: Int, in raw: UnsafeRawBufferPointer) -> (name: UnsafeRawBufferPointer, value: Range<Int>)? {
         let entry = start + 8 + i * SortedNameTable.entrySize
         let nameAt = start + Int(SortedNameTable.word(raw, entry))
         let nameLength = Int(SortedNameTable.word(raw, entry + 4))
@@ -209,19 +214,22 @@ struct SortedNameTable {
         guard nameAt >= start, nameAt + nameLength <= end, valueAt >= start, valueAt + valueLength <= end else {
             return nil
         }
-        return (UnsafeRawBufferPointer(rebasing: raw[nameAt..<nameAt + nameLength]), valueAt)
+        return (UnsafeRawBufferPointer(rebasing: raw[nameAt..<nameAt + nameLength]), valueAt..<valueAt + valueLength)
     }
 
     /// Where `name`'s value starts in `raw`; nil when the table has no such name (or is damaged
     /// there).
-    func find(_ name: String, in raw: UnsafeRawBufferPointer) -> Int? {
+    func find(_ name: String, in raw: UnsafeRawBufferPointer) -> Int? { findRange(name, in: raw)?.lowerBound }
+
+    /// Where `name`'s value lies in `raw`; nil when the table has no such name.
+    func findRange(_ name: String, in raw: UnsafeRawBufferPointer) -> Range<Int>? {
         var name = name
-        return name.withUTF8 { key -> Int? in
+        return name.withUTF8 { key -> Range<Int>? in
             var low = 0
             var high = count
             while low < high {
                 let mid = (low + high) / 2
-                guard let (entryName, value) = entry(mid, in: raw) else { return nil }
+                guard let (entryName, value) = entryRange(mid, in: raw) else { return nil }
                 let order = SortedNameTable.compare(entryName, UnsafeRawBufferPointer(key))
                 if order == 0 { return value }
                 if order < 0 { low = mid + 1 } else { high = mid }

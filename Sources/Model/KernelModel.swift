@@ -138,7 +138,7 @@ public final class KernelModel: @unchecked Sendable {
                     headerKey.add(path, blob)
                 }
                 let architectures = KernelModel.architectures(of: tree)
-                let readsKey = store.cache != nil ? headerKey.key(architectures: architectures) : nil
+                let readsKey = store.cache != nil ? headerKey.key(architectures: architectures, scope: scope) : nil
                 let reads = readsKey.flatMap { key in store.cache.flatMap { KeptHeaderReads.load(key, cache: $0) } }
                 return WholeTreeLayout(
                     structureKey: key, structure: kept, headerPaths: headers,
@@ -1772,20 +1772,18 @@ final class HeaderNameTable: @unchecked Sendable {
         }
     }
 
-    /// The entries of `blobs` (kept ones as kept, this run's encoded) by table and name: what a
-    /// header reads snapshot holds.
-    func encodedEntries(of blobs: Set<ObjectID>) -> [KeptHeaderReads.Table: [String: [(blob: ObjectID, bytes: ArraySlice<UInt8>)]]] {
-        var out: [KeptHeaderReads.Table: [String: [(blob: ObjectID, bytes: ArraySlice<UInt8>)]]] = [:]
-        if let kept {
-            for table in KeptHeaderReads.Table.allCases {
-                out[table] = kept.allEntries(table).mapValues { $0.filter { blobs.contains($0.blob) } }.filter { !$0.value.isEmpty }
-            }
-        }
+    /// Appends the entries of the blobs this run summarized itself that are among `blobs` to
+    /// `tables` (by table, by name: each entry the blob's number, its payload's length and
+    /// payload), in blob order: the same reads make the same bytes.
+    func appendOwnEntries(to tables: inout [[String: [UInt8]]], of blobs: Set<ObjectID>, number: (ObjectID) -> Int) {
         let own = lock.withLock { summarized.filter { blobs.contains($0.key) } }
-        // In blob order: the same reads make the same bytes.
         for (blob, summary) in own.sorted(by: { $0.key < $1.key }) {
-            func add(_ table: KeptHeaderReads.Table, _ name: String, _ bytes: [UInt8]) {
-                out[table, default: [:]][name, default: []].append((blob, bytes[...]))
+            let n = number(blob)
+            func add(_ table: KeptHeaderReads.Table, _ name: String, _ payload: [UInt8]) {
+                var w = ByteWriter()
+                w.int(n)
+                w.int(payload.count)
+                tables[table.rawValue][name, default: []].append(contentsOf: w.bytes + payload)
             }
             for (name, conditions) in summary.conditions { add(.providers, name, HeaderEntryCoding.conditions(conditions)) }
             for name in summary.declared { add(.declarers, name, []) }
@@ -1794,7 +1792,6 @@ final class HeaderNameTable: @unchecked Sendable {
             for (name, words) in summary.mentions { add(.mentions, name, HeaderEntryCoding.words(words)) }
             for (name, text) in summary.strings { add(.strings, name, HeaderEntryCoding.text(text)) }
         }
-        return out
     }
 }
 

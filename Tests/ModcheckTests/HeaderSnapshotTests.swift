@@ -28,6 +28,8 @@ extension TriageTests {
                 "include/linux/hs-only-b.h": "int hs_only_b(void);\n#define HS_B_ONLY 1\n#define HS_NAME \"b\"\n",
                 "drivers/iommu/hs-a.c": "#include <linux/hs-second.h>\n#include <linux/hs-first.h>\n",
                 "drivers/iommu/hs-b.c": "#include <linux/hs-only-b.h>\n#include <linux/hs-first.h>\n",
+                "include/linux/hs-c.h": "int hs_c(void);\n",
+                "drivers/iommu/hs-c.c": "#include <linux/hs-c.h>\n",
             ], on: head, to: repo)
         let names = ["HS_WRAP", "hs_inline", "hs_declared", "HS_NAME", "HS_COND", "hs_only_b", "HS_B_ONLY", "hs_new", "nothing"]
         /// Each unit's index in turn, and after each what the unit's headers and the whole
@@ -104,5 +106,18 @@ extension TriageTests {
         let fourth = try session(cacheIn: cacheDirectory)
         XCTAssertEqual(answers(fourth.model(of: tree), both), expectedBoth)
         XCTAssertEqual(fourth.store.cache?.warnings, [])
+
+        // A run that reads one header more but not hs-b's: what it keeps still holds hs-b's.
+        let fifth = try session(cacheIn: cacheDirectory)
+        let partial = fifth.model(of: tree)
+        XCTAssertEqual(answers(partial, [both[0]]), expectedA)
+        XCTAssertTrue(partial.headerIndex(for: ["drivers/iommu/hs-c.c"]).isDeclared("hs_c"))
+        XCTAssertEqual(partial.headerNames.summarizedCount, 1, "hs-c.h read")
+        fifth.finish()
+        let sixth = try session(cacheIn: cacheDirectory)
+        let whole = sixth.model(of: tree)
+        XCTAssertEqual(answers(whole, both), expectedBoth)
+        XCTAssertTrue(whole.headerIndex(for: ["drivers/iommu/hs-c.c"]).isDeclared("hs_c"))
+        XCTAssertEqual(whole.headerNames.summarizedCount, 0, "every header from the kept reads")
     }
 }
