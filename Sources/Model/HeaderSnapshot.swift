@@ -197,6 +197,7 @@ final class KeptHeaderReads: @unchecked Sendable {
             w.strings(read.notes)
         }
         var out = w.bytes
+        out.reserveCapacity(out.count + tables.reduce(0) { $0 + $1.reduce(0) { $0 + $1.key.utf8.count + $1.value.count + 16 } + 8 })
         for table in Table.allCases {
             SortedNameTable.append(tables[table.rawValue].map { ($0.key, $0.value) }, to: &out)
             tables[table.rawValue] = [:]

@@ -247,29 +247,33 @@ struct SortedNameTable {
         return a.count - b.count
     }
 
-    /// Appends a table of `entries` (any order; names distinct) to `out`.
+    /// Appends a table of `entries` (any order; names distinct) to `out`, written in place (no
+    /// copy of the names and values but into `out`).
     static func append(_ entries: [(String, [UInt8])], to out: inout [UInt8]) {
         let sorted = entries.map { (Array($0.0.utf8), $0.1) }.sorted { a, b in
             a.0.withUnsafeBytes { pa in b.0.withUnsafeBytes { pb in compare(pa, pb) < 0 } }
         }
-        var table: [UInt8] = []
-        var data: [UInt8] = []
-        let dataStart = 8 + sorted.count * entrySize
         func put(_ v: Int, _ into: inout [UInt8]) {
             for i in 0..<4 { into.append(UInt8((UInt32(v) >> (8 * UInt32(i))) & 0xff)) }
         }
-        for (name, value) in sorted {
-            put(dataStart + data.count, &table)
-            put(name.count, &table)
-            data += name
-            put(dataStart + data.count, &table)
-            put(value.count, &table)
-            data += value
-        }
+        let dataStart = 8 + sorted.count * entrySize
+        let dataSize = sorted.reduce(0) { $0 + $1.0.count + $1.1.count }
+        out.reserveCapacity(out.count + dataStart + dataSize)
         put(sorted.count, &out)
-        put(dataStart + data.count, &out)
-        out += table
-        out += data
+        put(dataStart + dataSize, &out)
+        var at = dataStart
+        for (name, value) in sorted {
+            put(at, &out)
+            put(name.count, &out)
+            at += name.count
+            put(at, &out)
+            put(value.count, &out)
+            at += value.count
+        }
+        for (name, value) in sorted {
+            out += name
+            out += value
+        }
     }
 }
 
