@@ -23,6 +23,9 @@ extension FactCache {
 
     func kconfigTreeName(_ key: ObjectID) -> String { "kconfig-\(key.hex).tree" }
 
+    /// The evaluator's symbol graph of the tree kept under `key` (KconfigEvaluator.graphBytes).
+    public static func kconfigGraphName(_ key: ObjectID) -> String { "kconfig-\(key.hex).graph" }
+
     /// The tree kept under `key` and the files its parse read, when each of those files still
     /// has its blob in `blobs`; nil otherwise (a damaged snapshot is noted and removed).
     public func kconfigTree(_ key: ObjectID, blobs: PathMap) -> (tree: KconfigTree, files: [String: ObjectID])? {

@@ -40,36 +40,16 @@ final class KeptHeaderReads: @unchecked Sendable {
 
     static func name(_ key: ObjectID) -> String { "headers-\(key.hex).reads" }
 
-    /// The key of a tree's headers: an order-free sum over each header's path and blob (as the
-    /// structure key: no sort of 20k paths), their count, the architectures and the binary.
-    struct KeyBuilder {
-        private var sum: UInt64 = 0
-        private var mixed: UInt64 = 0
-        private var count = 0
-
-        mutating func add(_ path: String, _ blob: ObjectID) {
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in path.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-            withUnsafeBytes(of: blob) { raw in
-                for byte in raw { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-            }
-            sum &+= h
-            var z = h &+ 0x9e37_79b9_7f4a_7c15
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            mixed ^= z ^ (z >> 31)
-            count += 1
-        }
-
-        /// The key for a model of `scope` (the headers a run reads follow the units it checks:
-        /// a `--scope drivers` run reads 20k of them, a hook's run 3,000; each keeps its own).
-        func key(architectures: [String], scope: [String]) -> ObjectID? {
-            let text =
-                "header reads v\(KeptHeaderReads.version) \(FactCache.binaryIdentity)\n"
-                + "architectures \(architectures.joined(separator: " "))\nscope \(scope.joined(separator: " "))\n"
-                + "\(count) \(sum) \(mixed)\n"
-            return try? Repository.blobHash(Array(text.utf8))
-        }
+    /// The key of a tree's headers (every header path with its blob: `headers`, a PathSetSum),
+    /// for a model of `scope` (the headers a run reads follow the units it checks: a `--scope
+    /// drivers` run reads 20k of them, a hook's run 3,000; each keeps its own), the architectures
+    /// and the binary.
+    static func key(headers: PathSetSum, architectures: [String], scope: [String]) -> ObjectID? {
+        let text =
+            "header reads v\(version) \(FactCache.binaryIdentity)\n"
+            + "architectures \(architectures.joined(separator: " "))\nscope \(scope.joined(separator: " "))\n"
+            + "\(headers.text)\n"
+        return try? Repository.blobHash(Array(text.utf8))
     }
 
     static func load(_ key: ObjectID, cache: FactCache) -> KeptHeaderReads? {

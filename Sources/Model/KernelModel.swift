@@ -132,13 +132,15 @@ public final class KernelModel: @unchecked Sendable {
                 let key = config == nil && store.cache != nil ? ModelStructure.key(of: tree) : nil
                 let kept = key.flatMap { key in store.cache.flatMap { ModelStructure.load(key, cache: $0) } }
                 var headers = Set<String>()
-                var headerKey = KeptHeaderReads.KeyBuilder()
+                var headerKey = PathSetSum()
                 for (path, blob) in tree.blobs where isHeaderPath(path) {
                     headers.insert(path)
                     headerKey.add(path, blob)
                 }
                 let architectures = KernelModel.architectures(of: tree)
-                let readsKey = store.cache != nil ? headerKey.key(architectures: architectures, scope: scope) : nil
+                let readsKey =
+                    store.cache != nil
+                    ? KeptHeaderReads.key(headers: headerKey, architectures: architectures, scope: scope) : nil
                 let reads = readsKey.flatMap { key in store.cache.flatMap { KeptHeaderReads.load(key, cache: $0) } }
                 return WholeTreeLayout(
                     structureKey: key, structure: kept, headerPaths: headers,
@@ -210,7 +212,7 @@ public final class KernelModel: @unchecked Sendable {
                 evaluator = updated
             } else {
                 // Its symbol graph as a run over the same Kconfig files kept it, else built and kept.
-                let graphName = treeKey.map { "kconfig-\($0.hex).graph" }
+                let graphName = treeKey.map(FactCache.kconfigGraphName)
                 if let cache = store.cache, let graphName, !FactCache.rebuild,
                     let kept = cache.snapshot(graphName, unreadable: "Kconfig graph snapshot", { KconfigEvaluator(tree: kconfig, graph: $0) })
                 {

@@ -29,24 +29,9 @@ struct ModelStructure {
     /// The key of `tree`'s structure: an order-independent 128-bit digest over every path (with
     /// its blob id, except for headers), with the modcheck binary and the format version.
     static func key(of tree: KernelTree) -> ObjectID? {
-        var sum: UInt64 = 0
-        var mixed: UInt64 = 0
-        for (path, blob) in tree.blobs {
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in path.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-            if !path.hasSuffix(".h") {
-                withUnsafeBytes(of: blob) { raw in
-                    for byte in raw { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-                }
-            }
-            sum &+= h
-            // splitmix64 of the entry's hash: a second, independent sum.
-            var z = h &+ 0x9e37_79b9_7f4a_7c15
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            mixed ^= z ^ (z >> 31)
-        }
-        let text = "model structure v\(version) \(FactCache.binaryIdentity)\n\(tree.blobs.count) \(sum) \(mixed)\n"
+        var sum = PathSetSum()
+        for (path, blob) in tree.blobs { sum.add(path, path.hasSuffix(".h") ? nil : blob) }
+        let text = "model structure v\(version) \(FactCache.binaryIdentity)\n\(sum.text)\n"
         return try? Repository.blobHash(Array(text.utf8))
     }
 
@@ -212,4 +197,32 @@ struct ModelStructure {
         unit.excluded = try r.list { r in (config: try r.string(), builtin: try r.bool()) }
         return unit
     }
+}
+
+/// An order-free digest of a set of paths (each with its blob, or without): the sum of each
+/// entry's FNV-1a hash and, independently, the xor of its splitmix64 mix, with the count — no
+/// sort of 65k paths. What a snapshot keyed by a tree's paths (its structure, its headers) keys.
+struct PathSetSum {
+    private var sum: UInt64 = 0
+    private var mixed: UInt64 = 0
+    private(set) var count = 0
+
+    mutating func add(_ path: String, _ blob: ObjectID?) {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in path.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        if let blob {
+            withUnsafeBytes(of: blob) { raw in
+                for byte in raw { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            }
+        }
+        sum &+= h
+        var z = h &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        mixed ^= z ^ (z >> 31)
+        count += 1
+    }
+
+    /// The count and both sums.
+    var text: String { "\(count) \(sum) \(mixed)" }
 }
