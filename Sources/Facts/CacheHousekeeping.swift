@@ -129,7 +129,9 @@ public enum CacheHousekeeping {
         }
         if over(), let current = all.first(where: \.isCurrent) {
             var shards: [(path: String, bytes: Int64, modified: Date)] = []
-            for file in (try? fm.contentsOfDirectory(atPath: current.path)) ?? [] where file != stampName {
+            // A shard's index goes with its shard (an index left alone is only ever refused).
+            for file in (try? fm.contentsOfDirectory(atPath: current.path)) ?? []
+            where file != stampName && !file.hasSuffix(".pack.idx") {
                 let path = current.path + "/" + file
                 guard let attributes = try? fm.attributesOfItem(atPath: path) else { continue }
                 shards.append(
@@ -140,9 +142,15 @@ public enum CacheHousekeeping {
             }
             for shard in shards.sorted(by: { ($0.modified, $0.path) < ($1.modified, $1.path) }) where over() {
                 guard unlink(shard.path) == 0 || errno == ENOENT else { continue }
+                var freed = shard.bytes
+                if shard.path.hasSuffix(".pack") {
+                    let index = shard.path + ".idx"
+                    let size = ((try? fm.attributesOfItem(atPath: index))?[.size] as? NSNumber)?.int64Value ?? 0
+                    if unlink(index) == 0 { freed += size }
+                }
                 result.removedShards += 1
-                result.freedBytes += shard.bytes
-                total -= shard.bytes
+                result.freedBytes += freed
+                total -= freed
             }
         }
         result.remainingBytes = total

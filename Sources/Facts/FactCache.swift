@@ -224,9 +224,14 @@ public final class FactCache: @unchecked Sendable {
     private func readShard(_ shard: Int) -> MappedShard {
         let path = shardPath(shard)
         guard let mapped = MappedShard(path: path) else { return .empty }
-        guard mapped.corrupt else { return mapped }
+        guard mapped.corrupt else {
+            if mapped.unindexedRecords > 0 { mapped.writeIndex(path + ShardIndex.suffix) }
+            return mapped
+        }
         repair(path)
-        return MappedShard(path: path) ?? .empty
+        guard let again = MappedShard(path: path) else { return .empty }
+        if !again.corrupt && again.unindexedRecords > 0 { again.writeIndex(path + ShardIndex.suffix) }
+        return again
     }
 
     /// The records of a shard's bytes up to the first one whose frame is damaged (where each
@@ -319,18 +324,27 @@ struct RecordKey: Hashable {
 /// after the mapping are not seen (the next run reads them); the mapping stays valid if the file
 /// is removed (`cache prune`), and a repair only ever cuts records after the good prefix indexed
 /// here, so no record read through it can vanish under it.
+/// Where the records are comes from the shard's index file (`ShardIndex`: a good prefix of the
+/// shard, written by an earlier reader) and the frames after that prefix: a warm run reads a few
+/// kilobytes per shard, not every page of a cache that serves every tree on the machine.
 final class MappedShard: @unchecked Sendable {
     static let empty = MappedShard()
     private let base: UnsafeRawPointer?
     private let size: Int
     private let index: [RecordKey: RecordSpan]
     let corrupt: Bool
+    /// Records found after the indexed prefix (the next index should cover them), and the length
+    /// of the good prefix read.
+    let unindexedRecords: Int
+    private let goodLength: Int
 
     private init() {
         base = nil
         size = 0
         index = [:]
         corrupt = false
+        unindexedRecords = 0
+        goodLength = 0
     }
 
     /// nil when the file cannot be read (then there is nothing in it for this run).
@@ -345,17 +359,37 @@ final class MappedShard: @unchecked Sendable {
             base = nil
             index = [:]
             corrupt = false
+            unindexedRecords = 0
+            goodLength = 0
             return
         }
-        guard let first = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), first != MAP_FAILED else { return nil }
-        let read = FactCache.parseShard(UnsafeRawBufferPointer(start: first, count: size))
-        // Indexing read every page; mapped afresh, the run holds only the pages of the records
-        // it asks for (a cache serves every tree on the machine: most records are other trees').
-        munmap(first, size)
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { return nil }
+        guard var mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { return nil }
+        let whole = UnsafeRawBufferPointer(start: mapped, count: size)
+        var records: [RecordKey: RecordSpan] = [:]
+        var start = 0
+        if let kept = ShardIndex.read(path + ShardIndex.suffix, shard: whole) {
+            records = kept.records
+            start = kept.covered
+        }
+        let tail = FactCache.parseShard(UnsafeRawBufferPointer(rebasing: whole[start...]))
+        if start == 0 {
+            records = tail.records
+            // Indexing read every page; mapped afresh, the run holds only the pages of the records
+            // it asks for (a cache serves every tree on the machine: most records are other trees').
+            munmap(mapped, size)
+            guard let again = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), again != MAP_FAILED else { return nil }
+            mapped = again
+        } else {
+            // A later record of the same key (one written again after damage) wins.
+            for (key, span) in tail.records {
+                records[key] = RecordSpan(offset: span.offset + start, length: span.length, checksum: span.checksum)
+            }
+        }
         base = UnsafeRawPointer(mapped)
-        index = read.records
-        corrupt = read.corrupt
+        index = records
+        corrupt = tail.corrupt
+        unindexedRecords = tail.records.count
+        goodLength = start + tail.goodLength
     }
 
     deinit {
@@ -371,6 +405,108 @@ final class MappedShard: @unchecked Sendable {
         guard FactCache.fnv1a(bytes) == at.checksum else { return .some(nil) }
         return [UInt8](bytes)
     }
+
+    /// Writes the index of the good prefix read (best effort: a cache that cannot be written is
+    /// read as before).
+    func writeIndex(_ path: String) {
+        guard !corrupt, goodLength > 0 else { return }
+        ShardIndex.write(path, records: index, covered: goodLength)
+    }
+}
+
+/// A shard's index file (`XX.pack.idx`): where each record of the shard's first `covered` bytes
+/// is. "MCIX", a format byte, covered (8 LE), count (4 LE), per record: the key's words (8, 8,
+/// 4 LE), kind, three zero bytes, value offset (8 LE), length (4 LE), checksum (4 LE); then a
+/// checksum by words of everything before it. Written to a temporary file and renamed (readers
+/// write it; two at once both succeed). Trusted only while the shard is at least `covered`
+/// long and the frame before the last indexed value still names that record (a shard removed
+/// by `cache prune` and written anew is not the shard indexed); each value's own checksum is
+/// checked when it is read, as always.
+enum ShardIndex {
+    static let suffix = ".idx"
+    static let format: UInt8 = 1
+    static let entrySize = 40
+
+    static func read(_ path: String, shard: UnsafeRawBufferPointer) -> (records: [RecordKey: RecordSpan], covered: Int)? {
+        guard let bytes = FactCache.readWhole(path), bytes.count >= 21 else { return nil }
+        return bytes.withUnsafeBytes { raw -> (records: [RecordKey: RecordSpan], covered: Int)? in
+            let body = raw.count - 4
+            guard raw.load(as: UInt32.self) == magic, raw[4] == format,
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: body, as: UInt32.self))
+                    == FactCache.wordSum(UnsafeRawBufferPointer(rebasing: raw[0..<body]))
+            else { return nil }
+            let covered = Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 5, as: UInt64.self)))
+            let count = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 13, as: UInt32.self)))
+            guard covered > 0, covered <= shard.count, body == 17 + count * entrySize else { return nil }
+            var records = [RecordKey: RecordSpan](minimumCapacity: count)
+            var last: (key: RecordKey, span: RecordSpan)?
+            for i in 0..<count {
+                let at = 17 + i * entrySize
+                let key = RecordKey(raw.baseAddress! + at, kind: raw[at + 20])
+                let span = RecordSpan(
+                    offset: Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at + 24, as: UInt64.self))),
+                    length: Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at + 32, as: UInt32.self))),
+                    checksum: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at + 36, as: UInt32.self)))
+                guard span.offset >= 31, span.offset + span.length <= covered else { return nil }
+                records[key] = span
+                if last == nil || span.offset > last!.span.offset { last = (key, span) }
+            }
+            // The shard is still the one indexed: the last indexed record ends the prefix, and
+            // its frame (magic, kind, blob, length, checksum) is where the index says.
+            guard let last, last.span.offset + last.span.length == covered else { return nil }
+            let frame = last.span.offset - 31
+            guard shard[frame] == 0x4d, shard[frame + 1] == 0x43,
+                RecordKey(shard.baseAddress! + frame + 3, kind: shard[frame + 2]) == last.key,
+                UInt32(littleEndian: shard.loadUnaligned(fromByteOffset: frame + 23, as: UInt32.self))
+                    == UInt32(last.span.length),
+                UInt32(littleEndian: shard.loadUnaligned(fromByteOffset: frame + 27, as: UInt32.self))
+                    == last.span.checksum
+            else { return nil }
+            return (records, covered)
+        }
+    }
+
+    static func write(_ path: String, records: [RecordKey: RecordSpan], covered: Int) {
+        let sorted = records.sorted { $0.value.offset < $1.value.offset }
+        var bytes = [UInt8](repeating: 0, count: 17 + sorted.count * entrySize + 4)
+        bytes.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: magic, as: UInt32.self)
+            raw[4] = format
+            raw.storeBytes(of: UInt64(covered).littleEndian, toByteOffset: 5, as: UInt64.self)
+            raw.storeBytes(of: UInt32(sorted.count).littleEndian, toByteOffset: 13, as: UInt32.self)
+            for (i, (key, span)) in sorted.enumerated() {
+                let at = 17 + i * entrySize
+                raw.storeBytes(of: key.high, toByteOffset: at, as: UInt64.self)
+                raw.storeBytes(of: key.middle, toByteOffset: at + 8, as: UInt64.self)
+                raw.storeBytes(of: key.low, toByteOffset: at + 16, as: UInt32.self)
+                raw[at + 20] = key.kind
+                raw.storeBytes(of: UInt64(span.offset).littleEndian, toByteOffset: at + 24, as: UInt64.self)
+                raw.storeBytes(of: UInt32(span.length).littleEndian, toByteOffset: at + 32, as: UInt32.self)
+                raw.storeBytes(of: span.checksum.littleEndian, toByteOffset: at + 36, as: UInt32.self)
+            }
+            let body = raw.count - 4
+            let sum = FactCache.wordSum(UnsafeRawBufferPointer(rebasing: raw[0..<body]))
+            raw.storeBytes(of: sum.littleEndian, toByteOffset: body, as: UInt32.self)
+        }
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { return }
+        let written = bytes.withUnsafeBytes { raw -> Bool in
+            var done = 0
+            while done < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                done += n
+            }
+            return true
+        }
+        close(fd)
+        if !written || rename(temporary, path) != 0 { unlink(temporary) }
+    }
+
+    /// "MCIX" read as a native word.
+    static let magic: UInt32 = Array("MCIX".utf8).withUnsafeBytes { $0.load(as: UInt32.self) }
 }
 
 public struct FactCacheError: Error, CustomStringConvertible {

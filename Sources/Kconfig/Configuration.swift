@@ -54,9 +54,20 @@ final class ArchitectureView: @unchecked Sendable {
         }
         var names: [String] = []
         var index: [String: Int] = [:]
-        for (name, symbol) in tree.symbols where symbol.definitions.contains(where: exists) {
+        // Each symbol's definitions that exist here, in the order the tree's symbols are met.
+        var present: [(type: KconfigType, active: [KconfigDefinition], all: [KconfigDefinition])] = []
+        names.reserveCapacity(tree.symbols.count)
+        index.reserveCapacity(tree.symbols.count)
+        present.reserveCapacity(tree.symbols.count)
+        for (name, symbol) in tree.symbols {
+            // (Most symbols are the common tree's: their definitions array is shared, not copied.)
+            let active =
+                architecture == nil || symbol.definitions.allSatisfy(exists)
+                ? symbol.definitions : symbol.definitions.filter(exists)
+            guard !active.isEmpty else { continue }
             index[name] = names.count
             names.append(name)
+            present.append((symbol.type, active, symbol.definitions))
         }
         self.names = names
         self.index = index
@@ -69,25 +80,26 @@ final class ArchitectureView: @unchecked Sendable {
         var selectors: [[(symbol: Int, condition: Expression?)]] = Array(repeating: [], count: names.count)
         var impliers: [[(symbol: Int, condition: Expression?)]] = Array(repeating: [], count: names.count)
         let fileOrder = Dictionary(tree.files.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        for (i, name) in names.enumerated() {
-            let symbol = tree.symbols[name]!
-            types.append(symbol.type)
-            let active = symbol.definitions.filter(exists)
-            definitions.append(
-                active.map { d in
-                    var choice: Int?
-                    if let id = d.choice {
-                        if choiceNumbers[id] == nil {
-                            choiceNumbers[id] = choiceIDs.count
-                            choiceIDs.append(id)
-                            members.append([])
-                        }
-                        choice = choiceNumbers[id]
-                        members[choice!].append(((fileOrder[d.location.file] ?? 0, d.location.line), i))
+        types.reserveCapacity(names.count)
+        definitions.reserveCapacity(names.count)
+        for (i, (type, active, _)) in present.enumerated() {
+            types.append(type)
+            let compiled = active.map { d in
+                var choice: Int?
+                if let id = d.choice {
+                    if choiceNumbers[id] == nil {
+                        choiceNumbers[id] = choiceIDs.count
+                        choiceIDs.append(id)
+                        members.append([])
                     }
-                    return ArchitectureView.definition(d, choice: choice, compile)
-                })
-            ArchitectureView.addEdges(of: i, active, index: index, compile, &selectors, &impliers)
+                    choice = choiceNumbers[id]
+                    members[choice!].append(((fileOrder[d.location.file] ?? 0, d.location.line), i))
+                }
+                return ArchitectureView.definition(d, choice: choice, compile)
+            }
+            definitions.append(compiled)
+            ArchitectureView.addEdges(
+                of: i, active, dependencies: compiled.map(\.dependency), index: index, compile, &selectors, &impliers)
         }
         self.types = types
         self.definitions = definitions
@@ -100,9 +112,7 @@ final class ArchitectureView: @unchecked Sendable {
         }
         self.selectors = selectors
         self.impliers = impliers
-        modules = names.indices.first { i in
-            tree.symbols[names[i]]?.definitions.contains { $0.options.contains("modules") } == true
-        }
+        modules = present.indices.first { i in present[i].all.contains { $0.options.contains("modules") } }
         undefinedMentions = UndefinedMentions(tree: tree, names: names, index: index, exists: exists)
         laterMentions = [:]
     }
@@ -154,20 +164,31 @@ final class ArchitectureView: @unchecked Sendable {
 
     /// The selects and implies of symbol `i`'s definitions that exist here, with their strength,
     /// added to their targets' lists.
+    /// `dependencies`: each definition's dependency, compiled (nil: compiled here).
     static func addEdges(
-        of i: Int, _ active: [KconfigDefinition], index: [String: Int], _ compile: (KconfigExpression) -> Expression,
+        of i: Int, _ active: [KconfigDefinition], dependencies: [Expression?]? = nil, index: [String: Int],
+        _ compile: (KconfigExpression) -> Expression,
         _ selectors: inout [[(symbol: Int, condition: Expression?)]],
         _ impliers: inout [[(symbol: Int, condition: Expression?)]]
     ) {
-        for d in active {
+        for (k, d) in active.enumerated() where !d.selects.isEmpty || !d.implies.isEmpty {
+            let dependency = dependencies?[k] ?? d.dependency.map(compile)
+            // KconfigParser.strength, compiled: the dependency and the select's own condition.
+            func strength(_ v: ConditionalValue) -> Expression? {
+                switch (dependency, v.condition) {
+                case (nil, let c): return c.map(compile)
+                case (let d?, nil): return d
+                case (let d?, let c?): return .and(d, compile(c))
+                }
+            }
             for v in d.selects {
                 if case .symbol(let target) = v.value, let t = index[target] {
-                    selectors[t].append((i, KconfigParser.strength(d, v).map(compile)))
+                    selectors[t].append((i, strength(v)))
                 }
             }
             for v in d.implies {
                 if case .symbol(let target) = v.value, let t = index[target] {
-                    impliers[t].append((i, KconfigParser.strength(d, v).map(compile)))
+                    impliers[t].append((i, strength(v)))
                 }
             }
         }
@@ -639,7 +660,26 @@ final class KconfigWitnessSearch: @unchecked Sendable {
 
     func view(_ architecture: String?) -> ArchitectureView {
         let key = architecture ?? ""
-        if let known = lock.withLock({ views[key] }) { return known }
+        if let known = madeView(key) { return known }
+        let view = makeView(architecture)
+        return lock.withLock {
+            if let known = views[key] { return known }
+            views[key] = view
+            return view
+        }
+    }
+
+    /// The view of `key` this search made, waiting for it when it is being made on another core.
+    private func madeView(_ key: String) -> ArchitectureView? {
+        let (known, pending) = lock.withLock { (views[key], inFlight[key]) }
+        if let known { return known }
+        guard let pending else { return nil }
+        pending.wait()
+        return lock.withLock { views[key] }
+    }
+
+    private func makeView(_ architecture: String?) -> ArchitectureView {
+        let key = architecture ?? ""
         let (base, root) = lock.withLock { (self.base, self.root) }
         var made: ArchitectureView?
         // The base's view, when it made one; else the root's (made there if need be, when the
@@ -650,14 +690,62 @@ final class KconfigWitnessSearch: @unchecked Sendable {
             made = ArchitectureView(updating: view, tree: tree, changed: changed)
         }
         if made == nil, let root, root.search.tree.choiceDefaults == tree.choiceDefaults,
-            let view = root.search.lock.withLock({ root.search.views[key] })
-                ?? (root.search.servesMany ? root.search.view(architecture) : nil)
+            let view = root.search.madeView(key) ?? (root.search.servesMany ? root.search.view(architecture) : nil)
         {
             made = ArchitectureView(updating: view, tree: tree, changed: root.changed)
         }
-        let view = made ?? ArchitectureView(tree: tree, architecture: architecture)
-        lock.withLock { views[key] = view }
-        return view
+        return made ?? ArchitectureView(tree: tree, architecture: architecture)
+    }
+
+    /// Views being made on another core (`prefetchViews`), each done when its group is left.
+    private var inFlight: [String: DispatchGroup] = [:]
+
+    /// Starts making, on another core, the views a search updated by a Kconfig change is likely
+    /// to ask for first: those of the first two architectures on which every changed symbol is
+    /// declared (x86, arm64 for a change to a common Kconfig file), made in the search built
+    /// from scratch that this one descends from, so that this search (and every later one of
+    /// the chain) updates them in microseconds. A view from scratch costs 20–30 ms of a
+    /// 17,000-symbol tree; a search that asks for none costs the other core that much.
+    func prefetchViews() {
+        guard !changed.isEmpty, let target = lock.withLock({ root?.search }) else { return }
+        let architectures = Array(architectures(for: changed.sorted()).prefix(2))
+        target.makeInBackground(architectures)
+    }
+
+    private func makeInBackground(_ architectures: [String?]) {
+        let started: [(String?, DispatchGroup)] = lock.withLock {
+            architectures.compactMap { architecture in
+                let key = architecture ?? ""
+                guard views[key] == nil, inFlight[key] == nil else { return nil }
+                let group = DispatchGroup()
+                group.enter()
+                inFlight[key] = group
+                return (architecture, group)
+            }
+        }
+        guard !started.isEmpty else { return }
+        DispatchQueue.global().async {
+            for (architecture, group) in started {
+                let view = self.makeView(architecture)
+                self.lock.withLock {
+                    let key = architecture ?? ""
+                    if self.views[key] == nil { self.views[key] = view }
+                    self.inFlight[key] = nil
+                }
+                group.leave()
+            }
+        }
+    }
+
+    /// Every architecture some definition belongs to (made once; under `lock`).
+    private var allArchitecturesMemo: Set<String>?
+    private var allArchitectures: Set<String> {
+        lock.withLock {
+            if let known = allArchitecturesMemo { return known }
+            let made = Set(tree.symbols.values.flatMap { $0.definitions.compactMap(\.architecture) })
+            allArchitecturesMemo = made
+            return made
+        }
     }
 
     /// The architectures to try, most common first: those on which every asked symbol is declared.
@@ -670,7 +758,7 @@ final class KconfigWitnessSearch: @unchecked Sendable {
             let own = Set(s.definitions.compactMap(\.architecture))
             candidates = candidates.map { $0.intersection(own) } ?? own
         }
-        let all = Set(tree.symbols.values.flatMap { $0.definitions.compactMap(\.architecture) })
+        let all = allArchitectures
         // A tree without architectures (a partial tree): its one view.
         if all.isEmpty { return [nil] }
         let preferred = ["x86", "arm64", "arm", "powerpc", "riscv", "mips", "s390", "loongarch"]

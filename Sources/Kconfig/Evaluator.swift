@@ -57,15 +57,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// `seeds` and every symbol whose range reads one of them, transitively; `blocked` symbols
     /// are neither added nor passed through (under `lock`).
     private func readersClosure(_ seeds: Set<String>, blockedAt blocked: Set<String> = []) -> Set<String> {
-        let readers: [[Int]]
-        if let known = readersMemo {
-            readers = known
-        } else {
-            var made: [[Int]] = Array(repeating: [], count: graph.names.count)
-            for (v, deps) in graph.dependencies.enumerated() { for w in deps { made[w].append(v) } }
-            readersMemo = made
-            readers = made
-        }
+        let readers = readersArray()
         var out = seeds
         var work = seeds.compactMap { graph.index[$0] }
         // A string or int symbol is not in the graph: its readers are found by what they mention.
@@ -85,6 +77,15 @@ public final class KconfigEvaluator: @unchecked Sendable {
             }
         }
         return out
+    }
+
+    /// Who reads each symbol (by number; under `lock`).
+    private func readersArray() -> [[Int]] {
+        if let known = readersMemo { return known }
+        var made: [[Int]] = Array(repeating: [], count: graph.names.count)
+        for (v, deps) in graph.dependencies.enumerated() { for w in deps { made[w].append(v) } }
+        readersMemo = made
+        return made
     }
 
     private var valueAffectedMemo: Set<String>?
@@ -450,6 +451,13 @@ public final class KconfigEvaluator: @unchecked Sendable {
         search.seed(records)
     }
 
+    /// For an evaluator updated by a Kconfig change: starts making the architecture views its
+    /// witness search will likely start from, on another core (KconfigWitnessSearch.prefetchViews).
+    public func prefetchWitnessViews() {
+        guard changedSymbols?.isEmpty == false else { return }
+        search.prefetchViews()
+    }
+
     public func witness(exactly: [String: Tristate], below: [String: Tristate] = [:], on architecture: String? = nil)
         -> KconfigWitness?
     {
@@ -551,6 +559,15 @@ public final class KconfigEvaluator: @unchecked Sendable {
         return symbolRange(symbol, context(assuming))
     }
 
+    /// The range of `symbol` under `assuming` worked out over every symbol it reads, in a context
+    /// of its own: no range is taken from the context without assumptions. What
+    /// `range(_:assuming:)` must agree with (tests).
+    func rangeEvaluatedWhole(_ symbol: String, assuming: [String: Tristate]) -> ClosedRange<Tristate> {
+        lock.lock()
+        defer { lock.unlock() }
+        return symbolRange(symbol, EvaluationContext(assuming: assuming, floors: impliedFloors(assuming)))
+    }
+
     /// The values an expression can take with `assuming` fixed.
     public func range(of expression: KconfigExpression, assuming: [String: Tristate] = [:]) -> ClosedRange<
         Tristate
@@ -582,6 +599,9 @@ public final class KconfigEvaluator: @unchecked Sendable {
         /// Lower bounds implied by the assumptions (their dependencies and selects).
         let floors: [String: Tristate]
         var memo: [Int: ClosedRange<Tristate>] = [:]
+        /// With assumptions: the symbols whose range can read an assumed or floored one (bits by
+        /// number). Every other symbol has its range with nothing assumed (`ensure`).
+        var pinnedReaders: [UInt64]?
 
         init(assuming: [String: Tristate], floors: [String: Tristate]) {
             self.assuming = assuming
@@ -599,8 +619,37 @@ public final class KconfigEvaluator: @unchecked Sendable {
         if let known = contexts[key] { return known }
         let ctx = EvaluationContext(assuming: assuming, floors: impliedFloors(assuming))
         if let inherited = inheritedMemo(key, floors: ctx.floors) { ctx.memo = inherited }
+        if !assuming.isEmpty { ctx.pinnedReaders = pinnedReaders(Set(assuming.keys).union(ctx.floors.keys)) }
         contexts[key] = ctx
         return ctx
+    }
+
+    /// `pinned` and every symbol whose range reads one of them, transitively (bits by number);
+    /// nil when one of them is not in the graph (a string or int symbol, read by what mentions it).
+    private func pinnedReaders(_ pinned: Set<String>) -> [UInt64]? {
+        var work: [Int] = []
+        for name in pinned {
+            guard let i = graph.index[name] else { return nil }
+            work.append(i)
+        }
+        let readers = readersArray()
+        var bits = [UInt64](repeating: 0, count: (graph.names.count + 63) / 64)
+        for i in work { bits[i / 64] |= 1 << UInt64(i % 64) }
+        while let v = work.popLast() {
+            for r in readers[v] where bits[r / 64] & (1 << UInt64(r % 64)) == 0 {
+                bits[r / 64] |= 1 << UInt64(r % 64)
+                work.append(r)
+            }
+        }
+        return bits
+    }
+
+    /// Whether symbol `i`'s range under `ctx` is its range with nothing assumed: it reads no
+    /// assumed or floored symbol (a range reads only its symbol's definitions, the ranges it
+    /// reads, its floor and the assumptions).
+    private func readsNoPin(_ i: Int, _ ctx: EvaluationContext) -> Bool {
+        guard let bits = ctx.pinnedReaders else { return false }
+        return bits[i / 64] & (1 << UInt64(i % 64)) == 0
     }
 
     // MARK: Symbol ranges
@@ -620,6 +669,17 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// Computes the symbol and everything it reads, components in dependency order.
     private func ensure(_ start: Int, _ ctx: EvaluationContext) {
         if ctx.memo[start] != nil { return }
+        // Under assumptions, a symbol that reads none of them has its range without them.
+        var unassumed: EvaluationContext?
+        func takeUnassumed(_ i: Int) {
+            if unassumed == nil { unassumed = context([:]) }
+            ensure(i, unassumed!)
+            ctx.memo[i] = unassumed!.memo[i]
+        }
+        if readsNoPin(start, ctx) {
+            takeUnassumed(start)
+            return
+        }
         // The cone: every not-yet-known symbol this one's range reads, transitively.
         var cone: [Int] = []
         var seen: Set<Int> = [start]
@@ -628,6 +688,10 @@ public final class KconfigEvaluator: @unchecked Sendable {
             cone.append(v)
             for w in graph.dependencies[v] where !seen.contains(w) && ctx.memo[w] == nil {
                 if ctx.assuming[graph.names[w]] != nil { continue }
+                if readsNoPin(w, ctx) {
+                    takeUnassumed(w)
+                    continue
+                }
                 seen.insert(w)
                 stack.append(w)
             }

@@ -175,6 +175,7 @@ public final class KernelModel: @unchecked Sendable {
             // Only the changed Kconfig files are read again, in the context they were sourced in.
             kconfig = updated
             evaluator = KconfigEvaluator(tree: updated, updating: base.evaluator, changedFiles: changedKconfig)
+            evaluator.prefetchWitnessViews()
             problems += updated.diagnostics.filter { changedKconfig.contains($0.file) }.map {
                 "\($0.file):\($0.line): \($0.message)"
             }

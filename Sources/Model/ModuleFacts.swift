@@ -52,6 +52,11 @@ extension KernelModel {
     /// Paths whose blob differs between `base` and this tree (added, removed or modified).
     public func changedPaths(since base: KernelModel) -> [String] {
         if let known = changedSinceBase, base === self.baseModelIdentity { return known.sorted() }
+        // The start of this model's chain (a series' base, with the patches so far on top): the
+        // paths changed since it, those whose blob is not the root's again.
+        if base === rootModel, let since = changedSinceRoot {
+            return since.filter { tree.blobs[$0] != base.tree.blobs[$0] }.sorted()
+        }
         var paths: [String] = []
         for (path, blob) in tree.blobs where base.tree.blobs[path] != blob { paths.append(path) }
         for path in base.tree.blobs.keys where tree.blobs[path] == nil { paths.append(path) }

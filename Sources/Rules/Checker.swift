@@ -122,12 +122,13 @@ public struct RuleEngine: Sendable {
         self.checkers = checkers
     }
 
-    /// All findings for the context's tree (and, with a base, for its change).
-    public func check(_ context: CheckContext) -> [Finding] {
+    /// All findings for the context's tree (and, with a base, for its change); with `rules`, the
+    /// findings of those rules only (each rule's findings do not depend on the others').
+    public func check(_ context: CheckContext, rules: Set<String>? = nil) -> [Finding] {
         var context = context
         if context.kmiSymbols == nil { context.kmiSymbols = kmiSymbols }
         var findings: [Finding] = []
-        for (spec, checker) in checkers {
+        for (spec, checker) in checkers where rules?.contains(spec.id) ?? true {
             findings += checker.check(context)
             Timing.mark("rule \(spec.id)")
         }

@@ -291,6 +291,8 @@ public enum SeriesCheck {
                     // An event whose state form is present now (a driver made modular after its
                     // field was dropped) is not fixed either.
                     var events: Set<FindingIdentity>?
+                    let eventRules = Set(
+                        open.map { sections[$0.section].findings[$0.index] }.filter(\.isEvent).map(\.rule))
                     open.removeAll { at in
                         let finding = sections[at.section].findings[at.index]
                         let stays: Bool
@@ -301,8 +303,10 @@ public enum SeriesCheck {
                                 return false
                             }
                             if events == nil {
+                                // The series so far against its base, by the rules of the open
+                                // events only.
                                 events = Set(
-                                    session.engine.check(CheckContext(model: model, base: baseModel))
+                                    session.engine.check(CheckContext(model: model, base: baseModel), rules: eventRules)
                                         .filter(\.isEvent).map(\.identity))
                             }
                             stays = events!.contains(finding.identity) || present.contains(finding.identity)

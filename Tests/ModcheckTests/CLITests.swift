@@ -100,6 +100,43 @@ final class CLITests: ScratchTestCase {
         XCTAssertTrue(r.out.hasSuffix("total: 0 errors, 1 warning\n"), r.out)
     }
 
+    /// An event stays open when a later patch touches its file without undoing it: the series so
+    /// far is checked against its base by the rules of the open events, and the removed
+    /// `.suppress_bind_attrs` of 4/7 (SMMUv3 still built in: an event, no state form) is still
+    /// what the series does.
+    func testAnEventStaysWhenALaterPatchTouchesItsFileWithoutUndoingIt() throws {
+        let (repo, patches) = try seriesCase()
+        let touch = root + "/0008-touch.patch"
+        try """
+            From: Dana Dev <d@example.invalid>
+            Subject: [PATCH] iommu/arm-smmu-v3: say why unbinding is allowed
+            Message-Id: <touch@example.invalid>
+
+            Signed-off-by: Dana Dev <d@example.invalid>
+            ---
+            diff --git a/drivers/iommu/arm-smmu-v3.c b/drivers/iommu/arm-smmu-v3.c
+            --- a/drivers/iommu/arm-smmu-v3.c
+            +++ b/drivers/iommu/arm-smmu-v3.c
+            @@ -130,6 +130,7 @@ static struct platform_driver arm_smmu_driver = {
+             	.driver	= {
+             		.name		= "arm-smmu-v3",
+             		.of_match_table	= of_match_ptr(arm_smmu_of_match),
+            +		/* unbinding is allowed: the remove path tears down */
+             	},
+             	.probe	= arm_smmu_device_probe,
+             	.remove	= arm_smmu_device_remove,
+
+            """.write(toFile: touch, atomically: true, encoding: .utf8)
+        let r = run(["series", "--repo", repo, "--base", "HEAD", "--format", "json"] + Array(patches[1...4]) + [touch])
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], r.out + r.err)
+        let findings = try XCTUnwrap(json["findings"] as? [[String: Any]])
+        let event = try XCTUnwrap(
+            findings.first { $0["patch"] as? String == "4/7" && $0["rule"] as? String == "forced-unbind" }, "\(findings)")
+        XCTAssertNil(event["fixedBy"], "\(event)")
+        XCTAssertTrue(
+            findings.contains { $0["rule"] as? String == "export-gpl-consistency" && $0["fixedBy"] == nil }, "\(findings)")
+    }
+
     func testMboxOnStdinWithAReplyInTheMiddle() throws {
         let (repo, patches) = try seriesCase()
         var mbox = ""

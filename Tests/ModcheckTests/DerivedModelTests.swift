@@ -456,6 +456,31 @@ extension TriageTests {
         XCTAssertGreaterThanOrEqual(updatedInPlace, 3)
     }
 
+    /// The paths changed since the start of a chain of derived models (a series so far against
+    /// its base): those whose blob differs, not a path changed and changed back, with files
+    /// added and removed — what comparing the two trees' maps gives.
+    func testChangedPathsSinceTheStartOfAChain() throws {
+        let session = try self.session()
+        let repo = session.repository
+        var tree = try session.tree(at: "HEAD")
+        let root = session.model(of: tree)
+        var model = root
+        let original = try text("drivers/iommu/iommu.c", in: tree, repo)
+        func edit(_ files: [String: String?]) throws {
+            let next = try write(files, on: tree, to: repo)
+            model = session.model(of: next, base: model, changedPaths: Set(files.keys))
+            tree = next
+        }
+        try edit(["drivers/iommu/iommu.c": original + "\n/* one */\n", "drivers/iommu/new.c": "int n;\n"])
+        try edit(["drivers/iommu/iommu.c": original, "drivers/iommu/of_iommu.c": "int of;\n"])
+        try edit(["drivers/iommu/new.c": nil, "drivers/iommu/other.c": "int o;\n"])
+        var expected: [String] = []
+        for (path, blob) in tree.blobs where root.tree.blobs[path] != blob { expected.append(path) }
+        for path in root.tree.blobs.keys where tree.blobs[path] == nil { expected.append(path) }
+        XCTAssertEqual(model.changedPaths(since: root), expected.sorted())
+        XCTAssertEqual(expected.sorted(), ["drivers/iommu/of_iommu.c", "drivers/iommu/other.c"])
+    }
+
     /// A listing made from its base's (files added and removed) lists each directory as one made
     /// from scratch does: the `$(...)` objects of kbuild expand against it.
     func testDirectoryListingUpdatedFromItsBase() throws {

@@ -246,6 +246,94 @@ final class FactCacheTests: XCTestCase {
         XCTAssertEqual(reader.warnings, [])
     }
 
+    /// A shard's index (`XX.pack.idx`): the first reader writes it, the next reads the records it
+    /// covers from it (not from the frames: a frame damaged inside the indexed prefix goes
+    /// unseen, the values' own checksums still hold), finds records appended since from the
+    /// frames after it (a record written again after damage wins), and refuses an index that is
+    /// damaged or belongs to a shard since removed and written anew. `cache prune` removes a
+    /// shard's index with it.
+    func testShardIndexCoversAPrefixAndIsRefusedWhenItNoLongerFits() throws {
+        let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        func key(_ n: UInt8) -> FactCache.Key { FactCache.Key(blob: [0x31] + Array(repeating: n, count: 19), kind: 2) }
+        func value(_ n: UInt8, _ count: Int = 40) -> [UInt8] { Array(repeating: n, count: count) }
+        let writer = try FactCache(directory: dir)
+        for n: UInt8 in 1...3 { writer.put(key(n), value(n)) }
+        writer.flush()
+        let shard = writer.directory + "/31.pack"
+        let index = shard + ".idx"
+        XCTAssertFalse(fm.fileExists(atPath: index), "written by a reader")
+        XCTAssertEqual(try FactCache(directory: dir).get(key(1)), value(1))
+        XCTAssertTrue(fm.fileExists(atPath: index))
+
+        // Read from the index: the second record's frame damaged, its value intact.
+        let good = try XCTUnwrap(fm.contents(atPath: shard))
+        var damaged = good
+        damaged[71] = 0x58  // "M" of the second frame (31 + 40 bytes in)
+        try damaged.write(to: URL(fileURLWithPath: shard))
+        let indexed = try FactCache(directory: dir)
+        XCTAssertEqual(indexed.get(key(2)), value(2))
+        XCTAssertEqual(indexed.warnings, [], "no frame was read")
+        try good.write(to: URL(fileURLWithPath: shard))
+
+        // Appended after the index: found in the frames after it; a record written again wins.
+        var valueDamaged = good
+        valueDamaged[31 + 5] ^= 0x01
+        try valueDamaged.write(to: URL(fileURLWithPath: shard))
+        let repairer = try FactCache(directory: dir)
+        XCTAssertNil(repairer.get(key(1)))
+        repairer.put(key(1), value(9))
+        repairer.put(key(4), value(4))
+        repairer.flush()
+        let next = try FactCache(directory: dir)
+        XCTAssertEqual(next.get(key(1)), value(9))
+        XCTAssertEqual(next.get(key(4)), value(4))
+        XCTAssertEqual(next.get(key(3)), value(3))
+        XCTAssertEqual(next.warnings, [])
+        // ... and the index written then covers them (the frames' magic gone, but for the last
+        // one's, which tells the shard is the one indexed: still read).
+        var all = try XCTUnwrap(fm.contents(atPath: shard))
+        let covered = all.count
+        for offset in stride(from: 0, to: all.count - 71, by: 71) where all[offset] == 0x4d { all[offset] = 0x58 }
+        try all.write(to: URL(fileURLWithPath: shard))
+        let fromIndex = try FactCache(directory: dir)
+        XCTAssertEqual(fromIndex.get(key(1)), value(9))
+        XCTAssertEqual(fromIndex.get(key(4)), value(4))
+        XCTAssertEqual(fromIndex.warnings, [])
+        XCTAssertEqual(try fm.attributesOfItem(atPath: shard)[.size] as? Int, covered)
+
+        // A damaged index is refused (the frames are read again: here they are damaged too, and
+        // the shard is cut back, with a note).
+        let validIndex = try XCTUnwrap(fm.contents(atPath: index))
+        var badIndex = validIndex
+        badIndex[20] ^= 0x01
+        try badIndex.write(to: URL(fileURLWithPath: index))
+        let refusing = try FactCache(directory: dir)
+        XCTAssertNil(refusing.get(key(4)))
+        XCTAssertTrue(refusing.warnings.contains { $0.contains("damaged cache shard") }, "\(refusing.warnings)")
+
+        // The shard removed and written anew, longer than the old index covers: its index is
+        // not the shard's, and the new records are read.
+        try fm.removeItem(atPath: shard)
+        let rewriter = try FactCache(directory: dir)
+        for n: UInt8 in 5...8 { rewriter.put(key(n), value(n, 100)) }
+        rewriter.flush()
+        try validIndex.write(to: URL(fileURLWithPath: index))
+        let fresh = try FactCache(directory: dir)
+        for n: UInt8 in 5...8 { XCTAssertEqual(fresh.get(key(n)), value(n, 100), "\(n)") }
+        XCTAssertNil(fresh.get(key(4)))
+        XCTAssertEqual(fresh.warnings, [])
+
+        // `cache prune` takes the index with its shard.
+        XCTAssertTrue(fm.fileExists(atPath: index))
+        try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: shard)
+        let pruned = CacheHousekeeping.prune(root: dir, maxBytes: 1)
+        XCTAssertGreaterThanOrEqual(pruned.removedShards, 1)
+        XCTAssertFalse(fm.fileExists(atPath: shard))
+        XCTAssertFalse(fm.fileExists(atPath: index))
+    }
+
     /// Old generations (another fact format or scanner) go first, then the current one's shards
     /// written longest ago; the bound holds afterwards and the cache still works.
     func testPruneLeastRecentlyUsedFirst() throws {
