@@ -5,8 +5,9 @@ import Foundation
 /// generation directory per fact format and scanner version (`facts-v4-scanner22`): a modcheck
 /// reads only its own, so the others are dead weight after an upgrade. Each run stamps its
 /// generation (`last-used`) so that pruning removes the least recently used first: other
-/// generations, then the current one's shards that were written longest ago (their records are
-/// scanned again when next needed). Removal is per file, and a file another run is reading or
+/// generations, then the current one's files that were used longest ago (a run that reads a shard
+/// or a snapshot touches its modification time; their records are scanned again when next
+/// needed). Removal is per file, and a file another run is reading or
 /// appending to stays readable to it (POSIX unlink), so pruning is safe beside running hooks.
 public enum CacheHousekeeping {
     public struct Generation: Sendable, Equatable {
@@ -113,7 +114,7 @@ public enum CacheHousekeeping {
 
     /// Removes what is least recently used until the cache holds at most `maxBytes`: other
     /// generations first (all of them when `dropOtherGenerations`), then the current
-    /// generation's shards, oldest write first.
+    /// generation's shards and snapshots, least recently read or written first.
     @discardableResult
     public static func prune(root: String, maxBytes: Int64?, dropOtherGenerations: Bool = false) -> Pruned {
         let fm = FileManager.default

@@ -224,6 +224,9 @@ public final class FactCache: @unchecked Sendable {
     private func readShard(_ shard: Int) -> MappedShard {
         let path = shardPath(shard)
         guard let mapped = MappedShard(path: path) else { return .empty }
+        // Read means used: `cache prune` drops shards least recently used first (a shard every
+        // run reads but none writes to is not the oldest).
+        utime(path, nil)
         guard mapped.corrupt else {
             if mapped.unindexedRecords > 0 { mapped.writeIndex(path + ShardIndex.suffix) }
             return mapped

@@ -334,6 +334,25 @@ final class FactCacheTests: XCTestCase {
         XCTAssertFalse(fm.fileExists(atPath: index))
     }
 
+    /// A shard a run reads counts as used: `cache prune` drops the shard used longest ago, not
+    /// the one written longest ago that every run still reads.
+    func testPruneKeepsAShardThatIsReadThoughWrittenLongAgo() throws {
+        let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        func key(_ shard: UInt8) -> FactCache.Key { FactCache.Key(blob: [shard] + Array(repeating: 0, count: 19), kind: 1) }
+        let cache = try FactCache(directory: dir)
+        for shard: UInt8 in 0..<2 { cache.put(key(shard), Array(repeating: 5, count: 10_000)) }
+        cache.flush()
+        try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: cache.directory + "/00.pack")
+        try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: cache.directory + "/01.pack")
+        XCTAssertNotNil(try FactCache(directory: dir).get(key(0)))
+        let pruned = CacheHousekeeping.prune(root: dir, maxBytes: 15_000)
+        XCTAssertEqual(pruned.removedShards, 1)
+        XCTAssertTrue(fm.fileExists(atPath: cache.directory + "/00.pack"), "read just now")
+        XCTAssertFalse(fm.fileExists(atPath: cache.directory + "/01.pack"))
+    }
+
     /// Old generations (another fact format or scanner) go first, then the current one's shards
     /// written longest ago; the bound holds afterwards and the cache still works.
     func testPruneLeastRecentlyUsedFirst() throws {
