@@ -77,11 +77,15 @@ public struct FilePatch: Sendable, Hashable {
 /// and diffstat) and reads each hunk by its line counts, so the format-patch signature after the
 /// last hunk ("-- \n2.24.0") and a list footer are ignored. What it does not accept is handled
 /// here: input without any `diff --git` (a cover letter, a reply: no patches rather than an
-/// error), a `@@ -` line in the message before the diff (cut off), a last line without "\n".
-/// Plain `diff -u` output without `diff --git` headers is not recognised.
+/// error), a `@@ -` line in the message before the diff (cut off), a last line without "\n",
+/// plain `diff -u` output without `diff --git` headers (quilt, the stable queue: read as git's,
+/// `gitStyle(fromPlain:)`).
 public enum PatchParser {
     public static func parse(_ bytes: [UInt8]) throws -> [FilePatch] {
         LibGit2.ensure()
+        if lineStart(of: "diff --git ", in: bytes) == nil, let converted = gitStyle(fromPlain: bytes) {
+            return try parse(converted)
+        }
         guard let start = lineStart(of: "diff --git ", in: bytes) else { return [] }
         // libgit2's patch parser mishandles a NUL inside a hunk line (it reports a line longer
         // than the memory behind it; found by the fuzzer). git apply would take the byte as
@@ -295,6 +299,103 @@ public enum PatchParser {
             i += 1
         }
         return false
+    }
+
+    /// Plain unified diff output (`diff -urN`, quilt, the stable queue's patches) written the way
+    /// git writes it: each `--- `/`+++ ` pair followed by a hunk gets a `diff --git` line, with
+    /// the paths' first component dropped (as `git apply` and `patch -p1` read them) and
+    /// `new file`/`deleted file` lines for `/dev/null`; each hunk's lines are taken by its line
+    /// counts. Everything else — the message, `Index:` and `===` lines, `diff` command lines, a
+    /// signature — is left out. nil when there is no such pair.
+    static func gitStyle(fromPlain bytes: [UInt8]) -> [UInt8]? {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            lines.append(bytes[start..<end])
+            start = end + 1
+        }
+        func starts(_ line: ArraySlice<UInt8>, _ prefix: String) -> Bool { line.starts(with: Array(prefix.utf8)) }
+        /// A header's path: up to a tab (a timestamp follows), its first component dropped; nil
+        /// for /dev/null.
+        func path(_ line: ArraySlice<UInt8>) -> String? {
+            var text = line.dropFirst(4)
+            if let tab = text.firstIndex(of: UInt8(ascii: "\t")) { text = text[..<tab] }
+            while let last = text.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\r") { text = text.dropLast() }
+            let name = String(decoding: text, as: UTF8.self)
+            if name == "/dev/null" { return nil }
+            guard let slash = name.firstIndex(of: "/") else { return name }
+            return String(name[name.index(after: slash)...])
+        }
+        /// The old and new line counts of a hunk header `@@ -a[,b] +c[,d] @@`.
+        func counts(_ line: ArraySlice<UInt8>) -> (old: Int, new: Int)? {
+            let text = String(decoding: line, as: UTF8.self)
+            let parts = text.split(separator: " ")
+            guard parts.count >= 4, parts[0] == "@@", parts[1].hasPrefix("-"), parts[2].hasPrefix("+"), parts[3] == "@@"
+            else { return nil }
+            func count(_ range: Substring) -> Int? {
+                let fields = range.dropFirst().split(separator: ",", omittingEmptySubsequences: false)
+                guard fields.count <= 2, fields.allSatisfy({ Int($0) != nil }) else { return nil }
+                return fields.count == 2 ? Int(fields[1]) : 1
+            }
+            guard let old = count(parts[1]), let new = count(parts[2]) else { return nil }
+            return (old, new)
+        }
+        var out: [UInt8] = []
+        func emit(_ text: String) { out += Array(text.utf8) + [UInt8(ascii: "\n")] }
+        func emit(_ line: ArraySlice<UInt8>) { out += line + [UInt8(ascii: "\n")] }
+        var found = false
+        var i = 0
+        while i < lines.count {
+            guard i + 2 < lines.count, starts(lines[i], "--- "), starts(lines[i + 1], "+++ "),
+                counts(lines[i + 2]) != nil
+            else {
+                i += 1
+                continue
+            }
+            let old = path(lines[i])
+            let new = path(lines[i + 1])
+            guard let name = new ?? old else {
+                i += 1
+                continue
+            }
+            found = true
+            emit("diff --git a/\(name) b/\(name)")
+            if old == nil { emit("new file mode 100644") }
+            if new == nil { emit("deleted file mode 100644") }
+            emit(old == nil ? "--- /dev/null" : "--- a/\(name)")
+            emit(new == nil ? "+++ /dev/null" : "+++ b/\(name)")
+            i += 2
+            while i < lines.count, let (oldCount, newCount) = counts(lines[i]) {
+                emit(lines[i])
+                i += 1
+                var (o, n) = (0, 0)
+                while i < lines.count, o < oldCount || n < newCount {
+                    let line = lines[i]
+                    switch line.first {
+                    case UInt8(ascii: " "), nil, UInt8(ascii: "\r"):
+                        // (An empty line is a context line whose space a mailer dropped.)
+                        o += 1
+                        n += 1
+                    case UInt8(ascii: "-"): o += 1
+                    case UInt8(ascii: "+"): n += 1
+                    case UInt8(ascii: "\\"): break
+                    default: break
+                    }
+                    guard [UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "\\"), UInt8(ascii: "\r")]
+                        .contains(line.first ?? UInt8(ascii: " "))
+                    else { break }
+                    emit(line)
+                    i += 1
+                }
+                // "\ No newline at end of file" after the hunk's last line.
+                if i < lines.count, lines[i].first == UInt8(ascii: "\\") {
+                    emit(lines[i])
+                    i += 1
+                }
+            }
+        }
+        return found ? out : nil
     }
 
     /// The 1-based line of `bytes` that holds the byte at `offset`.

@@ -102,6 +102,70 @@ final class PatchParserTests: GitTestCase {
         XCTAssertEqual([files[2].hunks[0].oldStart, files[2].hunks[0].oldCount], [0, 0])
     }
 
+    /// Plain `diff -u` output (quilt's `Index:` lines and `.orig` names with timestamps, a `diff`
+    /// command line, `/dev/null` for a new or a deleted file, "\ No newline" markers), as the
+    /// stable queue and quilt users post it, reads as the same files and hunks as git's.
+    func testPlainUnifiedDiffsReadAsGitDiffs() throws {
+        var plain: [String] = []
+        for line in mail.components(separatedBy: "\n") {
+            if line.hasPrefix("diff --git a/drivers/iommu/Kconfig") {
+                plain += ["Index: linux/drivers/iommu/Kconfig", String(repeating: "=", count: 67)]
+            } else if line.hasPrefix("diff --git a/drivers/iommu/foo.c") {
+                plain.append("diff -u a/drivers/iommu/foo.c b/drivers/iommu/foo.c")
+            } else if line.hasPrefix("diff --git") || line.hasPrefix("index ") || line.hasPrefix("new file mode") {
+                continue
+            } else if line == "--- a/drivers/iommu/Kconfig" {
+                plain.append("--- linux.orig/drivers/iommu/Kconfig\t2019-10-30 14:51:10.000000000 +0000")
+            } else if line == "+++ b/drivers/iommu/Kconfig" {
+                plain.append("+++ linux/drivers/iommu/Kconfig\t2019-10-30 14:52:10.000000000 +0000")
+            } else {
+                plain.append(line)
+            }
+        }
+        let text = plain.joined(separator: "\n")
+        XCTAssertFalse(text.contains("diff --git"))
+        let git = try PatchParser.parse(bytes(mail))
+        let read = try PatchParser.parse(bytes(text))
+        XCTAssertEqual(read.map(\.path), git.map(\.path))
+        XCTAssertEqual(read.map(\.oldPath), git.map(\.oldPath))
+        XCTAssertEqual(read.map(\.status), git.map(\.status))
+        XCTAssertEqual(read.map(\.hunks), git.map(\.hunks))
+
+        // A deleted file, a file without a last newline, a context line whose space a mailer
+        // dropped, and a second file's header quoted in the message (no hunk after it).
+        let more = """
+            The old header said
+            --- a/drivers/iommu/quoted.c
+            +++ b/drivers/iommu/quoted.c
+            and nothing else.
+            ---
+            --- a/drivers/iommu/Makefile
+            +++ b/drivers/iommu/Makefile
+            @@ -1,3 +1,3 @@
+             obj-y += a.o
+
+            -obj-y += b.o
+            \\ No newline at end of file
+            +obj-m += b.o
+            \\ No newline at end of file
+            --- a/drivers/iommu/gone.c\t2019-10-30 14:51:10.000000000 +0000
+            +++ /dev/null\t1970-01-01 00:00:00.000000000 +0000
+            @@ -1 +0,0 @@
+            -int gone;
+            -- 
+            2.24.0
+
+            """
+        let files = try PatchParser.parse(bytes(more))
+        XCTAssertEqual(files.map(\.path), ["drivers/iommu/Makefile", "drivers/iommu/gone.c"])
+        XCTAssertEqual(files.map(\.status), [.modified, .deleted])
+        XCTAssertEqual(files[1].hunks.first?.lines.map(\.origin), [.deletion])
+        let hunk = try XCTUnwrap(files[0].hunks.first)
+        XCTAssertEqual(hunk.lines.map(\.origin), [.context, .context, .deletion, .addition])
+        XCTAssertEqual(hunk.lines.map(\.hasNewline), [true, true, false, false])
+        XCTAssertEqual(hunk.lines[3].content, bytes("obj-m += b.o"))
+    }
+
     func testNoDiffMeansNoPatches() throws {
         XCTAssertEqual(
             try PatchParser.parse(bytes("Subject: Re: [PATCH 0/7] cover letter\n\nThanks, applied.\n")), [])

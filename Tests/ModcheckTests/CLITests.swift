@@ -137,6 +137,21 @@ final class CLITests: ScratchTestCase {
             findings.contains { $0["rule"] as? String == "export-gpl-consistency" && $0["fixedBy"] == nil }, "\(findings)")
     }
 
+    /// A patch posted as plain `diff -u` output (quilt, the stable queue: no `diff --git` or
+    /// `index` lines) is checked as its git form is.
+    func testAPlainUnifiedDiffIsCheckedAsItsGitForm() throws {
+        let (repo, patches) = try seriesCase()
+        let plain = root + "/0001-plain.patch"
+        let git = try String(contentsOfFile: patches[1], encoding: .utf8)
+        try git.components(separatedBy: "\n").filter { !$0.hasPrefix("diff --git ") && !$0.hasPrefix("index ") }
+            .joined(separator: "\n").write(toFile: plain, atomically: true, encoding: .utf8)
+        let want = run(["series", "--repo", repo, "--base", "HEAD", patches[1]])
+        let got = run(["series", "--repo", repo, "--base", "HEAD", plain])
+        XCTAssertEqual(got.status, want.status, got.out + got.err)
+        XCTAssertEqual(got.out, want.out)
+        XCTAssertTrue(want.out.contains("export-gpl-consistency"), want.out)
+    }
+
     func testMboxOnStdinWithAReplyInTheMiddle() throws {
         let (repo, patches) = try seriesCase()
         var mbox = ""
