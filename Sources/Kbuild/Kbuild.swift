@@ -574,12 +574,26 @@ public enum KbuildReader {
     ) -> KbuildMap {
         var parsed: [String: KbuildMakefile] = [:]
         for (dir, text) in directories {
-            parsed[dir] = parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: text, read: read)
+            parsed[dir] = parse(path: makefilePath(of: dir), text: text, read: read)
         }
         var roots: [String: KbuildMakefile] = [:]
         for (dir, text) in rootMakefiles {
-            roots[dir] = parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: text)
+            roots[dir] = parse(path: makefilePath(of: dir), text: text)
         }
+        return resolve(parsedDirectories: parsed, parsedRootMakefiles: roots)
+    }
+
+    /// The path `resolve(directories:)` gives a directory's Makefile in its messages.
+    public static func makefilePath(of directory: String) -> String {
+        directory.isEmpty ? "Makefile" : directory + "/Makefile"
+    }
+
+    /// `resolve(directories:rootMakefiles:read:)` of Makefiles already parsed (each with
+    /// `parse(path: makefilePath(of: dir), ...)`, the root lists without `read`): a caller may
+    /// parse them in parallel.
+    public static func resolve(
+        parsedDirectories parsed: [String: KbuildMakefile], parsedRootMakefiles roots: [String: KbuildMakefile]
+    ) -> KbuildMap {
         var map = resolve(parsed: parsed, rootMakefiles: roots.keys.sorted().compactMap { roots[$0] })
         map.makefiles = parsed
         map.rootMakefiles = roots
@@ -596,11 +610,11 @@ public enum KbuildReader {
         guard !base.makefiles.isEmpty else { return nil }
         var parsed = base.makefiles
         for (dir, text) in directories {
-            parsed[dir] = text.map { parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: $0, read: read) }
+            parsed[dir] = text.map { parse(path: makefilePath(of: dir), text: $0, read: read) }
         }
         var roots = base.rootMakefiles
         for (dir, text) in rootMakefiles {
-            roots[dir] = text.map { parse(path: dir.isEmpty ? "Makefile" : dir + "/Makefile", text: $0) }
+            roots[dir] = text.map { parse(path: makefilePath(of: dir), text: $0) }
         }
         // (Root-list Makefiles changed by none of the directories: none had one, none has one.)
         if rootMakefiles.allSatisfy({ $0.value == nil && base.rootMakefiles[$0.key] == nil }),

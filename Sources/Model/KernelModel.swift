@@ -281,9 +281,8 @@ public final class KernelModel: @unchecked Sendable {
                     rootMakefiles[dir] = text
                 }
             }
-            kbuild = KbuildReader.resolve(
-                directories: directories, rootMakefiles: rootMakefiles,
-                read: { path in tree.blobs[path].flatMap { store.text($0, path: path) } })
+            kbuild = KernelModel.resolveKbuild(
+                directories: directories, rootMakefiles: rootMakefiles, tree: tree, store: store)
         }
 
         self.kconfig = kconfig
@@ -922,6 +921,34 @@ public final class KernelModel: @unchecked Sendable {
         let files = added.filter { $0.hasSuffix(".c") }.compactMap { path in tree.blobs[path].map { (path: path, blob: $0) } }
         guard store.sourceIncludes(of: files).allSatisfy(\.isEmpty) else { return nil }
         return (base.compiledSources.union(added), base.includedSources, base.includeGuards)
+    }
+
+    /// A whole tree's kbuild map: its 2,500 Makefiles parsed on every core (an `include` one reads
+    /// is read under a lock: the repository is used from one thread at a time), then resolved.
+    static func resolveKbuild(
+        directories: [String: String], rootMakefiles: [String: String], tree: KernelTree, store: FactStore
+    ) -> KbuildMap {
+        let files =
+            directories.map { (dir: $0.key, text: $0.value, root: false) }
+            + rootMakefiles.map { (dir: $0.key, text: $0.value, root: true) }
+        let slots = ParallelSlots<KbuildMakefile>(count: files.count)
+        defer { slots.free() }
+        let readLock = NSLock()
+        nonisolated(unsafe) let read: (String) -> String? = { path in
+            readLock.withLock { tree.blobs[path].flatMap { store.text($0, path: path) } }
+        }
+        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+            let file = files[i]
+            let path = KbuildReader.makefilePath(of: file.dir)
+            slots.set(i, file.root ? KbuildReader.parse(path: path, text: file.text) : KbuildReader.parse(path: path, text: file.text, read: read))
+        }
+        var parsed: [String: KbuildMakefile] = [:]
+        var roots: [String: KbuildMakefile] = [:]
+        for (i, file) in files.enumerated() {
+            guard let made = slots.get(i) else { continue }
+            if file.root { roots[file.dir] = made } else { parsed[file.dir] = made }
+        }
+        return KbuildReader.resolve(parsedDirectories: parsed, parsedRootMakefiles: roots)
     }
 
     /// Whether every changed `.c` file the base compiled includes the same `.c` files (under the
