@@ -5,7 +5,8 @@ import Kconfig
 
 /// A persistent, content-addressed store of encoded facts: the key is a blob id (a content hash),
 /// so one cache serves every kernel tree on the machine and the second look at an unchanged blob
-/// costs no parsing. Records live in 256 append-only shard files (by the first byte of the id);
+/// costs no parsing. Records live in 256 append-only shard files (by the first byte of the id),
+/// each with an index of where its records are that readers write (`ShardIndex`);
 /// writers append under `flock`, so concurrent runs are safe; a shard whose tail fails its checks
 /// (a writer killed mid-record) is cut back to its last good record, with a warning, and a record
 /// whose value fails its checksum when read is noted and made again.
