@@ -655,15 +655,15 @@ public final class KconfigEvaluator: @unchecked Sendable {
     // MARK: Symbol ranges
 
     private func symbolRange(_ name: String, _ ctx: EvaluationContext) -> ClosedRange<Tristate> {
-        if let fixed = ctx.assuming[name] { return fixed...fixed }
-        guard let symbol = tree.symbols[name] else { return Tristate.n...Tristate.n }
-        guard let i = graph.index[name] else {
-            // string/int/hex (or typeless) symbols: "set or not" is all modcheck asks.
-            _ = symbol
-            return Tristate.n...Tristate.y
+        if !ctx.assuming.isEmpty, let fixed = ctx.assuming[name] { return fixed...fixed }
+        // (The graph's symbols are the tree's bool and tristate ones: one name lookup, not three,
+        // on the evaluator's hottest path; `evaluate` gives n to a name the tree lacks.)
+        if let i = graph.index[name] {
+            ensure(i, ctx)
+            return ctx.memo[i] ?? Tristate.n...Tristate.y
         }
-        ensure(i, ctx)
-        return ctx.memo[i] ?? Tristate.n...Tristate.y
+        // string/int/hex (or typeless) symbols: "set or not" is all modcheck asks; undefined: n.
+        return tree.symbols[name] == nil ? Tristate.n...Tristate.n : Tristate.n...Tristate.y
     }
 
     /// Computes the symbol and everything it reads, components in dependency order.
@@ -847,12 +847,9 @@ public final class KconfigEvaluator: @unchecked Sendable {
     // MARK: Expression ranges
 
     private func expressionRange(_ e: KconfigExpression, _ ctx: EvaluationContext) -> ClosedRange<Tristate> {
-        var counts: [String: Int] = [:]
-        countSymbols(e, &counts)
-        let repeated = counts.filter {
-            $0.value > 1 && ctx.assuming[$0.key] == nil && graph.index[$0.key] != nil
+        let repeated = KconfigEvaluator.repeatedSymbols(e).filter {
+            ctx.assuming[$0] == nil && graph.index[$0] != nil
         }
-        .keys.sorted()
         if repeated.isEmpty || repeated.count > KconfigEvaluator.maxEnumeratedSymbols {
             return interval(e, ctx, [:])
         }
@@ -882,15 +879,26 @@ public final class KconfigEvaluator: @unchecked Sendable {
         return lo...max(lo, hi)
     }
 
-    private func countSymbols(_ e: KconfigExpression, _ counts: inout [String: Int]) {
-        switch e {
-        case .symbol(let s): counts[s, default: 0] += 1
-        case .constant: break
-        case .not(let a): countSymbols(a, &counts)
-        case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b):
-            countSymbols(a, &counts)
-            countSymbols(b, &counts)
+    /// The names occurring more than once in `e`, sorted (most expressions name one or two
+    /// symbols: no table is made for them).
+    static func repeatedSymbols(_ e: KconfigExpression) -> [String] {
+        var names: [String] = []
+        func collect(_ e: KconfigExpression) {
+            switch e {
+            case .symbol(let s): names.append(s)
+            case .constant: break
+            case .not(let a): collect(a)
+            case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b):
+                collect(a)
+                collect(b)
+            }
         }
+        collect(e)
+        guard names.count > 1 else { return [] }
+        names.sort()
+        var out: [String] = []
+        for k in 1..<names.count where names[k] == names[k - 1] && out.last != names[k] { out.append(names[k]) }
+        return out
     }
 
     private func interval(_ e: KconfigExpression, _ ctx: EvaluationContext, _ fixed: [String: Tristate])
@@ -898,7 +906,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     {
         switch e {
         case .symbol(let s):
-            if let v = fixed[s] { return v...v }
+            if !fixed.isEmpty, let v = fixed[s] { return v...v }
             return symbolRange(s, ctx)
         case .constant(let c):
             // A macro call (`$(success,...)`): its value depends on the toolchain.
