@@ -1,5 +1,5 @@
 import Foundation
-import Kconfig
+@testable import Kconfig
 import XCTest
 
 /// Worst-case ranges and concrete values, following scripts/kconfig/symbol.c.
@@ -100,6 +100,16 @@ final class KconfigEvaluatorTests: XCTestCase {
         XCTAssertEqual(e.range("NEVER_M", assuming: ["OF": .y, "PROVIDER": .m]), Tristate.n...Tristate.n)
         XCTAssertFalse(e.canBeModule("UNDEFINED_SYMBOL"))
         XCTAssertEqual(e.range("UNDEFINED_SYMBOL"), Tristate.n...Tristate.n)
+    }
+
+    /// The names an expression repeats (enumerated as one value each), once each, sorted.
+    func testRepeatedNamesOfAnExpression() {
+        let e = KconfigExpression.and(
+            .or(.symbol("B"), .symbol("A")), .and(.not(.symbol("B")), .compare(.equal, .symbol("A"), .symbol("B"))))
+        XCTAssertEqual(KconfigEvaluator.repeatedSymbols(e), ["A", "B"])
+        XCTAssertEqual(KconfigEvaluator.repeatedSymbols(.symbol("A")), [])
+        XCTAssertEqual(KconfigEvaluator.repeatedSymbols(.and(.symbol("A"), .not(.symbol("C")))), [])
+        XCTAssertEqual(KconfigEvaluator.repeatedSymbols(.or(.constant("y"), .and(.symbol("C"), .symbol("C")))), ["C"])
     }
 
     func testExpressionRanges() {
