@@ -165,7 +165,19 @@ public final class FactCache: @unchecked Sendable {
     }
 
     /// Appends the records added in this run to their shards, and writes the snapshots.
+    /// Snapshot writes a run hands to another core (`inBackground`); `flush` waits for them.
+    private let background = DispatchQueue(label: "modcheck.cache.snapshots")
+    private let backgroundWrites = DispatchGroup()
+
+    /// Runs `work` (encoding and writing a snapshot of values the caller no longer changes) on
+    /// another core, one after another; `flush` waits for every one.
+    public func inBackground(_ work: @escaping () -> Void) {
+        nonisolated(unsafe) let work = work
+        background.async(group: backgroundWrites) { work() }
+    }
+
     public func flush() {
+        backgroundWrites.wait()
         defer { flushSnapshots() }
         let work = lock.withLock { () -> [Int: [(Key, [UInt8])]] in
             defer { pending = [:] }

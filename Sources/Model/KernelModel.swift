@@ -202,7 +202,8 @@ public final class KernelModel: @unchecked Sendable {
                     version: tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
                         KernelTree.kernelVersion))
                 if let cache = store.cache, let treeKey {
-                    cache.storeKconfigTree(parsed, files: kconfigFiles.files, key: treeKey)
+                    let (kept, files) = (parsed, kconfigFiles.files)
+                    cache.inBackground { cache.storeKconfigTree(kept, files: files, key: treeKey) }
                 }
             }
             kconfig = parsed
@@ -593,10 +594,10 @@ public final class KernelModel: @unchecked Sendable {
             }
         }
         if let structureKey, keptStructure == nil, let cache = store.cache {
-            ModelStructure(
+            let structure = ModelStructure(
                 kbuild: kbuild, compiled: compiledSources, included: includedSources, guards: includeGuards,
-                units: units
-            ).store(structureKey, cache: cache)
+                units: units)
+            cache.inBackground { structure.store(structureKey, cache: cache) }
         }
         Timing.mark(
             reusedUnits
