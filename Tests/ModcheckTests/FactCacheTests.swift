@@ -334,6 +334,26 @@ final class FactCacheTests: XCTestCase {
         XCTAssertFalse(fm.fileExists(atPath: index))
     }
 
+    /// Snapshot writes handed to another core run one after another, and `flush` returns only
+    /// once every one has: a run that ends with `flush` leaves every snapshot in place.
+    func testFlushWaitsForTheWritesHandedToAnotherCore() throws {
+        let dir = NSTemporaryDirectory() + "modcheck-cache-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cache = try FactCache(directory: dir)
+        let order = NSLock()
+        nonisolated(unsafe) var done: [Int] = []
+        for i in 0..<3 {
+            cache.inBackground {
+                Thread.sleep(forTimeInterval: 0.05)
+                cache.storeSnapshot("background-\(i)", [UInt8(i)])
+                order.withLock { done.append(i) }
+            }
+        }
+        cache.flush()
+        XCTAssertEqual(order.withLock { done }, [0, 1, 2])
+        for i in 0..<3 { XCTAssertEqual(cache.snapshot("background-\(i)"), [UInt8(i)]) }
+    }
+
     /// A shard a run reads counts as used: `cache prune` drops the shard used longest ago, not
     /// the one written longest ago that every run still reads.
     func testPruneKeepsAShardThatIsReadThoughWrittenLongAgo() throws {
