@@ -84,17 +84,12 @@ public enum PatchParser {
     public static func parse(_ bytes: [UInt8]) throws -> [FilePatch] {
         LibGit2.ensure()
         if lineStart(of: "diff --git ", in: bytes) == nil, let converted = gitStyle(fromPlain: bytes) {
-            return try parse(converted)
+            // (Checked here, where the line is the input's, not the converted text's.)
+            try refuseNUL(bytes, from: converted.start)
+            return try parse(converted.text)
         }
         guard let start = lineStart(of: "diff --git ", in: bytes) else { return [] }
-        // libgit2's patch parser mishandles a NUL inside a hunk line (it reports a line longer
-        // than the memory behind it; found by the fuzzer). git apply would take the byte as
-        // text; modcheck refuses the patch with a clear error rather than read past the buffer.
-        if let nul = bytes[start...].firstIndex(of: 0) {
-            throw GitError(
-                operation: "parse the diff",
-                message: "a NUL byte on line \(lineNumber(of: nul, in: bytes)) of the patch; modcheck reads text patches only")
-        }
+        try refuseNUL(bytes, from: start)
         if let problem = headerProblem(bytes, from: start) {
             // libgit2 1.5 leaks the path of a rename/copy line it cannot unquote, or of one that
             // repeats after a second similarity line (both found by the fuzzer). git never writes
@@ -117,6 +112,16 @@ public enum PatchParser {
             out.append(try filePatch(PatchHandle(diff, index: index)))
         }
         return out
+    }
+
+    /// libgit2's patch parser mishandles a NUL inside a hunk line (it reports a line longer
+    /// than the memory behind it; found by the fuzzer). git apply would take the byte as
+    /// text; modcheck refuses the patch with a clear error rather than read past the buffer.
+    private static func refuseNUL(_ bytes: [UInt8], from start: Int) throws {
+        guard let nul = bytes[start...].firstIndex(of: 0) else { return }
+        throw GitError(
+            operation: "parse the diff",
+            message: "a NUL byte on line \(lineNumber(of: nul, in: bytes)) of the patch; modcheck reads text patches only")
     }
 
     private static func parseDiff(_ text: [UInt8]) throws -> DiffHandle {
@@ -306,8 +311,9 @@ public enum PatchParser {
     /// the paths' first component dropped (as `git apply` and `patch -p1` read them) and
     /// `new file`/`deleted file` lines for `/dev/null`; each hunk's lines are taken by its line
     /// counts. Everything else — the message, `Index:` and `===` lines, `diff` command lines, a
-    /// signature — is left out. nil when there is no such pair.
-    static func gitStyle(fromPlain bytes: [UInt8]) -> [UInt8]? {
+    /// signature — is left out. nil when there is no such pair; else the text and where the
+    /// first pair starts in `bytes`.
+    static func gitStyle(fromPlain bytes: [UInt8]) -> (text: [UInt8], start: Int)? {
         var lines: [ArraySlice<UInt8>] = []
         var start = 0
         while start < bytes.count {
@@ -344,7 +350,7 @@ public enum PatchParser {
         var out: [UInt8] = []
         func emit(_ text: String) { out += Array(text.utf8) + [UInt8(ascii: "\n")] }
         func emit(_ line: ArraySlice<UInt8>) { out += line + [UInt8(ascii: "\n")] }
-        var found = false
+        var first: Int?
         var i = 0
         while i < lines.count {
             guard i + 2 < lines.count, starts(lines[i], "--- "), starts(lines[i + 1], "+++ "),
@@ -359,7 +365,7 @@ public enum PatchParser {
                 i += 1
                 continue
             }
-            found = true
+            if first == nil { first = lines[i].startIndex }
             emit("diff --git a/\(name) b/\(name)")
             if old == nil { emit("new file mode 100644") }
             if new == nil { emit("deleted file mode 100644") }
@@ -395,7 +401,7 @@ public enum PatchParser {
                 }
             }
         }
-        return found ? out : nil
+        return first.map { (out, $0) }
     }
 
     /// The 1-based line of `bytes` that holds the byte at `offset`.

@@ -166,6 +166,15 @@ final class PatchParserTests: GitTestCase {
         XCTAssertEqual(hunk.lines[3].content, bytes("obj-m += b.o"))
     }
 
+    /// A plain diff's NUL byte is refused naming the line of the input (not of the text it is
+    /// rewritten to).
+    func testANULInAPlainDiffNamesTheInputsLine() {
+        let text = "Subject: x\n\n--- a/a.c\n+++ b/a.c\n@@ -1,2 +1,2 @@\n x\n-y\u{0}z\n+w\n"
+        XCTAssertThrowsError(try PatchParser.parse(bytes(text))) { error in
+            XCTAssertTrue("\(error)".contains("a NUL byte on line 7 of the patch"), "\(error)")
+        }
+    }
+
     func testNoDiffMeansNoPatches() throws {
         XCTAssertEqual(
             try PatchParser.parse(bytes("Subject: Re: [PATCH 0/7] cover letter\n\nThanks, applied.\n")), [])
