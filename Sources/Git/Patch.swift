@@ -86,7 +86,18 @@ public enum PatchParser {
         if lineStart(of: "diff --git ", in: bytes) == nil, let converted = gitStyle(fromPlain: bytes) {
             // (Checked here, where the line is the input's, not the converted text's.)
             try refuseNUL(bytes, from: converted.start)
-            return try parse(converted.text)
+            do {
+                return try parse(converted.text)
+            } catch var error as GitError {
+                // libgit2 names a line of the rewritten text ("... at line 5"): name the input's.
+                if let range = error.message.range(of: #"at line [0-9]+"#, options: .regularExpression),
+                    let line = Int(error.message[range].dropFirst("at line ".count)),
+                    line >= 1, line <= converted.lines.count
+                {
+                    error.message.replaceSubrange(range, with: "at line \(converted.lines[line - 1]) of the patch")
+                }
+                throw error
+            }
         }
         guard let start = lineStart(of: "diff --git ", in: bytes) else { return [] }
         try refuseNUL(bytes, from: start)
@@ -311,9 +322,9 @@ public enum PatchParser {
     /// the paths' first component dropped (as `git apply` and `patch -p1` read them) and
     /// `new file`/`deleted file` lines for `/dev/null`; each hunk's lines are taken by its line
     /// counts. Everything else — the message, `Index:` and `===` lines, `diff` command lines, a
-    /// signature — is left out. nil when there is no such pair; else the text and where the
-    /// first pair starts in `bytes`.
-    static func gitStyle(fromPlain bytes: [UInt8]) -> (text: [UInt8], start: Int)? {
+    /// signature — is left out. nil when there is no such pair; else the text, where the first
+    /// pair starts in `bytes`, and the line of `bytes` each line of the text stands for.
+    static func gitStyle(fromPlain bytes: [UInt8]) -> (text: [UInt8], start: Int, lines: [Int])? {
         var lines: [ArraySlice<UInt8>] = []
         var start = 0
         while start < bytes.count {
@@ -348,8 +359,18 @@ public enum PatchParser {
             return (old, new)
         }
         var out: [UInt8] = []
-        func emit(_ text: String) { out += Array(text.utf8) + [UInt8(ascii: "\n")] }
-        func emit(_ line: ArraySlice<UInt8>) { out += line + [UInt8(ascii: "\n")] }
+        var origin: [Int] = []
+        // The input line (1-based) of what is emitted: a header written here stands for its
+        // `--- ` line.
+        var at = 0
+        func emit(_ text: String) {
+            out += Array(text.utf8) + [UInt8(ascii: "\n")]
+            origin.append(at + 1)
+        }
+        func emit(_ line: ArraySlice<UInt8>) {
+            out += line + [UInt8(ascii: "\n")]
+            origin.append(at + 1)
+        }
         var first: Int?
         var i = 0
         while i < lines.count {
@@ -366,13 +387,16 @@ public enum PatchParser {
                 continue
             }
             if first == nil { first = lines[i].startIndex }
+            at = i
             emit("diff --git a/\(name) b/\(name)")
             if old == nil { emit("new file mode 100644") }
             if new == nil { emit("deleted file mode 100644") }
             emit(old == nil ? "--- /dev/null" : "--- a/\(name)")
+            at = i + 1
             emit(new == nil ? "+++ /dev/null" : "+++ b/\(name)")
             i += 2
             while i < lines.count, let (oldCount, newCount) = counts(lines[i]) {
+                at = i
                 emit(lines[i])
                 i += 1
                 var (o, n) = (0, 0)
@@ -391,17 +415,19 @@ public enum PatchParser {
                     guard [UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "\\"), UInt8(ascii: "\r")]
                         .contains(line.first ?? UInt8(ascii: " "))
                     else { break }
+                    at = i
                     emit(line)
                     i += 1
                 }
                 // "\ No newline at end of file" after the hunk's last line.
                 if i < lines.count, lines[i].first == UInt8(ascii: "\\") {
+                    at = i
                     emit(lines[i])
                     i += 1
                 }
             }
         }
-        return first.map { (out, $0) }
+        return first.map { (out, $0, origin) }
     }
 
     /// The 1-based line of `bytes` that holds the byte at `offset`.
