@@ -88,9 +88,15 @@ public enum PatchParser {
             try refuseNUL(bytes, from: converted.start)
             do {
                 return try parse(converted.text)
-            } catch let error as GitError {
-                // A line of the rewritten text: the input's line it stands for.
-                throw renumbered(error) { $0 >= 1 && $0 <= converted.lines.count ? converted.lines[$0 - 1] : nil }
+            } catch var error as GitError {
+                // libgit2 names a line of the rewritten text ("... at line 5"): name the input's.
+                if let range = error.message.range(of: #"at line [0-9]+"#, options: .regularExpression),
+                    let line = Int(error.message[range].dropFirst("at line ".count)),
+                    line >= 1, line <= converted.lines.count
+                {
+                    error.message.replaceSubrange(range, with: "at line \(converted.lines[line - 1]) of the patch")
+                }
+                throw error
             }
         }
         guard let start = lineStart(of: "diff --git ", in: bytes) else { return [] }
@@ -101,27 +107,16 @@ public enum PatchParser {
             // either; refuse them before libgit2 sees them.
             throw GitError(operation: "parse the diff", message: problem)
         }
-        var (text, inserted) = withIndexLines(Array(bytes[start...]))
+        var text = withIndexLines(Array(bytes[start...]))
         if text.last != UInt8(ascii: "\n") { text.append(UInt8(ascii: "\n")) }
         let diff: DiffHandle
         do {
-            do {
-                diff = try parseDiff(text)
-            } catch {
-                // Text after the signature that looks like a hunk header (a quoted reply, a footer)
-                // is an error to libgit2; retry without the signature block.
-                guard let signature = lastLine("-- ", in: text), signature > 0 else { throw error }
-                diff = try parseDiff(Array(text[..<signature]))
-            }
-        } catch let error as GitError {
-            // libgit2 counts the lines of what it was given: from the first `diff --git` line,
-            // with the `index` lines added for it (each stands for the `---` line after it).
-            let before = lineNumber(of: start, in: bytes) - 1
-            throw renumbered(error) { line in
-                guard line >= 1 else { return nil }
-                let added = inserted.filter { $0 < line }.count
-                return before + line - added
-            }
+            diff = try parseDiff(text)
+        } catch {
+            // Text after the signature that looks like a hunk header (a quoted reply, a footer)
+            // is an error to libgit2; retry without the signature block.
+            guard let signature = lastLine("-- ", in: text), signature > 0 else { throw error }
+            diff = try parseDiff(Array(text[..<signature]))
         }
         var out: [FilePatch] = []
         for index in 0..<git_diff_num_deltas(diff.pointer) {
@@ -228,41 +223,25 @@ public enum PatchParser {
 
     /// libgit2 wants an `index` line between a rename, copy or mode header and the `---` line
     /// (git always writes one; hand-made and some tools' patches do not): supply a neutral one.
-    /// (With the 1-based lines of the result that were added.)
-    static func withIndexLines(_ text: [UInt8]) -> (text: [UInt8], inserted: [Int]) {
+    static func withIndexLines(_ text: [UInt8]) -> [UInt8] {
         let needsIndex = ["rename to ", "rename new ", "copy to ", "new mode "].map { Array($0.utf8) }
         let oldPath = Array("--- ".utf8)
         var out: [UInt8] = []
-        var inserted: [Int] = []
         var previousNeedsIndex = false
-        var lines = 0
+        var changed = false
         var start = 0
         while start < text.count {
             let end = text[start...].firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? text.count
             let line = text[start..<end]
             if previousNeedsIndex && line.starts(with: oldPath) {
                 out.append(contentsOf: Array("index 0000000..0000000\n".utf8))
-                lines += 1
-                inserted.append(lines)
+                changed = true
             }
             previousNeedsIndex = needsIndex.contains { line.starts(with: $0) }
             out.append(contentsOf: line)
-            lines += 1
             start = end
         }
-        return inserted.isEmpty ? (text, []) : (out, inserted)
-    }
-
-    /// `error` with the line its message names ("... at line 5", libgit2's count of what it was
-    /// given) replaced by the input's line `map` gives, as "at line N of the patch".
-    static func renumbered(_ error: GitError, _ map: (Int) -> Int?) -> GitError {
-        var error = error
-        guard let range = error.message.range(of: #"at line [0-9]+( of the patch)?"#, options: .regularExpression),
-            let line = Int(error.message[range].dropFirst("at line ".count).prefix { $0.isNumber }),
-            let mapped = map(line)
-        else { return error }
-        error.message.replaceSubrange(range, with: "at line \(mapped) of the patch")
-        return error
+        return changed ? out : text
     }
 
     /// What is wrong with a file header libgit2 would mishandle, naming the 1-based line in
