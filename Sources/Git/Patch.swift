@@ -84,12 +84,14 @@ public enum PatchParser {
     public static func parse(_ bytes: [UInt8]) throws -> [FilePatch] {
         LibGit2.ensure()
         if lineStart(of: "diff --git ", in: bytes) == nil, let converted = gitStyle(fromPlain: bytes) {
-            // (Checked here, where the line is the input's, not the converted text's.)
+            // (Checked here, where the line is one of the text given, as for a git diff, not one
+            // of the converted text.)
             try refuseNUL(bytes, from: converted.start)
             do {
                 return try parse(converted.text)
             } catch var error as GitError {
-                // libgit2 names a line of the rewritten text ("... at line 5"): name the input's.
+                // libgit2 names a line of the rewritten text ("... at line 5"): name the line of the
+                // text given that it stands for.
                 if let range = error.message.range(of: #"at line [0-9]+"#, options: .regularExpression),
                     let line = Int(error.message[range].dropFirst("at line ".count)),
                     line >= 1, line <= converted.lines.count

@@ -173,7 +173,7 @@ final class PatchParserTests: GitTestCase {
         XCTAssertThrowsError(try PatchParser.parse(bytes(text))) { error in
             XCTAssertTrue("\(error)".contains("a NUL byte on line 7 of the patch"), "\(error)")
         }
-        // libgit2's complaint about a line of the rewritten text names the input's line.
+        // libgit2's complaint about a line of the rewritten text names the line it stands for.
         let malformed = "Subject: x\n\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n\\ x\n-a\n+b\n"
         XCTAssertThrowsError(try PatchParser.parse(bytes(malformed))) { error in
             XCTAssertTrue("\(error)".contains("at line 6 of the patch"), "\(error)")
