@@ -164,7 +164,6 @@ public final class FactCache: @unchecked Sendable {
         lock.withLock { body(&snapshots) }
     }
 
-    /// Appends the records added in this run to their shards, and writes the snapshots.
     /// Snapshot writes a run hands to another core (`inBackground`); `flush` waits for them.
     private let background = DispatchQueue(label: "modcheck.cache.snapshots")
     private let backgroundWrites = DispatchGroup()
@@ -176,6 +175,7 @@ public final class FactCache: @unchecked Sendable {
         background.async(group: backgroundWrites) { work() }
     }
 
+    /// Appends the records added in this run to their shards, and writes the snapshots.
     public func flush() {
         backgroundWrites.wait()
         defer { flushSnapshots() }
@@ -504,21 +504,8 @@ enum ShardIndex {
             let sum = FactCache.wordSum(UnsafeRawBufferPointer(rebasing: raw[0..<body]))
             raw.storeBytes(of: sum.littleEndian, toByteOffset: body, as: UInt32.self)
         }
-        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { return }
-        let written = bytes.withUnsafeBytes { raw -> Bool in
-            var done = 0
-            while done < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                done += n
-            }
-            return true
-        }
-        close(fd)
-        if !written || rename(temporary, path) != 0 { unlink(temporary) }
+        // (Best effort: a cache that cannot be written is read as before, without a note.)
+        _ = FactCache.writeFile(path, [bytes])
     }
 
     /// "MCIX" read as a native word.

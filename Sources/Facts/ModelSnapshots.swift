@@ -240,14 +240,29 @@ extension FactCache {
         writeWhole(snapshotPath(name), [Array("MCSN".utf8) + [FactCache.snapshotFormat], payload, trailer])
     }
 
-    /// Writes `pieces` one after another to a temporary file and renames it to `path`.
+    /// Writes `pieces` one after another to a temporary file and renames it to `path`; a
+    /// failure is noted.
     func writeWhole(_ path: String, _ pieces: [[UInt8]]) {
+        switch FactCache.writeFile(path, pieces) {
+        case .none: break
+        case .some(.write(let temporary, let code)):
+            note("\(temporary): cannot write a snapshot (errno \(code)); continuing without it")
+        case .some(.rename(let code)):
+            note("\(path): cannot put the snapshot in place (errno \(code))")
+        }
+    }
+
+    enum WriteFailure {
+        case write(temporary: String, errno: Int32)
+        case rename(errno: Int32)
+    }
+
+    /// Writes `pieces` to a temporary file beside `path` and renames it into place (readers see
+    /// the old file or the whole new one; two writers at once both succeed); nil when it worked.
+    static func writeFile(_ path: String, _ pieces: [[UInt8]]) -> WriteFailure? {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else {
-            note("\(temporary): cannot write a snapshot (errno \(errno)); continuing without it")
-            return
-        }
+        guard fd >= 0 else { return .write(temporary: temporary, errno: errno) }
         var written = true
         for piece in pieces where written {
             written = piece.withUnsafeBytes { raw in
@@ -261,16 +276,18 @@ extension FactCache {
                 return true
             }
         }
+        let code = errno
         close(fd)
         guard written else {
-            note("\(temporary): cannot write a snapshot (errno \(errno)); continuing without it")
             unlink(temporary)
-            return
+            return .write(temporary: temporary, errno: code)
         }
-        if rename(temporary, path) != 0 {
-            note("\(path): cannot put the snapshot in place (errno \(errno))")
+        guard rename(temporary, path) == 0 else {
+            let code = errno
             unlink(temporary)
+            return .rename(errno: code)
         }
+        return nil
     }
 
     // A snapshot's payload: count (4 LE), per range: name length (2 LE), name, lower, upper.

@@ -402,9 +402,8 @@ public enum PatchParser {
                 emit(lines[i])
                 i += 1
                 var (o, n) = (0, 0)
-                while i < lines.count, o < oldCount || n < newCount {
-                    let line = lines[i]
-                    switch line.first {
+                hunk: while i < lines.count, o < oldCount || n < newCount {
+                    switch lines[i].first {
                     case UInt8(ascii: " "), nil, UInt8(ascii: "\r"):
                         // (An empty line is a context line whose space a mailer dropped.)
                         o += 1
@@ -412,13 +411,10 @@ public enum PatchParser {
                     case UInt8(ascii: "-"): o += 1
                     case UInt8(ascii: "+"): n += 1
                     case UInt8(ascii: "\\"): break
-                    default: break
+                    default: break hunk
                     }
-                    guard [UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "\\"), UInt8(ascii: "\r")]
-                        .contains(line.first ?? UInt8(ascii: " "))
-                    else { break }
                     at = i
-                    emit(line)
+                    emit(lines[i])
                     i += 1
                 }
                 // "\ No newline at end of file" after the hunk's last line.

@@ -20,6 +20,24 @@ final class CLITests: ScratchTestCase {
         return (repo, c.patchFiles)
     }
 
+    /// A diff of the corpus' arm-smmu-v3.c adding `line` to its platform driver's `.driver`.
+    func driverHunk(adding line: String) -> String {
+        """
+        diff --git a/drivers/iommu/arm-smmu-v3.c b/drivers/iommu/arm-smmu-v3.c
+        --- a/drivers/iommu/arm-smmu-v3.c
+        +++ b/drivers/iommu/arm-smmu-v3.c
+        @@ -130,6 +130,7 @@ static struct platform_driver arm_smmu_driver = {
+         \t.driver\t= {
+         \t\t.name\t\t= "arm-smmu-v3",
+         \t\t.of_match_table\t= of_match_ptr(arm_smmu_of_match),
+        +\(line)
+         \t},
+         \t.probe\t= arm_smmu_device_probe,
+         \t.remove\t= arm_smmu_device_remove,
+
+        """
+    }
+
     func testSeriesExitCodesAndJSON() throws {
         let (repo, patches) = try seriesCase()
         let r = run(["series", "--repo", repo, "--base", "HEAD", "--format", "json"] + patches)
@@ -64,18 +82,7 @@ final class CLITests: ScratchTestCase {
              	depends on ARM64
              	select IOMMU_API
              	help
-            diff --git a/drivers/iommu/arm-smmu-v3.c b/drivers/iommu/arm-smmu-v3.c
-            --- a/drivers/iommu/arm-smmu-v3.c
-            +++ b/drivers/iommu/arm-smmu-v3.c
-            @@ -130,6 +130,7 @@ static struct platform_driver arm_smmu_driver = {
-             	.driver	= {
-             		.name		= "arm-smmu-v3",
-             		.of_match_table	= of_match_ptr(arm_smmu_of_match),
-            +		.suppress_bind_attrs = true,
-             	},
-             	.probe	= arm_smmu_device_probe,
-             	.remove	= arm_smmu_device_remove,
-
+            \(driverHunk(adding: "\t\t.suppress_bind_attrs = true,"))
             """.write(toFile: restore, atomically: true, encoding: .utf8)
         // Patches 1-5, then the fix: every error and warning of 4/7 and 5/7 is fixed by 6/6.
         var r = run(["series", "--repo", repo, "--base", "HEAD", "--format", "json"] + Array(patches[1...5]) + [restore])
@@ -114,18 +121,7 @@ final class CLITests: ScratchTestCase {
 
             Signed-off-by: Dana Dev <d@example.invalid>
             ---
-            diff --git a/drivers/iommu/arm-smmu-v3.c b/drivers/iommu/arm-smmu-v3.c
-            --- a/drivers/iommu/arm-smmu-v3.c
-            +++ b/drivers/iommu/arm-smmu-v3.c
-            @@ -130,6 +130,7 @@ static struct platform_driver arm_smmu_driver = {
-             	.driver	= {
-             		.name		= "arm-smmu-v3",
-             		.of_match_table	= of_match_ptr(arm_smmu_of_match),
-            +		/* unbinding is allowed: the remove path tears down */
-             	},
-             	.probe	= arm_smmu_device_probe,
-             	.remove	= arm_smmu_device_remove,
-
+            \(driverHunk(adding: "\t\t/* unbinding is allowed: the remove path tears down */"))
             """.write(toFile: touch, atomically: true, encoding: .utf8)
         let r = run(["series", "--repo", repo, "--base", "HEAD", "--format", "json"] + Array(patches[1...4]) + [touch])
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], r.out + r.err)
