@@ -6,7 +6,13 @@ public struct ByteWriter {
 
     public init() { bytes.reserveCapacity(1024) }
 
-    public mutating func int(_ value: Int) {
+    /// A writer of a small value (`init()` makes room for a record's kilobyte).
+    public init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    public mutating func int(_ value: Int) { ByteWriter.append(value, to: &bytes) }
+
+    /// Appends `value` as `int` writes it, to bytes of the caller's (no writer made).
+    public static func append(_ value: Int, to bytes: inout [UInt8]) {
         var v = UInt64(bitPattern: Int64(value))
         // Zig-zag so small negatives stay small.
         v = (v << 1) ^ UInt64(bitPattern: Int64(value) >> 63)

@@ -164,15 +164,46 @@ public final class FactCache: @unchecked Sendable {
         lock.withLock { body(&snapshots) }
     }
 
-    /// Snapshot writes a run hands to another core (`inBackground`); `flush` waits for them.
-    private let background = DispatchQueue(label: "modcheck.cache.snapshots")
+    /// Snapshot writes a run hands to another thread (`inBackground`); `flush` waits for them.
     private let backgroundWrites = DispatchGroup()
+    private var backgroundWork: [() -> Void] = []
+    private var backgroundRunning = false
 
     /// Runs `work` (encoding and writing a snapshot of values the caller no longer changes) on
-    /// another core, one after another; `flush` waits for every one.
+    /// another thread, one after another; `flush` waits for every one. The thread runs at a
+    /// lower priority: what the run itself still has to work out (the units, the rules' witness
+    /// views) gets the second core first, and the snapshots its idle time.
     public func inBackground(_ work: @escaping () -> Void) {
-        nonisolated(unsafe) let work = work
-        background.async(group: backgroundWrites) { work() }
+        backgroundWrites.enter()
+        let start = lock.withLock { () -> Bool in
+            backgroundWork.append(work)
+            defer { backgroundRunning = true }
+            return !backgroundRunning
+        }
+        guard start else { return }
+        let thread = Thread { [self] in
+            FactCache.lowerThisThreadsPriority()
+            while let next = lock.withLock({ () -> (() -> Void)? in
+                if backgroundWork.isEmpty {
+                    backgroundRunning = false
+                    return nil
+                }
+                return backgroundWork.removeFirst()
+            }) {
+                next()
+                backgroundWrites.leave()
+            }
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
+    /// Nice 10 for the calling thread only: on Linux the nice value is a thread's, and
+    /// `PRIO_PROCESS` with who 0 names the calling thread (setpriority(2), NOTES).
+    static func lowerThisThreadsPriority() {
+        #if os(Linux)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
     }
 
     /// Appends the records added in this run to their shards, and writes the snapshots.

@@ -35,7 +35,11 @@ public struct KernelTree: Sendable {
             blobs[entry.path] = entry.blob
         }
         Timing.mark("tree \(tree.hex.prefix(12)) read: \(blobs.count) paths")
-        cache?.storePathMap(blobs, subtrees: read.subtrees, of: tree)
+        if let cache {
+            // (Written on another core while the model is built: `flush` waits for it.)
+            let (paths, subtrees) = (blobs, read.subtrees)
+            cache.inBackground { cache.storePathMap(paths, subtrees: subtrees, of: tree) }
+        }
         return KernelTree(tree: tree, blobs: blobs)
     }
 

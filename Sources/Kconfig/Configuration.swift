@@ -60,10 +60,17 @@ final class ArchitectureView: @unchecked Sendable {
         index.reserveCapacity(tree.symbols.count)
         present.reserveCapacity(tree.symbols.count)
         for (name, symbol) in tree.symbols {
-            // (Most symbols are the common tree's: their definitions array is shared, not copied.)
-            let active =
-                architecture == nil || symbol.definitions.allSatisfy(exists)
-                ? symbol.definitions : symbol.definitions.filter(exists)
+            // (Most symbols are the common tree's: their definitions array is shared, not copied;
+            // a definition is read in place, not copied whole, to learn its architecture.)
+            let definitions = symbol.definitions
+            var everyOne = true
+            if let architecture {
+                for k in definitions.indices where definitions[k].architecture.map({ $0 != architecture }) ?? false {
+                    everyOne = false
+                    break
+                }
+            }
+            let active = everyOne ? definitions : definitions.filter(exists)
             guard !active.isEmpty else { continue }
             index[name] = names.count
             names.append(name)
@@ -84,18 +91,18 @@ final class ArchitectureView: @unchecked Sendable {
         definitions.reserveCapacity(names.count)
         for (i, (type, active, _)) in present.enumerated() {
             types.append(type)
-            let compiled = active.map { d in
+            let compiled = active.indices.map { k in
                 var choice: Int?
-                if let id = d.choice {
+                if let id = active[k].choice {
                     if choiceNumbers[id] == nil {
                         choiceNumbers[id] = choiceIDs.count
                         choiceIDs.append(id)
                         members.append([])
                     }
                     choice = choiceNumbers[id]
-                    members[choice!].append(((fileOrder[d.location.file] ?? 0, d.location.line), i))
+                    members[choice!].append(((fileOrder[active[k].location.file] ?? 0, active[k].location.line), i))
                 }
-                return ArchitectureView.definition(d, choice: choice, compile)
+                return ArchitectureView.definition(active, k, choice: choice, compile)
             }
             definitions.append(compiled)
             ArchitectureView.addEdges(
@@ -152,13 +159,14 @@ final class ArchitectureView: @unchecked Sendable {
         return compile
     }
 
-    static func definition(_ d: KconfigDefinition, choice: Int?, _ compile: (KconfigExpression) -> Expression)
-        -> Definition
-    {
+    /// `definitions[k]` compiled (read in place: a definition is not copied whole).
+    static func definition(
+        _ definitions: [KconfigDefinition], _ k: Int, choice: Int?, _ compile: (KconfigExpression) -> Expression
+    ) -> Definition {
         Definition(
-            dependency: d.dependency.map(compile), hasPrompt: d.prompt != nil,
-            promptCondition: d.promptCondition.map(compile),
-            defaults: d.defaults.map { (compile($0.value), $0.condition.map(compile)) },
+            dependency: definitions[k].dependency.map(compile), hasPrompt: definitions[k].prompt != nil,
+            promptCondition: definitions[k].promptCondition.map(compile),
+            defaults: definitions[k].defaults.map { (compile($0.value), $0.condition.map(compile)) },
             choice: choice)
     }
 
@@ -171,8 +179,8 @@ final class ArchitectureView: @unchecked Sendable {
         _ selectors: inout [[(symbol: Int, condition: Expression?)]],
         _ impliers: inout [[(symbol: Int, condition: Expression?)]]
     ) {
-        for (k, d) in active.enumerated() where !d.selects.isEmpty || !d.implies.isEmpty {
-            let dependency = dependencies?[k] ?? d.dependency.map(compile)
+        for k in active.indices where !active[k].selects.isEmpty || !active[k].implies.isEmpty {
+            let dependency = dependencies?[k] ?? active[k].dependency.map(compile)
             // KconfigParser.strength, compiled: the dependency and the select's own condition.
             func strength(_ v: ConditionalValue) -> Expression? {
                 switch (dependency, v.condition) {
@@ -181,12 +189,12 @@ final class ArchitectureView: @unchecked Sendable {
                 case (let d?, let c?): return .and(d, compile(c))
                 }
             }
-            for v in d.selects {
+            for v in active[k].selects {
                 if case .symbol(let target) = v.value, let t = index[target] {
                     selectors[t].append((i, strength(v)))
                 }
             }
-            for v in d.implies {
+            for v in active[k].implies {
                 if case .symbol(let target) = v.value, let t = index[target] {
                     impliers[t].append((i, strength(v)))
                 }
@@ -271,7 +279,7 @@ final class ArchitectureView: @unchecked Sendable {
         for name in added {
             let active = tree.symbols[name]!.definitions.filter(exists)
             types.append(tree.symbols[name]!.type)
-            definitions.append(active.map { ArchitectureView.definition($0, choice: nil, compile) })
+            definitions.append(active.indices.map { ArchitectureView.definition(active, $0, choice: nil, compile) })
         }
         let isChanged = Set(changedIndexes)
         // Edges started by a changed symbol are dropped from every target, then made again.
@@ -285,7 +293,7 @@ final class ArchitectureView: @unchecked Sendable {
             let symbol = tree.symbols[names[i]]!
             types[i] = symbol.type
             let active = symbol.definitions.filter(exists)
-            definitions[i] = active.map { ArchitectureView.definition($0, choice: nil, compile) }
+            definitions[i] = active.indices.map { ArchitectureView.definition(active, $0, choice: nil, compile) }
             ArchitectureView.addEdges(of: i, active, index: index, compile, &selectors, &impliers)
         }
         var laterMentions = base.laterMentions
@@ -790,7 +798,14 @@ final class KconfigWitnessSearch: @unchecked Sendable {
             return inherited
         }
         var found: KconfigWitness?
-        for architecture in architectures(for: Array(exactly.keys)) where only == nil || architecture == only {
+        let candidates = architectures(for: Array(exactly.keys)).filter { only == nil || $0 == only }
+        for (k, architecture) in candidates.enumerated() {
+            // No configuration on the first architecture (one on none, often: a select that
+            // forces the asked symbol): the views after it are made two at a time, every other
+            // one on another core (a view from scratch costs 15–30 ms; a tree has 25).
+            if k == 1, fromScratch {
+                makeInBackground(stride(from: 2, to: candidates.count, by: 2).map { candidates[$0] })
+            }
             if let w = find(exactly: exactly, below: below, view: view(architecture)) {
                 found = w
                 break

@@ -624,23 +624,40 @@ public final class KconfigEvaluator: @unchecked Sendable {
         return ctx
     }
 
+    /// Each symbol's readers closure (bits by number), by number: the closures of the symbols a
+    /// context pins are joined (units of one subsystem floor the same dependencies, whose
+    /// closures run to thousands of symbols).
+    private var readersClosureMemo: [Int: [UInt64]] = [:]
+
     /// `pinned` and every symbol whose range reads one of them, transitively (bits by number);
     /// nil when one of them is not in the graph (a string or int symbol, read by what mentions it).
     private func pinnedReaders(_ pinned: Set<String>) -> [UInt64]? {
-        var work: [Int] = []
+        var numbers: [Int] = []
         for name in pinned {
             guard let i = graph.index[name] else { return nil }
-            work.append(i)
+            numbers.append(i)
         }
+        var bits = [UInt64](repeating: 0, count: (graph.names.count + 63) / 64)
+        for i in numbers {
+            let closure = readersClosureMemo[i] ?? readersClosure(of: i)
+            for w in bits.indices { bits[w] |= closure[w] }
+        }
+        return bits
+    }
+
+    private func readersClosure(of start: Int) -> [UInt64] {
         let readers = readersArray()
         var bits = [UInt64](repeating: 0, count: (graph.names.count + 63) / 64)
-        for i in work { bits[i / 64] |= 1 << UInt64(i % 64) }
+        bits[start / 64] |= 1 << UInt64(start % 64)
+        var work = [start]
         while let v = work.popLast() {
             for r in readers[v] where bits[r / 64] & (1 << UInt64(r % 64)) == 0 {
                 bits[r / 64] |= 1 << UInt64(r % 64)
                 work.append(r)
             }
         }
+        if readersClosureMemo.count >= 8192 { readersClosureMemo = [:] }
+        readersClosureMemo[start] = bits
         return bits
     }
 
@@ -727,10 +744,43 @@ public final class KconfigEvaluator: @unchecked Sendable {
         }
     }
 
+    /// What a symbol's range is made of, by graph number: its definitions' dependencies,
+    /// prompts and defaults, who selects and implies it (looked up by name once, not at every
+    /// evaluation; a definition is not copied whole to read three of its fields).
+    private struct RangeInputs {
+        struct Definition {
+            var dependency: KconfigExpression?
+            var prompted: Bool
+            var promptCondition: KconfigExpression?
+            var defaults: [ConditionalValue]
+        }
+        var definitions: [Definition]
+        var hasPrompt: Bool
+        var isBool: Bool
+        /// Defined under arch/ only: across all architectures, what one forces is merely possible.
+        var architectureOnly: Bool
+        var impliedBy: [(selector: String, condition: KconfigExpression?)]
+        var selectedBy: [(selector: String, condition: KconfigExpression?)]
+    }
+
+    /// Made on first use (under the lock, as every evaluation).
+    private lazy var rangeInputs: [RangeInputs?] = graph.names.map { name in
+        guard let s = tree.symbols[name] else { return nil }
+        return RangeInputs(
+            definitions: s.definitions.map {
+                RangeInputs.Definition(
+                    dependency: $0.dependency, prompted: $0.prompt != nil, promptCondition: $0.promptCondition,
+                    defaults: $0.defaults)
+            },
+            hasPrompt: s.hasPrompt, isBool: s.type == .bool,
+            architectureOnly: tree.isArchitectureUnion && s.definitions.allSatisfy { $0.location.file.hasPrefix("arch/") },
+            impliedBy: tree.impliedBy[name] ?? [], selectedBy: tree.selectedBy[name] ?? [])
+    }
+
     /// One symbol's range from the (already known) ranges of what it reads.
     private func evaluate(_ i: Int, _ ctx: EvaluationContext) -> ClosedRange<Tristate> {
+        guard let s = rangeInputs[i] else { return Tristate.n...Tristate.n }
         let name = graph.names[i]
-        guard let s = tree.symbols[name] else { return Tristate.n...Tristate.n }
         let yes = Tristate.y...Tristate.y
         var hi = Tristate.n
         var lo = Tristate.n
@@ -745,7 +795,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
                 max(
                     directDependency.lowerBound, dep.lowerBound)...max(
                     directDependency.upperBound, dep.upperBound)
-            if d.prompt != nil {
+            if d.prompted {
                 let cond = d.promptCondition.map { expressionRange($0, ctx) } ?? yes
                 hi = max(hi, min(dep.upperBound, cond.upperBound))
             }
@@ -765,14 +815,14 @@ public final class KconfigEvaluator: @unchecked Sendable {
         }
         if !hasPrompt && !mayFallThrough { lo = defaultLow }
         // `imply` acts like a default capped by the target's own dependencies.
-        for (implier, condition) in tree.impliedBy[name] ?? [] {
+        for (implier, condition) in s.impliedBy {
             let r = symbolRange(implier, ctx)
             let c = condition.map { expressionRange($0, ctx) } ?? yes
             hi = max(hi, min(r.upperBound, c.upperBound, directDependency.upperBound))
             if !hasPrompt { lo = max(lo, min(r.lowerBound, c.lowerBound, directDependency.lowerBound)) }
         }
         // `select` ignores the target's dependencies (the "unmet direct dependencies" warning).
-        for (selector, condition) in tree.selectedBy[name] ?? [] {
+        for (selector, condition) in s.selectedBy {
             let r = symbolRange(selector, ctx)
             let c = condition.map { expressionRange($0, ctx) } ?? yes
             hi = max(hi, min(r.upperBound, c.upperBound))
@@ -780,18 +830,17 @@ public final class KconfigEvaluator: @unchecked Sendable {
         }
         // What the fixed symbols need (their `depends on` and `select`) holds too: with
         // ARM_SMMU_V3=m, IOMMU_API (selected) and ARM64 (depended on) are at least set.
-        if let floor = ctx.floors[name] {
+        let floor = ctx.floors.isEmpty ? nil : ctx.floors[name]
+        if let floor {
             lo = max(lo, floor)
             hi = max(hi, lo)
         }
-        if s.type == .bool {
+        if s.isBool {
             if hi == .m { hi = .y }
             if lo == .m { lo = .y }
         }
         // Across all architectures, what one arch forces is merely possible on another.
-        if tree.isArchitectureUnion && s.definitions.allSatisfy({ $0.location.file.hasPrefix("arch/") }) {
-            lo = ctx.floors[name] ?? .n
-        }
+        if s.architectureOnly { lo = floor ?? .n }
         if lo > hi { lo = hi }
         return lo...hi
     }

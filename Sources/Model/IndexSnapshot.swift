@@ -136,7 +136,7 @@ final class SymbolIndexSnapshot: @unchecked Sendable {
     ) -> [UInt8] {
         var paths = PathNumbers()
         let definitionValues = definitions.map { name, providers -> (String, [UInt8]) in
-            var w = ByteWriter()
+            var w = ByteWriter(capacity: 32)
             w.list(providers) { p, w in
                 w.int(paths.number(p.path))
                 w.int(p.line)
@@ -144,7 +144,7 @@ final class SymbolIndexSnapshot: @unchecked Sendable {
             return (name, w.bytes)
         }
         let exportValues = exports.map { name, sites -> (String, [UInt8]) in
-            var w = ByteWriter()
+            var w = ByteWriter(capacity: 32)
             w.list(sites) { s, w in
                 w.int(paths.number(s.path))
                 w.int(s.line)
@@ -250,29 +250,55 @@ struct SortedNameTable {
     /// Appends a table of `entries` (any order; names distinct) to `out`, written in place (no
     /// copy of the names and values but into `out`).
     static func append(_ entries: [(String, [UInt8])], to out: inout [UInt8]) {
-        let sorted = entries.map { (Array($0.0.utf8), $0.1) }.sorted { a, b in
-            a.0.withUnsafeBytes { pa in b.0.withUnsafeBytes { pb in compare(pa, pb) < 0 } }
+        // The names' bytes side by side, and the entries ordered by them (no array per name).
+        var names: [UInt8] = []
+        var nameStart: [Int] = []
+        nameStart.reserveCapacity(entries.count + 1)
+        for (name, _) in entries {
+            nameStart.append(names.count)
+            names.append(contentsOf: name.utf8)
         }
+        nameStart.append(names.count)
+        // Ordered by each name's first eight bytes as one number (a name shorter than eight
+        // reads zeros past its end; names hold no NUL), then, for the same eight, by all of it.
+        var keyed: [(prefix: UInt64, entry: Int)] = []
+        keyed.reserveCapacity(entries.count)
+        names.withUnsafeBytes { raw in
+            for i in entries.indices {
+                var prefix: UInt64 = 0
+                for k in 0..<8 {
+                    let at = nameStart[i] + k
+                    prefix = prefix << 8 | UInt64(at < nameStart[i + 1] ? raw[at] : 0)
+                }
+                keyed.append((prefix, i))
+            }
+            func name(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: raw[nameStart[i]..<nameStart[i + 1]]) }
+            keyed.sort { a, b in
+                a.prefix != b.prefix ? a.prefix < b.prefix : compare(name(a.entry), name(b.entry)) < 0
+            }
+        }
+        let order = keyed.map(\.entry)
         func put(_ v: Int, _ into: inout [UInt8]) {
             for i in 0..<4 { into.append(UInt8((UInt32(v) >> (8 * UInt32(i))) & 0xff)) }
         }
-        let dataStart = 8 + sorted.count * entrySize
-        let dataSize = sorted.reduce(0) { $0 + $1.0.count + $1.1.count }
+        let dataStart = 8 + order.count * entrySize
+        let dataSize = names.count + entries.reduce(0) { $0 + $1.1.count }
         out.reserveCapacity(out.count + dataStart + dataSize)
-        put(sorted.count, &out)
+        put(order.count, &out)
         put(dataStart + dataSize, &out)
         var at = dataStart
-        for (name, value) in sorted {
+        for i in order {
+            let nameCount = nameStart[i + 1] - nameStart[i]
             put(at, &out)
-            put(name.count, &out)
-            at += name.count
+            put(nameCount, &out)
+            at += nameCount
             put(at, &out)
-            put(value.count, &out)
-            at += value.count
+            put(entries[i].1.count, &out)
+            at += entries[i].1.count
         }
-        for (name, value) in sorted {
-            out += name
-            out += value
+        for i in order {
+            out += names[nameStart[i]..<nameStart[i + 1]]
+            out += entries[i].1
         }
     }
 }
@@ -369,7 +395,7 @@ final class OutsideIndexSnapshot: @unchecked Sendable {
         var paths = PathNumbers()
         func encode(_ table: [String: Set<String>]) -> [(String, [UInt8])] {
             table.map { name, files in
-                var w = ByteWriter()
+                var w = ByteWriter(capacity: 32)
                 w.list(files.sorted()) { path, w in w.int(paths.number(path)) }
                 return (name, w.bytes)
             }
@@ -384,7 +410,7 @@ final class OutsideIndexSnapshot: @unchecked Sendable {
         SortedNameTable.append(declarations, to: &out)
         SortedNameTable.append(
             tables.fileIncludes.map { path, names in
-                var w = ByteWriter()
+                var w = ByteWriter(capacity: 32)
                 w.strings(names)
                 return (path, w.bytes)
             }, to: &out)

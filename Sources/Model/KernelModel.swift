@@ -64,6 +64,9 @@ public final class KernelModel: @unchecked Sendable {
     let unitSourcesByName: UnitSourcesByName
     /// The compiled C files outside the scope by what they include and declare (ReverseUsers.swift).
     var outsideIndexMemo: OutsideSourceIndex?
+    /// A whole tree's outside-source index, made on another core from the moment its facts
+    /// are known (a cold model's first reverse search asks for it).
+    var outsideIndexAhead: BackgroundValue<OutsideSourceIndex>?
     /// Full reverse searches made by this model and every model derived from the same first one.
     let reverseSearches: SearchCounter
     /// What rules found per unit, for models derived from this one (KeptResults.swift).
@@ -153,95 +156,53 @@ public final class KernelModel: @unchecked Sendable {
         }
 
         // Kconfig: reparsed only when a Kconfig file changed.
-        let kconfig: KconfigTree
-        let evaluator: KconfigEvaluator
-        let blobsForKconfig = tree.blobs
-        // The files a parse reads, with their blobs: the key of a Kconfig snapshot.
-        let kconfigFiles = KconfigFilesRead()
-        let readKconfig: (String) -> String? = { path in
-            guard let blob = blobsForKconfig[path] else { return nil }
-            kconfigFiles.files[path] = blob
-            return store.text(blob, path: path)
-        }
+        var kconfigNow: (tree: KconfigTree, evaluator: KconfigEvaluator)?
+        // A whole tree's: read on another core while kbuild is (below); nil when a file could
+        // not be read there (read again here then, where a failed read is reported).
+        var kconfigLater: BackgroundValue<KconfigReading?>?
         let changedKconfig = changed?.filter { KernelFileKind(path: $0) == .kconfig } ?? []
         var reusedKconfig = false
         if let base, changed != nil, changedKconfig.isEmpty {
-            kconfig = base.kconfig
-            evaluator = base.evaluator
+            kconfigNow = (base.kconfig, base.evaluator)
             reusedKconfig = true
         } else if let base,
-            let updated = KconfigParser.reparse(base.kconfig, changed: changedKconfig, read: readKconfig)
+            let updated = KconfigParser.reparse(
+                base.kconfig, changed: changedKconfig,
+                read: { path in tree.blobs[path].flatMap { store.text($0, path: path) } })
         {
             // Only the changed Kconfig files are read again, in the context they were sourced in.
-            kconfig = updated
-            evaluator = KconfigEvaluator(tree: updated, updating: base.evaluator, changedFiles: changedKconfig)
+            let evaluator = KconfigEvaluator(tree: updated, updating: base.evaluator, changedFiles: changedKconfig)
             evaluator.prefetchWitnessViews()
+            kconfigNow = (updated, evaluator)
             problems += updated.diagnostics.filter { changedKconfig.contains($0.file) }.map {
                 "\($0.file):\($0.line): \($0.message)"
             }
+        } else if base == nil {
+            let path = store.repositoryPath
+            kconfigLater = BackgroundValue {
+                guard let repository = try? Repository.open(path, inMemoryWrites: true) else { return nil }
+                let reader = KconfigTextReader { blob, path in
+                    // (A blob only the caller's handle holds, a patched one, is not found here.)
+                    try? repository.withBlob(blob) { buffer in
+                        buffer.count > store.maxFileSize ? nil : String(decoding: buffer, as: UTF8.self)
+                    }
+                }
+                let reading = KernelModel.readKconfig(tree: tree, store: store, base: nil, reader: reader)
+                return reader.incomplete ? nil : reading
+            }
         } else {
-            Timing.mark("kconfig: model init")
-            let blobs = tree.blobs
-            var architectureSet = Set<String>()
-            for (path, _) in blobs {
-                if let arch = architectureDirectory(of: path, kconfigOnly: true) { architectureSet.insert(String(arch)) }
-            }
-            let architectures = architectureSet.sorted()
-            Timing.mark("kconfig: architectures")
-            // The tree as a run over the same Kconfig files parsed it (a snapshot), else parsed.
-            let treeKey = store.cache != nil ? FactCache.kconfigTreeKey(tree: blobs, architectures: architectures) : nil
-            Timing.mark("kconfig: tree key")
-            var parsed: KconfigTree
-            if let cache = store.cache, let treeKey, let kept = cache.kconfigTree(treeKey, blobs: blobs) {
-                parsed = kept.tree
-                kconfigFiles.files = kept.files
-            } else {
-                parsed = KconfigParser.parse(
-                    root: "Kconfig", srcarch: nil, architectures: architectures, read: readKconfig)
-                parsed.semantics = KconfigSemantics(
-                    version: tree.blobs["Makefile"].flatMap { store.text($0, path: "Makefile") }.flatMap(
-                        KernelTree.kernelVersion))
-                if let cache = store.cache, let treeKey {
-                    let (kept, files) = (parsed, kconfigFiles.files)
-                    cache.inBackground { cache.storeKconfigTree(kept, files: files, key: treeKey) }
-                }
-            }
-            kconfig = parsed
-            Timing.mark("kconfig: tree read")
-            // A base with the same semantics: the symbols whose meaning changed are found by
-            // comparison, so what they cannot reach is kept from the base below.
-            if let base, let updated = KconfigEvaluator(tree: parsed, comparingWith: base.evaluator) {
-                evaluator = updated
-            } else {
-                // Its symbol graph as a run over the same Kconfig files kept it, else built and kept.
-                let graphName = treeKey.map(FactCache.kconfigGraphName)
-                if let cache = store.cache, let graphName, !FactCache.rebuild,
-                    let kept = cache.snapshot(graphName, unreadable: "Kconfig graph snapshot", { KconfigEvaluator(tree: kconfig, graph: $0) })
-                {
-                    evaluator = kept
-                } else {
-                    evaluator = KconfigEvaluator(tree: kconfig)
-                    if let cache = store.cache, let graphName { cache.storeSnapshot(graphName, evaluator.graphBytes) }
-                }
-                Timing.mark("kconfig: evaluator")
-                // The ranges an earlier run over the same Kconfig files worked out (a snapshot).
-                if let cache = store.cache,
-                    let key = FactCache.rangesKey(
-                        files: kconfigFiles.files, architectures: architectures, semantics: parsed.semantics)
-                {
-                    if !FactCache.rebuild, let ranges = cache.kconfigRanges(key) { evaluator.seedDefaultRanges(ranges) }
-                    Timing.mark("kconfig: ranges")
-                    if !FactCache.rebuild, let answers = cache.kconfigWitnesses(key) { evaluator.seedWitnessAnswers(answers) }
-                    Timing.mark("kconfig: witnesses")
-                    cache.keepRanges(
-                        of: evaluator, key: key, loaded: evaluator.defaultRangeCount,
-                        loadedWitnesses: evaluator.witnessAnswerCount)
-                }
-            }
-            problems += kconfig.diagnostics.map { "\($0.file):\($0.line): \($0.message)" }
+            let reading = KernelModel.readKconfig(
+                tree: tree, store: store, base: base, reader: KconfigTextReader { store.text($0, path: $1) })
+            kconfigNow = (reading.tree, reading.evaluator)
+            problems += reading.problems
         }
 
-        Timing.mark(reusedKconfig ? "kconfig (reused)" : base != nil && evaluator.changedSymbols != nil ? "kconfig (updated: \(evaluator.changedSymbols?.count ?? 0) changed)" : "kconfig (parsed)")
+        Timing.mark(
+            reusedKconfig
+                ? "kconfig (reused)"
+                : kconfigLater != nil ? "kconfig (started)"
+                : base != nil && kconfigNow?.evaluator.changedSymbols != nil
+                    ? "kconfig (updated: \(kconfigNow?.evaluator.changedSymbols?.count ?? 0) changed)" : "kconfig (parsed)")
         // A whole-tree model's structure (kbuild, compiled sources, units) as an earlier run over a
         // tree of the same structure kept it (the worst-case view only).
         let layout = wholeTree?.value
@@ -286,9 +247,18 @@ public final class KernelModel: @unchecked Sendable {
                 directories: directories, rootMakefiles: rootMakefiles, tree: tree, store: store)
         }
 
-        self.kconfig = kconfig
-        self.evaluator = evaluator
         self.kbuild = kbuild
+        if let kconfigLater, config == nil, keptStructure == nil {
+            // The ranges the units read (below) worked out on another core as soon as Kconfig is
+            // read, while compiled sources are found here: making the units then finds them.
+            // (Not when the units come from a kept structure: nothing would read them.)
+            let entries = kbuild.units
+            _ = BackgroundValue {
+                guard let reading = kconfigLater.value else { return }
+                KernelModel.workOutRanges(for: entries, reading.evaluator)
+                Timing.mark("unit ranges (worked out ahead)")
+            }
+        }
         if let base, let moved {
             // The base's header paths with the headers that appeared or vanished (the base's set
             // itself when none did), and its architectures unless a path under arch/ appeared or
@@ -425,11 +395,28 @@ public final class KernelModel: @unchecked Sendable {
             }
         }
         Timing.mark("compiled sources")
+        let (kconfig, evaluator): (KconfigTree, KconfigEvaluator)
+        if let kconfigNow {
+            (kconfig, evaluator) = kconfigNow
+        } else if let reading = kconfigLater?.value {
+            (kconfig, evaluator) = (reading.tree, reading.evaluator)
+            problems += reading.problems
+        } else {
+            // A file the other core could not read (a patched blob only this handle holds).
+            let reading = KernelModel.readKconfig(
+                tree: tree, store: store, base: nil, reader: KconfigTextReader { store.text($0, path: $1) })
+            (kconfig, evaluator) = (reading.tree, reading.evaluator)
+            problems += reading.problems
+        }
+        self.kconfig = kconfig
+        self.evaluator = evaluator
+        Timing.mark("kconfig (joined)")
 
         // Units: every kbuild unit with at least one existing source. They depend only on Kconfig,
         // kbuild and which .c files exist: most patches change none of these.
         var units: [ModuleUnit] = []
         var bySource: [String: [ModuleUnit]] = [:]
+        var unitsLater: BackgroundValue<([ModuleUnit], [String: [ModuleUnit]])>?
         let reusedUnits = reusedKconfig && reusedKbuild && sameSourceFiles && config == nil
         // A Kconfig change with the same kbuild and sources: units whose symbols' ranges the change
         // cannot reach are the base's (the evaluator knows which symbols read a changed one).
@@ -572,6 +559,21 @@ public final class KernelModel: @unchecked Sendable {
             for unit in units {
                 for s in unit.sources { bySource[s, default: []].append(unit) }
             }
+        } else if base == nil {
+            // A whole tree's: made on another core while the symbol index is built (below).
+            nonisolated(unsafe) let make = makeUnit
+            let entries = kbuild.units
+            unitsLater = BackgroundValue {
+                var units: [ModuleUnit] = []
+                var bySource: [String: [ModuleUnit]] = [:]
+                for unit in entries {
+                    guard let model = make(unit) else { continue }
+                    units.append(model)
+                    for s in model.sources { bySource[s, default: []].append(model) }
+                }
+                Timing.mark("units (made on another core)")
+                return (units, bySource)
+            }
         } else {
             if let base, affected != nil {
                 for u in base.units { keep[u.name] = u }
@@ -593,38 +595,6 @@ public final class KernelModel: @unchecked Sendable {
                 for s in model.sources { bySource[s, default: []].append(model) }
             }
         }
-        if let structureKey, keptStructure == nil, let cache = store.cache {
-            let structure = ModelStructure(
-                kbuild: kbuild, compiled: compiledSources, included: includedSources, guards: includeGuards,
-                units: units)
-            cache.inBackground { structure.store(structureKey, cache: cache) }
-        }
-        Timing.mark(
-            reusedUnits
-                ? "units (reused)"
-                : affected != nil
-                    ? "units (affected symbols \(affected?.count ?? 0))"
-                    : keptStructure != nil ? "units (kept structure)" : "units (made)")
-        self.units = units
-        self.unitsBySource = bySource
-        self.changedSinceBase = changed
-        self.baseModelIdentity = base
-        rootModel = base.map { $0.rootModel ?? $0 }
-        changedSinceRoot = base.map { ($0.changedSinceRoot ?? []).union(changed ?? []) }
-        reverseSearches = base?.reverseSearches ?? SearchCounter()
-        self.unitsAsBase = base != nil && reusedUnits
-        unitSourcesByName = base.flatMap { reusedUnits ? $0.unitSourcesByName : nil } ?? UnitSourcesByName()
-        let scopeList = scope
-        if let base, reusedUnits, base.scope == scope {
-            scoped = base.scoped
-        } else {
-            scoped = units.filter { unit in
-                unit.sources.contains { path in
-                    scopeList.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
-                }
-            }
-        }
-
         // The symbol index over every .c and .S file, updated incrementally from a base model.
         var symbolFacts: OverlayTable<SourceFacts>
         var definitions: OverlayTable<[SymbolProvider]>
@@ -708,7 +678,11 @@ public final class KernelModel: @unchecked Sendable {
             var allDefinitions: [String: [SymbolProvider]] = [:]
             var allExports: [String: [ExportSite]] = [:]
             let files = compiled.sorted().compactMap { path in tree.blobs[path].map { (path: path, blob: $0) } }
-            for facts in store.facts(of: files, depth: .symbols) {
+            let read = store.facts(of: files, depth: .symbols)
+            allFacts.reserveCapacity(read.count)
+            allDefinitions.reserveCapacity(read.reduce(0) { $0 + $1.definitions.count })
+            allExports.reserveCapacity(read.reduce(0) { $0 + $1.exports.count })
+            for facts in read {
                 allFacts[facts.path] = facts
                 if KernelModel.invokesExportWrapper(facts) { wrapperFiles.insert(facts.path) }
                 for d in facts.definitions where d.storage == .global {
@@ -730,6 +704,14 @@ public final class KernelModel: @unchecked Sendable {
                         ExportSite(path: facts.path, line: e.line, flavour: e.flavour))
                 }
             }
+            if wholeIndexKey != nil {
+                let (facts, scopeList) = (allFacts, scope)
+                outsideIndexAhead = BackgroundValue {
+                    OutsideSourceIndex(
+                        compiled: compiled,
+                        inScope: { KernelModel.path($0, isIn: scopeList) }, facts: { facts[$0] })
+                }
+            }
             symbolFacts = OverlayTable(allFacts)
             definitions = OverlayTable(allDefinitions)
             exports = OverlayTable(allExports)
@@ -737,13 +719,46 @@ public final class KernelModel: @unchecked Sendable {
             // the snapshot reports then is what this one does: nothing from the index).
             if let cache = store.cache, let key = wholeIndexKey, store.problemCount == problemsBefore {
                 indexSnapshotKey = key
-                cache.storeSnapshot(
-                    SymbolIndexSnapshot.name(key),
-                    SymbolIndexSnapshot.encode(
-                        definitions: allDefinitions, exports: allExports, wrapperFiles: wrapperFiles))
+                let (definitions, exports, wrappers) = (allDefinitions, allExports, wrapperFiles)
+                cache.inBackground {
+                    cache.storeSnapshot(
+                        SymbolIndexSnapshot.name(key),
+                        SymbolIndexSnapshot.encode(definitions: definitions, exports: exports, wrapperFiles: wrappers))
+                }
             }
         }
         Timing.mark("symbol index")
+        if let unitsLater { (units, bySource) = unitsLater.value }
+        if let structureKey, keptStructure == nil, let cache = store.cache {
+            let structure = ModelStructure(
+                kbuild: kbuild, compiled: compiledSources, included: includedSources, guards: includeGuards,
+                units: units)
+            cache.inBackground { structure.store(structureKey, cache: cache) }
+        }
+        Timing.mark(
+            reusedUnits
+                ? "units (reused)"
+                : affected != nil
+                    ? "units (affected symbols \(affected?.count ?? 0))"
+                    : keptStructure != nil ? "units (kept structure)" : "units (made)")
+        self.units = units
+        self.unitsBySource = bySource
+        self.changedSinceBase = changed
+        self.baseModelIdentity = base
+        rootModel = base.map { $0.rootModel ?? $0 }
+        changedSinceRoot = base.map { ($0.changedSinceRoot ?? []).union(changed ?? []) }
+        reverseSearches = base?.reverseSearches ?? SearchCounter()
+        self.unitsAsBase = base != nil && reusedUnits
+        unitSourcesByName = base.flatMap { reusedUnits ? $0.unitSourcesByName : nil } ?? UnitSourcesByName()
+        let scopeList = scope
+        if let base, reusedUnits, base.scope == scope {
+            scoped = base.scoped
+        } else {
+            scoped = units.filter { unit in
+                unit.sources.contains { KernelModel.path($0, isIn: scopeList) }
+            }
+        }
+
         self.symbolFacts = symbolFacts
         self.definitions = definitions
         self.exports = exports
@@ -1308,7 +1323,10 @@ public final class KernelModel: @unchecked Sendable {
         }
     }
 
-    public func inScope(_ path: String) -> Bool {
+    public func inScope(_ path: String) -> Bool { KernelModel.path(path, isIn: scope) }
+
+    /// Whether `path` is one of `scope`'s paths or lies below one of its directories.
+    public static func path(_ path: String, isIn scope: [String]) -> Bool {
         scope.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
     }
 
@@ -1806,29 +1824,175 @@ final class HeaderNameTable: @unchecked Sendable {
     /// Appends the entries of the blobs this run summarized itself that are among `blobs` to
     /// `tables` (by table, by name: each entry the blob's number, its payload's length and
     /// payload), in blob order: the same reads make the same bytes.
-    func appendOwnEntries(to tables: inout [[String: [UInt8]]], of blobs: Set<ObjectID>, number: (ObjectID) -> Int) {
-        let own = lock.withLock { summarized.filter { blobs.contains($0.key) } }
-        for (blob, summary) in own.sorted(by: { $0.key < $1.key }) {
-            let n = number(blob)
-            func add(_ table: KeptHeaderReads.Table, _ name: String, _ payload: [UInt8]) {
-                var w = ByteWriter()
-                w.int(n)
-                w.int(payload.count)
-                tables[table.rawValue][name, default: []].append(contentsOf: w.bytes + payload)
-            }
-            for (name, conditions) in summary.conditions { add(.providers, name, HeaderEntryCoding.conditions(conditions)) }
-            for name in summary.declared { add(.declarers, name, []) }
-            for (name, uses) in summary.macroUses { add(.wrappers, name, HeaderEntryCoding.uses(uses)) }
-            for (tag, members) in summary.structs { add(.structs, tag, HeaderEntryCoding.words(members)) }
-            for (name, words) in summary.mentions { add(.mentions, name, HeaderEntryCoding.words(words)) }
-            for (name, text) in summary.strings { add(.strings, name, HeaderEntryCoding.text(text)) }
+    /// The summaries of `blobs` this run made itself (not kept), by blob.
+    func ownSummaries(of blobs: Set<ObjectID>) -> [(blob: ObjectID, summary: HeaderSummary)] {
+        lock.withLock { summarized.filter { blobs.contains($0.key) } }.sorted { $0.key < $1.key }.map {
+            ($0.key, $0.value)
         }
+    }
+
+    /// Appends the entries of `table` that `own` summaries (each with its blob's number) make,
+    /// each as its blob number, its payload's length and the payload.
+    static func appendEntries(
+        of table: KeptHeaderReads.Table, _ own: [(number: Int, summary: HeaderSummary)], to entries: inout [String: [UInt8]]
+    ) {
+        func add(_ n: Int, _ name: String, _ payload: [UInt8]) {
+            entries[name, default: []].appendEntry(n, payload)
+        }
+        entries.reserveCapacity(
+            entries.count
+                + own.reduce(0) { sum, entry in
+                    let s = entry.summary
+                    switch table {
+                    case .providers: return sum + s.conditions.count
+                    case .declarers: return sum + s.declared.count
+                    case .wrappers: return sum + s.macroUses.count
+                    case .structs: return sum + s.structs.count
+                    case .mentions: return sum + s.mentions.count
+                    case .strings: return sum + s.strings.count
+                    }
+                })
+        for (n, summary) in own {
+            switch table {
+            case .providers:
+                for (name, conditions) in summary.conditions { add(n, name, HeaderEntryCoding.conditions(conditions)) }
+            case .declarers: for name in summary.declared { add(n, name, []) }
+            case .wrappers: for (name, uses) in summary.macroUses { add(n, name, HeaderEntryCoding.uses(uses)) }
+            case .structs: for (tag, members) in summary.structs { add(n, tag, HeaderEntryCoding.words(members)) }
+            case .mentions: for (name, words) in summary.mentions { add(n, name, HeaderEntryCoding.words(words)) }
+            case .strings: for (name, text) in summary.strings { add(n, name, HeaderEntryCoding.text(text)) }
+            }
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// A name-table entry: the blob's number, the payload's length, the payload.
+    fileprivate mutating func appendEntry(_ number: Int, _ payload: [UInt8]) {
+        ByteWriter.append(number, to: &self)
+        ByteWriter.append(payload.count, to: &self)
+        append(contentsOf: payload)
     }
 }
 
 /// The Kconfig files one parse read, with their blobs (filled by the parser's read callback).
 final class KconfigFilesRead {
     var files: [String: ObjectID] = [:]
+}
+
+extension KernelModel {
+    /// Asks `evaluator` for the ranges making `units` reads (`makeUnit` in `init`), so that they
+    /// are known when it does: a unit's gates with nothing assumed, its own symbol's, and, for a
+    /// possible module, its objects' conditions with the symbol at m.
+    static func workOutRanges(for units: [KbuildUnit], _ evaluator: KconfigEvaluator) {
+        for unit in units {
+            for c in unit.configs { _ = evaluator.range(c) }
+            guard !unit.builtinOnly, let own = unit.configs.last, evaluator.canBeModule(own) else { continue }
+            for configs in unit.objectConditions.values {
+                for c in configs { _ = evaluator.range(c, assuming: [own: .m]) }
+            }
+            for groups in unit.objectAnyOf.values {
+                for group in groups { for c in group { _ = evaluator.range(c, assuming: [own: .m]) } }
+            }
+        }
+    }
+}
+
+/// Reads the Kconfig files of one parse: each file's text, with the files read and their blobs
+/// (the key of a Kconfig snapshot); `incomplete` when a file could not be read.
+final class KconfigTextReader: @unchecked Sendable {
+    let files = KconfigFilesRead()
+    private(set) var incomplete = false
+    private let text: (ObjectID, String) -> String?
+
+    init(_ text: @escaping (ObjectID, String) -> String?) { self.text = text }
+
+    /// (`recorded`: the file counts in the snapshot's key; the top Makefile, read for the
+    /// kernel version, does not.)
+    func read(_ path: String, in tree: KernelTree, recorded: Bool = true) -> String? {
+        guard let blob = tree.blobs[path] else { return nil }
+        if recorded { files.files[path] = blob }
+        guard let text = text(blob, path) else {
+            incomplete = true
+            return nil
+        }
+        return text
+    }
+}
+
+/// A tree's Kconfig read whole, its evaluator, and what the parse said of it.
+struct KconfigReading: @unchecked Sendable {
+    var tree: KconfigTree
+    var evaluator: KconfigEvaluator
+    var problems: [String]
+}
+
+extension KernelModel {
+    /// Reads a tree's whole Kconfig (a snapshot of an earlier parse of the same files, else a
+    /// parse), and makes its evaluator: from `base`'s by comparison when their semantics agree.
+    /// Snapshots are kept only of a parse that read every file.
+    static func readKconfig(tree: KernelTree, store: FactStore, base: KernelModel?, reader: KconfigTextReader)
+        -> KconfigReading
+    {
+        Timing.mark("kconfig: model init")
+        let blobs = tree.blobs
+        var architectureSet = Set<String>()
+        for (path, _) in blobs {
+            if let arch = architectureDirectory(of: path, kconfigOnly: true) { architectureSet.insert(String(arch)) }
+        }
+        let architectures = architectureSet.sorted()
+        // The tree as a run over the same Kconfig files parsed it (a snapshot), else parsed.
+        let treeKey = store.cache != nil ? FactCache.kconfigTreeKey(tree: blobs, architectures: architectures) : nil
+        var parsed: KconfigTree
+        if let cache = store.cache, let treeKey, let kept = cache.kconfigTree(treeKey, blobs: blobs) {
+            parsed = kept.tree
+            reader.files.files = kept.files
+        } else {
+            parsed = KconfigParser.parse(
+                root: "Kconfig", srcarch: nil, architectures: architectures, read: { reader.read($0, in: tree) })
+            parsed.semantics = KconfigSemantics(
+                version: reader.read("Makefile", in: tree, recorded: false).flatMap(KernelTree.kernelVersion))
+            if let cache = store.cache, let treeKey, !reader.incomplete {
+                let (kept, files) = (parsed, reader.files.files)
+                cache.inBackground { cache.storeKconfigTree(kept, files: files, key: treeKey) }
+            }
+        }
+        let kconfig = parsed
+        let problems = kconfig.diagnostics.map { "\($0.file):\($0.line): \($0.message)" }
+        Timing.mark("kconfig: tree read")
+        // A base with the same semantics: the symbols whose meaning changed are found by
+        // comparison, so what they cannot reach is kept from the base.
+        if let base, let updated = KconfigEvaluator(tree: parsed, comparingWith: base.evaluator) {
+            return KconfigReading(tree: kconfig, evaluator: updated, problems: problems)
+        }
+        // Its symbol graph as a run over the same Kconfig files kept it, else built and kept.
+        let evaluator: KconfigEvaluator
+        let graphName = treeKey.map(FactCache.kconfigGraphName)
+        if let cache = store.cache, let graphName, !FactCache.rebuild,
+            let kept = cache.snapshot(
+                graphName, unreadable: "Kconfig graph snapshot", { KconfigEvaluator(tree: kconfig, graph: $0) })
+        {
+            evaluator = kept
+        } else {
+            evaluator = KconfigEvaluator(tree: kconfig)
+            if let cache = store.cache, let graphName, !reader.incomplete {
+                cache.storeSnapshot(graphName, evaluator.graphBytes)
+            }
+        }
+        Timing.mark("kconfig: evaluator")
+        // The ranges an earlier run over the same Kconfig files worked out (a snapshot).
+        if let cache = store.cache, !reader.incomplete,
+            let key = FactCache.rangesKey(
+                files: reader.files.files, architectures: architectures, semantics: parsed.semantics)
+        {
+            if !FactCache.rebuild, let ranges = cache.kconfigRanges(key) { evaluator.seedDefaultRanges(ranges) }
+            if !FactCache.rebuild, let answers = cache.kconfigWitnesses(key) { evaluator.seedWitnessAnswers(answers) }
+            cache.keepRanges(
+                of: evaluator, key: key, loaded: evaluator.defaultRangeCount,
+                loadedWitnesses: evaluator.witnessAnswerCount)
+        }
+        return KconfigReading(tree: kconfig, evaluator: evaluator, problems: problems)
+    }
 }
 
 /// The files of each directory of a tree (name → sorted file names), made on first use with one
@@ -1916,20 +2080,31 @@ struct WholeTreeLayout: @unchecked Sendable {
 }
 
 /// A value worked out on another thread from the moment it is made; `value` waits for it.
+/// (The thread has the large stack Kconfig evaluation needs: see `Modcheck.main`.)
 final class BackgroundValue<T>: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: T?
 
     init(_ make: @escaping @Sendable () -> T) {
-        DispatchQueue.global(qos: .userInitiated).async {
+        let thread = Thread {
             self.result = make()
             self.done.signal()
         }
+        thread.stackSize = 1 << 29
+        thread.start()
     }
 
-    /// The value (waits until it is made; then returns at once).
-    lazy var value: T = {
-        done.wait()
+    private let lock = NSLock()
+    private var finished = false
+
+    /// The value (waits until it is made; then returns at once). Any thread may ask.
+    var value: T {
+        lock.withLock {
+            if !finished {
+                done.wait()
+                finished = true
+            }
+        }
         return result!
-    }()
+    }
 }

@@ -146,13 +146,18 @@ final class OutsideSourceIndex: @unchecked Sendable {
     private let depth: Int
     static let maxDepth = 16
 
-    init(_ model: KernelModel) {
+    convenience init(_ model: KernelModel) {
+        self.init(compiled: model.compiledSources, inScope: model.inScope) { model.symbolFacts[$0] }
+    }
+
+    /// The index of the compiled C files not `inScope`, from their facts.
+    init(compiled: Set<String>, inScope: (String) -> Bool, facts: (String) -> SourceFacts?) {
         parent = nil
         replaced = []
         depth = 0
         mapped = nil
-        for path in model.compiledSources where path.hasSuffix(".c") && !model.inScope(path) {
-            if let f = model.symbolFacts[path] { add(path, f) }
+        for path in compiled where path.hasSuffix(".c") && !inScope(path) {
+            if let f = facts(path) { add(path, f) }
         }
     }
 
@@ -285,9 +290,9 @@ extension KernelModel {
         }
         if made == nil, make || key != nil {
             let problemsBefore = store.problemCount
-            let index = OutsideSourceIndex(self)
+            let index = outsideIndexAhead?.value ?? OutsideSourceIndex(self)
             if let key, let cache = store.cache, store.problemCount == problemsBefore, let tables = index.tables {
-                OutsideIndexSnapshot.store(tables, key: key, cache: cache)
+                cache.inBackground { OutsideIndexSnapshot.store(tables, key: key, cache: cache) }
             }
             made = index
         }

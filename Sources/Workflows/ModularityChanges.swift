@@ -62,9 +62,7 @@ public struct ChangeExtractor {
         self.scope = scope
     }
 
-    func inScope(_ path: String) -> Bool {
-        scope.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
-    }
+    func inScope(_ path: String) -> Bool { KernelModel.path(path, isIn: scope) }
 
     static let registrationPatterns = [
         "module_*_driver", "builtin_*_driver", "builtin_driver", "module_driver", "module_init",

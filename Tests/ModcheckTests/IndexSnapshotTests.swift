@@ -167,4 +167,40 @@ extension TriageTests {
             }
         }
     }
+
+    /// Names are ordered by their bytes whatever their first eight have in common (the order
+    /// is sorted on those eight as a number first): shorter and longer than eight, one a prefix
+    /// of another, the same eight then different, bytes above 0x7f.
+    func testSortedNameTableOrdersByAllBytes() throws {
+        var names = [
+            "", "a", "ab", "abcdefg", "abcdefgh", "abcdefgh_", "abcdefgh_2", "abcdefgh_10", "abcdefgi",
+            "abcdefg\u{7f}", "abcdefgé", "é", "z", "drivers/iommu/arm-smmu.c", "drivers/iommu/arm-smmu-v3.c",
+            "drivers/iommu/arm-smmu.h", "drivers/iommu",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let length = Int.random(in: 0...12, using: &generator)
+            names.append(String((0..<length).map { _ in "ab_c".randomElement(using: &generator)! }))
+        }
+        let entries = Array(Set(names)).map { ($0, Array("value of \($0)".utf8)) }
+        var bytes: [UInt8] = []
+        SortedNameTable.append(entries, to: &bytes)
+        try bytes.withUnsafeBytes { raw in
+            let table = try XCTUnwrap(SortedNameTable(raw, at: 0))
+            XCTAssertEqual(table.count, entries.count)
+            var previous: [UInt8]?
+            for i in 0..<table.count {
+                let (name, at) = try XCTUnwrap(table.entry(i, in: raw))
+                let here = Array(name)
+                if let previous { XCTAssertTrue(previous.lexicographicallyPrecedes(here), "\(previous) before \(here)") }
+                previous = here
+                let value = Array("value of \(String(decoding: here, as: UTF8.self))".utf8)
+                XCTAssertEqual(Array(raw[at..<at + value.count]), value)
+            }
+            for (name, value) in entries {
+                let at = try XCTUnwrap(table.find(name, in: raw), name)
+                XCTAssertEqual(Array(raw[at..<at + value.count]), value, name)
+            }
+        }
+    }
 }

@@ -24,6 +24,7 @@ extension TriageTests {
 
         let cache = try FactCache(directory: cacheDirectory)
         XCTAssertEqual(try KernelTree.load(repo, tree: tree.tree, cache: cache).blobs.dictionary, expected, "read, kept")
+        cache.flush()  // (the map is written on another core; a flush waits for it)
         let snapshots = snapshotFiles(in: cacheDirectory, "tree-v2-", suffix: ".paths")
         XCTAssertEqual(snapshots.count, 1)
         XCTAssertEqual(try KernelTree.load(repo, tree: tree.tree, cache: cache).blobs.dictionary, expected, "read back")
@@ -40,6 +41,7 @@ extension TriageTests {
         let third = try FactCache(directory: cacheDirectory)
         XCTAssertEqual(try KernelTree.load(repo, tree: tree.tree, cache: third).blobs.dictionary, expected)
         XCTAssertTrue(third.warnings.contains { $0.contains("damaged snapshot") }, "\(third.warnings)")
+        third.flush()
         let fourth = try FactCache(directory: cacheDirectory)
         XCTAssertEqual(try KernelTree.load(repo, tree: tree.tree, cache: fourth).blobs.dictionary, expected)
         XCTAssertEqual(fourth.warnings, [])
