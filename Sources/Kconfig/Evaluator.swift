@@ -615,14 +615,23 @@ public final class KconfigEvaluator: @unchecked Sendable {
     }
 
     private func context(_ assuming: [String: Tristate]) -> EvaluationContext {
+        // The context asked for last, again (a unit asks several ranges under one assumption;
+        // the key is a string made and hashed otherwise). A context, once made, stays its key's.
+        if let last = lastContext, last.assuming == assuming { return last.context }
         let key = KconfigEvaluator.key(assuming)
-        if let known = contexts[key] { return known }
+        if let known = contexts[key] {
+            lastContext = (assuming, known)
+            return known
+        }
         let ctx = EvaluationContext(assuming: assuming, floors: impliedFloors(assuming))
         if let inherited = inheritedMemo(key, floors: ctx.floors) { ctx.memo = inherited }
         if !assuming.isEmpty { ctx.pinnedReaders = pinnedReaders(Set(assuming.keys).union(ctx.floors.keys)) }
         contexts[key] = ctx
+        lastContext = (assuming, ctx)
         return ctx
     }
+
+    private var lastContext: (assuming: [String: Tristate], context: EvaluationContext)?
 
     /// Each symbol's readers closure (bits by number), by number: the closures of the symbols a
     /// context pins are joined (units of one subsystem floor the same dependencies, whose
@@ -763,8 +772,21 @@ public final class KconfigEvaluator: @unchecked Sendable {
         var selectedBy: [(selector: String, condition: KconfigExpression?)]
     }
 
-    /// Made on first use (under the lock, as every evaluation).
-    private lazy var rangeInputs: [RangeInputs?] = graph.names.map { name in
+    /// Each symbol's, made when the symbol is first evaluated (under the lock, as every
+    /// evaluation): an evaluator updated by a patch evaluates a few hundred of 17,000.
+    /// (A stored property, sized on first use: a `lazy` one would be copied whole by every
+    /// element written.)
+    private var rangeInputsMemo: [RangeInputs??] = []
+
+    private func rangeInputs(_ i: Int) -> RangeInputs? {
+        if rangeInputsMemo.isEmpty { rangeInputsMemo = Array(repeating: nil, count: graph.names.count) }
+        if let known = rangeInputsMemo[i] { return known }
+        let made = makeRangeInputs(graph.names[i])
+        rangeInputsMemo[i] = .some(made)
+        return made
+    }
+
+    private func makeRangeInputs(_ name: String) -> RangeInputs? {
         guard let s = tree.symbols[name] else { return nil }
         return RangeInputs(
             definitions: s.definitions.map {
@@ -779,7 +801,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
 
     /// One symbol's range from the (already known) ranges of what it reads.
     private func evaluate(_ i: Int, _ ctx: EvaluationContext) -> ClosedRange<Tristate> {
-        guard let s = rangeInputs[i] else { return Tristate.n...Tristate.n }
+        guard let s = rangeInputs(i) else { return Tristate.n...Tristate.n }
         let name = graph.names[i]
         let yes = Tristate.y...Tristate.y
         var hi = Tristate.n

@@ -161,6 +161,8 @@ public final class KernelModel: @unchecked Sendable {
         // not be read there (read again here then, where a failed read is reported).
         var kconfigLater: BackgroundValue<KconfigReading?>?
         let changedKconfig = changed?.filter { KernelFileKind(path: $0) == .kconfig } ?? []
+        // A whole tree's architectures and the key of its Kconfig snapshot.
+        let wholeKey = base == nil ? KernelModel.kconfigKey(of: tree, store: store) : nil
         var reusedKconfig = false
         if let base, changed != nil, changedKconfig.isEmpty {
             kconfigNow = (base.kconfig, base.evaluator)
@@ -177,22 +179,27 @@ public final class KernelModel: @unchecked Sendable {
             problems += updated.diagnostics.filter { changedKconfig.contains($0.file) }.map {
                 "\($0.file):\($0.line): \($0.message)"
             }
-        } else if base == nil {
+        } else if let wholeKey, !(wholeKey.treeKey.map { store.cache?.hasKconfigTree($0) == true } ?? false) {
+            // (A kept Kconfig tree is read here: decoding it takes what the other thread would
+            // spend starting up.)
             let path = store.repositoryPath
             kconfigLater = BackgroundValue {
-                guard let repository = try? Repository.open(path, inMemoryWrites: true) else { return nil }
-                let reader = KconfigTextReader { blob, path in
+                // Its own handle, opened when a file is read (a Kconfig snapshot reads none).
+                var repository: Repository?
+                let reader = KconfigTextReader { blob, _ in
+                    if repository == nil { repository = try? Repository.open(path, inMemoryWrites: true) }
                     // (A blob only the caller's handle holds, a patched one, is not found here.)
-                    try? repository.withBlob(blob) { buffer in
+                    return try? repository?.withBlob(blob) { buffer in
                         buffer.count > store.maxFileSize ? nil : String(decoding: buffer, as: UTF8.self)
                     }
                 }
-                let reading = KernelModel.readKconfig(tree: tree, store: store, base: nil, reader: reader)
+                let reading = KernelModel.readKconfig(tree: tree, store: store, base: nil, reader: reader, key: wholeKey)
                 return reader.incomplete ? nil : reading
             }
         } else {
             let reading = KernelModel.readKconfig(
-                tree: tree, store: store, base: base, reader: KconfigTextReader { store.text($0, path: $1) })
+                tree: tree, store: store, base: base, reader: KconfigTextReader { store.text($0, path: $1) },
+                key: wholeKey)
             kconfigNow = (reading.tree, reading.evaluator)
             problems += reading.problems
         }
@@ -1931,18 +1938,26 @@ extension KernelModel {
     /// Reads a tree's whole Kconfig (a snapshot of an earlier parse of the same files, else a
     /// parse), and makes its evaluator: from `base`'s by comparison when their semantics agree.
     /// Snapshots are kept only of a parse that read every file.
-    static func readKconfig(tree: KernelTree, store: FactStore, base: KernelModel?, reader: KconfigTextReader)
-        -> KconfigReading
-    {
-        Timing.mark("kconfig: model init")
-        let blobs = tree.blobs
+    /// The architectures with a Kconfig directory, and the key of the tree's Kconfig snapshot.
+    static func kconfigKey(of tree: KernelTree, store: FactStore) -> (architectures: [String], treeKey: ObjectID?) {
         var architectureSet = Set<String>()
-        for (path, _) in blobs {
+        for (path, _) in tree.blobs {
             if let arch = architectureDirectory(of: path, kconfigOnly: true) { architectureSet.insert(String(arch)) }
         }
         let architectures = architectureSet.sorted()
+        let treeKey = store.cache != nil ? FactCache.kconfigTreeKey(tree: tree.blobs, architectures: architectures) : nil
+        return (architectures, treeKey)
+    }
+
+    /// `key`: the tree's `kconfigKey`, when the caller worked it out.
+    static func readKconfig(
+        tree: KernelTree, store: FactStore, base: KernelModel?, reader: KconfigTextReader,
+        key: (architectures: [String], treeKey: ObjectID?)? = nil
+    ) -> KconfigReading {
+        Timing.mark("kconfig: model init")
+        let blobs = tree.blobs
         // The tree as a run over the same Kconfig files parsed it (a snapshot), else parsed.
-        let treeKey = store.cache != nil ? FactCache.kconfigTreeKey(tree: blobs, architectures: architectures) : nil
+        let (architectures, treeKey) = key ?? kconfigKey(of: tree, store: store)
         var parsed: KconfigTree
         if let cache = store.cache, let treeKey, let kept = cache.kconfigTree(treeKey, blobs: blobs) {
             parsed = kept.tree

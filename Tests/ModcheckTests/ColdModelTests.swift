@@ -15,7 +15,7 @@ extension TriageTests {
     /// own writes stay in its memory) cannot be read on the other thread: the tree's Kconfig is
     /// then read again on the session's, where it is found, and nothing is reported unreadable.
     func testWholeTreeKconfigWithABlobOnlyTheSessionHandleHolds() throws {
-        let session = try self.session(cacheIn: root + "/cold-kconfig-cache")
+        let session = try self.session(cacheIn: nil)  // (no kept Kconfig tree: read on the other thread)
         let head = try session.tree(at: "HEAD")
         let kconfig = try text("drivers/iommu/Kconfig", in: head, session.repository)
         let patched = try write(
