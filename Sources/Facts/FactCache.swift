@@ -208,8 +208,12 @@ public final class FactCache: @unchecked Sendable {
 
     /// Appends the records added in this run to their shards, and writes the snapshots.
     public func flush() {
-        backgroundWrites.wait()
-        defer { flushSnapshots() }
+        // The snapshots made at flush are encoded here while the other thread still writes those
+        // handed to it earlier; then both are waited for.
+        defer {
+            flushSnapshots()
+            backgroundWrites.wait()
+        }
         let work = lock.withLock { () -> [Int: [(Key, [UInt8])]] in
             defer { pending = [:] }
             return pending
