@@ -411,7 +411,8 @@ public final class KernelModel: @unchecked Sendable {
         } else {
             // A file the other core could not read (a patched blob only this handle holds).
             let reading = KernelModel.readKconfig(
-                tree: tree, store: store, base: nil, reader: KconfigTextReader { store.text($0, path: $1) })
+                tree: tree, store: store, base: nil, reader: KconfigTextReader { store.text($0, path: $1) },
+                key: wholeKey)
             (kconfig, evaluator) = (reading.tree, reading.evaluator)
             problems += reading.problems
         }
@@ -602,6 +603,15 @@ public final class KernelModel: @unchecked Sendable {
                 for s in model.sources { bySource[s, default: []].append(model) }
             }
         }
+        if unitsLater == nil {
+            Timing.mark(
+                reusedUnits
+                    ? "units (reused)"
+                    : affected != nil
+                        ? "units (affected symbols \(affected?.count ?? 0))"
+                        : keptStructure != nil ? "units (kept structure)" : "units (made)")
+        }
+
         // The symbol index over every .c and .S file, updated incrementally from a base model.
         var symbolFacts: OverlayTable<SourceFacts>
         var definitions: OverlayTable<[SymbolProvider]>
@@ -735,19 +745,16 @@ public final class KernelModel: @unchecked Sendable {
             }
         }
         Timing.mark("symbol index")
-        if let unitsLater { (units, bySource) = unitsLater.value }
+        if let unitsLater {
+            (units, bySource) = unitsLater.value
+            Timing.mark("units (made)")
+        }
         if let structureKey, keptStructure == nil, let cache = store.cache {
             let structure = ModelStructure(
                 kbuild: kbuild, compiled: compiledSources, included: includedSources, guards: includeGuards,
                 units: units)
             cache.inBackground { structure.store(structureKey, cache: cache) }
         }
-        Timing.mark(
-            reusedUnits
-                ? "units (reused)"
-                : affected != nil
-                    ? "units (affected symbols \(affected?.count ?? 0))"
-                    : keptStructure != nil ? "units (kept structure)" : "units (made)")
         self.units = units
         self.unitsBySource = bySource
         self.changedSinceBase = changed
@@ -1828,10 +1835,8 @@ final class HeaderNameTable: @unchecked Sendable {
         }
     }
 
-    /// Appends the entries of the blobs this run summarized itself that are among `blobs` to
-    /// `tables` (by table, by name: each entry the blob's number, its payload's length and
-    /// payload), in blob order: the same reads make the same bytes.
-    /// The summaries of `blobs` this run made itself (not kept), by blob.
+    /// The summaries of `blobs` this run made itself (not kept), in blob order: the same reads
+    /// make the same snapshot bytes.
     func ownSummaries(of blobs: Set<ObjectID>) -> [(blob: ObjectID, summary: HeaderSummary)] {
         lock.withLock { summarized.filter { blobs.contains($0.key) } }.sorted { $0.key < $1.key }.map {
             ($0.key, $0.value)
