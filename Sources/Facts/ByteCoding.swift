@@ -1,3 +1,5 @@
+import Foundation
+
 /// A compact binary encoding for cached facts: LEB128 integers and length-prefixed UTF-8 strings,
 /// with a per-record string table so repeated names (conditions, callees) cost one varint.
 public struct ByteWriter {
@@ -167,5 +169,56 @@ public struct ParallelSlots<T>: @unchecked Sendable {
     public func free() {
         buffer.deinitialize()
         buffer.deallocate()
+    }
+}
+
+/// Strings' UTF-8 bytes side by side, to be ordered by their bytes without an array per string
+/// (a snapshot's sorted name tables, a tree's path map).
+public struct PackedNames {
+    /// Every name's bytes, one after another; name `i` is `bytes[starts[i]..<starts[i + 1]]`.
+    public private(set) var bytes: [UInt8] = []
+    public private(set) var starts: [Int] = [0]
+
+    public init<S: Sequence>(_ names: S) where S.Element == String {
+        starts.reserveCapacity(names.underestimatedCount + 1)
+        for name in names {
+            bytes.append(contentsOf: name.utf8)
+            starts.append(bytes.count)
+        }
+    }
+
+    public var count: Int { starts.count - 1 }
+
+    /// The names' indices in the order of their bytes (`compare`): sorted on each name's first
+    /// eight bytes as one number (a shorter name reads zeros past its end; names hold no NUL),
+    /// then, for the same eight, on all of them.
+    public func byteOrder() -> [Int] {
+        var keyed: [(prefix: UInt64, name: Int)] = []
+        keyed.reserveCapacity(count)
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<count {
+                var prefix: UInt64 = 0
+                for k in 0..<8 {
+                    let at = starts[i] + k
+                    prefix = prefix << 8 | UInt64(at < starts[i + 1] ? raw[at] : 0)
+                }
+                keyed.append((prefix, i))
+            }
+            func name(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: raw[starts[i]..<starts[i + 1]]) }
+            keyed.sort { a, b in
+                a.prefix != b.prefix ? a.prefix < b.prefix : PackedNames.compare(name(a.name), name(b.name)) < 0
+            }
+        }
+        return keyed.map(\.name)
+    }
+
+    /// Byte order: `memcmp` of the common length, then the shorter first.
+    public static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let c = memcmp(pa, pb, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
     }
 }

@@ -276,12 +276,12 @@ public final class FactCache: @unchecked Sendable {
         // run reads but none writes to is not the oldest).
         utime(path, nil)
         guard mapped.corrupt else {
-            if mapped.unindexedRecords > 0 { mapped.writeIndex(path + ShardIndex.suffix) }
+            mapped.writeIndex(path + ShardIndex.suffix)
             return mapped
         }
         repair(path)
         guard let again = MappedShard(path: path) else { return .empty }
-        if !again.corrupt && again.unindexedRecords > 0 { again.writeIndex(path + ShardIndex.suffix) }
+        again.writeIndex(path + ShardIndex.suffix)
         return again
     }
 
@@ -457,10 +457,10 @@ final class MappedShard: @unchecked Sendable {
         return [UInt8](bytes)
     }
 
-    /// Writes the index of the good prefix read (best effort: a cache that cannot be written is
-    /// read as before).
+    /// Writes the index of the good prefix read when records were found after the indexed one
+    /// (best effort: a cache that cannot be written is read as before).
     func writeIndex(_ path: String) {
-        guard !corrupt, goodLength > 0 else { return }
+        guard !corrupt, goodLength > 0, unindexedRecords > 0 else { return }
         ShardIndex.write(path, records: index, covered: goodLength)
     }
 }

@@ -26,13 +26,13 @@ extension FactCache {
     /// The evaluator's symbol graph of the tree kept under `key` (KconfigEvaluator.graphBytes).
     public static func kconfigGraphName(_ key: ObjectID) -> String { "kconfig-\(key.hex).graph" }
 
-    /// The tree kept under `key` and the files its parse read, when each of those files still
-    /// has its blob in `blobs`; nil otherwise (a damaged snapshot is noted and removed).
     /// Whether a Kconfig tree snapshot is kept under `key` (not whether it still holds).
     public func hasKconfigTree(_ key: ObjectID) -> Bool {
         !FactCache.rebuild && FileManager.default.fileExists(atPath: snapshotPath(kconfigTreeName(key)))
     }
 
+    /// The tree kept under `key` and the files its parse read, when each of those files still
+    /// has its blob in `blobs`; nil otherwise (a damaged snapshot is noted and removed).
     public func kconfigTree(_ key: ObjectID, blobs: PathMap) -> (tree: KconfigTree, files: [String: ObjectID])? {
         guard !FactCache.rebuild,
             let decoded = snapshot(

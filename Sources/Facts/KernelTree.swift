@@ -165,33 +165,16 @@ extension FactCache {
     // the rest's length (2 LE each), the rest, the blob's 20 bytes; then the subtrees' count
     // (4 LE) and ids (20 bytes each).
     static func encodePathMap(_ blobs: [String: ObjectID], subtrees: [ObjectID]) -> [UInt8] {
-        // The paths' bytes side by side, ordered by their bytes (memcmp; no array per path).
-        var bytes: [UInt8] = []
-        var starts: [Int] = []
-        var ids: [ObjectID] = []
-        starts.reserveCapacity(blobs.count + 1)
-        ids.reserveCapacity(blobs.count)
-        for (path, blob) in blobs {
-            starts.append(bytes.count)
-            bytes.append(contentsOf: path.utf8)
-            ids.append(blob)
-        }
-        starts.append(bytes.count)
-        var order = Array(ids.indices)
+        // The paths' bytes side by side, in their byte order (no array per path).
+        let entries = Array(blobs)
+        let paths = PackedNames(entries.lazy.map(\.key))
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + ids.count * 24 + subtrees.count * 20 + 8)
-        appendUInt32(&out, UInt32(ids.count))
-        bytes.withUnsafeBytes { raw in
-            func path(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: raw[starts[i]..<starts[i + 1]]) }
-            order.sort { a, b in
-                let (x, y) = (path(a), path(b))
-                let n = min(x.count, y.count)
-                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
-                return c != 0 ? c < 0 : x.count < y.count
-            }
+        out.reserveCapacity(paths.bytes.count + entries.count * 24 + subtrees.count * 20 + 8)
+        appendUInt32(&out, UInt32(entries.count))
+        paths.bytes.withUnsafeBytes { raw in
             var previous = UnsafeRawBufferPointer(start: nil, count: 0)
-            for i in order {
-                let here = path(i)
+            for i in paths.byteOrder() {
+                let here = UnsafeRawBufferPointer(rebasing: raw[paths.starts[i]..<paths.starts[i + 1]])
                 var shared = 0
                 let limit = min(previous.count, here.count, 0xffff)
                 while shared < limit, previous[shared] == here[shared] { shared += 1 }
@@ -201,7 +184,7 @@ extension FactCache {
                 out.append(UInt8(rest & 0xff))
                 out.append(UInt8((rest >> 8) & 0xff))
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: here[shared...]))
-                out += ids[i].rawBytes
+                out += entries[i].value.rawBytes
                 previous = here
             }
         }

@@ -181,13 +181,9 @@ final class ArchitectureView: @unchecked Sendable {
     ) {
         for k in active.indices where !active[k].selects.isEmpty || !active[k].implies.isEmpty {
             let dependency = dependencies?[k] ?? active[k].dependency.map(compile)
-            // KconfigParser.strength, compiled: the dependency and the select's own condition.
+            // KconfigParser.strength, compiled (the dependency compiled once per definition).
             func strength(_ v: ConditionalValue) -> Expression? {
-                switch (dependency, v.condition) {
-                case (nil, let c): return c.map(compile)
-                case (let d?, nil): return d
-                case (let d?, let c?): return .and(d, compile(c))
-                }
+                KconfigParser.strength(dependency: dependency, condition: v.condition.map(compile), and: Expression.and)
             }
             for v in active[k].selects {
                 if case .symbol(let target) = v.value, let t = index[target] {

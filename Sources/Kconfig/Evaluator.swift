@@ -648,13 +648,14 @@ public final class KconfigEvaluator: @unchecked Sendable {
         }
         var bits = [UInt64](repeating: 0, count: (graph.names.count + 63) / 64)
         for i in numbers {
-            let closure = readersClosureMemo[i] ?? readersClosure(of: i)
+            let closure = readersClosureMemo[i] ?? readerBits(of: i)
             for w in bits.indices { bits[w] |= closure[w] }
         }
         return bits
     }
 
-    private func readersClosure(of start: Int) -> [UInt64] {
+    /// `start` and every symbol whose range reads it, transitively (bits by number; memoized).
+    private func readerBits(of start: Int) -> [UInt64] {
         let readers = readersArray()
         var bits = [UInt64](repeating: 0, count: (graph.names.count + 63) / 64)
         bits[start / 64] |= 1 << UInt64(start % 64)
@@ -954,17 +955,7 @@ public final class KconfigEvaluator: @unchecked Sendable {
     /// symbols: no table is made for them).
     static func repeatedSymbols(_ e: KconfigExpression) -> [String] {
         var names: [String] = []
-        func collect(_ e: KconfigExpression) {
-            switch e {
-            case .symbol(let s): names.append(s)
-            case .constant: break
-            case .not(let a): collect(a)
-            case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b):
-                collect(a)
-                collect(b)
-            }
-        }
-        collect(e)
+        e.forEachSymbol { names.append($0) }
         guard names.count > 1 else { return [] }
         names.sort()
         var out: [String] = []

@@ -91,10 +91,16 @@ public enum KconfigParser {
 
     /// The condition a select or imply of `definition` acts under, besides its selector's value.
     static func strength(_ definition: KconfigDefinition, _ v: ConditionalValue) -> KconfigExpression? {
-        switch (definition.dependency, v.condition) {
+        strength(dependency: definition.dependency, condition: v.condition, and: KconfigExpression.and)
+    }
+
+    /// The same over any expression form (a view's compiled ones): the dependency and the
+    /// select's or imply's own condition, each when there is one.
+    static func strength<E>(dependency: E?, condition: E?, and: (E, E) -> E) -> E? {
+        switch (dependency, condition) {
         case (nil, let c): return c
         case (let d?, nil): return d
-        case (let d?, let c?): return .and(d, c)
+        case (let d?, let c?): return and(d, c)
         }
     }
 

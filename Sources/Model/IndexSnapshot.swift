@@ -238,51 +238,20 @@ struct SortedNameTable {
         }
     }
 
-    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let n = min(a.count, b.count)
-        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
-            let c = memcmp(pa, pb, n)
-            if c != 0 { return Int(c) }
-        }
-        return a.count - b.count
-    }
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int { PackedNames.compare(a, b) }
 
     /// Appends a table of `entries` (any order; names distinct) to `out`, written in place (no
     /// copy of the names and values but into `out`).
     static func append(_ entries: [(String, [UInt8])], to out: inout [UInt8]) {
         // The names' bytes side by side, and the entries ordered by them (no array per name).
-        var names: [UInt8] = []
-        var nameStart: [Int] = []
-        nameStart.reserveCapacity(entries.count + 1)
-        for (name, _) in entries {
-            nameStart.append(names.count)
-            names.append(contentsOf: name.utf8)
-        }
-        nameStart.append(names.count)
-        // Ordered by each name's first eight bytes as one number (a name shorter than eight
-        // reads zeros past its end; names hold no NUL), then, for the same eight, by all of it.
-        var keyed: [(prefix: UInt64, entry: Int)] = []
-        keyed.reserveCapacity(entries.count)
-        names.withUnsafeBytes { raw in
-            for i in entries.indices {
-                var prefix: UInt64 = 0
-                for k in 0..<8 {
-                    let at = nameStart[i] + k
-                    prefix = prefix << 8 | UInt64(at < nameStart[i + 1] ? raw[at] : 0)
-                }
-                keyed.append((prefix, i))
-            }
-            func name(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: raw[nameStart[i]..<nameStart[i + 1]]) }
-            keyed.sort { a, b in
-                a.prefix != b.prefix ? a.prefix < b.prefix : compare(name(a.entry), name(b.entry)) < 0
-            }
-        }
-        let order = keyed.map(\.entry)
+        let names = PackedNames(entries.lazy.map(\.0))
+        let (nameBytes, nameStart) = (names.bytes, names.starts)
+        let order = names.byteOrder()
         func put(_ v: Int, _ into: inout [UInt8]) {
             for i in 0..<4 { into.append(UInt8((UInt32(v) >> (8 * UInt32(i))) & 0xff)) }
         }
         let dataStart = 8 + order.count * entrySize
-        let dataSize = names.count + entries.reduce(0) { $0 + $1.1.count }
+        let dataSize = nameBytes.count + entries.reduce(0) { $0 + $1.1.count }
         out.reserveCapacity(out.count + dataStart + dataSize)
         put(order.count, &out)
         put(dataStart + dataSize, &out)
@@ -297,7 +266,7 @@ struct SortedNameTable {
             at += entries[i].1.count
         }
         for i in order {
-            out += names[nameStart[i]..<nameStart[i + 1]]
+            out += nameBytes[nameStart[i]..<nameStart[i + 1]]
             out += entries[i].1
         }
     }

@@ -124,6 +124,32 @@ final class KconfigWitnessTests: XCTestCase {
         XCTAssertNil(onlyA.witness(exactly: ["USER": .y, "PROVIDER": .m]))
     }
 
+    /// A question with no configuration on the first architectures is answered on the first one
+    /// that has one, in the search's order, although the views after the second are made two at
+    /// a time (every other one on another thread): "d" when "d" and "e" both have one, "e" when
+    /// only "e" has.
+    func testTheFirstArchitectureWithAConfigurationAnswersWhateverViewIsMadeFirst() {
+        func files(forcing: [String]) -> [String: String] {
+            var files = [
+                "Kconfig": head
+                    + "source \"arch/$(SRCARCH)/Kconfig\"\nconfig USER\n\tbool \"user\"\n\tdepends on COMMON\nconfig COMMON\n\tbool \"common\"\n"
+            ]
+            for arch in ["a", "b", "c", "d", "e"] {
+                let upper = arch.uppercased()
+                files["arch/\(arch)/Kconfig"] =
+                    "config PLATFORM_\(upper)\n\tdef_bool y\n" + (forcing.contains(arch) ? "\tselect PROVIDER\n" : "")
+            }
+            return files
+        }
+        let architectures = ["a", "b", "c", "d", "e"]
+        let both = evaluator(files(forcing: ["a", "b", "c"]), architectures: architectures)
+        XCTAssertEqual(both.witness(exactly: ["USER": .y, "PROVIDER": .m])?.architecture, "d")
+        let last = evaluator(files(forcing: ["a", "b", "c", "d"]), architectures: architectures)
+        XCTAssertEqual(last.witness(exactly: ["USER": .y, "PROVIDER": .m])?.architecture, "e")
+        let none = evaluator(files(forcing: architectures), architectures: architectures)
+        XCTAssertNil(none.witness(exactly: ["USER": .y, "PROVIDER": .m]))
+    }
+
     func testAnotherProviderMustStayBelowY() {
         let e = evaluator([
             "Kconfig": head

@@ -36,10 +36,10 @@ extension TriageTests {
         XCTAssertNil(session.model(of: head).kconfig.symbols["COLD_MODEL_PATCHED"])
     }
 
-    /// The units, their ranges and the outside-source index of a model built on two threads are
-    /// those of one built on one (MODCHECK_WORKERS does not reach the model's own threads; the
-    /// comparison is with a model derived from nothing but the same tree and a fresh session).
-    func testColdModelOnTwoThreadsIsTheModelOfOne() throws {
+    /// A whole tree's model made with a cache (its outside-source index made ahead on another
+    /// thread, its snapshots written by the low-priority one) has the units, Kconfig ranges and
+    /// outside-source index of one made without (that index made when first asked for).
+    func testColdModelWithACacheIsTheModelWithout() throws {
         let first = try session(cacheIn: nil)
         let second = try session(cacheIn: root + "/cold-model-cache")
         let tree = try first.tree(at: "HEAD")
